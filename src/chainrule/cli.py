@@ -1,0 +1,207 @@
+"""``chainrule`` — run, explain and train the networks of spec files.
+
+main(argv) -> exit code: 0 success, 2 bad input (one line on stderr; --traceback for the trace).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+import traceback
+
+import numpy as np
+
+from . import __version__, examples
+from .explain import RENDERERS
+from .io import load_model, save_model
+from .spec import SpecError, load
+from .trace import trace_steps
+from .train import TrainingDiverged, fit
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not argparse's usage block
+        raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="chainrule", description="Backpropagation you can see, check and explain.")
+    p.add_argument("--version", action="version", version=f"chainrule {__version__}")
+    p.add_argument("--traceback", action="store_true", help="print the full traceback on errors")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    sub.add_parser("examples", help="list the built-in examples")
+
+    e = sub.add_parser("explain", help="explain training steps number by number")
+    e.add_argument("spec", nargs="?", default="mazur", help="built-in example name or spec file (default: mazur)")
+    e.add_argument("--steps", type=int, default=1, help="how many steps to explain (default 1)")
+    e.add_argument("--format", choices=sorted(RENDERERS), default="text")
+
+    t = sub.add_parser("train", help="train a network and report the loss")
+    t.add_argument("spec", help="built-in example name or spec file")
+    t.add_argument("--epochs", type=int, help="override the spec's number of epochs")
+    t.add_argument("--json", action="store_true", help="print the result as JSON")
+    t.add_argument("--save", metavar="FILE", help="save the trained model as JSON")
+    t.add_argument("--quiet", action="store_true", help="no progress display")
+
+    r = sub.add_parser("predict", help="run a saved model (or a spec's network) forward")
+    r.add_argument("model", help="model .json file saved by train --save, a spec file or an example name")
+    r.add_argument("--inputs", required=True,
+                   help="input rows: numbers separated by commas, rows by semicolons, e.g. '0.05,0.1;1,0'")
+    r.add_argument("--json", action="store_true")
+    return p
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.9g}"
+
+
+def cmd_examples(args, out) -> int:
+    width = max(len(n) for n in examples.names())
+    for name in examples.names():
+        print(f"{name:<{width}}  {examples.summary(name)}", file=out)
+    return 0
+
+
+def cmd_explain(args, out) -> int:
+    if args.steps < 1:
+        raise UsageError(f"explain --steps: expected an integer ≥ 1, got {args.steps}")
+    spec = load(args.spec)
+    x, t = spec.require_data()
+    traces = trace_steps(spec.build_network(), x, t, spec.training, args.steps)
+    out.write(RENDERERS[args.format](traces, spec.name))
+    if args.format == "json":
+        out.write("\n")
+    return 0
+
+
+class _Progress:
+    """Progress on stderr for long runs: at most a few lines a second, only after 1 s."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.total, self.enabled = total, enabled
+        self.start = self.last = time.monotonic()
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, epoch: int, loss: float) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self.last < (0.2 if self.tty else 2.0) or now - self.start < 1.0:
+            return
+        self.last = now
+        line = f"epoch {epoch}/{self.total} ({100 * epoch / self.total:.0f}%)  loss {_fmt(loss)}"
+        print(("\r" + line) if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.enabled and self.tty and self.last != self.start:
+            print(file=sys.stderr)
+
+
+def cmd_train(args, out) -> int:
+    spec = load(args.spec)
+    x, t = spec.require_data()
+    config = spec.training
+    if args.epochs is not None:
+        if args.epochs < 0:
+            raise UsageError(f"train --epochs: expected an integer ≥ 0, got {args.epochs}")
+        from dataclasses import replace
+        config = replace(config, epochs=args.epochs)
+    network = spec.build_network()
+    progress = _Progress(config.epochs, not (args.quiet or args.json))
+    try:
+        history = fit(network, x, t, config, callback=progress)
+    finally:
+        progress.close()
+    if args.save:
+        save_model(network, args.save, spec.name)
+    if args.json:
+        result = history.as_dict()
+        result["parameters"] = network.parameters_as_data()
+        json.dump(result, out)
+        out.write("\n")
+        return 0
+    final = history.loss_history[-1] if history.loss_history else history.initial_loss
+    print(f"{spec.name}: network {network.shape_text()}, loss {network.loss.name} ({config.reduction} over "
+          f"{len(x)} sample{'s' if len(x) != 1 else ''}), learning rate {_fmt(config.learning_rate)}", file=out)
+    print(f"loss {_fmt(history.initial_loss)} → {_fmt(final)} after {history.epochs_run} epoch"
+          f"{'s' if history.epochs_run != 1 else ''} ({history.steps_run} steps); stopped because: "
+          f"{history.stopped_because}", file=out)
+    print("parameters:", file=out)
+    for label, ref in network.labels.items():
+        print(f"  {label} = {_fmt(ref.get(network))}", file=out)
+    print("outputs on the training data:", file=out)
+    for xi, ti, oi in zip(x, t, network.predict(x)):
+        print(f"  input {_vec(xi)} → output {_vec(oi)}  (target {_vec(ti)})", file=out)
+    if args.save:
+        print(f"saved the model to {args.save}", file=out)
+    return 0
+
+
+def _vec(values) -> str:
+    return "(" + ", ".join(_fmt(v) for v in values) + ")"
+
+
+def _parse_rows(text: str, width: int) -> np.ndarray:
+    rows = []
+    for r, chunk in enumerate(text.split(";"), start=1):
+        cells = [c for c in chunk.replace(" ", ",").split(",") if c]
+        try:
+            row = [float(c) for c in cells]
+        except ValueError:
+            raise UsageError(f"predict --inputs row {r}: expected numbers, got {chunk.strip()!r}") from None
+        if len(row) != width or not all(math.isfinite(v) for v in row):
+            raise UsageError(f"predict --inputs row {r}: expected {width} finite numbers, got {chunk.strip()!r}")
+        rows.append(row)
+    return np.array(rows)
+
+
+def cmd_predict(args, out) -> int:
+    network = load_model(args.model) if args.model.endswith(".json") else load(args.model).build_network()
+    x = _parse_rows(args.inputs, network.inputs)
+    y = network.predict(x)
+    if args.json:
+        json.dump({"inputs": x.tolist(), "outputs": y.tolist()}, out)
+        out.write("\n")
+    else:
+        for xi, yi in zip(x, y):
+            print(f"{_vec(xi)} → {_vec(yi)}", file=out)
+    return 0
+
+
+COMMANDS = {"examples": cmd_examples, "explain": cmd_explain, "train": cmd_train, "predict": cmd_predict}
+
+
+def main(argv=None, out=None) -> int:
+    out = out or sys.stdout
+    argv = sys.argv[1:] if argv is None else list(argv)
+    show_trace = "--traceback" in argv
+    try:
+        args = _parser().parse_args(argv)
+        if args.command is None:
+            args = _parser().parse_args(["explain", *argv])
+        return COMMANDS[args.command](args, out)
+    except SystemExit as exc:  # --help, --version
+        return int(exc.code or 0)
+    except KeyboardInterrupt:
+        print("chainrule: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except (UsageError, SpecError, TrainingDiverged, ValueError, OSError) as exc:
+        if show_trace:
+            traceback.print_exc()
+        print(f"chainrule: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug: still one line, with the way to see more
+        if show_trace:
+            traceback.print_exc()
+        else:
+            print(f"chainrule: internal error: {type(exc).__name__}: {exc} (run with --traceback for details)",
+                  file=sys.stderr)
+        return 2

@@ -1,0 +1,24 @@
+"""The built-in worked examples, one TOML spec file each (see ``chainrule examples``)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+_HERE = Path(__file__).parent
+ORDER = ("mazur", "mazur-code", "worksheet", "visual", "xor", "softplus")
+
+
+def names() -> list[str]:
+    found = {p.stem for p in _HERE.glob("*.toml")}
+    return [n for n in ORDER if n in found] + sorted(found - set(ORDER))
+
+
+def path(name: str) -> Path:
+    return _HERE / f"{name}.toml"
+
+
+def summary(name: str) -> str:
+    """The first line of the example's description."""
+    document = tomllib.loads(path(name).read_text(encoding="utf-8"))
+    return document.get("description", "").strip().splitlines()[0] if document.get("description") else ""

@@ -1,0 +1,62 @@
+"""Weight initialisers.  Each draws a (units, fan_in) matrix, row by row.
+
+* ``constant(value)``          every weight = value
+* ``uniform(low, high)``       U[low, high)
+* ``normal(mean, std)``        N(mean, std²)
+* ``xavier``                   U[−a, a),  a = √(6 / (fan_in + units))   (Glorot & Bengio)
+* ``he``                       N(0, 2 / fan_in)                          (He et al.)
+
+Random draws come from a numpy ``Generator``.  ``legacy_seed = N`` instead reproduces
+``np.random.seed(N)`` followed by successive ``np.random.normal``/``uniform`` calls:
+all layers naming the same legacy seed share one ``RandomState`` and draw in label
+order (w1, w2, …), so seed 004's w1..w4 come out exactly.  The global numpy state is
+never touched.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+KINDS = ("constant", "uniform", "normal", "xavier", "he")
+
+
+def draw_weights(kind: str, units: int, fan_in: int, *, rng=None, order: str = "row",
+                 mean: float = 0.0, std: float = 1.0, low: float = 0.0, high: float = 1.0,
+                 value: float = 0.0):
+    """A (units, fan_in) matrix from the named initialiser, drawn in label ``order``.
+
+    ``rng`` is a ``np.random.Generator`` or a legacy ``np.random.RandomState``; both
+    have ``normal(loc, scale, size)`` and ``uniform(low, high, size)``.  With
+    ``order="column"`` the draws fill the matrix column by column.
+    """
+    if kind == "constant":
+        return np.full((units, fan_in), float(value))
+    size = (units, fan_in) if order == "row" else (fan_in, units)
+    if kind == "uniform":
+        drawn = rng.uniform(low, high, size=size)
+    elif kind == "normal":
+        drawn = rng.normal(mean, std, size=size)
+    elif kind == "xavier":
+        a = np.sqrt(6.0 / (fan_in + units))
+        drawn = rng.uniform(-a, a, size=size)
+    elif kind == "he":
+        drawn = rng.normal(0.0, np.sqrt(2.0 / fan_in), size=size)
+    else:
+        raise ValueError(f"init kind: expected one of {', '.join(KINDS)}, got {kind!r}")
+    return drawn if order == "row" else drawn.T
+
+
+class RandomSources:
+    """The generators of one network build: one seeded Generator, plus one
+    RandomState per legacy seed, shared by every layer that names it."""
+
+    def __init__(self, seed: int = 0):
+        self.default = np.random.default_rng(seed)
+        self._legacy: dict[int, np.random.RandomState] = {}
+        self._seeded: dict[int, np.random.Generator] = {}
+
+    def legacy(self, seed: int) -> np.random.RandomState:
+        return self._legacy.setdefault(seed, np.random.RandomState(seed))
+
+    def seeded(self, seed: int) -> np.random.Generator:
+        return self._seeded.setdefault(seed, np.random.default_rng(seed))

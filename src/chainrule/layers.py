@@ -1,0 +1,104 @@
+"""Dense layer: net = X @ Wᵀ + b, out = f(net), on row batches.
+
+W has shape (units, fan_in): row j holds the weights into neuron j, as in the
+seeds' matrices and PyTorch's Linear.  The bias has one of three modes:
+
+* ``per_neuron`` — b has shape (units,), one parameter per neuron;
+* ``shared``     — one scalar for the whole layer (seed 000); its gradient is
+                   the sum of the per-neuron bias gradients;
+* ``none``       — no bias at all (seed 003's visual example).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from .activations import Activation, get_activation
+
+BIAS_MODES = ("per_neuron", "shared", "none")
+Array = np.ndarray
+
+
+@dataclass
+class LayerValues:
+    """What one layer computed for a batch: net inputs and outputs, (n, units)."""
+
+    net: Array
+    out: Array
+
+
+class Dense:
+    """A fully connected layer with its activation and bias mode."""
+
+    def __init__(self, weights, bias=None, *, activation: str | Activation = "sigmoid",
+                 bias_mode: str = "per_neuron", slope: float | None = None,
+                 dtype=np.float64):
+        self.weights = np.array(weights, dtype=dtype, ndmin=2, copy=True)
+        if self.weights.ndim != 2:
+            raise ValueError(f"weights: expected a matrix (units × fan_in), got {self.weights.ndim} dimensions")
+        if bias_mode not in BIAS_MODES:
+            raise ValueError(f"bias_mode: expected one of {', '.join(BIAS_MODES)}, got {bias_mode!r}")
+        self.bias_mode = bias_mode
+        self.activation = activation if isinstance(activation, Activation) else get_activation(activation, slope)
+        units = self.weights.shape[0]
+        if bias_mode == "none":
+            if bias is not None and np.any(np.asarray(bias) != 0):
+                raise ValueError("bias: a layer with bias_mode 'none' cannot have a non-zero bias")
+            self.bias: Optional[Array] = None
+        elif bias_mode == "shared":
+            b = np.asarray(0.0 if bias is None else bias, dtype=dtype)
+            if b.ndim != 0:
+                if b.size and np.all(b == b.flat[0]):
+                    b = b.flat[0]
+                else:
+                    raise ValueError(f"bias: a shared bias is one number, got {np.asarray(bias).tolist()!r}")
+            self.bias = np.array(b, dtype=dtype)
+        else:
+            b = np.zeros(units, dtype=dtype) if bias is None else np.asarray(bias, dtype=dtype)
+            if b.ndim == 0:
+                b = np.full(units, b, dtype=dtype)
+            if b.shape != (units,):
+                raise ValueError(f"bias: expected {units} numbers (one per neuron), got shape {b.shape}")
+            self.bias = np.array(b, dtype=dtype)
+
+    @property
+    def units(self) -> int:
+        return self.weights.shape[0]
+
+    @property
+    def fan_in(self) -> int:
+        return self.weights.shape[1]
+
+    def parameters(self) -> list[Array]:
+        """The live parameter arrays: [W] or [W, b]."""
+        return [self.weights] if self.bias is None else [self.weights, self.bias]
+
+    def forward(self, x: Array) -> LayerValues:
+        """net = x @ Wᵀ + b (b broadcast over neurons when shared); out = f(net)."""
+        net = x @ self.weights.T
+        if self.bias is not None:
+            net = net + self.bias
+        return LayerValues(net, self.activation.value(net))
+
+    def gradients(self, delta: Array, x: Array, scale: float = 1.0) -> list[Array]:
+        """∂E/∂W = scale·δᵀx, ∂E/∂b = scale·Σ_samples δ (then Σ_neurons when shared).
+
+        ``delta`` = ∂E/∂net per sample (n, units), ``x`` the layer's input (n, fan_in).
+        """
+        grads = [scale * (delta.T @ x)]
+        if self.bias_mode == "per_neuron":
+            grads.append(scale * delta.sum(axis=0))
+        elif self.bias_mode == "shared":
+            grads.append(np.array(scale * delta.sum(), dtype=self.weights.dtype))
+        return grads
+
+    def input_gradient(self, delta: Array) -> Array:
+        """∂E/∂x = δ @ W: how the error flows back into the previous layer's outputs."""
+        return delta @ self.weights
+
+    def bias_value(self):
+        """The bias as plain data: a number (shared), a list (per_neuron) or None."""
+        return None if self.bias is None else self.bias.tolist()

@@ -1,0 +1,186 @@
+"""Network: a stack of Dense layers and a loss; forward, backward and labels.
+
+The backward pass reads like the four equations of backpropagation:
+
+    δᴸ = ∂E/∂outᴸ ⊙ f'(netᴸ)                (output layer; fused where the loss allows)
+    δˡ = (δˡ⁺¹ Wˡ⁺¹) ⊙ f'(netˡ)              (hidden layers, with the weights of *this* step)
+    ∂E/∂Wˡ = Σ_samples δˡᵀ outˡ⁻¹            (scaled by 1/n when the reduction is mean)
+    ∂E/∂bˡ = Σ_samples δˡ                    (and Σ over neurons when the bias is shared)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .layers import Dense, LayerValues
+from .losses import Loss, get_loss, reduce
+
+Array = np.ndarray
+REDUCTIONS = ("sum", "mean")
+WEIGHT_LABELS = ("row", "column")
+
+
+@dataclass(frozen=True)
+class ParameterRef:
+    """Where a labelled parameter lives: layer index, 'weights' or 'bias', element index."""
+
+    label: str
+    layer: int
+    kind: str
+    index: tuple
+
+    def get(self, network: "Network") -> float:
+        array = network.layers[self.layer].weights if self.kind == "weights" else network.layers[self.layer].bias
+        return float(array[self.index])
+
+
+class Network:
+    """A feed-forward network; ``layers[0]`` reads the inputs, ``layers[-1]`` is the output."""
+
+    def __init__(self, inputs: int, layers: list[Dense], loss: str | Loss = "half_sse",
+                 weight_labels: str = "row"):
+        self.inputs = int(inputs)
+        self.layers = list(layers)
+        self.loss = loss if isinstance(loss, Loss) else get_loss(loss)
+        if weight_labels not in WEIGHT_LABELS:
+            raise ValueError(f"weight_labels: expected 'row' or 'column', got {weight_labels!r}")
+        self.weight_labels = weight_labels
+        if not self.layers:
+            raise ValueError("layers: expected at least one layer, got none")
+        fan_in = self.inputs
+        for number, layer in enumerate(self.layers, start=1):
+            if layer.fan_in != fan_in:
+                raise ValueError(f"layer {number} weights: expected {fan_in} columns (its fan-in), "
+                                 f"got {layer.fan_in}")
+            if layer.activation.name == "softmax" and number != len(self.layers):
+                raise ValueError(f"layer {number} activation: softmax is for the output layer only")
+            fan_in = layer.units
+        wanted = self.loss.output_activation
+        if wanted and self.layers[-1].activation.name != wanted:
+            raise ValueError(f"loss {self.loss.name}: expected a {wanted} output layer, "
+                             f"got {self.layers[-1].activation.name}")
+        self._refs = self._label_parameters()
+
+    # ----- shapes and labels -------------------------------------------------
+    @property
+    def outputs(self) -> int:
+        return self.layers[-1].units
+
+    @property
+    def dtype(self):
+        return self.layers[0].weights.dtype
+
+    def _label_parameters(self) -> dict[str, ParameterRef]:
+        refs: dict[str, ParameterRef] = {}
+        w = b = 0
+        for l, layer in enumerate(self.layers):
+            units, fan_in = layer.weights.shape
+            order = ([(j, i) for j in range(units) for i in range(fan_in)] if self.weight_labels == "row"
+                     else [(j, i) for i in range(fan_in) for j in range(units)])
+            for j, i in order:
+                w += 1
+                refs[f"w{w}"] = ParameterRef(f"w{w}", l, "weights", (j, i))
+        for l, layer in enumerate(self.layers):
+            if layer.bias_mode == "shared":
+                b += 1
+                refs[f"b{b}"] = ParameterRef(f"b{b}", l, "bias", ())
+            elif layer.bias_mode == "per_neuron":
+                for j in range(layer.units):
+                    b += 1
+                    refs[f"b{b}"] = ParameterRef(f"b{b}", l, "bias", (j,))
+        return refs
+
+    @property
+    def labels(self) -> dict[str, ParameterRef]:
+        """Every parameter by label: w1, w2, … then b1, b2, …"""
+        return self._refs
+
+    def weight_label(self, layer: int, j: int, i: int) -> str:
+        return self._label_of[(layer, "weights", (j, i))]
+
+    def bias_label(self, layer: int, j: int) -> str | None:
+        mode = self.layers[layer].bias_mode
+        if mode == "none":
+            return None
+        return self._label_of[(layer, "bias", () if mode == "shared" else (j,))]
+
+    @property
+    def _label_of(self) -> dict:
+        return {(r.layer, r.kind, r.index): r.label for r in self._refs.values()}
+
+    def parameters(self) -> list[Array]:
+        """The live parameter arrays in layer order: W¹, b¹, W², b², … (absent biases skipped)."""
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def trainable_masks(self, frozen=()) -> list[Array]:
+        """1 where a parameter is trained, 0 where its label is in ``frozen``."""
+        unknown = [label for label in frozen if label not in self._refs]
+        if unknown:
+            raise ValueError(f"frozen: unknown parameter label {unknown[0]!r}; "
+                             f"expected labels among {', '.join(self._refs)}")
+        masks = [[np.ones_like(p) for p in layer.parameters()] for layer in self.layers]
+        for label in frozen:
+            ref = self._refs[label]
+            masks[ref.layer][0 if ref.kind == "weights" else 1][ref.index] = 0.0
+        return [m for layer_masks in masks for m in layer_masks]
+
+    # ----- the passes ----------------------------------------------------------
+    def forward(self, x: Array) -> list[LayerValues]:
+        """Net and out of every layer for the batch x (n, inputs)."""
+        values = []
+        for layer in self.layers:
+            v = layer.forward(x)
+            values.append(v)
+            x = v.out
+        return values
+
+    def predict(self, x) -> Array:
+        return self.forward(np.asarray(x, dtype=self.dtype).reshape(-1, self.inputs))[-1].out
+
+    def sample_losses(self, x: Array, t: Array, values: list[LayerValues] | None = None) -> Array:
+        """E of every sample, shape (n,)."""
+        out = (values or self.forward(x))[-1]
+        return self.loss.value(out.net, out.out, t)
+
+    def dataset_loss(self, x: Array, t: Array, reduction: str = "sum") -> float:
+        return reduce(self.sample_losses(x, t), reduction)
+
+    def deltas(self, t: Array, values: list[LayerValues]) -> list[Array]:
+        """δ = ∂E/∂net of every layer, per sample: a list of (n, units) arrays."""
+        last, output = self.layers[-1], values[-1]
+        if self.loss.fused_delta is not None:
+            delta = self.loss.fused_delta(output.net, output.out, t)
+        else:
+            delta = last.activation.backward(output.net, output.out, self.loss.gradient(output.out, t))
+        deltas = [delta]
+        for l in range(len(self.layers) - 2, -1, -1):
+            grad_out = self.layers[l + 1].input_gradient(delta)
+            delta = self.layers[l].activation.backward(values[l].net, values[l].out, grad_out)
+            deltas.append(delta)
+        return deltas[::-1]
+
+    def gradients(self, x: Array, values: list[LayerValues], deltas: list[Array],
+                  reduction: str = "sum") -> list[Array]:
+        """∂(dataset loss)/∂p for every parameter array, in ``parameters()`` order."""
+        scale = 1.0 if reduction == "sum" else 1.0 / x.shape[0]
+        grads = []
+        for l, layer in enumerate(self.layers):
+            layer_input = x if l == 0 else values[l - 1].out
+            grads.extend(layer.gradients(deltas[l], layer_input, scale))
+        return grads
+
+    def backprop(self, x: Array, t: Array, reduction: str = "sum"):
+        """Forward and backward for one batch: (values, deltas, gradients)."""
+        values = self.forward(x)
+        deltas = self.deltas(t, values)
+        return values, deltas, self.gradients(x, values, deltas, reduction)
+
+    # ----- plain data ------------------------------------------------------------
+    def parameters_as_data(self) -> list[dict]:
+        """[{"weights": units × fan_in lists, "bias": number | list | None}] per layer."""
+        return [{"weights": layer.weights.tolist(), "bias": layer.bias_value()} for layer in self.layers]
+
+    def shape_text(self) -> str:
+        return "-".join(str(n) for n in [self.inputs, *(layer.units for layer in self.layers)])

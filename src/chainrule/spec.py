@@ -1,0 +1,465 @@
+"""The TOML network spec: load, validate every key with a clear message, build.
+
+A spec file says everything about a run: the network (layers, weights or their
+initialiser, biases, loss), the training (learning rate, batching, reduction,
+epochs, frozen parameters, stopping rules) and the data.  Every mistake is
+reported as ``file:line: key: expected …, got …`` (line where it can be found).
+Layers are counted from 1 in keys: ``network.layers[2].weights``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+from . import activations, examples, init, losses
+from .layers import BIAS_MODES, Dense
+from .network import REDUCTIONS, WEIGHT_LABELS, Network
+from .train import TrainingConfig
+
+
+class SpecError(ValueError):
+    """A spec (or model) file that cannot be used, with file, line and key."""
+
+
+_TOP = {"name", "description", "network", "training", "data"}
+_NETWORK = {"inputs", "loss", "weight_labels", "layers"}
+_LAYER = {"units", "activation", "slope", "weights", "init", "bias", "bias_mode"}
+_INIT = {"kind", "mean", "std", "low", "high", "value", "seed", "legacy_seed"}
+_INIT_PARAMS = {"constant": {"value"}, "uniform": {"low", "high"}, "normal": {"mean", "std"},
+                "xavier": set(), "he": set()}
+_TRAINING = {"learning_rate", "batch", "reduction", "epochs", "frozen", "seed", "shuffle",
+             "stop_below", "stop_change_below"}
+_DATA = {"inputs", "targets", "csv", "target_columns", "header", "delimiter"}
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+class _Validator:
+    """Checks values against expectations and reports them with file, line and key."""
+
+    def __init__(self, source_name: str, text: str | None):
+        self.source_name = source_name
+        self.lines = text.splitlines() if text else []
+
+    # where a key is written in the file (best effort, for the message)
+    def line_of(self, key: str) -> Optional[int]:
+        if not self.lines:
+            return None
+        parts = re.findall(r"[A-Za-z_][A-Za-z0-9_]*|\[\d+\]", key)
+        table, n_layer, leaf = None, None, None
+        names = [p for p in parts if not p.startswith("[")]
+        if names and names[0] in ("network", "training", "data"):
+            table = names[0]
+            if len(names) > 1 and names[1] == "layers" and any(p.startswith("[") for p in parts):
+                n_layer = int(next(p for p in parts if p.startswith("["))[1:-1])
+                leaf = names[2] if len(names) > 2 else None
+            else:
+                leaf = names[1] if len(names) > 1 else None
+        else:
+            leaf = names[0] if names else None
+        header = None
+        start = 0
+        if n_layer is not None:
+            seen = 0
+            for number, line in enumerate(self.lines):
+                if re.match(r"\s*\[\[\s*network\.layers\s*\]\]", line):
+                    seen += 1
+                    if seen == n_layer:
+                        header, start = number, number + 1
+                        break
+            if header is None:
+                return None
+        elif table:
+            for number, line in enumerate(self.lines):
+                if re.match(rf"\s*\[\s*{table}\s*\]", line):
+                    header, start = number, number + 1
+                    break
+        if leaf is None:
+            return None if header is None else header + 1
+        for number in range(start, len(self.lines)):
+            line = self.lines[number]
+            if number > start - 1 and re.match(r"\s*\[", line) and number != header:
+                break
+            if re.match(rf"\s*{leaf}\s*=", line):
+                return number + 1
+        if table and header is None:  # dotted keys at top level, e.g. training.learning_rate = …
+            for number, line in enumerate(self.lines):
+                if re.match(rf"\s*{table}\.{leaf}\s*=", line):
+                    return number + 1
+        return None if header is None else header + 1
+
+    def error(self, key: str, message: str) -> SpecError:
+        line = self.line_of(key)
+        where = f"{self.source_name}:{line}" if line else self.source_name
+        return SpecError(f"{where}: {key}: {message}")
+
+    def fail(self, key: str, expected: str, got: Any) -> SpecError:
+        return self.error(key, f"expected {expected}, got {_show(got)}")
+
+    # typed getters -------------------------------------------------------------
+    def table(self, value, key: str, allowed: set) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(key, "a table", value)
+        for name in value:
+            if name not in allowed:
+                prefix = f"{key}." if key else ""
+                raise self.error(f"{prefix}{name}", f"unknown key; expected one of {', '.join(sorted(allowed))}")
+        return value
+
+    def number(self, value, key: str, *, minimum=None, positive=False) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(key, "a number", value)
+        if not math.isfinite(value):
+            raise self.fail(key, "a finite number", value)
+        if positive and value <= 0:
+            raise self.fail(key, "a number > 0", value)
+        if minimum is not None and value < minimum:
+            raise self.fail(key, f"a number ≥ {minimum:g}", value)
+        return float(value)
+
+    def integer(self, value, key: str, minimum: int = 0) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise self.fail(key, f"an integer ≥ {minimum}", value)
+        return value
+
+    def choice(self, value, key: str, options) -> str:
+        if value not in options:
+            raise self.fail(key, "one of " + ", ".join(repr(o) for o in options), value)
+        return value
+
+    def string(self, value, key: str) -> str:
+        if not isinstance(value, str):
+            raise self.fail(key, "a string", value)
+        return value
+
+    def matrix(self, value, key: str, rows: Optional[int], cols: int, what: str) -> np.ndarray:
+        """A list of ``rows`` lists of ``cols`` finite numbers (a flat list when cols == 1)."""
+        if not isinstance(value, list):
+            raise self.fail(key, f"a list of rows ({what})", value)
+        if cols == 1 and all(not isinstance(v, list) for v in value):
+            value = [[v] for v in value]
+        if rows is not None and len(value) != rows:
+            raise self.fail(key, f"{rows} rows ({what}) of {cols} numbers", f"{len(value)} rows")
+        if not value:
+            raise self.fail(key, f"at least one row ({what})", value)
+        for r, row in enumerate(value, start=1):
+            if not isinstance(row, list):
+                raise self.fail(f"{key} row {r}", f"a list of {cols} numbers", row)
+            if len(row) != cols:
+                raise self.fail(f"{key} row {r}", f"{cols} numbers ({what})", f"{len(row)} numbers: {_show(row)}")
+            for c, item in enumerate(row, start=1):
+                self.number(item, f"{key} row {r} column {c}")
+        return np.array(value, dtype=np.float64)
+
+
+@dataclass
+class Spec:
+    """A validated spec: build a fresh network from it as often as needed."""
+
+    name: str
+    description: str
+    network_table: dict
+    training: TrainingConfig
+    inputs: Optional[np.ndarray]
+    targets: Optional[np.ndarray]
+    source: str
+    _validator: _Validator
+
+    def build_network(self, dtype=np.float64) -> Network:
+        return _build_network(self.network_table, self._validator, self.training.seed, dtype)
+
+    def require_data(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.inputs is None:
+            raise SpecError(f"{self.source}: data: expected a [data] table with inputs and targets, got none")
+        return self.inputs, self.targets
+
+
+def _layer_key(number: int, name: str = "") -> str:
+    return f"network.layers[{number}]" + (f".{name}" if name else "")
+
+
+def _check_network(table, v: _Validator) -> dict:
+    net = v.table(table, "network", _NETWORK)
+    if "inputs" not in net:
+        raise v.error("network.inputs", "missing; expected the number of input features")
+    v.integer(net["inputs"], "network.inputs", 1)
+    v.choice(net.get("loss", "half_sse"), "network.loss", losses.NAMES)
+    v.choice(net.get("weight_labels", "row"), "network.weight_labels", WEIGHT_LABELS)
+    layers = net.get("layers")
+    if not isinstance(layers, list) or not layers:
+        raise v.fail("network.layers", "at least one [[network.layers]] table", layers)
+    fan_in = net["inputs"]
+    for number, layer in enumerate(layers, start=1):
+        key = _layer_key(number)
+        v.table(layer, key, _LAYER)
+        if "units" not in layer:
+            raise v.error(_layer_key(number, "units"), "missing; expected the number of neurons")
+        units = v.integer(layer["units"], _layer_key(number, "units"), 1)
+        activation = v.choice(layer.get("activation", "sigmoid"), _layer_key(number, "activation"),
+                              activations.NAMES)
+        if "slope" in layer:
+            if activation != "leaky_relu":
+                raise v.error(_layer_key(number, "slope"), f"applies only to leaky_relu, not {activation}")
+            v.number(layer["slope"], _layer_key(number, "slope"))
+        if "weights" in layer and "init" in layer:
+            raise v.error(key, "give either weights or init, not both")
+        if "weights" in layer:
+            v.matrix(layer["weights"], _layer_key(number, "weights"), units, fan_in,
+                     f"one row per neuron, {fan_in} weights each = the previous layer's units")
+        if "init" in layer:
+            _check_init(layer["init"], _layer_key(number, "init"), v)
+        mode = v.choice(layer.get("bias_mode", "per_neuron"), _layer_key(number, "bias_mode"), BIAS_MODES)
+        if "bias" in layer:
+            _check_bias(layer["bias"], _layer_key(number, "bias"), mode, units, v)
+        fan_in = units
+    return net
+
+
+def _check_init(table, key: str, v: _Validator) -> None:
+    v.table(table, key, _INIT)
+    kind = v.choice(table.get("kind"), f"{key}.kind", init.KINDS)
+    for name in table:
+        if name in ("kind", "seed", "legacy_seed"):
+            continue
+        if name not in _INIT_PARAMS[kind]:
+            raise v.error(f"{key}.{name}", f"does not apply to init kind {kind!r}"
+                          + (f"; it takes {', '.join(sorted(_INIT_PARAMS[kind]))}" if _INIT_PARAMS[kind] else ""))
+        v.number(table[name], f"{key}.{name}")
+    if "std" in table:
+        v.number(table["std"], f"{key}.std", minimum=0)
+    if kind == "uniform" and table.get("low", 0.0) >= table.get("high", 1.0):
+        raise v.fail(f"{key}.high", f"a number > low ({table.get('low', 0.0)})", table.get("high", 1.0))
+    for name in ("seed", "legacy_seed"):
+        if name in table:
+            v.integer(table[name], f"{key}.{name}", 0)
+    if "seed" in table and "legacy_seed" in table:
+        raise v.error(key, "give either seed or legacy_seed, not both")
+    if "legacy_seed" in table and table["legacy_seed"] >= 2 ** 32:
+        raise v.fail(f"{key}.legacy_seed", "an integer < 2**32 (numpy's legacy seed range)", table["legacy_seed"])
+
+
+def _check_bias(value, key: str, mode: str, units: int, v: _Validator) -> None:
+    if isinstance(value, list):
+        if mode == "shared":
+            raise v.fail(key, "one number (bias_mode is shared)", value)
+        if len(value) != units:
+            raise v.fail(key, f"a number or a list of {units} numbers (one per neuron)", f"{len(value)} numbers")
+        for j, item in enumerate(value, start=1):
+            v.number(item, f"{key} item {j}")
+    else:
+        v.number(value, key)
+    if mode == "none" and np.any(np.asarray(value, dtype=float) != 0):
+        raise v.fail(key, "no bias (bias_mode is none)", value)
+
+
+def _build_network(net: dict, v: _Validator, seed: int, dtype) -> Network:
+    sources = init.RandomSources(seed)
+    column = net.get("weight_labels", "row") == "column"
+    layers = []
+    fan_in = net["inputs"]
+    for number, layer in enumerate(net["layers"], start=1):
+        units = layer["units"]
+        if "weights" in layer:
+            weights = np.array(layer["weights"], dtype=np.float64).reshape(units, fan_in)
+        else:
+            spec = dict(layer.get("init", {"kind": "xavier"}))
+            kind = spec.pop("kind")
+            if "legacy_seed" in spec:
+                rng = sources.legacy(spec.pop("legacy_seed"))
+            elif "seed" in spec:
+                rng = sources.seeded(spec.pop("seed"))
+            else:
+                rng = sources.default
+            params = {k: float(val) for k, val in spec.items()}
+            weights = init.draw_weights(kind, units, fan_in, rng=rng, order="column" if column else "row",
+                                        **params)
+        try:
+            layers.append(Dense(weights.astype(dtype), layer.get("bias"), activation=layer.get("activation", "sigmoid"),
+                                bias_mode=layer.get("bias_mode", "per_neuron"), slope=layer.get("slope"),
+                                dtype=dtype))
+        except ValueError as exc:
+            raise v.error(_layer_key(number), str(exc)) from None
+        fan_in = units
+    try:
+        return Network(net["inputs"], layers, net.get("loss", "half_sse"), net.get("weight_labels", "row"))
+    except ValueError as exc:
+        raise v.error("network.loss" if str(exc).startswith("loss") else "network", str(exc)) from None
+
+
+def _check_training(table, v: _Validator) -> TrainingConfig:
+    t = v.table(table, "training", _TRAINING)
+    kwargs: dict[str, Any] = {}
+    if "learning_rate" in t:
+        kwargs["learning_rate"] = v.number(t["learning_rate"], "training.learning_rate", minimum=0)
+    if "batch" in t:
+        batch = t["batch"]
+        if isinstance(batch, str):
+            v.choice(batch, "training.batch", ("online", "full"))
+        else:
+            v.integer(batch, "training.batch", 1)
+        kwargs["batch"] = batch
+    if "reduction" in t:
+        kwargs["reduction"] = v.choice(t["reduction"], "training.reduction", REDUCTIONS)
+    if "epochs" in t:
+        kwargs["epochs"] = v.integer(t["epochs"], "training.epochs", 0)
+    if "seed" in t:
+        kwargs["seed"] = v.integer(t["seed"], "training.seed", 0)
+    if "shuffle" in t:
+        if not isinstance(t["shuffle"], bool):
+            raise v.fail("training.shuffle", "true or false", t["shuffle"])
+        kwargs["shuffle"] = t["shuffle"]
+    for name in ("stop_below", "stop_change_below"):
+        if name in t:
+            kwargs[name] = v.number(t[name], f"training.{name}", minimum=0)
+    if "frozen" in t:
+        frozen = t["frozen"]
+        if not isinstance(frozen, list) or not all(isinstance(f, str) for f in frozen):
+            raise v.fail("training.frozen", "a list of parameter labels such as [\"b1\", \"b2\"]", frozen)
+        kwargs["frozen"] = tuple(frozen)
+    return TrainingConfig(**kwargs)
+
+
+def _check_data(table, v: _Validator, n_in: int, n_out: int, base: Path) -> tuple[np.ndarray, np.ndarray]:
+    d = v.table(table, "data", _DATA)
+    if "csv" in d:
+        for name in ("inputs", "targets"):
+            if name in d:
+                raise v.error(f"data.{name}", "give either csv or inputs/targets, not both")
+        return _read_csv(d, v, n_in, n_out, base)
+    for name in ("target_columns", "header", "delimiter"):
+        if name in d:
+            raise v.error(f"data.{name}", "applies only with data.csv")
+    for name in ("inputs", "targets"):
+        if name not in d:
+            raise v.error(f"data.{name}", "missing; expected a list of rows (or data.csv)")
+    x = v.matrix(d["inputs"], "data.inputs", None, n_in, f"{n_in} inputs per sample = network.inputs")
+    t = v.matrix(d["targets"], "data.targets", len(x), n_out,
+                 f"one per input row, {n_out} targets each = the output layer's units")
+    return x, t
+
+
+def _read_csv(d: dict, v: _Validator, n_in: int, n_out: int, base: Path) -> tuple[np.ndarray, np.ndarray]:
+    path = base / v.string(d["csv"], "data.csv")
+    delimiter = v.string(d.get("delimiter", ","), "data.delimiter")
+    if len(delimiter) != 1:
+        raise v.fail("data.delimiter", "one character", delimiter)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise v.error("data.csv", f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise v.error("data.csv", f"expected a UTF-8 text file, got undecodable bytes in {str(path)!r}") from None
+    rows = [(n, row) for n, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1)
+            if any(cell.strip() for cell in row)]
+    if not rows:
+        raise v.error("data.csv", f"{path}: expected rows of numbers, got an empty file")
+
+    def numeric(cell: str) -> bool:
+        try:
+            float(cell)
+            return True
+        except ValueError:
+            return False
+
+    header = d.get("header")
+    if header is None:
+        header = not all(numeric(c) for c in rows[0][1])
+    elif not isinstance(header, bool):
+        raise v.fail("data.header", "true or false", header)
+    names = [c.strip() for c in rows[0][1]] if header else []
+    body = rows[1:] if header else rows
+    width = len(rows[0][1])
+    columns = d.get("target_columns", [width - 1])
+    if not isinstance(columns, list) or not columns:
+        raise v.fail("data.target_columns", "a list of column names or 0-based indices", columns)
+    target_idx = []
+    for c in columns:
+        if isinstance(c, str):
+            if c not in names:
+                raise v.fail("data.target_columns", f"column names from the header {names}", c)
+            target_idx.append(names.index(c))
+        elif isinstance(c, int) and not isinstance(c, bool) and 0 <= c < width:
+            target_idx.append(c)
+        else:
+            raise v.fail("data.target_columns", f"a column name or an index 0..{width - 1}", c)
+    input_idx = [i for i in range(width) if i not in target_idx]
+    if len(input_idx) != n_in or len(target_idx) != n_out:
+        raise v.error("data.csv", f"{path.name}: expected {n_in} input and {n_out} target columns, "
+                                  f"got {len(input_idx)} and {len(target_idx)}")
+    values = np.empty((len(body), width))
+    for r, (line, row) in enumerate(body):
+        if len(row) != width:
+            raise SpecError(f"{path}:{line}: expected {width} columns, got {len(row)}")
+        for c, cell in enumerate(row):
+            try:
+                values[r, c] = float(cell)
+            except ValueError:
+                raise SpecError(f"{path}:{line}: column {c + 1}: expected a number, got {cell!r}") from None
+            if not math.isfinite(values[r, c]):
+                raise SpecError(f"{path}:{line}: column {c + 1}: expected a finite number, got {cell!r}")
+    if not len(body):
+        raise v.error("data.csv", f"{path}: expected at least one data row, got none")
+    return values[:, input_idx], values[:, target_idx]
+
+
+def from_dict(document: dict, source_name: str = "<spec>", text: str | None = None,
+              base: Path | None = None) -> Spec:
+    """Validate a parsed spec document; ``text`` (the file's source) lets errors name lines."""
+    v = _Validator(source_name, text)
+    v.table(document, "", _TOP)
+    if "network" not in document:
+        raise v.error("network", "missing; expected a [network] table")
+    net = _check_network(document["network"], v)
+    training = _check_training(document.get("training", {}), v)
+    name = v.string(document.get("name", Path(source_name).stem), "name")
+    description = v.string(document.get("description", ""), "description")
+    spec = Spec(name, description, net, training, None, None, source_name, v)
+    network = spec.build_network()  # every shape and combination checked here, once
+    try:
+        network.trainable_masks(training.frozen)
+    except ValueError as exc:
+        raise v.error("training.frozen", str(exc).removeprefix("frozen: ")) from None
+    if "data" in document:
+        spec.inputs, spec.targets = _check_data(document["data"], v, network.inputs, network.outputs,
+                                                base or Path("."))
+    return spec
+
+
+def loads(text: str, source_name: str = "<spec>", base: Path | None = None) -> Spec:
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        match = re.search(r"\(at line (\d+), column \d+\)", message)
+        where = f"{source_name}:{match.group(1)}" if match else source_name
+        reason = re.sub(r" \(at .*\)$", "", message)
+        raise SpecError(f"{where}: invalid TOML: {reason}") from None
+    return from_dict(document, source_name, text, base)
+
+
+def load(name_or_path: str | Path) -> Spec:
+    """A spec from a file path, or a built-in example by name."""
+    path = Path(name_or_path)
+    if path.is_file():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SpecError(f"{path}: cannot read the spec: {exc}") from None
+        return loads(text, str(path), path.parent)
+    if str(name_or_path) in examples.names():
+        example = examples.path(str(name_or_path))
+        return loads(example.read_text(encoding="utf-8"), f"{name_or_path} (built-in)", example.parent)
+    raise SpecError(f"{name_or_path}: expected a spec file or a built-in example "
+                    f"({', '.join(examples.names())}), got neither")

@@ -1,0 +1,117 @@
+"""StepTrace: the plain data of one training step — forward values, losses,
+deltas, gradients and the parameters before and after the update.
+
+A traced step runs exactly the code an untraced step runs (``train.take_step``);
+tracing only copies values out, so both give bit-identical parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .network import Network
+from .train import SGD, TrainingConfig, schedule, take_step
+
+
+@dataclass
+class SampleTrace:
+    index: int
+    input: list
+    target: list
+    layers: list            # [{"net": [...], "out": [...]}] per layer
+    errors: list            # each output's share of the loss (E_o1, E_o2, …)
+    loss: float
+    deltas: list            # δ per layer, [[...], ...]
+
+    def as_dict(self) -> dict:
+        return {"index": self.index, "input": self.input, "target": self.target, "layers": self.layers,
+                "errors": self.errors, "loss": self.loss, "deltas": self.deltas}
+
+
+@dataclass
+class StepTrace:
+    step: int
+    epoch: int
+    learning_rate: float
+    reduction: str
+    loss_name: str
+    frozen: list
+    network: dict           # shape, activations, bias modes and labels (plain data)
+    samples: list = field(default_factory=list)
+    gradients: list = field(default_factory=list)
+    parameters_before: list = field(default_factory=list)
+    parameters_after: list = field(default_factory=list)
+    loss_before: float = 0.0
+    loss_after: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {"step": self.step, "epoch": self.epoch, "samples": [s.as_dict() for s in self.samples],
+                "gradients": self.gradients, "learning_rate": self.learning_rate,
+                "reduction": self.reduction, "loss": self.loss_name, "frozen": self.frozen,
+                "parameters_before": self.parameters_before, "parameters_after": self.parameters_after,
+                "loss_before": self.loss_before, "loss_after": self.loss_after}
+
+
+def describe_network(network: Network) -> dict:
+    """Plain data about the network that renderers need: layers and their labels."""
+    layers = []
+    for l, layer in enumerate(network.layers):
+        layers.append({
+            "units": layer.units,
+            "fan_in": layer.fan_in,
+            "activation": layer.activation.name,
+            "activation_params": dict(layer.activation.params),
+            "bias_mode": layer.bias_mode,
+            "weight_labels": [[network.weight_label(l, j, i) for i in range(layer.fan_in)]
+                              for j in range(layer.units)],
+            "bias_labels": [network.bias_label(l, j) for j in range(layer.units)],
+        })
+    return {"inputs": network.inputs, "loss": network.loss.name, "layers": layers}
+
+
+def _grads_as_data(network: Network, grads) -> list[dict]:
+    out, k = [], 0
+    for layer in network.layers:
+        weights = grads[k].tolist()
+        k += 1
+        bias = None
+        if layer.bias is not None:
+            bias = grads[k].tolist()
+            k += 1
+        out.append({"weights": weights, "bias": bias})
+    return out
+
+
+def trace_steps(network: Network, x, t, config: TrainingConfig, steps: int = 1) -> list[StepTrace]:
+    """Run ``steps`` training steps on ``network`` (in place) and record each one."""
+    x = np.asarray(x, dtype=network.dtype)
+    t = np.asarray(t, dtype=network.dtype)
+    optimizer = SGD(config.learning_rate)
+    masks = network.trainable_masks(config.frozen)
+    description = describe_network(network)
+    traces = []
+    for epoch, step, indices, _ in schedule(len(x), config):
+        if step > steps:
+            break
+        trace = StepTrace(step=step, epoch=epoch, learning_rate=config.learning_rate,
+                          reduction=config.reduction, loss_name=network.loss.name,
+                          frozen=list(config.frozen), network=description)
+        trace.parameters_before = network.parameters_as_data()
+        trace.loss_before = network.dataset_loss(x, t, config.reduction)
+        xb, tb = x[indices], t[indices]
+        values, deltas, grads, losses = take_step(network, optimizer, xb, tb, config.reduction, masks)
+        last = values[-1]
+        terms = network.loss.terms(last.net, last.out, tb)
+        for s, index in enumerate(indices):
+            trace.samples.append(SampleTrace(
+                index=int(index), input=xb[s].tolist(), target=tb[s].tolist(),
+                layers=[{"net": v.net[s].tolist(), "out": v.out[s].tolist()} for v in values],
+                errors=terms[s].tolist(), loss=float(losses[s]),
+                deltas=[d[s].tolist() for d in deltas]))
+        trace.gradients = _grads_as_data(network, grads)
+        trace.parameters_after = network.parameters_as_data()
+        trace.loss_after = network.dataset_loss(x, t, config.reduction)
+        traces.append(trace)
+    return traces
