@@ -1,0 +1,21 @@
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+
+def printed(value: float, text: str) -> None:
+    """Assert ``value`` equals the number ``text`` to the digits printed (half a unit of the last digit)."""
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    assert abs(value - float(text)) <= 0.5 * 10 ** -decimals + 1e-15, f"{value!r} is not {text} to {decimals} decimals"
+
+
+def first_step(name: str):
+    spec = cr.load(name)
+    x, t = spec.require_data()
+    return cr.trace_steps(spec.build_network(), x, t, spec.training, 1)[0]
+
+
+@pytest.fixture
+def mazur_step():
+    return first_step("mazur")
