@@ -41,6 +41,13 @@ _TRAINING = {"learning_rate", "batch", "reduction", "epochs", "frozen", "seed", 
 _DATA = {"inputs", "targets", "csv", "target_columns", "header", "delimiter"}
 
 
+class _Described(str):
+    """A description of what was got (e.g. "3 rows"), shown as it is, not quoted."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "…"
@@ -151,14 +158,14 @@ class _Validator:
         if cols == 1 and all(not isinstance(v, list) for v in value):
             value = [[v] for v in value]
         if rows is not None and len(value) != rows:
-            raise self.fail(key, f"{rows} rows ({what}) of {cols} numbers", f"{len(value)} rows")
+            raise self.fail(key, f"{rows} rows ({what}) of {cols} numbers", _Described(f"{len(value)} rows"))
         if not value:
             raise self.fail(key, f"at least one row ({what})", value)
         for r, row in enumerate(value, start=1):
             if not isinstance(row, list):
                 raise self.fail(f"{key} row {r}", f"a list of {cols} numbers", row)
             if len(row) != cols:
-                raise self.fail(f"{key} row {r}", f"{cols} numbers ({what})", f"{len(row)} numbers: {_show(row)}")
+                raise self.fail(f"{key} row {r}", f"{cols} numbers ({what})", _Described(f"{len(row)} numbers: {_show(row)}"))
             for c, item in enumerate(row, start=1):
                 self.number(item, f"{key} row {r} column {c}")
         return np.array(value, dtype=np.float64)
@@ -255,7 +262,8 @@ def _check_bias(value, key: str, mode: str, units: int, v: _Validator) -> None:
         if mode == "shared":
             raise v.fail(key, "one number (bias_mode is shared)", value)
         if len(value) != units:
-            raise v.fail(key, f"a number or a list of {units} numbers (one per neuron)", f"{len(value)} numbers")
+            raise v.fail(key, f"a number or a list of {units} numbers (one per neuron)",
+                         _Described(f"{len(value)} numbers"))
         for j, item in enumerate(value, start=1):
             v.number(item, f"{key} item {j}")
     else:

@@ -114,8 +114,13 @@ def fit(network: Network, x, t, config: TrainingConfig,
     ``stop_below`` or changes by less than ``stop_change_below`` from the epoch before.
     ``callback(epoch, loss)`` is called after every epoch (progress display).
     """
-    x = np.asarray(x, dtype=network.dtype)
-    t = np.asarray(t, dtype=network.dtype)
+    # Overflow while diverging is reported once, by TrainingDiverged, not as numpy warnings.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _fit(network, np.asarray(x, dtype=network.dtype), np.asarray(t, dtype=network.dtype),
+                    config, callback)
+
+
+def _fit(network, x, t, config, callback) -> History:
     optimizer = SGD(config.learning_rate)
     masks = network.trainable_masks(config.frozen)
     previous = network.dataset_loss(x, t, config.reduction)
@@ -135,7 +140,8 @@ def fit(network: Network, x, t, config: TrainingConfig,
         if ends_epoch:
             loss = network.dataset_loss(x, t, config.reduction)
             if not math.isfinite(loss):
-                raise TrainingDiverged(diverged_message(f"epoch {epoch}", loss, config.learning_rate))
+                raise TrainingDiverged(diverged_message(f"epoch {epoch} (after step {step})", loss,
+                                                        config.learning_rate))
             history.loss_history.append(loss)
             history.epochs_run = epoch
             if callback:

@@ -1,0 +1,114 @@
+"""The chainrule command line and its JSON contract."""
+
+import io
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.cli import main
+from conftest import printed
+
+
+def run(*argv):
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+def test_examples_lists_every_builtin_with_a_line():
+    code, text = run("examples")
+    assert code == 0
+    names = [line.split()[0] for line in text.splitlines()]
+    assert names == ["mazur", "mazur-code", "worksheet", "visual", "xor", "softplus"]
+
+
+def test_explain_without_argument_walks_the_mazur_step_like_seed_000():
+    code, text = run()
+    assert code == 0
+    for line in ["net_h1 = w1·i1 + w2·i2 + b1 = 0.15·0.05 + 0.2·0.1 + 0.35 = 0.3775",
+                 "out_o1 = sigmoid(net_o1) = 0.75136507",
+                 "E_total = E_o1 + E_o2 = 0.298371109",
+                 "w5⁺ = 0.4 − 0.5·0.0821670406 = 0.35891648",
+                 "w1⁺ = 0.15 − 0.5·0.000438567734 = 0.149780716"]:
+        assert line in text
+    assert "δ_h1 = (δ_o1·w5 + δ_o2·w7)" in text
+    assert "after it" in text
+
+
+def test_python_dash_m_works():
+    result = subprocess.run([sys.executable, "-m", "chainrule", "examples"], capture_output=True, text=True)
+    assert result.returncode == 0 and "mazur" in result.stdout
+
+
+def test_explain_json_contract():
+    code, text = run("explain", "mazur", "--steps", "2", "--format", "json")
+    assert code == 0
+    doc = json.loads(text)
+    assert [s["step"] for s in doc["steps"]] == [1, 2]
+    step = doc["steps"][0]
+    assert {"step", "samples", "gradients", "learning_rate", "parameters_after", "loss_before",
+            "loss_after"} <= set(step)
+    sample = step["samples"][0]
+    assert {"input", "target", "layers", "loss", "deltas"} <= set(sample)
+    assert set(sample["layers"][0]) == {"net", "out"}
+    printed(sample["layers"][1]["out"][0], "0.75136507")
+    assert isinstance(step["parameters_after"][1]["bias"], float)   # shared bias: a number
+    printed(step["parameters_after"][1]["weights"][0][0], "0.35891648")
+    assert doc["steps"][1]["loss_before"] == step["loss_after"]
+    code, text = run("explain", "visual", "--format", "json")
+    assert json.loads(text)["steps"][0]["parameters_after"][0]["bias"] is None   # no bias: null
+    code, text = run("explain", "xor", "--format", "json")
+    assert isinstance(json.loads(text)["steps"][0]["parameters_after"][0]["bias"], list)
+
+
+def test_train_json_contract_and_save_predict_round_trip(tmp_path):
+    model = tmp_path / "xor.json"
+    code, text = run("train", "xor", "--json", "--save", str(model))
+    assert code == 0
+    doc = json.loads(text)
+    assert set(doc) == {"initial_loss", "loss_history", "epochs_run", "stopped_because", "parameters"}
+    assert doc["stopped_because"] == "loss_below" and doc["loss_history"][-1] < 0.001
+    assert len(doc["loss_history"]) == doc["epochs_run"]
+    code, text = run("predict", str(model), "--inputs", "0,0;0,1;1,0;1,1", "--json")
+    outputs = np.array(json.loads(text)["outputs"])
+    assert np.all(np.abs(outputs - [[0], [1], [1], [0]]) < 0.05)
+    # the saved model holds exactly the trained parameters
+    saved = cr.io.load_model(model)
+    assert saved.parameters_as_data() == doc["parameters"]
+
+
+def test_train_epochs_override_and_text_report():
+    code, text = run("train", "mazur", "--epochs", "1")
+    assert code == 0 and "after 1 epoch" in text and "w5 = 0.35891648" in text
+
+
+@pytest.mark.parametrize("argv,fragment", [
+    (["explain", "nope"], "nope: expected a spec file or a built-in example"),
+    (["explain", "--steps", "0"], "--steps: expected an integer ≥ 1"),
+    (["train", "mazur", "--epochs", "-1"], "--epochs: expected an integer ≥ 0"),
+    (["predict", "mazur", "--inputs", "1,2,3"], "row 1: expected 2 finite numbers"),
+    (["predict", "missing.json", "--inputs", "1,2"], "missing.json: cannot read the model"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_errors_are_one_line_with_exit_code_2(argv, fragment, capsys):
+    code, _ = run(*argv)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and fragment in err and "Traceback" not in err
+
+
+def test_traceback_on_request(capsys):
+    code, _ = run("--traceback", "explain", "nope")
+    assert code == 2 and "Traceback" in capsys.readouterr().err
+
+
+def test_bad_model_file(tmp_path, capsys):
+    bad = tmp_path / "m.json"
+    bad.write_text('{"format": "chainrule-model", "version": 1, "network": {"inputs": 2, "layers": []}}')
+    code, _ = run("predict", str(bad), "--inputs", "1,2")
+    err = capsys.readouterr().err
+    assert code == 2 and "network.layers" in err

@@ -1,0 +1,75 @@
+"""Stable numerics: no overflow warnings at ±1000, and divergence stops training with advice."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.activations import NAMES, get_activation
+from chainrule.losses import LOSSES
+
+BIG = np.array([[-1000.0, -50.0, 0.0, 50.0, 1000.0]])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_activations_are_finite_and_silent_at_1000(name):
+    act = get_activation(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            out = act.value(BIG)
+            grad = act.backward(BIG, out, np.ones_like(BIG))
+    assert np.all(np.isfinite(out)) and np.all(np.isfinite(grad))
+
+
+def test_stable_forms_give_the_limits():
+    sig = get_activation("sigmoid").value(BIG)[0]
+    assert sig[0] == 0.0 and sig[-1] == 1.0 and sig[2] == 0.5
+    sp = get_activation("softplus").value(BIG)[0]
+    assert sp[-1] == 1000.0 and sp[0] == 0.0
+    sm = get_activation("softmax").value(BIG)[0]
+    assert sm[-1] == 1.0 and sm.sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_losses_are_finite_and_silent_for_large_nets(name):
+    loss = LOSSES[name]
+    net = np.array([[-1000.0, 1000.0], [1000.0, -1000.0]])
+    act = get_activation(loss.output_activation or "sigmoid")
+    out = act.value(net)
+    t = np.array([[1.0, 0.0], [1.0, 0.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            value = loss.value(net, out, t)
+            delta = loss.fused_delta(net, out, t) if loss.fused_delta else loss.gradient(out, t)
+    assert np.all(np.isfinite(value)) and np.all(np.isfinite(delta))
+    if name in ("bce", "cross_entropy"):  # a confident wrong answer costs about 1000 nats, not inf
+        assert value[0] == pytest.approx(2000.0 if name == "cross_entropy" else 1000.0, rel=1e-9)
+
+
+def test_divergence_stops_with_the_step_and_advice():
+    spec = cr.loads("""
+[network]
+inputs = 1
+loss = "sse"
+[[network.layers]]
+units = 1
+activation = "identity"
+weights = [[1.0]]
+[training]
+learning_rate = 10.0
+batch = "full"
+epochs = 1000
+[data]
+inputs = [[100.0], [200.0]]
+targets = [[1.0], [2.0]]
+""")
+    x, t = spec.require_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(cr.TrainingDiverged) as info:
+            cr.fit(spec.build_network(), x, t, spec.training)
+    message = str(info.value)
+    assert "epoch" in message and "step" in message and "learning_rate" in message and "scale the inputs" in message
