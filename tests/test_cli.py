@@ -112,3 +112,44 @@ def test_bad_model_file(tmp_path, capsys):
     code, _ = run("predict", str(bad), "--inputs", "1,2")
     err = capsys.readouterr().err
     assert code == 2 and "network.layers" in err
+
+
+@pytest.mark.parametrize("name", cr.examples.names())
+def test_every_example_explains_in_text_and_json(name):
+    code, text = run("explain", name)
+    assert code == 0 and "Forward pass" in text and "Update" in text
+    code, text = run("explain", name, "--format", "json")
+    assert code == 0 and json.loads(text)["steps"][0]["loss_after"] >= 0
+
+
+def test_explain_deeper_network_with_softmax_and_batches(tmp_path):
+    spec = tmp_path / "deep.toml"
+    spec.write_text("""
+[network]
+inputs = 2
+loss = "cross_entropy"
+[[network.layers]]
+units = 3
+activation = "leaky_relu"
+slope = 0.1
+init = { kind = "he", seed = 1 }
+[[network.layers]]
+units = 2
+activation = "tanh"
+bias_mode = "none"
+[[network.layers]]
+units = 3
+activation = "softmax"
+bias_mode = "shared"
+[training]
+learning_rate = 0.1
+batch = 2
+reduction = "mean"
+[data]
+inputs = [[1, 2], [3, 4], [5, 6]]
+targets = [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
+""")
+    code, text = run("explain", str(spec), "--steps", "2")
+    assert code == 0
+    assert "net_h1_1" in text and "net_h2_2" in text and "(loss and softmax combined)" in text
+    assert "(1/2)·Σ_s" in text and "step 2" in text

@@ -62,6 +62,7 @@ class Network:
             raise ValueError(f"loss {self.loss.name}: expected a {wanted} output layer, "
                              f"got {self.layers[-1].activation.name}")
         self._refs = self._label_parameters()
+        self._label_of = {(r.layer, r.kind, r.index): r.label for r in self._refs.values()}
 
     # ----- shapes and labels -------------------------------------------------
     @property
@@ -105,10 +106,6 @@ class Network:
         if mode == "none":
             return None
         return self._label_of[(layer, "bias", () if mode == "shared" else (j,))]
-
-    @property
-    def _label_of(self) -> dict:
-        return {(r.layer, r.kind, r.index): r.label for r in self._refs.values()}
 
     def parameters(self) -> list[Array]:
         """The live parameter arrays in layer order: W¹, b¹, W², b², … (absent biases skipped)."""

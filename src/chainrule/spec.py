@@ -97,7 +97,7 @@ class _Validator:
             return None if header is None else header + 1
         for number in range(start, len(self.lines)):
             line = self.lines[number]
-            if number > start - 1 and re.match(r"\s*\[", line) and number != header:
+            if re.match(r"\s*\[\[?\s*[A-Za-z_]", line):  # the next table header
                 break
             if re.match(rf"\s*{leaf}\s*=", line):
                 return number + 1

@@ -4,6 +4,9 @@ gradient, every updated parameter, and the loss after the update."""
 
 from __future__ import annotations
 
+import math
+import re
+
 from ..trace import StepTrace
 
 DIGITS = 9
@@ -57,13 +60,11 @@ def _dE_dout(loss: str, out: float, target: float, k: int) -> tuple[str, float]:
 
 def named(formula: str, neuron: str) -> str:
     """Write a formula in out/net/t for one neuron: out → out_o1, net → net_o1, t → t_o1."""
-    import re
     return re.sub(r"\b(out|net|t)\b", lambda m: f"{m.group(1)}_{neuron}", formula)
 
 
 def _activation_derivative(activation: str, params: dict, net: float, out: float) -> tuple[str, float]:
     """(formula, value) of ∂out/∂net for an element-wise activation."""
-    import math
     if activation == "sigmoid":
         return "out·(1 − out)", out * (1 - out)
     if activation == "tanh":
@@ -165,6 +166,16 @@ def _render_sample(trace: StepTrace, sample, params_before, names: Names, lines:
                          f" = {num(sample.deltas[l][j])}")
 
 
+def _combined(terms: list[str], trace: StepTrace) -> str:
+    """The per-sample terms of a gradient and how the reduction combines them."""
+    if len(terms) > 8:
+        terms = terms[:3] + ["…"] + terms[-2:]
+    total = " + ".join(terms)
+    if len(trace.samples) == 1:
+        return total
+    return f"({total})" if trace.reduction == "sum" else f"({total})/{len(trace.samples)}"
+
+
 def _render_step(trace: StepTrace, title: str) -> list[str]:
     net = trace.network
     layers = net["layers"]
@@ -200,7 +211,9 @@ def _render_step(trace: StepTrace, title: str) -> list[str]:
                 src = names.out(l - 1, i)
                 g = trace.gradients[l]["weights"][j][i]
                 if many:
-                    lines.append(f"  ∂E/∂{label} = {scale}δ_{n}·{src} = {num(g)}")
+                    terms = [f"{factor(s.deltas[l][j])}·{factor(s.input[i] if l == 0 else s.layers[l - 1]['out'][i])}"
+                             for s in trace.samples]
+                    lines.append(f"  ∂E/∂{label} = {scale}δ_{n}·{src} = {_combined(terms, trace)} = {num(g)}")
                 else:
                     s = trace.samples[0]
                     x = s.input[i] if l == 0 else s.layers[l - 1]["out"][i]
@@ -208,10 +221,14 @@ def _render_step(trace: StepTrace, title: str) -> list[str]:
         if layer["bias_mode"] == "shared":
             label = layer["bias_labels"][0]
             deltas = " + ".join(f"δ_{names.neuron(l, j)}" for j in range(layer["units"]))
-            lines.append(f"  ∂E/∂{label} = {scale}({deltas}) = {num(trace.gradients[l]['bias'])}   (shared: summed over the layer's neurons)")
+            terms = [f"({' + '.join(factor(d) for d in s.deltas[l])})" for s in trace.samples]
+            lines.append(f"  ∂E/∂{label} = {scale}({deltas}) = {_combined(terms, trace)} = "
+                         f"{num(trace.gradients[l]['bias'])}   (shared: summed over the layer's neurons)")
         elif layer["bias_mode"] == "per_neuron":
             for j in range(layer["units"]):
-                lines.append(f"  ∂E/∂{layer['bias_labels'][j]} = {scale}δ_{names.neuron(l, j)} = {num(trace.gradients[l]['bias'][j])}")
+                terms = [factor(s.deltas[l][j]) for s in trace.samples]
+                lines.append(f"  ∂E/∂{layer['bias_labels'][j]} = {scale}δ_{names.neuron(l, j)} = "
+                             f"{_combined(terms, trace)} = {num(trace.gradients[l]['bias'][j])}")
     lines.append("")
 
     lines.append(f"Update: p⁺ = p − η·∂E/∂p with η = {num(trace.learning_rate)}")
