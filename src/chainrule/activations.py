@@ -47,7 +47,7 @@ def log_softmax(z: Array) -> Array:
 class Activation:
     """A named activation: ``value(z)`` and ``derivative(z, out)`` = f'(z).
 
-    ``formula`` and ``derivative_formula`` are how explanations write them.
+    ``formula`` and ``derivative_formula`` are how explanations write them, in net and out.
     ``elementwise`` is False only for softmax, whose derivative is a Jacobian.
     """
 
@@ -72,8 +72,8 @@ def _leaky_relu(slope: float) -> Activation:
         name="leaky_relu",
         value=lambda z: np.where(z > 0, z, slope * z),
         derivative=lambda z, out: np.where(z > 0, 1.0, slope),
-        formula=f"max(z, {slope:g}·z)",
-        derivative_formula=f"1 if z > 0 else {slope:g}",
+        formula=f"max(net, {slope:g}·net)",
+        derivative_formula=f"(1 if net > 0 else {slope:g})",
         params={"slope": slope},
     )
 
@@ -81,22 +81,22 @@ def _leaky_relu(slope: float) -> Activation:
 _TABLE: dict[str, Activation] = {
     "identity": Activation(
         "identity", lambda z: np.array(z, dtype=float, copy=True), lambda z, out: np.ones_like(z),
-        "z", "1"),
+        "net", "1"),
     "sigmoid": Activation(
         "sigmoid", sigmoid, lambda z, out: out * (1.0 - out),
-        "1/(1 + e^(−z))", "out·(1 − out)"),
+        "1/(1 + e^(−net))", "out·(1 − out)"),
     "tanh": Activation(
         "tanh", np.tanh, lambda z, out: 1.0 - out * out,
-        "tanh(z)", "1 − out²"),
+        "tanh(net)", "1 − out²"),
     "relu": Activation(
         "relu", lambda z: np.maximum(z, 0.0), lambda z, out: (z > 0).astype(z.dtype),
-        "max(z, 0)", "1 if z > 0 else 0"),
+        "max(net, 0)", "[net > 0]"),
     "softplus": Activation(
         "softplus", softplus, lambda z, out: sigmoid(z),
-        "ln(1 + e^z)", "σ(z)"),
+        "ln(1 + e^net)", "σ(net)"),
     "softmax": Activation(
         "softmax", softmax, lambda z, out: out * (1.0 - out),
-        "e^(z_j)/Σ_k e^(z_k)", "out_j·([j = k] − out_k)", elementwise=False),
+        "e^(net_j)/Σ_k e^(net_k)", "out_j·([j = k] − out_k)", elementwise=False),
 }
 
 NAMES = tuple(sorted([*_TABLE, "leaky_relu"]))

@@ -4,9 +4,12 @@ gradient, every updated parameter, and the loss after the update."""
 
 from __future__ import annotations
 
-import math
 import re
 
+import numpy as np
+
+from ..activations import get_activation
+from ..losses import get_loss
 from ..trace import StepTrace
 
 DIGITS = 9
@@ -45,17 +48,15 @@ class Names:
         return self.neuron(layer, j) if layer < 0 else f"out_{self.neuron(layer, j)}"
 
 
-def _dE_dout(loss: str, out: float, target: float, k: int) -> tuple[str, float]:
-    """(formula, value) of ∂E/∂out for one output, for losses with an element-wise form."""
-    if loss == "half_sse":
-        return "(out − t)", out - target
-    if loss == "sse":
-        return "2·(out − t)", 2 * (out - target)
-    if loss == "mse":
-        return f"2·(out − t)/{k}", 2 * (out - target) / k
-    if loss == "bce":
-        return f"(out − t)/(out·(1 − out)·{k})", (out - target) / (out * (1 - out) * k)
-    return "−t/out", -target / out
+def _dE_dout(loss: str, out: float, target: float) -> tuple[str, float]:
+    """(formula, value) of ∂E/∂out for one output, from the loss table."""
+    entry = get_loss(loss)
+    return f"({entry.gradient_formula})", _at(entry.gradient, out, target)
+
+
+def _at(function, *values) -> float:
+    """A table function of (1, 1) arrays, evaluated at one neuron's numbers."""
+    return float(function(*(np.array([[v]], dtype=float) for v in values))[0, 0])
 
 
 def named(formula: str, neuron: str) -> str:
@@ -64,19 +65,9 @@ def named(formula: str, neuron: str) -> str:
 
 
 def _activation_derivative(activation: str, params: dict, net: float, out: float) -> tuple[str, float]:
-    """(formula, value) of ∂out/∂net for an element-wise activation."""
-    if activation == "sigmoid":
-        return "out·(1 − out)", out * (1 - out)
-    if activation == "tanh":
-        return "1 − out²", 1 - out * out
-    if activation == "relu":
-        return "[net > 0]", 1.0 if net > 0 else 0.0
-    if activation == "leaky_relu":
-        slope = params.get("slope", 0.01)
-        return f"(1 if net > 0 else {slope:g})", 1.0 if net > 0 else slope
-    if activation == "softplus":
-        return "σ(net)", 1 / (1 + math.exp(-net)) if net >= 0 else math.exp(net) / (1 + math.exp(net))
-    return "1", 1.0
+    """(formula, value) of ∂out/∂net for an element-wise activation, from the activation table."""
+    entry = get_activation(activation, params.get("slope"))
+    return entry.derivative_formula, _at(entry.derivative, net, out)
 
 
 def _error_line(loss: str, o: str, t_name: str, out: float, target: float, k: int, term: float) -> str:
@@ -147,7 +138,7 @@ def _render_sample(trace: StepTrace, sample, params_before, names: Names, lines:
         elif out_layer["activation"] == "softmax":
             lines.append(f"  δ_{o} = out_{o}·(∂E/∂out_{o} − Σ_k ∂E/∂out_k·out_k) = {num(delta)}")
         else:
-            g_form, g = _dE_dout(trace.loss_name, outs[j], targets[j], k)
+            g_form, g = _dE_dout(trace.loss_name, outs[j], targets[j])
             d_form, d = _activation_derivative(out_layer["activation"], out_layer["activation_params"],
                                                sample.layers[-1]["net"][j], outs[j])
             lines.append(f"  δ_{o} = ∂E/∂out_{o} · ∂out_{o}/∂net_{o} = {named(g_form, o)} · {named(d_form, o)}"
