@@ -153,3 +153,12 @@ targets = [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
     assert code == 0
     assert "net_h1_1" in text and "net_h2_2" in text and "(loss and softmax combined)" in text
     assert "(1/2)·Σ_s" in text and "step 2" in text
+
+
+@pytest.mark.parametrize("name", cr.examples.names())
+def test_gradcheck_agrees_on_every_example(name):
+    code, text = run("gradcheck", name, "--json")
+    doc = json.loads(text)
+    assert code == 0 and doc["ok"] and all(layer["max_relative_error"] < 1e-7 for layer in doc["layers"])
+    code, text = run("gradcheck", name)
+    assert code == 0 and "layer 1:" in text and "all layers agree" in text

@@ -14,7 +14,7 @@ import traceback
 
 import numpy as np
 
-from . import __version__, examples
+from . import __version__, examples, gradcheck
 from .explain import RENDERERS
 from .io import load_model, save_model
 from .spec import SpecError, load
@@ -50,6 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--json", action="store_true", help="print the result as JSON")
     t.add_argument("--save", metavar="FILE", help="save the trained model as JSON")
     t.add_argument("--quiet", action="store_true", help="no progress display")
+
+    g = sub.add_parser("gradcheck", help="compare every backprop gradient with finite differences")
+    g.add_argument("spec", help="built-in example name or spec file")
+    g.add_argument("--json", action="store_true")
 
     r = sub.add_parser("predict", help="run a saved model (or a spec's network) forward")
     r.add_argument("model", help="model .json file saved by train --save, a spec file or an example name")
@@ -174,7 +178,33 @@ def cmd_predict(args, out) -> int:
     return 0
 
 
-COMMANDS = {"examples": cmd_examples, "explain": cmd_explain, "train": cmd_train, "predict": cmd_predict}
+GRADCHECK_TOLERANCE = 1e-7
+
+
+def cmd_gradcheck(args, out) -> int:
+    """Exit 0 when every layer's gradients agree with finite differences to 1e-7, 1 otherwise."""
+    spec = load(args.spec)
+    x, t = spec.require_data()
+    network = spec.build_network()
+    layers = gradcheck.check(network, x, t, spec.training.reduction)
+    ok = all(layer.max_relative_error < GRADCHECK_TOLERANCE for layer in layers)
+    if args.json:
+        json.dump({"layers": [vars(layer) for layer in layers], "tolerance": GRADCHECK_TOLERANCE, "ok": ok}, out)
+        out.write("\n")
+        return 0 if ok else 1
+    print(f"{spec.name}: backprop against central finite differences (4th order, h = 1e-4) on the "
+          f"{len(x)} sample{'s' if len(x) != 1 else ''} of the spec, loss {network.loss.name}, "
+          f"reduction {spec.training.reduction}", file=out)
+    for layer in layers:
+        print(f"  layer {layer.layer}: {layer.parameters} parameters, max relative error "
+              f"{layer.max_relative_error:.2e}", file=out)
+    print(f"{'all layers agree' if ok else 'MISMATCH: some layer differs'} (tolerance {GRADCHECK_TOLERANCE:g})",
+          file=out)
+    return 0 if ok else 1
+
+
+COMMANDS = {"examples": cmd_examples, "explain": cmd_explain, "train": cmd_train, "predict": cmd_predict,
+            "gradcheck": cmd_gradcheck}
 
 
 def main(argv=None, out=None) -> int:
