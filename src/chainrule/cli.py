@@ -192,7 +192,7 @@ def cmd_gradcheck(args, out) -> int:
         json.dump({"layers": [vars(layer) for layer in layers], "tolerance": GRADCHECK_TOLERANCE, "ok": ok}, out)
         out.write("\n")
         return 0 if ok else 1
-    print(f"{spec.name}: backprop against central finite differences (4th order, h = 1e-4) on the "
+    print(f"{spec.name}: backprop against central finite differences (4th order, h = {gradcheck.STEP:g}) on the "
           f"{len(x)} sample{'s' if len(x) != 1 else ''} of the spec, loss {network.loss.name}, "
           f"reduction {spec.training.reduction}", file=out)
     for layer in layers:

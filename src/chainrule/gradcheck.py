@@ -17,8 +17,10 @@ import numpy as np
 
 from .network import Network
 
+STEP = 1e-4   # h of the stencil
 
-def numeric_gradients(network: Network, x, t, reduction: str = "sum", h: float = 1e-4) -> list[np.ndarray]:
+
+def numeric_gradients(network: Network, x, t, reduction: str = "sum", h: float = STEP) -> list[np.ndarray]:
     """Finite-difference ∂(dataset loss)/∂p for every parameter array, in ``parameters()`` order."""
     def loss_at(p, idx, value):
         p[idx] = value

@@ -70,7 +70,7 @@ def _activation_derivative(activation: str, params: dict, net: float, out: float
     return entry.derivative_formula, _at(entry.derivative, net, out)
 
 
-def _error_line(loss: str, o: str, t_name: str, out: float, target: float, k: int, term: float) -> str:
+def _error_line(loss: str, o: str, out: float, target: float, k: int, term: float) -> str:
     forms = {
         "half_sse": (f"½(t_{o} − out_{o})²", f"½({num(target)} − {num(out)})²"),
         "sse": (f"(t_{o} − out_{o})²", f"({num(target)} − {num(out)})²"),
@@ -122,7 +122,7 @@ def _render_sample(trace: StepTrace, sample, params_before, names: Names, lines:
     lines.append(f"Error ({trace.loss_name})")
     for j in range(k):
         o = names.neuron(L - 1, j)
-        lines.append(_error_line(trace.loss_name, o, "t", outs[j], targets[j], k, sample.errors[j]))
+        lines.append(_error_line(trace.loss_name, o, outs[j], targets[j], k, sample.errors[j]))
     lines.append(f"  E_total = {' + '.join('E_' + names.neuron(L - 1, j) for j in range(k))} = {num(sample.loss)}")
 
     lines.append("Backward pass: δ = ∂E/∂net")
@@ -155,6 +155,11 @@ def _render_sample(trace: StepTrace, sample, params_before, names: Names, lines:
             d_form = named(d_form, n)
             lines.append(f"  δ_{n} = ({' + '.join(terms_s)}) · {d_form} = ({' + '.join(terms_n)}) · {factor(d)}"
                          f" = {num(sample.deltas[l][j])}")
+
+
+def _layer_input(sample, layer: int, i: int) -> float:
+    """The i-th value entering ``layer`` for one sample: an input, or the previous layer's out."""
+    return sample.input[i] if layer == 0 else sample.layers[layer - 1]["out"][i]
 
 
 def _combined(terms: list[str], trace: StepTrace) -> str:
@@ -202,12 +207,11 @@ def _render_step(trace: StepTrace, title: str) -> list[str]:
                 src = names.out(l - 1, i)
                 g = trace.gradients[l]["weights"][j][i]
                 if many:
-                    terms = [f"{factor(s.deltas[l][j])}·{factor(s.input[i] if l == 0 else s.layers[l - 1]['out'][i])}"
-                             for s in trace.samples]
+                    terms = [f"{factor(s.deltas[l][j])}·{factor(_layer_input(s, l, i))}" for s in trace.samples]
                     lines.append(f"  ∂E/∂{label} = {scale}δ_{n}·{src} = {_combined(terms, trace)} = {num(g)}")
                 else:
                     s = trace.samples[0]
-                    x = s.input[i] if l == 0 else s.layers[l - 1]["out"][i]
+                    x = _layer_input(s, l, i)
                     lines.append(f"  ∂E/∂{label} = δ_{n} · {src} = {factor(s.deltas[l][j])} · {factor(x)} = {num(g)}")
         if layer["bias_mode"] == "shared":
             label = layer["bias_labels"][0]
