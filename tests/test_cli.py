@@ -30,12 +30,15 @@ def test_explain_without_argument_walks_the_mazur_step_like_seed_000():
     code, text = run()
     assert code == 0
     for line in ["net_h1 = w1·i1 + w2·i2 + b1 = 0.15·0.05 + 0.2·0.1 + 0.35 = 0.3775",
-                 "out_o1 = sigmoid(net_o1) = 0.75136507",
-                 "E_total = E_o1 + E_o2 = 0.298371109",
+                 "out_o1 = sigmoid(net_o1) = sigmoid(1.10590597) = 0.75136507",
+                 "E_o1 = 1/2·(t_o1 − out_o1)² = 1/2·(0.01 − 0.75136507)² = 0.274811083",
+                 "∂E/∂w5 = ∂E/∂out_o1·∂out_o1/∂net_o1·∂net_o1/∂w5 = 0.74136507·0.186815602·0.593269992"
+                 " = 0.0821670406",
                  "w5⁺ = 0.4 − 0.5·0.0821670406 = 0.35891648",
                  "w1⁺ = 0.15 − 0.5·0.000438567734 = 0.149780716"]:
         assert line in text
-    assert "δ_h1 = (δ_o1·w5 + δ_o2·w7)" in text
+    assert "∂E/∂out_h1 = δ_o1·w5 + δ_o2·w7 = 0.138498562·0.4 + (-0.0380982365)·0.5" in text
+    assert "E_total = E_o1 + E_o2 = 0.274811083 + 0.0235600256 = 0.298371109" in text
     assert "after it" in text
 
 
@@ -152,7 +155,7 @@ targets = [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
     code, text = run("explain", str(spec), "--steps", "2")
     assert code == 0
     assert "net_h1_1" in text and "net_h2_2" in text and "(loss and softmax combined)" in text
-    assert "(1/2)·Σ_s" in text and "step 2" in text
+    assert "∂E/∂w1 = 1/2·Σ_s ∂E^(s)/∂w1 = (" in text and "∂E^(2)/∂w1 = δ_h1_1·i1 = " in text and "step 2" in text
 
 
 @pytest.mark.parametrize("name", cr.examples.names())

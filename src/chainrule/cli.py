@@ -15,7 +15,7 @@ import traceback
 import numpy as np
 
 from . import __version__, examples, gradcheck
-from .explain import RENDERERS
+from .explain import FORMATS, render
 from .io import load_model, save_model
 from .spec import SpecError, load
 from .trace import trace_steps
@@ -41,8 +41,13 @@ def _parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("explain", help="explain training steps number by number")
     e.add_argument("spec", nargs="?", default="mazur", help="built-in example name or spec file (default: mazur)")
-    e.add_argument("--steps", type=int, default=1, help="how many steps to explain (default 1)")
-    e.add_argument("--format", choices=sorted(RENDERERS), default="text")
+    e.add_argument("--steps", type=int, default=1, help="how many steps to explain, from the first (default 1)")
+    e.add_argument("--step", type=int, metavar="K", help="explain only step K of the run")
+    e.add_argument("--format", choices=FORMATS, default="text")
+    e.add_argument("--matrix", action="store_true", help="the step in matrix form (seed 000's linear algebra)")
+    e.add_argument("--param", metavar="LABEL", help="explain one parameter's gradient and update (e.g. w1)")
+    e.add_argument("--colour", choices=("auto", "always", "never"), default="auto",
+                   help="colour in text output (default: when writing to a terminal)")
 
     t = sub.add_parser("train", help="train a network and report the loss")
     t.add_argument("spec", help="built-in example name or spec file")
@@ -77,10 +82,22 @@ def cmd_examples(args, out) -> int:
 def cmd_explain(args, out) -> int:
     if args.steps < 1:
         raise UsageError(f"explain --steps: expected an integer ≥ 1, got {args.steps}")
+    if args.step is not None and args.step < 1:
+        raise UsageError(f"explain --step: expected an integer ≥ 1, got {args.step}")
     spec = load(args.spec)
     x, t = spec.require_data()
-    traces = trace_steps(spec.build_network(), x, t, spec.training, args.steps)
-    out.write(RENDERERS[args.format](traces, spec.name))
+    traces = trace_steps(spec.build_network(), x, t, spec.training, args.step or args.steps)
+    if args.step is not None:
+        if len(traces) < args.step:
+            raise UsageError(f"explain --step: expected at most {len(traces)} (the steps this spec's training "
+                             f"runs), got {args.step}")
+        traces = traces[-1:]
+    colour = args.colour == "always" or (args.colour == "auto" and args.format == "text" and out.isatty())
+    try:
+        text = render(traces, args.format, spec.name, args.param, args.matrix, colour)
+    except ValueError as error:
+        raise UsageError(f"explain {error}") from None
+    out.write(text)
     if args.format == "json":
         out.write("\n")
     return 0
