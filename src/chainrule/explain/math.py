@@ -173,7 +173,7 @@ class Num(Expr):
             mn = f"<mn>{mantissa.lstrip('-')}</mn><mo>×</mo><msup><mn>10</mn><mn>{int(exponent)}</mn></msup>"
         else:
             mn = f"<mn>{text.lstrip('-')}</mn>"
-        return f"<mrow><mo>−</mo>{mn}</mrow>" if text.startswith("-") else mn
+        return mn.replace("<mn>", "<mn>−", 1) if text.startswith("-") else mn
 
     def value(self, env: dict) -> float:
         return float(self.number)

@@ -1,0 +1,139 @@
+"""One self-contained HTML file: the network as an SVG diagram with the step's values
+on its neurons and edges, then the derivation in MathML, which browsers render
+natively — no script, no font or file fetched, so it opens offline."""
+
+from __future__ import annotations
+
+import math
+from html import escape
+
+from .derive import Document, Names, walk
+from .math import num
+
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em; color: #222; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.25em; margin-top: 1.5em; border-bottom: 1px solid #ddd; }
+h3 { font-size: 1.05em; } h4 { font-size: 0.95em; }
+.eq { overflow-x: auto; padding: 0.2em 0; }
+.eq math { font-size: 1.1em; }
+.note { color: #666; font-style: italic; font-size: 0.9em; margin-left: 1.5em; }
+svg.network { display: block; margin: 1em auto; max-width: 100%; height: auto; }
+svg .neuron circle { fill: #eef4ff; stroke: #3465a4; stroke-width: 1.5; }
+svg .neuron.input circle { fill: #f4f4f4; stroke: #777; }
+svg .edge line { stroke: #999; stroke-width: 1.2; }
+svg text { font-size: 11px; font-family: system-ui, sans-serif; }
+svg .name { font-weight: bold; font-size: 13px; }
+svg .value { fill: #204a87; } svg .delta { fill: #a40000; } svg .weight { fill: #4e7a00; }
+.legend { text-align: center; color: #555; font-size: 0.9em; }
+"""
+
+MAX_DIAGRAM_UNITS = 12
+
+
+def _short(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def diagram(doc: Document) -> str:
+    """The network with sample 1's net, out and δ on each neuron, each weight before → after on its edge."""
+    trace = doc.trace
+    layers = trace.network["layers"]
+    sizes = [trace.network["inputs"], *(layer["units"] for layer in layers)]
+    if max(sizes) > MAX_DIAGRAM_UNITS:
+        return f'<p class="legend">(network {"-".join(map(str, sizes))}: too wide to draw)</p>'
+    names, sample = Names(len(layers)), trace.samples[0]
+    col, row, radius = 280, 130, 24
+    height = row * max(sizes) + 40
+    width = col * (len(sizes) - 1) + 200
+
+    def position(c: int, j: int) -> tuple[float, float]:
+        return 100 + c * col, 20 + row / 2 + j * row + (max(sizes) - sizes[c]) * row / 2
+
+    edges, nodes = [], []
+    for l, layer in enumerate(layers):
+        for j in range(layer["units"]):
+            x2, y2 = position(l + 1, j)
+            for i in range(layer["fan_in"]):
+                x1, y1 = position(l, i)
+                label = layer["weight_labels"][j][i]
+                before = trace.parameters_before[l]["weights"][j][i]
+                after = trace.parameters_after[l]["weights"][j][i]
+                gradient = trace.gradients[l]["weights"][j][i]
+                # each label ends just before its target neuron, written along its edge: edges into
+                # one neuron fan apart there, and crossing edges cross far from their labels
+                f = 1 - (radius + 8) / math.hypot(x2 - x1, y2 - y1)
+                tx, ty = x1 + f * (x2 - x1), y1 + f * (y2 - y1)
+                angle = math.degrees(math.atan2(y2 - y1, x2 - x1))
+                edges.append(
+                    f'<g class="edge" id="edge-{label}" data-label="{label}" data-before="{before!r}" '
+                    f'data-gradient="{gradient!r}" data-after="{after!r}"><title>{label} = {num(before)}, '
+                    f'∂E/∂{label} = {num(gradient)}, {label}⁺ = {num(after)}</title>'
+                    f'<line x1="{x1 + radius}" y1="{y1}" x2="{x2 - radius}" y2="{y2}"/>'
+                    f'<text class="weight" x="{tx:.1f}" y="{ty - 4:.1f}" text-anchor="end" '
+                    f'transform="rotate({angle:.2f} {tx:.1f} {ty:.1f})">{label} {_short(before)}'
+                    f' → {_short(after)}</text></g>')
+    for i in range(sizes[0]):
+        x, y = position(0, i)
+        nodes.append(f'<g class="neuron input" id="neuron-i{i + 1}"><circle cx="{x}" cy="{y}" r="{radius}"/>'
+                     f'<text class="name" x="{x}" y="{y + 4}" text-anchor="middle">i{i + 1}</text>'
+                     f'<text class="value" x="{x}" y="{y + radius + 14}" text-anchor="middle">'
+                     f'{_short(sample.input[i])}</text></g>')
+    for l, layer in enumerate(layers):
+        for j in range(layer["units"]):
+            x, y = position(l + 1, j)
+            n = names.neuron(l, j)
+            net, out = sample.layers[l]["net"][j], sample.layers[l]["out"][j]
+            delta = sample.deltas[l][j]
+            bias = layer["bias_labels"][j]
+            bias_text = ""
+            if bias is not None:
+                b = trace.parameters_before[l]["bias"]
+                b = b if layer["bias_mode"] == "shared" else b[j]
+                bias_text = (f'<text class="weight" x="{x}" y="{y - radius - 20}" text-anchor="middle">'
+                             f'{bias} {_short(b)}</text>')
+            nodes.append(
+                f'<g class="neuron" id="neuron-{n}" data-net="{net!r}" data-out="{out!r}" data-delta="{delta!r}">'
+                f'<title>net_{n} = {num(net)}, out_{n} = {num(out)}, δ_{n} = {num(delta)}</title>{bias_text}'
+                f'<circle cx="{x}" cy="{y}" r="{radius}"/>'
+                f'<text class="name" x="{x}" y="{y + 4}" text-anchor="middle">{n}</text>'
+                f'<text class="value" x="{x}" y="{y - radius - 6}" text-anchor="middle">net {_short(net)}</text>'
+                f'<text class="value" x="{x}" y="{y + radius + 14}" text-anchor="middle">out {_short(out)}</text>'
+                f'<text class="delta" x="{x}" y="{y + radius + 28}" text-anchor="middle">δ {_short(delta)}</text>'
+                f'</g>')
+    legend = (f'<p class="legend">Sample {sample.index + 1}: net and out above and below each neuron, its δ in red; '
+              f'each weight before → after the update on its edge.</p>')
+    return (f'<svg class="network" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+            f'width="{width}" height="{height}" role="img" aria-label="network diagram">'
+            + "".join(edges) + "".join(nodes) + "</svg>" + legend)
+
+
+def _math(expr_mathml: str, block: bool) -> str:
+    display = ' display="block"' if block else ""
+    return f'<math xmlns="http://www.w3.org/1998/Math/MathML"{display}>{expr_mathml}</math>'
+
+
+def document_html(doc: Document) -> str:
+    out = [f"<article><h1>{escape(doc.title)}</h1>", *(f"<p>{escape(p)}</p>" for p in doc.intro), diagram(doc)]
+    for kind, depth, item, eqs in walk(doc):
+        level = min(depth + 2, 6)
+        if kind == "heading":
+            out.append(f"<section><h{level}>{escape(item)}</h{level}>")
+        elif kind == "inline":
+            out.append(f"<p><b>{escape(item)}:</b> " + ", ".join(_math(eq.mathml(), False) for eq in eqs) + "</p>")
+        elif kind == "eq":
+            note = f'<span class="note">({escape(item.note)})</span>' if item.note else ""
+            out.append(f'<div class="eq">{_math(item.mathml(), True)}{note}</div>')
+        elif kind == "text":
+            out.append(f"<p>{escape(item)}</p>")
+        else:
+            out.append("</section>")
+    out.append("</article>")
+    return "\n".join(out)
+
+
+def render_html(documents) -> str:
+    title = escape(documents[0].title) if documents else "chainrule"
+    body = "\n<hr>\n".join(document_html(d) for d in documents)
+    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{title}</title>\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<style>{STYLE}</style>\n'
+            f'</head>\n<body>\n{body}\n</body>\n</html>\n')
