@@ -16,6 +16,8 @@ import numpy as np
 
 from . import __version__, examples, gradcheck
 from .explain import FORMATS, render
+from .check import ClaimsError, report_json, report_text
+from .check import check as check_claims
 from .io import load_model, save_model
 from .spec import SpecError, load
 from .trace import trace_steps
@@ -57,8 +59,14 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--quiet", action="store_true", help="no progress display")
 
     g = sub.add_parser("gradcheck", help="compare every backprop gradient with finite differences")
-    g.add_argument("spec", help="built-in example name or spec file")
+    g.add_argument("spec", nargs="?", help="built-in example name or spec file (not needed with --cost)")
     g.add_argument("--json", action="store_true")
+    g.add_argument("--cost", action="store_true",
+                   help="time backprop and finite differences on networks of 10² to 10⁵ parameters")
+
+    c = sub.add_parser("check", help="check hand-computed numbers (a claims file, or seed:000 … seed:004)")
+    c.add_argument("claims", help="claims TOML file, or seed:NNN for a seed's own printed numbers")
+    c.add_argument("--format", choices=("text", "json"), default="text")
 
     r = sub.add_parser("predict", help="run a saved model (or a spec's network) forward")
     r.add_argument("model", help="model .json file saved by train --save, a spec file or an example name")
@@ -198,8 +206,45 @@ def cmd_predict(args, out) -> int:
 GRADCHECK_TOLERANCE = 1e-7
 
 
+def cmd_check(args, out) -> int:
+    """Exit 0 when every claim holds, 1 when some are wrong, 2 for a file that cannot be checked."""
+    title, verdicts = check_claims(args.claims)
+    if args.format == "json":
+        json.dump(report_json(verdicts), out, ensure_ascii=False, indent=1)
+        out.write("\n")
+    else:
+        out.write(report_text(title, verdicts))
+    return 1 if any(not v.ok for v in verdicts) else 0
+
+
+def cmd_cost(args, out) -> int:
+    rows = gradcheck.cost()
+    if args.json:
+        json.dump({"rows": [{"parameters": r.parameters, "backprop_seconds": r.backprop_seconds,
+                             "finite_difference_seconds": r.finite_difference_seconds, "ratio": r.ratio,
+                             "measured_parameters": r.measured_parameters} for r in rows],
+                   "backprop_growth": gradcheck.growth(rows, "backprop_seconds"),
+                   "finite_difference_growth": gradcheck.growth(rows, "finite_difference_seconds")}, out)
+        out.write("\n")
+        return 0
+    print("Backprop against finite differences: one gradient of a 16-m-10 tanh network, batch 16", file=out)
+    print(f"{'parameters W':>13}  {'backprop':>11}  {'finite diff.':>13}  {'ratio':>9}", file=out)
+    for r in rows:
+        note = "" if r.measured_parameters == r.parameters else f"  (timed on {r.measured_parameters}, scaled by W)"
+        print(f"{r.parameters:>13,}  {r.backprop_seconds * 1e3:>9.3f}ms  {r.finite_difference_seconds:>12.3f}s  "
+              f"{r.ratio:>9,.0f}×{note}", file=out)
+    b, f = gradcheck.growth(rows, "backprop_seconds"), gradcheck.growth(rows, "finite_difference_seconds")
+    print(f"measured growth over the two largest: backprop time ∝ W^{b:.2f}, finite differences ∝ W^{f:.2f} "
+          f"(theory: W and W²)", file=out)
+    return 0
+
+
 def cmd_gradcheck(args, out) -> int:
     """Exit 0 when every layer's gradients agree with finite differences to 1e-7, 1 otherwise."""
+    if args.cost:
+        return cmd_cost(args, out)
+    if args.spec is None:
+        raise UsageError("gradcheck: expected a spec file or example name (or --cost), got neither")
     spec = load(args.spec)
     x, t = spec.require_data()
     network = spec.build_network()
@@ -221,7 +266,7 @@ def cmd_gradcheck(args, out) -> int:
 
 
 COMMANDS = {"examples": cmd_examples, "explain": cmd_explain, "train": cmd_train, "predict": cmd_predict,
-            "gradcheck": cmd_gradcheck}
+            "gradcheck": cmd_gradcheck, "check": cmd_check}
 
 
 def main(argv=None, out=None) -> int:
@@ -240,7 +285,7 @@ def main(argv=None, out=None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except (UsageError, SpecError, TrainingDiverged, ValueError, OSError) as exc:
+    except (UsageError, SpecError, ClaimsError, TrainingDiverged, ValueError, OSError) as exc:
         if show_trace:
             traceback.print_exc()
         print(f"chainrule: error: {exc}", file=sys.stderr)

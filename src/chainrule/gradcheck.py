@@ -64,3 +64,64 @@ def check(network: Network, x, t, reduction: str = "sum") -> list[LayerCheck]:
         results.append(LayerCheck(number, sum(p.size for p in layer.parameters()), max(errors)))
         k += n
     return results
+
+
+@dataclass
+class CostRow:
+    parameters: int
+    backprop_seconds: float
+    finite_difference_seconds: float
+    measured_parameters: int      # finite differences timed on this many parameters, scaled to all of them
+
+    @property
+    def ratio(self) -> float:
+        return self.finite_difference_seconds / self.backprop_seconds
+
+
+def _timed(function, repeats: int) -> float:
+    """The median wall time of ``function()`` over ``repeats`` runs."""
+    import time
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def cost(sizes=(100, 1_000, 10_000, 100_000), batch: int = 16, sample: int = 300, seed: int = 0) -> list[CostRow]:
+    """Time one backprop gradient and one finite-difference gradient of 16-m-10 tanh networks with about
+    ``size`` parameters.  Finite differences on more than ``sample`` parameters are timed on ``sample`` of
+    them chosen at random and scaled by W/sample: each parameter costs the same four forward passes."""
+    from .layers import Dense
+    rng = np.random.default_rng(seed)
+    rows = []
+    inputs, outputs = 16, 10
+    for size in sizes:
+        hidden = max(1, round((size - outputs) / (inputs + 1 + outputs + 1)))
+        layers = [Dense(rng.normal(0, 0.3, (hidden, inputs)), rng.normal(0, 0.1, hidden), activation="tanh"),
+                  Dense(rng.normal(0, 0.3, (outputs, hidden)), rng.normal(0, 0.1, outputs), activation="identity")]
+        network = Network(inputs, layers, "mse")
+        x, t = rng.normal(size=(batch, inputs)), rng.normal(size=(batch, outputs))
+        total = sum(p.size for p in network.parameters())
+        backprop = _timed(lambda: network.backprop(x, t, "mean"), 7)
+        flat = [(p, idx) for p in network.parameters() for idx in np.ndindex(p.shape)]
+        chosen = flat if total <= sample else [flat[k] for k in rng.choice(total, sample, replace=False)]
+
+        def differences():
+            for p, idx in chosen:
+                saved = p[idx]
+                for offset in (2 * STEP, STEP, -STEP, -2 * STEP):
+                    p[idx] = saved + offset
+                    network.dataset_loss(x, t, "mean")
+                p[idx] = saved
+
+        fd = _timed(differences, 3) * total / len(chosen)
+        rows.append(CostRow(total, backprop, fd, len(chosen)))
+    return rows
+
+
+def growth(rows: list[CostRow], attribute: str) -> float:
+    """The exponent a of time ∝ W^a over the two largest networks."""
+    a, b = rows[-2], rows[-1]
+    return float(np.log(getattr(b, attribute) / getattr(a, attribute)) / np.log(b.parameters / a.parameters))

@@ -22,3 +22,12 @@ def summary(name: str) -> str:
     """The first line of the example's description."""
     document = tomllib.loads(path(name).read_text(encoding="utf-8"))
     return document.get("description", "").strip().splitlines()[0] if document.get("description") else ""
+
+
+def claims_path(seed: str) -> Path:
+    """The built-in claims file of a seed ('000' … '004'): every number that seed prints."""
+    found = _HERE / "claims" / f"seed-{seed}.toml"
+    if not found.is_file():
+        available = sorted(p.stem.removeprefix("seed-") for p in (_HERE / "claims").glob("seed-*.toml"))
+        raise ValueError(f"seed:{seed}: expected one of {', '.join('seed:' + a for a in available)}, got seed:{seed}")
+    return found
