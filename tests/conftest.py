@@ -19,3 +19,20 @@ def first_step(name: str):
 @pytest.fixture
 def mazur_step():
     return first_step("mazur")
+
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (installed by `make test`)."""
+    import shutil
+    from playwright.sync_api import sync_playwright
+    executable = shutil.which("chromium")
+    assert executable, "chromium is missing: `make test` installs it (apt-get install chromium)"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()

@@ -457,19 +457,14 @@ def explain_step(trace: StepTrace, title: str = "", parameter: str | None = None
         from .matrix import matrix_sections
         return Document(heading + " — matrix form", step.intro(), matrix_sections(step), trace)
     if parameter is not None:
-        labels = {c.label for c in step.chains()}
+        labels = [c.label for c in step.chains()]
         if parameter not in labels:
-            raise ValueError(f"--param: expected one of {', '.join(sorted(labels, key=_label_order))}, "
-                             f"got {parameter!r}")
+            raise ValueError(f"--param: expected one of {', '.join(labels)}, got {parameter!r}")
         return Document(f"{heading} — {parameter}", step.intro(),
                         [step.parameters(), *step.samples(), step.gradients(parameter), step.updates(parameter)],
                         trace)
     return Document(heading, step.intro(),
                     [step.parameters(), *step.samples(), step.gradients(), step.updates(), step.loss_line()], trace)
-
-
-def _label_order(label: str):
-    return label[0], int(label[1:]) if label[1:].isdigit() else 0
 
 
 def chains_as_data(trace: StepTrace) -> list[dict]:
