@@ -57,6 +57,12 @@ class Claim:
     literal: str
     value: float
     line: int | None
+    source: str = "<claims>"
+
+    @property
+    def where(self) -> str:
+        """file:line: key — for messages."""
+        return f"{self.source}{':' + str(self.line) if self.line else ''}: {self.key}"
 
     @property
     def tolerance(self) -> float:
@@ -179,7 +185,7 @@ def read_claims(path_or_text: str | Path, *, text: str | None = None, base: Path
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise ClaimsError(f"{where}: {key}: expected a number, got {value!r}")
             literal = next((lit for n, k, lit in literals if n == line and k == key), repr(value))
-            claims.append(Claim(key, name, step, sample, literal, float(value), line))
+            claims.append(Claim(key, name, step, sample, literal, float(value), line, source))
     if not claims:
         raise ClaimsError(f"{source}: claims: expected at least one claimed number, got none")
     return spec, claims, document.get("title", spec.name)
@@ -282,7 +288,7 @@ class Checker:
         traces = trace_steps(network, x, t, spec.training, last)
         if len(traces) < last:
             bad = next(c for c in claims if c.step > len(traces))
-            raise ClaimsError(f"{bad.key}: step {bad.step}: expected at most {len(traces)} (the steps the spec's "
+            raise ClaimsError(f"{bad.where}: step {bad.step}: expected at most {len(traces)} (the steps the spec's "
                               f"training runs), got {bad.step}")
         self.steps = {k: _Step(traces[k - 1], network) for k in {c.step for c in claims}}
         self.by_key = {}
@@ -297,7 +303,7 @@ class Checker:
         try:
             return self.steps[claim.step].sample_position(claim.sample)
         except KeyError:
-            raise ClaimsError(f"{claim.key}: sample {claim.sample}: expected one of the samples of step "
+            raise ClaimsError(f"{claim.where}: sample {claim.sample}: expected one of the samples of step "
                               f"{claim.step}, got {claim.sample}") from None
 
     def correct(self, claim: Claim) -> float:
@@ -307,7 +313,7 @@ class Checker:
         except KeyError:
             neurons = [step.d.names.neuron(l, j) for l, layer in enumerate(step.d.layers) for j in range(layer["units"])]
             labels = [c.label for c in step.d.chains()]
-            raise ClaimsError(f"{claim.key}: expected a name of this network (neurons {', '.join(neurons)}; "
+            raise ClaimsError(f"{claim.where}: expected a name of this network (neurons {', '.join(neurons)}; "
                               f"parameters {', '.join(labels)}), got {claim.name!r}") from None
 
     def run(self) -> list[Verdict]:

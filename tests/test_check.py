@@ -1,0 +1,211 @@
+"""`chainrule check`: claimed numbers against the engine, each wrong one explained.
+
+The seeds' verdicts below were worked out by hand from the seeds' own text (see the notes on each);
+the catalogue's numbers are derived here by hand from seed 000's printed values, never by the engine."""
+
+import io
+import json
+
+import pytest
+
+from chainrule.cli import main
+
+# seed 000's printed values, and its first step's numbers derived from them by hand
+OUT_H1, OUT_H2, OUT_O1, OUT_O2 = 0.593269992, 0.596884378, 0.75136507, 0.772928465
+T1, T2, ETA = 0.01, 0.99, 0.5
+DELTA_O1 = (OUT_O1 - T1) * OUT_O1 * (1 - OUT_O1)
+DELTA_O2 = (OUT_O2 - T2) * OUT_O2 * (1 - OUT_O2)
+DELTA_H1 = (DELTA_O1 * 0.40 + DELTA_O2 * 0.50) * OUT_H1 * (1 - OUT_H1)
+
+
+def run(*argv):
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+def verdicts(claims: str):
+    code, text = run("check", claims, "--format", "json")
+    return code, {c["name"]: c for c in json.loads(text)["claims"]}
+
+
+def write(tmp_path, body: str, name: str = "claims.toml"):
+    path = tmp_path / name
+    path.write_text(body, encoding="utf-8")
+    return str(path)
+
+
+def test_a_claims_file_of_right_numbers_passes(tmp_path):
+    path = write(tmp_path, f"""
+spec = "mazur"
+[[claims]]
+net_h1 = 0.3775
+out_h1 = 0.593269992
+out_o1 = 0.75136507
+E_total = 0.298371109
+dE_dout_o1 = 0.74136507
+dout_o1_dnet_o1 = 0.186815602
+delta_o1 = {DELTA_O1:.9f}
+dE_dw5 = 0.082167041
+w5 = 0.4
+w5_after = 0.35891648
+"b2_after (the correct one)" = 0.549799837
+""")
+    code, text = run("check", path)
+    assert code == 0, text
+    assert "11 claims, 11 right, 0 wrong" in text
+
+
+def test_each_catalogue_mistake_is_named(tmp_path):
+    dE_dw6 = DELTA_O1 * OUT_H2
+    updated = (DELTA_O1 * 0.35891648 + DELTA_O2 * 0.511301270) * OUT_H1 * (1 - OUT_H1)
+    path = write(tmp_path, f"""
+spec = "mazur"
+[[claims]]
+"delta_h1 (updated weights)" = {updated:.8f}
+"delta_o1 (no derivative)" = {OUT_O1 - T1:.8f}
+"w5_after (sign)" = {0.4 + ETA * 0.082167041:.8f}
+"w6_after (no rate)" = {0.45 - dE_dw6:.8f}
+"b1_after (not summed)" = {0.35 - ETA * DELTA_H1:.8f}
+"dE_dout_o1 (squared)" = {-(T1 - OUT_O1) ** 2:.8f}
+"net_h2 (swapped)" = 0.3900
+"out_h1 (slip)" = 0.593269929
+""")
+    code, found = verdicts(path)
+    assert code == 1
+    expected = {
+        "delta_h1 (updated weights)": "hidden deltas computed with output weights already updated",
+        "delta_o1 (no derivative)": "the activation's derivative factor left out",
+        "w5_after (sign)": "the update's sign flipped",
+        "w6_after (no rate)": "the learning rate not applied",
+        "b1_after (not summed)": "a shared bias's gradient not summed over its neurons (δ of h1 only)",
+        "dE_dout_o1 (squared)": "the squared residual used where the residual belongs",
+        "net_h2 (swapped)": "swapped indices: w2 used where w3 belongs",
+        "out_h1 (slip)": "digit slip: written 0.593269929 where 0.593269992 belongs",
+    }
+    for name, mistake in expected.items():
+        assert not found[name]["ok"] and found[name]["mistake"] == mistake, (name, found[name])
+        assert found[name]["inherited_from"] is None
+
+
+def test_json_report_has_the_documented_shape(tmp_path):
+    code, text = run("check", "seed:003", "--format", "json")
+    doc = json.loads(text)
+    assert code == 1 and set(doc) == {"claims", "wrong"}
+    assert doc["wrong"] == sum(not c["ok"] for c in doc["claims"]) == 2
+    assert {"name", "claimed", "correct", "ok", "inherited_from", "mistake"} <= set(doc["claims"][0])
+
+
+def wrong_of(seed):
+    code, found = verdicts(f"seed:{seed}")
+    assert code == 1
+    return {name: c for name, c in found.items() if not c["ok"]}, found
+
+
+def test_seed_000_b1_not_summed_and_b2_copied_from_w7():
+    wrong, found = wrong_of("000")
+    assert sorted(wrong) == ["b1_after (line 106)", "b1_after (line 107)", "b2_after (line 108)", "b2_after (line 109)"]
+    for name in ("b1_after (line 106)", "b1_after (line 107)"):
+        # 0.35 − 0.5·δ_h2 = 0.3450229; the seed writes 0.3450265
+        assert wrong[name]["mistake"].startswith("a shared bias's gradient not summed over its neurons (δ of h2 only)")
+        assert "digit slip" in wrong[name]["mistake"]
+    for name in ("b2_after (line 108)", "b2_after (line 109)"):
+        assert wrong[name]["mistake"] == "the value of w7_after copied here"     # w7+ = 0.511301270
+    assert len(found) - len(wrong) == 20
+
+
+def test_seed_001_slipped_output_and_training_printout_not_from_its_code():
+    wrong, found = wrong_of("001")
+    assert wrong["out_o1 (line 60)"]["mistake"] == "digit slip: written 0.75136079 where 0.75136507 belongs"
+    printout = [name for name in wrong if name.startswith("loss_after")]
+    assert len(printout) == 5 and all(wrong[n]["mistake"] is None and wrong[n]["inherited_from"] is None
+                                      for n in printout)
+    assert found["out_o2 (line 60)"]["ok"]
+
+
+def test_seed_002_wrong_weight_in_out_y1_and_what_inherits_it():
+    wrong, found = wrong_of("002")
+    assert wrong["net_h1 (line 25, inside σ(z1))"]["mistake"] == "swapped indices: w2 used where w3 belongs"
+    assert wrong["net_o1 (line 39, out_y1)"]["mistake"] == "swapped indices: w6 used where w7 belongs"
+    yhat = wrong["out_o1 (line 40, ŷ1)"]
+    assert yhat["inherited_from"] == ["net_o1 (line 39, out_y1)"] and yhat["mistake"].startswith("digit slip")
+    inherits = {"E_total (line 61)": "E_o1 (line 53)", "dE_dout_o1 (line 84)": "out_o1 (line 40, ŷ1)",
+                "dout_o1_dnet_o1 (line 92)": "out_o1 (line 40, ŷ1)", "dE_dw5 (line 109)": "delta_o1",
+                "w5_after (line 115)": "dE_dw5 (line 109)", "dE_o1_dout_h1 (line 151)": "delta_o1"}
+    for name, source in inherits.items():
+        assert wrong[name]["mistake"] is None and any(s.startswith(source) for s in wrong[name]["inherited_from"])
+    assert "cut instead of rounded" in wrong["E_o1 (line 53)"]["mistake"]
+    right = {n for n, c in found.items() if c["ok"]}
+    assert right == {"net_h1 (line 19, z1)", "out_h1 (line 25, a_h1)", "out_h2 (line 32, a_h2)", "out_o2 (line 43, ŷ2)",
+                     "E_o2 (line 57)", "dout_h1_dnet_h1 (line 165)"}
+
+
+def test_seed_003_gradient_from_rounded_values():
+    wrong, found = wrong_of("003")
+    assert set(wrong) == {"dE_dw5 (∇w_jk)", "w5_after (w_jk)"}
+    assert wrong["dE_dw5 (∇w_jk)"]["mistake"].startswith("computed from rounded values")   # 0.231·0.731
+    assert wrong["w5_after (w_jk)"]["inherited_from"] == ["dE_dw5 (∇w_jk)"]
+
+
+def test_seed_004_orange_with_blue_weights_squared_residual_and_flipped_sign():
+    code, text = run("check", "seed:004", "--format", "json")
+    claims = json.loads(text)["claims"]
+    wrong = [c for c in claims if not c["ok"]]
+    orange = [c for c in wrong if c["name"].startswith("out_h2")]
+    assert len(orange) == 3 and all(c["mistake"] == "swapped indices: computed with the weights of h1" for c in orange)
+    green = [c for c in wrong if c["name"].startswith("out_o1")]
+    assert len(green) == 3 and all(c["inherited_from"] == ["out_h2 (y_orange)"] for c in green)
+    by_name = {c["name"]: c for c in wrong}
+    assert by_name["dE_db3 (derivative_value)"]["mistake"] == "the squared residual used where the residual belongs"
+    assert by_name["b3_after (updated b_3)"]["mistake"] == "the update's sign flipped"
+    assert by_name["b3_after (updated b_3)"]["inherited_from"] == ["dE_db3 (derivative_value)"]
+    assert "b3_after (updated b_3)" in by_name["loss_after (new loss func value)"]["inherited_from"]
+    assert all(c["ok"] for c in claims if c["name"].startswith("out_h1"))
+
+
+@pytest.mark.parametrize("body, message", [
+    ('spec = "mazur"\n[[claims]]\nnet_h7 = 0.3\n', "claims.toml:3: net_h7: expected a name of this network"),
+    ('spec = "mazur"\n[[claims]]\nfoo = 0.3\n', "claims.toml:3: foo: expected a claim name such as net_h1"),
+    ('spec = "mazur"\n[[claims]]\nout_o1 = "abc"\n', "claims.toml:3: out_o1: expected a number, got 'abc'"),
+    ('spec = "nope"\n[[claims]]\nout_o1 = 0.7\n', "claims.toml:1: spec: does not load: nope: expected a spec file"),
+    ('[[claims]]\nout_o1 = 0.7\n', "claims.toml: spec: missing"),
+    ('spec = "mazur"\n[[claims]]\nout_o1 = \n', "claims.toml: invalid TOML"),
+    ('spec = "mazur"\nsteps = 3\n[[claims]]\nout_o1 = 0.7\n', "claims.toml:2: steps: expected one of claims, spec, title"),
+    ('spec = "mazur"\n[[claims]]\nstep = 0\nout_o1 = 0.7\n', "claims.toml:3: step: expected an integer from 1"),
+    ('spec = "softplus"\n[[claims]]\nstep = 5000\nout_o1 = 0.7\n', "claims.toml:4: out_o1: step 5000: expected at most 1000"),
+    ('spec = "mazur"\n[[claims]]\nsample = 2\nout_o1 = 0.7\n', "sample 2: expected one of the samples of step 1"),
+    ('spec = "mazur"\n[spec2]\n', "spec2: expected one of claims, spec, title"),
+])
+def test_bad_claims_files_get_one_line_naming_the_key(tmp_path, capsys, body, message):
+    code, text = run("check", write(tmp_path, body))
+    err = capsys.readouterr().err
+    assert code == 2 and text == ""
+    assert message in err and err.count("\n") == 1, err
+
+
+def test_an_inline_spec_table_and_a_spec_path_relative_to_the_claims_file(tmp_path):
+    (tmp_path / "net.toml").write_text((__import__("chainrule").examples.path("mazur")).read_text())
+    code, _ = run("check", write(tmp_path, 'spec = "net.toml"\n[[claims]]\nout_o1 = 0.75136507\n'))
+    assert code == 0
+    code, _ = run("check", write(tmp_path, """
+[spec.network]
+inputs = 1
+loss = "half_sse"
+[[spec.network.layers]]
+units = 1
+activation = "identity"
+weights = [[2.0]]
+bias = 0.5
+[spec.data]
+inputs = [[3.0]]
+targets = [[1.0]]
+[[claims]]
+net_o1 = 6.5
+dE_dw1 = 16.5
+""", "inline.toml"))
+    assert code == 0   # net = 2·3 + 0.5; ∂E/∂w = (6.5 − 1)·3
+
+
+def test_unknown_seed_is_a_usage_error(capsys):
+    code, _ = run("check", "seed:009")
+    assert code == 2 and "seed:009: expected one of seed:000, seed:001, seed:002, seed:003, seed:004" in capsys.readouterr().err
