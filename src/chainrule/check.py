@@ -29,7 +29,7 @@ from .trace import trace_steps
 
 GROUP_KEYS = {"step", "sample"}
 TOP_KEYS = {"spec", "title", "claims"}
-MAX_STEP = 100_000
+MAX_STEP = 10_000     # steps are traced one by one to the last claimed
 
 # names: net_h1, out_o2, E_o1, E_total, delta_h1, dE_dnet_o1, dE_dout_h1, dout_o1_dnet_o1,
 # dE_o1_dout_h1, dE_dw5, w5, w5_after, loss_before, loss_after
@@ -286,10 +286,6 @@ class Checker:
         network = spec.build_network()
         last = max(c.step for c in claims)
         traces = trace_steps(network, x, t, spec.training, last)
-        if len(traces) < last:
-            bad = next(c for c in claims if c.step > len(traces))
-            raise ClaimsError(f"{bad.where}: step {bad.step}: expected at most {len(traces)} (the steps the spec's "
-                              f"training runs), got {bad.step}")
         self.steps = {k: _Step(traces[k - 1], network) for k in {c.step for c in claims}}
         self.by_key = {}
         for c in claims:
