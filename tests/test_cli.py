@@ -165,3 +165,35 @@ def test_gradcheck_agrees_on_every_example(name):
     assert code == 0 and doc["ok"] and all(layer["max_relative_error"] < 1e-7 for layer in doc["layers"])
     code, text = run("gradcheck", name)
     assert code == 0 and "layer 1:" in text and "all layers agree" in text
+
+
+def test_explain_step_k_param_matrix_and_every_format():
+    code, text = run("explain", "mazur-code", "--step", "3", "--param", "w5")
+    assert code == 0 and "step 3 (epoch 3)" in text and "step 1 " not in text and "∂E/∂w5" in text
+    code, text = run("explain", "mazur", "--matrix")
+    assert code == 0 and "matrix form" in text and "∇W̃ = δ·x̃ᵀ" in text
+    for fmt, marker in [("markdown", "$$"), ("latex", "\\begin{document}"), ("html", "<math"), ("json", '"chains"')]:
+        code, text = run("explain", "mazur", "--format", fmt)
+        assert code == 0 and marker in text, fmt
+    code, text = run("explain", "mazur", "--colour", "always")
+    assert "\033[1m" in text
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["explain", "--step", "0"], "--step: expected an integer ≥ 1, got 0"),
+    (["explain", "--param", "w99"], "--param: expected one of w1, w2"),
+    (["gradcheck"], "gradcheck: expected a spec file or example name (or --cost), got neither"),
+])
+def test_explain_and_gradcheck_usage_errors(capsys, argv, message):
+    code, _ = run(*argv)
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_gradcheck_cost_measures_growth_rates():
+    code, text = run("gradcheck", "--cost", "--json")
+    doc = json.loads(text)
+    assert code == 0 and [r["parameters"] for r in doc["rows"]][0] < 200 and doc["rows"][-1]["parameters"] > 90_000
+    # finite differences grow close to W², backprop close to W: the exponents differ by far more than noise
+    assert doc["finite_difference_growth"] > doc["backprop_growth"] + 0.5
+    assert doc["rows"][-1]["ratio"] > 100 * doc["rows"][0]["ratio"]
