@@ -42,12 +42,12 @@ def test_online_training_is_a_sequence_of_single_sample_steps():
             _, _, grads = twin.backprop(x[i:i + 1], t[i:i + 1])
             for p, g in zip(twin.parameters(), grads):
                 p -= 0.3 * g
-    for a, b in zip(net.parameters(), twin.parameters()):
-        np.testing.assert_array_equal(a, b)
+    for a, b in zip(net.parameters(), twin.parameters()):   # the fast path folds η: equal to rounding
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
 
 
 @pytest.mark.parametrize("batch", ["online", "full", 3])
-def test_traced_steps_give_bit_identical_parameters(batch):
+def test_traced_steps_and_the_fast_path_give_the_same_parameters_to_rounding(batch):
     config = TrainingConfig(learning_rate=0.2, batch=batch, epochs=2, shuffle=True, seed=4)
     traced, x, t = small_problem()
     plain, _, _ = small_problem()
@@ -55,7 +55,7 @@ def test_traced_steps_give_bit_identical_parameters(batch):
     cr.trace_steps(traced, x, t, config, steps)
     cr.fit(plain, x, t, config)
     for a, b in zip(traced.parameters(), plain.parameters()):
-        assert np.array_equal(a, b)
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
 
 
 def test_frozen_parameters_never_move():

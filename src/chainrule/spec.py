@@ -36,8 +36,10 @@ _LAYER = {"units", "activation", "slope", "weights", "init", "bias", "bias_mode"
 _INIT = {"kind", "mean", "std", "low", "high", "value", "seed", "legacy_seed"}
 _INIT_PARAMS = {"constant": {"value"}, "uniform": {"low", "high"}, "normal": {"mean", "std"},
                 "xavier": set(), "he": set()}
+_TRAINING_MORE = {"optimizer", "momentum", "nesterov", "weight_decay", "beta1", "beta2", "eps", "schedule",
+                  "step_size", "gamma", "power", "validation_fraction", "patience", "min_delta", "epoch_loss"}
 _TRAINING = {"learning_rate", "batch", "reduction", "epochs", "frozen", "seed", "shuffle",
-             "stop_below", "stop_change_below"}
+             "stop_below", "stop_change_below"} | _TRAINING_MORE
 _DATA = {"inputs", "targets", "csv", "target_columns", "header", "delimiter"}
 
 
@@ -336,7 +338,12 @@ def _check_training(table, v: _Validator) -> TrainingConfig:
         if not isinstance(frozen, list) or not all(isinstance(f, str) for f in frozen):
             raise v.fail("training.frozen", "a list of parameter labels such as [\"b1\", \"b2\"]", frozen)
         kwargs["frozen"] = tuple(frozen)
-    return TrainingConfig(**kwargs)
+    kwargs.update({name: t[name] for name in _TRAINING_MORE if name in t})
+    try:
+        return TrainingConfig(**kwargs)      # checks the optimiser's keys: "key: expected …, got …"
+    except ValueError as exc:
+        key, _, message = str(exc).partition(": ")
+        raise v.error(f"training.{key}", message) from None
 
 
 def _check_data(table, v: _Validator, n_in: int, n_out: int, base: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .network import Network
-from .train import SGD, TrainingConfig, schedule, take_step
+from .train import TrainingConfig, schedule, take_step
 
 
 @dataclass
@@ -88,14 +88,15 @@ def trace_steps(network: Network, x, t, config: TrainingConfig, steps: int = 1) 
     """Run ``steps`` training steps on ``network`` (in place) and record each one."""
     x = np.asarray(x, dtype=network.dtype)
     t = np.asarray(t, dtype=network.dtype)
-    optimizer = SGD(config.learning_rate)
+    optimizer = config.build_optimizer()
     masks = network.trainable_masks(config.frozen)
     description = describe_network(network)
     traces = []
     for epoch, step, indices, _ in schedule(len(x), config):
         if step > steps:
             break
-        trace = StepTrace(step=step, epoch=epoch, learning_rate=config.learning_rate,
+        optimizer.learning_rate = config.rate(epoch)
+        trace = StepTrace(step=step, epoch=epoch, learning_rate=optimizer.learning_rate,
                           reduction=config.reduction, loss_name=network.loss.name,
                           frozen=list(config.frozen), network=description)
         trace.parameters_before = network.parameters_as_data()

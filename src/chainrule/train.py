@@ -1,10 +1,15 @@
-"""The fit loop: batching, reduction, stopping rules and the History of a run.
+"""The fit loop: batching, reduction, optimiser and schedule, stopping rules and the History of a run.
 
 An epoch is one pass over the data.  Each step takes one batch — one sample
 (``online``), all samples (``full``) or ``n`` of them — combines the per-sample
 gradients by the ``reduction`` (sum or mean, the same reduction that turns the
-per-sample losses into the dataset loss) and applies the optimiser.  The loss
-recorded for an epoch is the dataset loss with the parameters after that epoch.
+per-sample losses into the dataset loss) and applies the optimiser (SGD with
+optional momentum, Nesterov and weight decay, or Adam) at the epoch's learning
+rate (its schedule).  The loss recorded for an epoch is the dataset loss with the
+parameters after that epoch (``epoch_loss = "dataset"``) or, cheaper on large
+data, the reduction of the batch losses seen during the epoch (``"batches"``).
+With a validation split, training stops when the validation loss has not
+improved for ``patience`` epochs and the best parameters are restored.
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ from typing import Callable, Iterator, Optional
 
 import numpy as np
 
+from .losses import reduce
 from .network import REDUCTIONS, Network
-from .optim import SGD
+from .optim import OPTIMIZERS, SCHEDULES, SGD, Adam, scheduled_rate
 
 
 class TrainingDiverged(ArithmeticError):
@@ -34,6 +40,21 @@ class TrainingConfig:
     shuffle: bool = False
     stop_below: Optional[float] = None
     stop_change_below: Optional[float] = None
+    optimizer: str = "sgd"
+    momentum: float = 0.0
+    nesterov: bool = False
+    weight_decay: float = 0.0
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    schedule: str = "constant"
+    step_size: int = 1
+    gamma: float = 0.1
+    power: float = 0.5
+    validation_fraction: float = 0.0
+    patience: int = 5
+    min_delta: float = 0.0
+    epoch_loss: str = "dataset"
 
     def __post_init__(self):
         checks = [
@@ -52,12 +73,46 @@ class TrainingConfig:
             value = getattr(self, name)
             checks.append((value is None or (isinstance(value, (int, float)) and math.isfinite(value)
                                              and value >= 0), name, "a finite number ≥ 0", value))
+        def number(value, low=0.0, high=math.inf, low_open=False, high_open=False):
+            return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+                    and (value > low if low_open else value >= low) and (value < high if high_open else value <= high))
+        checks += [
+            (self.optimizer in OPTIMIZERS, "optimizer", f"one of {', '.join(OPTIMIZERS)}", self.optimizer),
+            (number(self.momentum, 0, 1, high_open=True), "momentum", "a number in [0, 1)", self.momentum),
+            (isinstance(self.nesterov, bool), "nesterov", "true or false", self.nesterov),
+            (not self.nesterov or self.momentum > 0, "nesterov", "momentum > 0 with it", self.momentum),
+            (number(self.weight_decay), "weight_decay", "a finite number ≥ 0", self.weight_decay),
+            (number(self.beta1, 0, 1, high_open=True), "beta1", "a number in [0, 1)", self.beta1),
+            (number(self.beta2, 0, 1, high_open=True), "beta2", "a number in [0, 1)", self.beta2),
+            (number(self.eps, 0, low_open=True), "eps", "a number > 0", self.eps),
+            (self.schedule in SCHEDULES, "schedule", f"one of {', '.join(SCHEDULES)}", self.schedule),
+            (isinstance(self.step_size, int) and not isinstance(self.step_size, bool) and self.step_size >= 1,
+             "step_size", "an integer ≥ 1", self.step_size),
+            (number(self.gamma, 0, 1, low_open=True), "gamma", "a number in (0, 1]", self.gamma),
+            (number(self.power), "power", "a finite number ≥ 0", self.power),
+            (number(self.validation_fraction, 0, 1, high_open=True), "validation_fraction", "a number in [0, 1)",
+             self.validation_fraction),
+            (isinstance(self.patience, int) and not isinstance(self.patience, bool) and self.patience >= 1,
+             "patience", "an integer ≥ 1", self.patience),
+            (number(self.min_delta), "min_delta", "a finite number ≥ 0", self.min_delta),
+            (self.epoch_loss in ("dataset", "batches"), "epoch_loss", "'dataset' or 'batches'", self.epoch_loss),
+        ]
         for ok, key, expected, got in checks:
             if not ok:
                 raise ValueError(f"{key}: expected {expected}, got {got!r}")
 
     def batch_size(self, n_samples: int) -> int:
         return {"online": 1, "full": n_samples}.get(self.batch, self.batch)
+
+    def build_optimizer(self):
+        """The optimiser this configuration names, at the first epoch's learning rate."""
+        rate = self.rate(1)
+        if self.optimizer == "adam":
+            return Adam(rate, self.beta1, self.beta2, self.eps, self.weight_decay)
+        return SGD(rate, self.momentum, self.nesterov, self.weight_decay)
+
+    def rate(self, epoch: int) -> float:
+        return scheduled_rate(self.learning_rate, self.schedule, epoch, self.step_size, self.gamma, self.power)
 
 
 def epoch_batches(n_samples: int, config: TrainingConfig, rng: np.random.Generator) -> list[np.ndarray]:
@@ -80,7 +135,7 @@ def schedule(n_samples: int, config: TrainingConfig) -> Iterator[tuple[int, int,
             yield epoch, step, indices, number == len(batches)
 
 
-def take_step(network: Network, optimizer: SGD, x: np.ndarray, t: np.ndarray, reduction: str, masks):
+def take_step(network: Network, optimizer, x: np.ndarray, t: np.ndarray, reduction: str, masks):
     """One gradient step on the batch (x, t); returns (values, deltas, gradients, batch losses)."""
     values, deltas, grads = network.backprop(x, t, reduction)
     losses = network.sample_losses(x, t, values)
@@ -100,10 +155,16 @@ class History:
     epochs_run: int = 0
     steps_run: int = 0
     stopped_because: str = "epochs"
+    validation_loss_history: list = field(default_factory=list)
+    best_epoch: Optional[int] = None
 
     def as_dict(self) -> dict:
-        return {"initial_loss": self.initial_loss, "loss_history": list(self.loss_history),
-                "epochs_run": self.epochs_run, "stopped_because": self.stopped_because}
+        result = {"initial_loss": self.initial_loss, "loss_history": list(self.loss_history),
+                  "epochs_run": self.epochs_run, "stopped_because": self.stopped_because}
+        if self.validation_loss_history:
+            result["validation_loss_history"] = list(self.validation_loss_history)
+            result["best_epoch"] = self.best_epoch
+        return result
 
 
 def fit(network: Network, x, t, config: TrainingConfig,
@@ -120,38 +181,83 @@ def fit(network: Network, x, t, config: TrainingConfig,
                     config, callback)
 
 
+def validation_split(n_samples: int, config: TrainingConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(training indices, validation indices): a random ``validation_fraction`` held out, from the seed."""
+    n_validation = int(round(n_samples * config.validation_fraction))
+    if config.validation_fraction and not 1 <= n_validation < n_samples:
+        raise ValueError(f"validation_fraction: expected a fraction leaving at least one sample on each side of "
+                         f"{n_samples} samples, got {config.validation_fraction}")
+    order = np.random.default_rng((config.seed, 2)).permutation(n_samples) if n_validation else np.arange(n_samples)
+    return np.sort(order[n_validation:]), np.sort(order[:n_validation])
+
+
 def _fit(network, x, t, config, callback) -> History:
-    optimizer = SGD(config.learning_rate)
+    from .fast import FastTrainer
+    train, held = validation_split(len(x), config)
+    x_val, t_val = x[held], t[held]
+    if len(held):
+        x, t = x[train], t[train]
+    optimizer = config.build_optimizer()
     masks = network.trainable_masks(config.frozen)
+    trainer = FastTrainer(network, optimizer, config.reduction, masks, config.batch_size(len(x)),
+                          targets_sum_to_one=bool(np.allclose(t.sum(axis=1), 1.0)))
     previous = network.dataset_loss(x, t, config.reduction)
     if not math.isfinite(previous):
         raise TrainingDiverged(diverged_message("before training", previous, config.learning_rate))
     history = History(initial_loss=previous)
     if config.epochs == 0:
         return history
+    by_batches = config.epoch_loss == "batches"
+    epoch_losses = []
+    best = (math.inf, None)
     for epoch, step, indices, ends_epoch in schedule(len(x), config):
         if epoch > config.epochs:
             break
-        *_, losses = take_step(network, optimizer, x[indices], t[indices], config.reduction, masks)
+        optimizer.learning_rate = config.rate(epoch)
+        losses = trainer.step(x[indices], t[indices], want_losses=by_batches)
         history.steps_run = step
-        if not np.all(np.isfinite(losses)):
-            raise TrainingDiverged(diverged_message(f"epoch {epoch}, step {step}", float(np.sum(losses)),
-                                                    config.learning_rate))
-        if ends_epoch:
+        if by_batches:
+            epoch_losses.append(losses)
+        if not _finite_parameters(network, losses):
+            loss = network.dataset_loss(x[indices], t[indices], config.reduction)
+            raise TrainingDiverged(diverged_message(f"epoch {epoch}, step {step}", loss, config.learning_rate))
+        if not ends_epoch:
+            continue
+        if by_batches:
+            loss = reduce(np.concatenate(epoch_losses), config.reduction)
+            epoch_losses = []
+        else:
             loss = network.dataset_loss(x, t, config.reduction)
-            if not math.isfinite(loss):
-                raise TrainingDiverged(diverged_message(f"epoch {epoch} (after step {step})", loss,
-                                                        config.learning_rate))
-            history.loss_history.append(loss)
-            history.epochs_run = epoch
-            if callback:
-                callback(epoch, loss)
-            if config.stop_below is not None and loss < config.stop_below:
-                history.stopped_because = "loss_below"
+        if not math.isfinite(loss):
+            raise TrainingDiverged(diverged_message(f"epoch {epoch} (after step {step})", loss, config.learning_rate))
+        history.loss_history.append(loss)
+        history.epochs_run = epoch
+        if callback:
+            callback(epoch, loss)
+        if len(held):
+            validation = network.dataset_loss(x_val, t_val, config.reduction)
+            history.validation_loss_history.append(validation)
+            if validation < best[0] - config.min_delta:
+                best = (validation, [p.copy() for p in network.parameters()])
+                history.best_epoch = epoch
+            elif epoch - history.best_epoch >= config.patience:
+                history.stopped_because = "validation"
                 break
-            if config.stop_change_below is not None and abs(previous - loss) < config.stop_change_below:
-                history.stopped_because = "loss_change_below"
-                break
-            previous = loss
+        if config.stop_below is not None and loss < config.stop_below:
+            history.stopped_because = "loss_below"
+            break
+        if config.stop_change_below is not None and abs(previous - loss) < config.stop_change_below:
+            history.stopped_because = "loss_change_below"
+            break
+        previous = loss
+    if best[1] is not None:     # early stopping keeps the parameters of the best validation loss
+        for p, saved in zip(network.parameters(), best[1]):
+            p[...] = saved
     return history
 
+
+def _finite_parameters(network: Network, losses) -> bool:
+    """Cheap check after a step: the batch losses (when computed) and the last layer's weights are finite."""
+    if losses is not None and not np.all(np.isfinite(losses)):
+        return False
+    return bool(np.isfinite(network.layers[-1].weights.sum()))

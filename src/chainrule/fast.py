@@ -1,0 +1,160 @@
+"""The fast training step: the same mathematics as ``Network.backprop`` + an optimiser, with
+every buffer allocated once, activations and their derivatives applied in place, and — for
+plain SGD — the learning rate folded into the output deltas, so each weight update is a single
+W ← W − δᵀx:
+
+    net_l = x_l·W_lᵀ + b_l,   out_l = f_l(net_l)
+    δ_L   = η·s·∂E/∂net_L            (s = 1 for sum, 1/n for mean; η only when folded)
+    δ_l   = (δ_{l+1}·W_{l+1}) ⊙ f_l'(net_l)       — with W_{l+1} before its update
+    W_l  ← W_l − δ_lᵀ·x_l,   b_l ← b_l − Σ_samples δ_l
+
+The traced path (``train.take_step``) and this one give the same parameters up to float
+rounding (tests/test_fast.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .network import Network
+
+
+class _Buffers:
+    def __init__(self, units: int, fan_in: int, rows: int, dtype):
+        self.net = np.empty((rows, units), dtype)
+        self.out = np.empty((rows, units), dtype)
+        self.delta = np.empty((rows, units), dtype)
+        self.spare = np.empty((rows, units), dtype)
+        self.mask = np.empty((rows, units), bool)
+        self.grad_w = np.empty((units, fan_in), dtype)
+
+
+class FastTrainer:
+    """Steps of training on batches of at most ``batch_size`` rows, in place on ``network``."""
+
+    def __init__(self, network: Network, optimizer, reduction: str, masks=None, batch_size: int = 1,
+                 targets_sum_to_one: bool = True):
+        self.network, self.optimizer, self.reduction = network, optimizer, reduction
+        self.layers = network.layers
+        dtype = network.dtype
+        self.buffers = [_Buffers(layer.units, layer.fan_in, batch_size, dtype) for layer in self.layers]
+        self.masks = None if masks is None or all(np.all(m == 1) for m in masks) else masks
+        self.fold = optimizer.plain and self.masks is None
+        self.loss = network.loss
+        last = self.layers[-1]
+        self.fused = self.loss.fused_delta is not None and last.activation.name == self.loss.output_activation
+        self.targets_sum_to_one = targets_sum_to_one
+        # where each layer's parameters sit in Network.parameters()
+        self.index, k = [], 0
+        for layer in self.layers:
+            self.index.append((k, k + 1 if layer.bias is not None else None))
+            k += 1 + (layer.bias is not None)
+
+    # ---- forward ------------------------------------------------------------------------------------
+    def _activate(self, layer, net: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """out = f(net), in place where f allows; returns the array holding out."""
+        name = layer.activation.name
+        if name == "identity":
+            return net
+        if name == "relu":
+            return np.maximum(net, 0, out=out)
+        if name == "sigmoid":       # 1/(1 + e^(−net)); e^(−net) → inf gives 0 (overflow is silenced by fit)
+            np.negative(net, out=out)
+            np.exp(out, out=out)
+            out += 1
+            return np.reciprocal(out, out=out)
+        if name == "tanh":
+            return np.tanh(net, out=out)
+        if name == "softmax":
+            np.subtract(net, net.max(axis=1, keepdims=True), out=out)
+            np.exp(out, out=out)
+            out /= out.sum(axis=1, keepdims=True)
+            return out
+        out[...] = layer.activation.value(net)
+        return out
+
+    def forward(self, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        n = x.shape[0]
+        values = []
+        for layer, buf in zip(self.layers, self.buffers):
+            net = np.matmul(x, layer.weights.T, out=buf.net[:n])
+            if layer.bias is not None:
+                net += layer.bias
+            x = self._activate(layer, net, buf.out[:n])
+            values.append((net, x))
+        return values
+
+    # ---- backward -----------------------------------------------------------------------------------
+    def _derivative_times(self, layer, buf, n: int, net: np.ndarray, out: np.ndarray, d: np.ndarray) -> np.ndarray:
+        """d ⊙ f'(net), in place on d."""
+        name = layer.activation.name
+        if name == "identity":
+            return d
+        if name == "relu":
+            return np.multiply(d, np.greater(net, 0, out=buf.mask[:n]), out=d)
+        if name in ("sigmoid", "tanh"):
+            spare = buf.spare[:n]
+            if name == "sigmoid":
+                np.subtract(1, out, out=spare)
+                spare *= out
+            else:
+                np.multiply(out, out, out=spare)
+                np.subtract(1, spare, out=spare)
+            return np.multiply(d, spare, out=d)
+        d[...] = layer.activation.backward(net, out, d)
+        return d
+
+    def _output_delta(self, net, out, t, n: int) -> np.ndarray:
+        buf = self.buffers[-1]
+        d = buf.delta[:n]
+        if self.fused and self.loss.name == "cross_entropy" and self.targets_sum_to_one:
+            np.subtract(out, t, out=d)
+        elif self.fused:
+            d[...] = self.loss.fused_delta(net, out, t)
+        else:
+            d[...] = self.loss.gradient(out, t)
+            self._derivative_times(self.layers[-1], buf, n, net, out, d)
+        return d
+
+    def step(self, x: np.ndarray, t: np.ndarray, want_losses: bool = False):
+        """One step on the batch (x, t); returns the batch's per-sample losses when asked (before the update)."""
+        n = x.shape[0]
+        values = self.forward(x)
+        net_last, out_last = values[-1]
+        losses = self.loss.value(net_last, out_last, t) if want_losses else None
+        scale = 1.0 if self.reduction == "sum" else 1.0 / n
+        optimizer = self.optimizer
+        if self.fold:
+            scale *= optimizer.learning_rate
+        else:
+            optimizer.begin_step()
+        d = self._output_delta(net_last, out_last, t, n)
+        if scale != 1.0:
+            d *= scale
+        for l in range(len(self.layers) - 1, -1, -1):
+            layer, buf = self.layers[l], self.buffers[l]
+            below = x if l == 0 else values[l - 1][1]
+            d_below = None
+            if l > 0:       # δ of the layer below, through this layer's weights before their update
+                lower = self.buffers[l - 1]
+                d_below = np.matmul(d, layer.weights, out=lower.delta[:n])
+                net_b, out_b = values[l - 1]
+                self._derivative_times(self.layers[l - 1], lower, n, net_b, out_b, d_below)
+            grad_w = np.matmul(d.T, below, out=buf.grad_w)
+            self._apply(layer, l, grad_w, d)
+            d = d_below
+        return losses
+
+    def _apply(self, layer, l: int, grad_w: np.ndarray, d: np.ndarray) -> None:
+        iw, ib = self.index[l]
+        if layer.bias is not None:
+            grad_b = d.sum(axis=0) if layer.bias_mode == "per_neuron" else np.array(d.sum(), dtype=d.dtype)
+        if self.fold:
+            np.subtract(layer.weights, grad_w, out=layer.weights)
+            if layer.bias is not None:
+                layer.bias -= grad_b
+            return
+        masks = self.masks
+        self.optimizer.update(iw, layer.weights, grad_w, None if masks is None else masks[iw])
+        if layer.bias is not None:
+            self.optimizer.update(ib, layer.bias, grad_b, None if masks is None else masks[ib])
