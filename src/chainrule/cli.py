@@ -51,12 +51,22 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--colour", choices=("auto", "always", "never"), default="auto",
                    help="colour in text output (default: when writing to a terminal)")
 
-    t = sub.add_parser("train", help="train a network and report the loss")
-    t.add_argument("spec", help="built-in example name or spec file")
+    t = sub.add_parser("train", help="train a network and report the loss (or MNIST with --data mnist)")
+    t.add_argument("spec", nargs="?", help="built-in example name or spec file (not with --data)")
     t.add_argument("--epochs", type=int, help="override the spec's number of epochs")
     t.add_argument("--json", action="store_true", help="print the result as JSON")
-    t.add_argument("--save", metavar="FILE", help="save the trained model as JSON")
+    t.add_argument("--save", metavar="FILE", help="save the trained model (.json, or .npz for large models)")
     t.add_argument("--quiet", action="store_true", help="no progress display")
+    t.add_argument("--data", choices=("mnist",), help="train a classifier on a real data set (from `make data`)")
+    t.add_argument("--layers", default="256,128", help="--data: hidden layer sizes (default 256,128)")
+    t.add_argument("--activation", default="relu", help="--data: hidden activation (default relu)")
+    t.add_argument("--batch", type=int, default=128, help="--data: batch size (default 128)")
+    t.add_argument("--learning-rate", type=float, default=0.05, help="--data: learning rate (default 0.05)")
+    t.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd")
+    t.add_argument("--momentum", type=float, default=0.9, help="--data: SGD momentum (default 0.9)")
+    t.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--limit", type=int, help="--data: train on the first N samples only")
 
     g = sub.add_parser("gradcheck", help="compare every backprop gradient with finite differences")
     g.add_argument("spec", nargs="?", help="built-in example name or spec file (not needed with --cost)")
@@ -133,6 +143,12 @@ class _Progress:
 
 
 def cmd_train(args, out) -> int:
+    if args.data:
+        if args.spec:
+            raise UsageError("train: expected a spec file or --data, got both")
+        return train_dataset(args, out)
+    if not args.spec:
+        raise UsageError("train: expected a spec file or example name (or --data mnist), got neither")
     spec = load(args.spec)
     x, t = spec.require_data()
     config = spec.training
@@ -167,6 +183,101 @@ def cmd_train(args, out) -> int:
     print("outputs on the training data:", file=out)
     for xi, ti, oi in zip(x, t, network.predict(x)):
         print(f"  input {_vec(xi)} → output {_vec(oi)}  (target {_vec(ti)})", file=out)
+    if args.save:
+        print(f"saved the model to {args.save}", file=out)
+    return 0
+
+
+class _Bar:
+    """A one-line progress bar on stderr: epoch, samples, samples/s, running loss and accuracy."""
+
+    def __init__(self, epochs: int, enabled: bool):
+        self.epochs, self.enabled = epochs, enabled
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+        self.reset()
+
+    def reset(self):
+        self.start = time.monotonic()
+        self.loss_sum = self.correct = self.seen = 0
+
+    def __call__(self, epoch, done, total, losses, outputs, targets):
+        if done == len(targets) and self.seen:
+            self.reset()
+        self.loss_sum += float(np.sum(losses))
+        self.correct += int(np.sum(outputs.argmax(axis=1) == targets.argmax(axis=1)))
+        self.seen += len(targets)
+        now = time.monotonic()
+        if not self.enabled or (done < total and (not self.tty or now - self.last < 0.2)):
+            return
+        self.last = now
+        rate = self.seen / max(now - self.start, 1e-9)
+        width = 24
+        filled = int(width * done / total)
+        line = (f"epoch {epoch}/{self.epochs} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}  "
+                f"{rate:,.0f} samples/s  loss {self.loss_sum / self.seen:.4f}  accuracy {100 * self.correct / self.seen:.2f}%")
+        print(("\r" + line) if self.tty else line, end="" if self.tty and done < total else "\n",
+              file=sys.stderr, flush=True)
+
+
+def train_dataset(args, out) -> int:
+    """A classifier on MNIST: inputs → hidden layers → softmax, cross-entropy, He initialisation."""
+    from .datasets import load_mnist, one_hot
+    from .init import draw_weights
+    from .layers import Dense
+    from .network import Network
+    from .train import TrainingConfig
+    dtype = np.float32 if args.dtype == "float32" else np.float64
+    try:
+        hidden = [int(n) for n in args.layers.split(",") if n.strip()]
+    except ValueError:
+        raise UsageError(f"train --layers: expected sizes separated by commas such as 256,128, got {args.layers!r}")
+    if not hidden or any(n < 1 or n > 100_000 for n in hidden):
+        raise UsageError(f"train --layers: expected sizes from 1 to 100000, got {args.layers!r}")
+    x, y, x_test, y_test = load_mnist(dtype=dtype)
+    if args.limit is not None:
+        if args.limit < 1:
+            raise UsageError(f"train --limit: expected an integer ≥ 1, got {args.limit}")
+        x, y = x[:args.limit], y[:args.limit]
+    t = one_hot(y, 10, dtype)
+    rng = np.random.default_rng(args.seed)
+    sizes = [x.shape[1], *hidden, 10]
+    layers = [Dense(draw_weights("he", b, a, rng=rng), np.zeros(b), dtype=dtype,
+                    activation=args.activation if k < len(hidden) else "softmax")
+              for k, (a, b) in enumerate(zip(sizes, sizes[1:]))]
+    network = Network(sizes[0], layers, "cross_entropy")
+    epochs = 5 if args.epochs is None else args.epochs
+    try:
+        config = TrainingConfig(learning_rate=args.learning_rate, batch=args.batch, reduction="mean", epochs=epochs,
+                                shuffle=True, seed=args.seed, optimizer=args.optimizer, momentum=args.momentum,
+                                epoch_loss="batches")
+    except ValueError as exc:
+        raise UsageError(f"train --{str(exc).split(':')[0].replace('_', '-')}: {str(exc).split(': ', 1)[1]}") from None
+    bar = _Bar(epochs, not (args.quiet or args.json))
+    start = time.perf_counter()
+    history = fit(network, x, t, config, on_step=bar)
+    seconds = time.perf_counter() - start
+
+    def accuracy(inputs, labels) -> float:
+        predictions = np.concatenate([network.predict(inputs[k:k + 10_000]).argmax(axis=1)
+                                      for k in range(0, len(inputs), 10_000)])
+        return float(np.mean(predictions == labels))
+
+    train_acc, test_acc = accuracy(x, y), accuracy(x_test, y_test)
+    if args.save:
+        save_model(network, args.save, f"mnist-{'-'.join(map(str, sizes))}")
+    result = {"data": "mnist", "network": network.shape_text(), "epochs_run": history.epochs_run,
+              "loss_history": history.loss_history, "train_accuracy": train_acc, "test_accuracy": test_acc,
+              "seconds": seconds, "samples_per_second": len(x) * history.epochs_run / seconds}
+    if args.json:
+        json.dump(result, out)
+        out.write("\n")
+        return 0
+    print(f"mnist: network {network.shape_text()} ({args.activation}, softmax, cross-entropy), {args.dtype}, "
+          f"{args.optimizer} η = {_fmt(args.learning_rate)}, batch {args.batch}, {len(x)} training samples", file=out)
+    print(f"{history.epochs_run} epochs in {seconds:.1f} s ({result['samples_per_second']:,.0f} samples/s); "
+          f"loss per epoch: {', '.join(f'{v:.4f}' for v in history.loss_history)}", file=out)
+    print(f"accuracy: train {100 * train_acc:.2f}%, test {100 * test_acc:.2f}% (10,000 test images)", file=out)
     if args.save:
         print(f"saved the model to {args.save}", file=out)
     return 0

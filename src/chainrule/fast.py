@@ -121,6 +121,7 @@ class FastTrainer:
         n = x.shape[0]
         values = self.forward(x)
         net_last, out_last = values[-1]
+        self.last_output = out_last         # this batch's outputs before the update (for accuracy)
         losses = self.loss.value(net_last, out_last, t) if want_losses else None
         scale = 1.0 if self.reduction == "sum" else 1.0 / n
         optimizer = self.optimizer

@@ -1,17 +1,23 @@
-"""Save and load trained models as JSON (never pickle).
+"""Save and load trained models as JSON or .npz (never pickle).
 
-The file holds the network exactly as a spec's ``[network]`` table with explicit
+A JSON file holds the network exactly as a spec's ``[network]`` table with explicit
 weights and biases, so it is read back by the same validator as spec files.
-Python writes floats with repr(), so every float64 round-trips exactly.
-Files are written to a temporary name and moved into place: never half-written.
+Python writes floats with repr(), so every float64 round-trips exactly.  An .npz file
+(for large models) holds the same table without the numbers as a JSON string, and
+each layer's weights and bias as arrays in their own dtype; it is read with
+``allow_pickle=False``.  Files are written to a temporary name and moved into place:
+never half-written.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
 from pathlib import Path
+
+import numpy as np
 
 from .network import Network
 from .spec import SpecError, from_dict
@@ -34,13 +40,13 @@ def network_table(network: Network) -> dict:
             "layers": layers}
 
 
-def write_atomically(path: str | Path, text: str) -> None:
+def write_atomically(path: str | Path, content: str | bytes) -> None:
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content.encode("utf-8") if isinstance(content, str) else content)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -49,12 +55,50 @@ def write_atomically(path: str | Path, text: str) -> None:
 
 
 def save_model(network: Network, path: str | Path, name: str = "model") -> None:
+    """JSON, or .npz when the file name ends in .npz."""
     document = {"format": FORMAT, "version": VERSION, "name": name, "network": network_table(network)}
+    if str(path).endswith(".npz"):
+        arrays = {}
+        for l, (layer, table) in enumerate(zip(network.layers, document["network"]["layers"])):
+            table.pop("weights")
+            table.pop("bias", None)
+            arrays[f"weights_{l}"] = layer.weights
+            if layer.bias is not None:
+                arrays[f"bias_{l}"] = layer.bias
+        buffer = io.BytesIO()
+        np.savez(buffer, model=np.array(json.dumps(document)), **arrays)
+        write_atomically(path, buffer.getvalue())
+        return
     write_atomically(path, json.dumps(document, indent=1) + "\n")
+
+
+def _load_npz(path: Path) -> Network:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            document = json.loads(str(archive["model"]))
+            layers = document.get("network", {}).get("layers", [])
+            for l, table in enumerate(layers):
+                table["weights"] = archive[f"weights_{l}"]
+                if f"bias_{l}" in archive:
+                    table["bias"] = archive[f"bias_{l}"]
+    except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+        raise SpecError(f"{path}: expected a chainrule model (.npz), got an unreadable file: {exc}") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise SpecError(f"{path}: format: expected {FORMAT!r}, got {document.get('format')!r}")
+    from .layers import Dense
+    try:
+        net = document["network"]
+        dense = [Dense(t["weights"], t.get("bias"), activation=t["activation"], bias_mode=t["bias_mode"],
+                       slope=t.get("slope"), dtype=np.asarray(t["weights"]).dtype) for t in net["layers"]]
+        return Network(net["inputs"], dense, net["loss"], net.get("weight_labels", "row"))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SpecError(f"{path}: network: expected a valid network, got {exc}") from None
 
 
 def load_model(path: str | Path) -> Network:
     path = Path(path)
+    if path.suffix == ".npz":
+        return _load_npz(path)
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -168,17 +168,19 @@ class History:
 
 
 def fit(network: Network, x, t, config: TrainingConfig,
-        callback: Callable[[int, float], None] | None = None) -> History:
+        callback: Callable[[int, float], None] | None = None, on_step: Callable | None = None) -> History:
     """Train ``network`` in place on (x, t) as ``config`` says; return the History.
 
     Stops after ``config.epochs`` epochs, or earlier when the epoch loss falls below
     ``stop_below`` or changes by less than ``stop_change_below`` from the epoch before.
-    ``callback(epoch, loss)`` is called after every epoch (progress display).
+    ``callback(epoch, loss)`` is called after every epoch (progress display), and
+    ``on_step(epoch, done, total, losses, outputs, targets)`` after every step with the batch's
+    losses and outputs before its update (``done`` samples of ``total`` in this epoch).
     """
     # Overflow while diverging is reported once, by TrainingDiverged, not as numpy warnings.
     with np.errstate(over="ignore", invalid="ignore"):
         return _fit(network, np.asarray(x, dtype=network.dtype), np.asarray(t, dtype=network.dtype),
-                    config, callback)
+                    config, callback, on_step)
 
 
 def validation_split(n_samples: int, config: TrainingConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -191,7 +193,7 @@ def validation_split(n_samples: int, config: TrainingConfig) -> tuple[np.ndarray
     return np.sort(order[n_validation:]), np.sort(order[:n_validation])
 
 
-def _fit(network, x, t, config, callback) -> History:
+def _fit(network, x, t, config, callback, on_step=None) -> History:
     from .fast import FastTrainer
     train, held = validation_split(len(x), config)
     x_val, t_val = x[held], t[held]
@@ -208,14 +210,20 @@ def _fit(network, x, t, config, callback) -> History:
     if config.epochs == 0:
         return history
     by_batches = config.epoch_loss == "batches"
-    epoch_losses = []
+    want_losses = by_batches or on_step is not None
+    epoch_losses, done = [], 0
     best = (math.inf, None)
     for epoch, step, indices, ends_epoch in schedule(len(x), config):
         if epoch > config.epochs:
             break
         optimizer.learning_rate = config.rate(epoch)
-        losses = trainer.step(x[indices], t[indices], want_losses=by_batches)
+        xb, tb = (x[indices[0]:indices[-1] + 1], t[indices[0]:indices[-1] + 1]) if _contiguous(indices) \
+            else (x[indices], t[indices])
+        losses = trainer.step(xb, tb, want_losses=want_losses)
         history.steps_run = step
+        if on_step is not None:
+            done = len(indices) if done >= len(x) else done + len(indices)
+            on_step(epoch, done, len(x), losses, trainer.last_output, tb)
         if by_batches:
             epoch_losses.append(losses)
         if not _finite_parameters(network, losses):
@@ -254,6 +262,12 @@ def _fit(network, x, t, config, callback) -> History:
         for p, saved in zip(network.parameters(), best[1]):
             p[...] = saved
     return history
+
+
+def _contiguous(indices: np.ndarray) -> bool:
+    """Whether a batch is a run of consecutive rows (then a view, not a copy, of the data)."""
+    return len(indices) > 0 and indices[-1] - indices[0] == len(indices) - 1 and (
+        len(indices) < 3 or bool(np.all(np.diff(indices) == 1)))
 
 
 def _finite_parameters(network: Network, losses) -> bool:
