@@ -1,0 +1,241 @@
+"""The fast training path, the optimisers and schedules against PyTorch, early stopping, real data."""
+
+import io
+import json
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import chainrule as cr
+from chainrule.cli import main
+from chainrule.datasets import Standardizer, load_csv, load_mnist, one_hot, read_idx, train_test_split
+from chainrule.layers import Dense
+from chainrule.network import Network
+from chainrule.train import TrainingConfig, TrainingDiverged
+
+torch = pytest.importorskip("torch")
+
+
+def random_network(rng, sizes, hidden, output, loss, dtype=np.float64, bias_mode="per_neuron"):
+    layers = []
+    for k, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        mode = bias_mode if k < len(sizes) - 2 else "per_neuron"
+        bias = {"per_neuron": rng.normal(0, 0.3, b), "shared": rng.normal(0, 0.3), "none": None}[mode]
+        layers.append(Dense(rng.normal(0, 0.7, (b, a)), bias, dtype=dtype, bias_mode=mode,
+                            activation=hidden if k < len(sizes) - 2 else output))
+    return Network(sizes[0], layers, loss)
+
+
+def targets(rng, loss, n, k):
+    if loss == "cross_entropy":
+        return np.eye(k)[rng.integers(0, k, n)]
+    return rng.uniform(0.05, 0.95, (n, k))
+
+
+OUTPUT = {"cross_entropy": "softmax", "bce": "sigmoid"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), hidden=st.sampled_from(["relu", "sigmoid", "tanh", "softplus", "leaky_relu",
+                                                             "identity"]),
+       loss=st.sampled_from(["half_sse", "sse", "mse", "bce", "cross_entropy"]),
+       bias_mode=st.sampled_from(["per_neuron", "shared", "none"]), reduction=st.sampled_from(["sum", "mean"]),
+       batch=st.sampled_from(["online", "full", 3]), optimizer=st.sampled_from(["sgd", "momentum", "adam"]),
+       frozen=st.booleans())
+def test_fast_path_gives_the_traced_paths_parameters(seed, hidden, loss, bias_mode, reduction, batch, optimizer,
+                                                       frozen):
+    rng = np.random.default_rng(seed)
+    sizes = [3, 4, 3, 2]
+    x, t = rng.normal(size=(7, 3)), targets(rng, loss, 7, 2)
+    options = {"sgd": {}, "momentum": {"momentum": 0.8, "nesterov": True, "weight_decay": 0.01},
+               "adam": {"optimizer": "adam", "learning_rate": 0.01}}[optimizer]
+    config = TrainingConfig(**{"learning_rate": 0.05, "batch": batch, "reduction": reduction, "epochs": 2,
+                               "shuffle": True, "seed": seed, "frozen": ("w1", "w7") if frozen else (), **options})
+    fast = random_network(np.random.default_rng(seed), sizes, hidden, OUTPUT.get(loss, "sigmoid"), loss,
+                          bias_mode=bias_mode)
+    traced = random_network(np.random.default_rng(seed), sizes, hidden, OUTPUT.get(loss, "sigmoid"), loss,
+                            bias_mode=bias_mode)
+    cr.fit(fast, x, t, config)
+    steps = 2 * len(range(0, 7, config.batch_size(7)))
+    cr.trace_steps(traced, x, t, config, steps)
+    for a, b in zip(fast.parameters(), traced.parameters()):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-13)
+    if frozen:
+        assert fast.labels["w1"].get(fast) == random_network(np.random.default_rng(seed), sizes, hidden,
+                                                             OUTPUT.get(loss, "sigmoid"), loss,
+                                                             bias_mode=bias_mode).labels["w1"].get(fast)
+
+
+def test_fast_path_in_float32_stays_float32_and_close_to_float64():
+    rng = np.random.default_rng(1)
+    x, t = rng.normal(size=(50, 3)).astype(np.float32), np.eye(2, dtype=np.float32)[rng.integers(0, 2, 50)]
+    nets = [random_network(np.random.default_rng(1), [3, 8, 2], "relu", "softmax", "cross_entropy", dtype=d)
+            for d in (np.float32, np.float64)]
+    config = TrainingConfig(learning_rate=0.1, batch=10, reduction="mean", epochs=3)
+    for net in nets:
+        cr.fit(net, x, t, config)
+    for a, b in zip(*(net.parameters() for net in nets)):
+        assert a.dtype == np.float32
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+# ---- optimisers and schedules against PyTorch (float64, same weights, same batches) ----------------------------
+
+def torch_twin(network):
+    layers = []
+    for k, layer in enumerate(network.layers):
+        linear = torch.nn.Linear(layer.fan_in, layer.units).double()
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(layer.weights))
+            linear.bias.copy_(torch.from_numpy(layer.bias))
+        layers.append(linear)
+        if k < len(network.layers) - 1:
+            layers.append({"tanh": torch.nn.Tanh(), "relu": torch.nn.ReLU()}[layer.activation.name])
+    return torch.nn.Sequential(*layers)
+
+
+CASES = {
+    "momentum": ({"momentum": 0.9}, lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9), None),
+    "nesterov": ({"momentum": 0.8, "nesterov": True}, lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.8,
+                                                                                   nesterov=True), None),
+    "weight decay": ({"weight_decay": 0.05, "momentum": 0.5},
+                     lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.5, weight_decay=0.05), None),
+    "adam": ({"optimizer": "adam", "learning_rate": 0.01, "weight_decay": 0.01},
+             lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=0.01), None),
+    "step schedule": ({"schedule": "step", "step_size": 2, "gamma": 0.5}, lambda p: torch.optim.SGD(p, lr=0.1),
+                      lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=2, gamma=0.5)),
+    "exponential schedule": ({"schedule": "exponential", "gamma": 0.7}, lambda p: torch.optim.SGD(p, lr=0.1),
+                             lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma=0.7)),
+    "inverse scaling": ({"schedule": "inverse_scaling", "power": 0.5, "optimizer": "adam", "learning_rate": 0.01},
+                        lambda p: torch.optim.Adam(p, lr=0.01),
+                        lambda o: torch.optim.lr_scheduler.LambdaLR(o, lambda e: 1 / (e + 1) ** 0.5)),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_optimiser_matches_pytorch_to_1e_10(case):
+    options, make_optimizer, make_schedule = CASES[case]
+    rng = np.random.default_rng(3)
+    network = random_network(rng, [4, 6, 5, 3], "tanh", "softmax", "cross_entropy")
+    x = rng.normal(size=(40, 4))
+    labels = rng.integers(0, 3, 40)
+    model = torch_twin(network)
+    optimizer = make_optimizer(model.parameters())
+    schedule = make_schedule(optimizer) if make_schedule else None
+    epochs = 5
+    config = TrainingConfig(**{"learning_rate": 0.1, "batch": 8, "reduction": "mean", "epochs": epochs, **options})
+    cr.fit(network, x, np.eye(3)[labels], config)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(labels)
+    for _ in range(epochs):
+        for start in range(0, 40, 8):
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(xt[start:start + 8]), yt[start:start + 8]).backward()
+            optimizer.step()
+        if schedule:
+            schedule.step()
+    ours = network.parameters()
+    theirs = [p.detach().numpy() for p in model.parameters()]
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_early_stopping_restores_the_best_validation_parameters():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 2))
+    t = (x[:, :1] * x[:, 1:] > 0).astype(float) + rng.normal(0, 0.4, (60, 1))   # noisy: overfits
+    network = random_network(rng, [2, 30, 1], "tanh", "identity", "mse")
+    config = TrainingConfig(learning_rate=0.05, batch=5, reduction="mean", epochs=400, validation_fraction=0.3,
+                            patience=10, seed=2)
+    history = cr.fit(network, x, t, config)
+    assert history.stopped_because == "validation" and history.epochs_run < 400
+    best = min(history.validation_loss_history)
+    assert history.validation_loss_history[history.best_epoch - 1] == best
+    assert history.epochs_run == history.best_epoch + config.patience
+    from chainrule.train import validation_split
+    _, held = validation_split(60, config)
+    assert network.dataset_loss(x[held], t[held], "mean") == pytest.approx(best, rel=1e-12)
+
+
+def test_non_finite_loss_stops_with_advice_and_no_warnings():
+    rng = np.random.default_rng(0)
+    network = random_network(rng, [2, 4, 1], "relu", "identity", "sse")
+    x, t = rng.normal(size=(20, 2)) * 1e3, rng.normal(size=(20, 1)) * 1e3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(TrainingDiverged, match=r"epoch \d+, step \d+: the loss became .*lower learning_rate"):
+            cr.fit(network, x, t, TrainingConfig(learning_rate=10.0, batch=4, epochs=50))
+
+
+# ---- data -----------------------------------------------------------------------------------------------------
+
+def test_idx_reader_reads_and_rejects(tmp_path):
+    good = tmp_path / "a.idx"
+    good.write_bytes(bytes([0, 0, 8, 2]) + (2).to_bytes(4, "big") + (3).to_bytes(4, "big") + bytes(range(6)))
+    np.testing.assert_array_equal(read_idx(good), [[0, 1, 2], [3, 4, 5]])
+    bad = tmp_path / "b.idx"
+    bad.write_bytes(b"PK\x03\x04rest")
+    with pytest.raises(ValueError, match="b.idx: expected an IDX file"):
+        read_idx(bad)
+    short = tmp_path / "c.idx"
+    short.write_bytes(bytes([0, 0, 8, 1]) + (5).to_bytes(4, "big") + bytes(3))
+    with pytest.raises(ValueError, match="expected 5 bytes of values for shape \\(5,\\), got 3"):
+        read_idx(short)
+
+
+def test_csv_one_hot_and_standardisation_fitted_on_train_only(tmp_path):
+    path = tmp_path / "iris.csv"
+    path.write_text("a,b,kind\n1,10,x\n2,20,y\n3,30,x\n4,40,z\n")
+    x, t, classes = load_csv(path, "kind")
+    assert classes == ["x", "y", "z"] and t.tolist()[1] == [0, 1, 0] and x.shape == (4, 2)
+    train, test = train_test_split(4, 0.25, seed=0)
+    scaler = Standardizer.fit(x[train])
+    z = scaler.transform(x[train])
+    np.testing.assert_allclose(z.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(scaler.mean, x[train].mean(axis=0))
+    assert one_hot([2, 0], 3).tolist() == [[0, 0, 1], [1, 0, 0]]
+    (tmp_path / "bad.csv").write_text("a,kind\nfoo,x\n")
+    with pytest.raises(ValueError, match="bad.csv:2: column a: expected a number, got 'foo'"):
+        load_csv(tmp_path / "bad.csv", "kind")
+
+
+def test_npz_model_round_trip_keeps_dtype_and_values(tmp_path):
+    rng = np.random.default_rng(0)
+    network = random_network(rng, [3, 5, 2], "relu", "softmax", "cross_entropy", dtype=np.float32)
+    cr.io.save_model(network, tmp_path / "m.npz")
+    back = cr.io.load_model(tmp_path / "m.npz")
+    for a, b in zip(network.parameters(), back.parameters()):
+        assert b.dtype == np.float32 and np.array_equal(a, b)
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as archive:
+        assert "model" in archive
+
+
+def test_one_epoch_on_1000_mnist_samples_matches_pytorch_to_1e_9():
+    x, y, _, _ = load_mnist(dtype=np.float64)
+    x, y = x[:1000], y[:1000]
+    rng = np.random.default_rng(0)
+    network = random_network(rng, [784, 64, 32, 10], "relu", "softmax", "cross_entropy")
+    model = torch_twin(network)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    config = TrainingConfig(learning_rate=0.1, batch=50, reduction="mean", epochs=1, shuffle=True, seed=5)
+    from chainrule.train import epoch_batches
+    order = np.concatenate(epoch_batches(1000, config, np.random.default_rng((config.seed, 1))))
+    cr.fit(network, x, one_hot(y, 10), config)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    for start in range(0, 1000, 50):
+        batch = torch.from_numpy(order[start:start + 50])
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(xt[batch]), yt[batch]).backward()
+        optimizer.step()
+    for a, b in zip(network.parameters(), [p.detach().numpy() for p in model.parameters()]):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_train_data_mnist_command_on_a_subset(tmp_path):
+    out = io.StringIO()
+    code = main(["train", "--data", "mnist", "--limit", "3000", "--epochs", "2", "--json", "--save",
+                 str(tmp_path / "m.npz")], out=out)
+    result = json.loads(out.getvalue())
+    assert code == 0 and result["network"] == "784-256-128-10" and result["test_accuracy"] > 0.85
+    assert cr.io.load_model(tmp_path / "m.npz").layers[0].weights.dtype == np.float32
