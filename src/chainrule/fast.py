@@ -39,7 +39,7 @@ class FastTrainer:
         dtype = network.dtype
         self.buffers = [_Buffers(layer.units, layer.fan_in, batch_size, dtype) for layer in self.layers]
         self.masks = None if masks is None or all(np.all(m == 1) for m in masks) else masks
-        self.fold = optimizer.plain and self.masks is None
+        self.fold = optimizer.plain     # η folded into δ; frozen entries then get a zero gradient
         self.loss = network.loss
         last = self.layers[-1]
         self.fused = self.loss.fused_delta is not None and last.activation.name == self.loss.output_activation
@@ -49,6 +49,9 @@ class FastTrainer:
         for layer in self.layers:
             self.index.append((k, k + 1 if layer.bias is not None else None))
             k += 1 + (layer.bias is not None)
+
+    def sync(self) -> None:
+        """The network's arrays are updated in place: nothing to write back."""
 
     # ---- forward ------------------------------------------------------------------------------------
     def _activate(self, layer, net: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -116,8 +119,13 @@ class FastTrainer:
             self._derivative_times(self.layers[-1], buf, n, net, out, d)
         return d
 
-    def step(self, x: np.ndarray, t: np.ndarray, want_losses: bool = False):
+    @staticmethod
+    def prepare(x: np.ndarray, t: np.ndarray):
+        return x, t
+
+    def step(self, batch, want_losses: bool = False):
         """One step on the batch (x, t); returns the batch's per-sample losses when asked (before the update)."""
+        x, t = batch
         n = x.shape[0]
         values = self.forward(x)
         net_last, out_last = values[-1]
@@ -148,14 +156,19 @@ class FastTrainer:
 
     def _apply(self, layer, l: int, grad_w: np.ndarray, d: np.ndarray) -> None:
         iw, ib = self.index[l]
+        masks = self.masks
         if layer.bias is not None:
-            grad_b = d.sum(axis=0) if layer.bias_mode == "per_neuron" else np.array(d.sum(), dtype=d.dtype)
+            if layer.bias_mode == "shared":
+                grad_b = np.array(d.sum(), dtype=d.dtype)
+            else:
+                grad_b = d[0] if d.shape[0] == 1 else d.sum(axis=0)     # one sample: its δ row
         if self.fold:
+            if masks is not None:
+                grad_w *= masks[iw]
             np.subtract(layer.weights, grad_w, out=layer.weights)
             if layer.bias is not None:
-                layer.bias -= grad_b
+                layer.bias -= grad_b if masks is None else grad_b * masks[ib]
             return
-        masks = self.masks
         self.optimizer.update(iw, layer.weights, grad_w, None if masks is None else masks[iw])
         if layer.bias is not None:
             self.optimizer.update(ib, layer.bias, grad_b, None if masks is None else masks[ib])

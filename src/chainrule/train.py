@@ -127,9 +127,10 @@ def schedule(n_samples: int, config: TrainingConfig) -> Iterator[tuple[int, int,
     rng = np.random.default_rng((config.seed, 1))
     step = 0
     epoch = 0
+    fixed = None if config.shuffle else epoch_batches(n_samples, config, rng)    # the same every epoch
     while True:
         epoch += 1
-        batches = epoch_batches(n_samples, config, rng)
+        batches = fixed or epoch_batches(n_samples, config, rng)
         for number, indices in enumerate(batches, start=1):
             step += 1
             yield epoch, step, indices, number == len(batches)
@@ -195,14 +196,26 @@ def validation_split(n_samples: int, config: TrainingConfig) -> tuple[np.ndarray
 
 def _fit(network, x, t, config, callback, on_step=None) -> History:
     from .fast import FastTrainer
+    from . import small
     train, held = validation_split(len(x), config)
     x_val, t_val = x[held], t[held]
     if len(held):
         x, t = x[train], t[train]
     optimizer = config.build_optimizer()
     masks = network.trainable_masks(config.frozen)
-    trainer = FastTrainer(network, optimizer, config.reduction, masks, config.batch_size(len(x)),
-                          targets_sum_to_one=bool(np.allclose(t.sum(axis=1), 1.0)))
+    sums_to_one = bool(np.allclose(t.sum(axis=1), 1.0))
+    if small.suitable(network, optimizer, config.batch_size(len(x))):
+        trainer = small.ScalarTrainer(network, optimizer, config.reduction, masks, sums_to_one)
+    else:
+        trainer = FastTrainer(network, optimizer, config.reduction, masks, config.batch_size(len(x)), sums_to_one)
+    try:
+        return _epochs(network, x, t, x_val, t_val, config, optimizer, trainer, callback, on_step)
+    except BaseException:
+        trainer.sync()      # the network shows where training stopped
+        raise
+
+
+def _epochs(network, x, t, x_val, t_val, config, optimizer, trainer, callback, on_step) -> History:
     previous = network.dataset_loss(x, t, config.reduction)
     if not math.isfinite(previous):
         raise TrainingDiverged(diverged_message("before training", previous, config.learning_rate))
@@ -213,26 +226,40 @@ def _fit(network, x, t, config, callback, on_step=None) -> History:
     want_losses = by_batches or on_step is not None
     epoch_losses, done = [], 0
     best = (math.inf, None)
+    # unshuffled batches are the same views of the data every epoch
+    views = None if config.shuffle else [
+        (xb, tb, trainer.prepare(xb, tb)) for xb, tb in (
+            (x[b[0]:b[-1] + 1], t[b[0]:b[-1] + 1]) if _contiguous(b) else (x[b], t[b])
+            for b in epoch_batches(len(x), config, np.random.default_rng(0)))]
+    scheduled = config.schedule != "constant"
     for epoch, step, indices, ends_epoch in schedule(len(x), config):
         if epoch > config.epochs:
             break
-        optimizer.learning_rate = config.rate(epoch)
-        xb, tb = (x[indices[0]:indices[-1] + 1], t[indices[0]:indices[-1] + 1]) if _contiguous(indices) \
-            else (x[indices], t[indices])
-        losses = trainer.step(xb, tb, want_losses=want_losses)
+        if scheduled:
+            optimizer.learning_rate = config.rate(epoch)
+        if views:
+            xb, tb, batch = views[(step - 1) % len(views)]
+        else:
+            xb, tb = x[indices], t[indices]
+            batch = trainer.prepare(xb, tb)
+        losses = trainer.step(batch, want_losses=want_losses)
         history.steps_run = step
         if on_step is not None:
             done = len(indices) if done >= len(x) else done + len(indices)
             on_step(epoch, done, len(x), losses, trainer.last_output, tb)
         if by_batches:
-            epoch_losses.append(losses)
-        if not _finite_parameters(network, losses):
+            epoch_losses.extend(losses)
+        if losses is None and (ends_epoch or step % 64 == 0):
+            trainer.sync()
+        if (losses is not None or ends_epoch or step % 64 == 0) and not _finite_parameters(network, losses):
             loss = network.dataset_loss(x[indices], t[indices], config.reduction)
             raise TrainingDiverged(diverged_message(f"epoch {epoch}, step {step}", loss, config.learning_rate))
         if not ends_epoch:
             continue
+        if not by_batches or len(x_val) or callback:
+            trainer.sync()
         if by_batches:
-            loss = reduce(np.concatenate(epoch_losses), config.reduction)
+            loss = math.fsum(epoch_losses) / (1 if config.reduction == "sum" else len(epoch_losses))
             epoch_losses = []
         else:
             loss = network.dataset_loss(x, t, config.reduction)
@@ -242,7 +269,7 @@ def _fit(network, x, t, config, callback, on_step=None) -> History:
         history.epochs_run = epoch
         if callback:
             callback(epoch, loss)
-        if len(held):
+        if len(x_val):
             validation = network.dataset_loss(x_val, t_val, config.reduction)
             history.validation_loss_history.append(validation)
             if validation < best[0] - config.min_delta:
@@ -258,6 +285,7 @@ def _fit(network, x, t, config, callback, on_step=None) -> History:
             history.stopped_because = "loss_change_below"
             break
         previous = loss
+    trainer.sync()
     if best[1] is not None:     # early stopping keeps the parameters of the best validation loss
         for p, saved in zip(network.parameters(), best[1]):
             p[...] = saved
@@ -272,6 +300,6 @@ def _contiguous(indices: np.ndarray) -> bool:
 
 def _finite_parameters(network: Network, losses) -> bool:
     """Cheap check after a step: the batch losses (when computed) and the last layer's weights are finite."""
-    if losses is not None and not np.all(np.isfinite(losses)):
-        return False
-    return bool(np.isfinite(network.layers[-1].weights.sum()))
+    if losses is not None:
+        return math.isfinite(sum(losses))
+    return math.isfinite(network.layers[-1].weights.sum())

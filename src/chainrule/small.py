@@ -1,0 +1,208 @@
+"""The fast step for very small networks: the same mathematics as ``fast.FastTrainer`` on
+Python floats.  Below a few hundred parameters and a few samples per batch, each NumPy call
+costs more than its arithmetic (about a microsecond against nanoseconds), so the 2-2-2 example
+trains several times faster on floats than through arrays.  ``fit`` picks it by size; the
+results equal the traced path's to float rounding (tests/test_fast.py runs both).
+
+    net_j = Σ_i w_ji·x_i + b_j,   out_j = f(net_j)
+    δ_L = η·s·∂E/∂net_L,   δ_l,j = (Σ_m δ_l+1,m·w_mj)·f'(net_j),   w_ji ← w_ji − Σ_samples δ_j·x_i
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .network import Network
+
+MAX_PARAMETERS = 256
+MAX_BATCH = 8
+ELEMENTWISE = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus")
+
+
+def _sigmoid(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+def _softplus(z: float) -> float:
+    return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+
+
+def _value(name: str, slope: float):
+    return {"identity": lambda z: z, "sigmoid": _sigmoid, "tanh": math.tanh, "relu": lambda z: z if z > 0 else 0.0,
+            "leaky_relu": lambda z: z if z > 0 else slope * z, "softplus": _softplus}[name]
+
+
+def _derivative(name: str, slope: float):
+    """f'(net) from (net, out)."""
+    return {"identity": lambda z, o: 1.0, "sigmoid": lambda z, o: o * (1.0 - o), "tanh": lambda z, o: 1.0 - o * o,
+            "relu": lambda z, o: 1.0 if z > 0 else 0.0, "leaky_relu": lambda z, o: 1.0 if z > 0 else slope,
+            "softplus": lambda z, o: _sigmoid(z)}[name]
+
+
+def suitable(network: Network, optimizer, batch_size: int) -> bool:
+    """Whether the float path is both possible and faster here."""
+    return (optimizer.plain and batch_size <= MAX_BATCH and network.dtype == np.float64
+            and sum(p.size for p in network.parameters()) <= MAX_PARAMETERS
+            and all(layer.activation.name in ELEMENTWISE for layer in network.layers[:-1])
+            and network.layers[-1].activation.name in ELEMENTWISE + ("softmax",))
+
+
+class ScalarTrainer:
+    """Plain SGD steps on Python floats; ``sync()`` writes the parameters back into the network."""
+
+    def __init__(self, network: Network, optimizer, reduction: str, masks=None, targets_sum_to_one: bool = True):
+        self.network, self.optimizer, self.reduction = network, optimizer, reduction
+        self.layers = network.layers
+        self.weights = [layer.weights.tolist() for layer in self.layers]
+        self.biases = [None if layer.bias is None else layer.bias.tolist() for layer in self.layers]
+        self.modes = [layer.bias_mode for layer in self.layers]
+        slopes = [layer.activation.params.get("slope", 0.0) for layer in self.layers]
+        names = [layer.activation.name for layer in self.layers]
+        self.f = [None if n == "softmax" else _value(n, s) for n, s in zip(names, slopes)]
+        self.df = [None if n == "softmax" else _derivative(n, s) for n, s in zip(names, slopes)]
+        self.softmax_out = names[-1] == "softmax"
+        loss = network.loss
+        self.loss_name = loss.name
+        self.fused = loss.fused_delta is not None and names[-1] == loss.output_activation
+        self.targets_sum_to_one = targets_sum_to_one
+        self.masks = None
+        if masks is not None and not all(np.all(m == 1) for m in masks):
+            k, self.masks = 0, []
+            for layer in self.layers:
+                w_mask = masks[k].tolist()
+                k += 1
+                b_mask = None
+                if layer.bias is not None:
+                    b_mask = masks[k].tolist()
+                    k += 1
+                self.masks.append((w_mask, b_mask))
+        self._outputs = []
+
+    def sync(self) -> None:
+        for layer, w, b in zip(self.layers, self.weights, self.biases):
+            layer.weights[...] = w
+            if b is not None:
+                layer.bias[...] = b
+
+    def _forward(self, x: list) -> list:
+        values = []
+        for l, (w, b, mode) in enumerate(zip(self.weights, self.biases, self.modes)):
+            nets = [sum(wj[i] * x[i] for i in range(len(x))) for wj in w]
+            if mode == "shared":
+                nets = [z + b for z in nets]
+            elif mode == "per_neuron":
+                nets = [z + bj for z, bj in zip(nets, b)]
+            if self.f[l] is None:
+                top = max(nets)
+                e = [math.exp(z - top) for z in nets]
+                total = sum(e)
+                outs = [v / total for v in e]
+            else:
+                f = self.f[l]
+                outs = [f(z) for z in nets]
+            values.append((nets, outs))
+            x = outs
+        return values
+
+    def _loss(self, nets: list, outs: list, t: list) -> float:
+        k = len(outs)
+        name = self.loss_name
+        if name == "half_sse":
+            return sum(0.5 * (tj - oj) ** 2 for tj, oj in zip(t, outs))
+        if name == "sse":
+            return sum((tj - oj) ** 2 for tj, oj in zip(t, outs))
+        if name == "mse":
+            return sum((tj - oj) ** 2 / k for tj, oj in zip(t, outs))
+        if name == "bce":
+            return sum((tj * _softplus(-z) + (1 - tj) * _softplus(z)) / k for tj, z in zip(t, nets))
+        top = max(nets)
+        log_total = math.log(sum(math.exp(z - top) for z in nets))
+        return sum(-tj * (z - top - log_total) for tj, z in zip(t, nets))
+
+    def _output_delta(self, nets: list, outs: list, t: list) -> list:
+        k = len(outs)
+        name = self.loss_name
+        if self.fused and name == "cross_entropy":
+            total = 1.0 if self.targets_sum_to_one else sum(t)
+            return [o * total - tj for o, tj in zip(outs, t)]
+        if self.fused:
+            return [(_sigmoid(z) - tj) / k for z, tj in zip(nets, t)]
+        g = {"half_sse": lambda o, tj: o - tj, "sse": lambda o, tj: 2.0 * (o - tj),
+             "mse": lambda o, tj: 2.0 * (o - tj) / k, "bce": lambda o, tj: (o - tj) / (o * (1.0 - o) * k),
+             "cross_entropy": lambda o, tj: -tj / o}[name]
+        grads = [g(o, tj) for o, tj in zip(outs, t)]
+        if self.softmax_out:
+            inner = sum(gj * o for gj, o in zip(grads, outs))
+            return [o * (gj - inner) for o, gj in zip(outs, grads)]
+        df = self.df[-1]
+        return [gj * df(z, o) for gj, z, o in zip(grads, nets, outs)]
+
+    @staticmethod
+    def prepare(x: np.ndarray, t: np.ndarray):
+        """A batch as this trainer reads it: rows of floats."""
+        return x.tolist(), t.tolist()
+
+    @property
+    def last_output(self) -> np.ndarray:
+        return np.array(self._outputs)
+
+    def step(self, batch, want_losses: bool = False):
+        """One step on a prepared batch; returns its per-sample losses (a list) when asked."""
+        rows, targets = batch
+        n = len(rows)
+        scale = self.optimizer.learning_rate * (1.0 if self.reduction == "sum" else 1.0 / n)
+        L = len(self.layers)
+        grad_w = [[[0.0] * len(wj) for wj in w] for w in self.weights]
+        grad_b = [0.0 if mode == "shared" else (None if mode == "none" else [0.0] * len(w))
+                  for mode, w in zip(self.modes, self.weights)]
+        losses, outputs = [], []
+        for xr, tr in zip(rows, targets):
+            values = self._forward(xr)
+            nets, outs = values[-1]
+            outputs.append(outs)
+            if want_losses:
+                losses.append(self._loss(nets, outs, tr))
+            d = [scale * v for v in self._output_delta(nets, outs, tr)]
+            for l in range(L - 1, -1, -1):
+                below = xr if l == 0 else values[l - 1][1]
+                gw = grad_w[l]
+                for j, dj in enumerate(d):
+                    row = gw[j]
+                    for i, a in enumerate(below):
+                        row[i] += dj * a
+                if self.modes[l] == "shared":
+                    grad_b[l] += sum(d)
+                elif self.modes[l] == "per_neuron":
+                    gb = grad_b[l]
+                    for j, dj in enumerate(d):
+                        gb[j] += dj
+                if l:
+                    w = self.weights[l]
+                    net_b, out_b = values[l - 1]
+                    df = self.df[l - 1]
+                    d = [sum(d[m] * w[m][j] for m in range(len(d))) * df(net_b[j], out_b[j])
+                         for j in range(len(below))]
+        self._update(grad_w, grad_b)
+        self._outputs = outputs
+        return losses if want_losses else None
+
+    def _update(self, grad_w, grad_b) -> None:
+        for l, (w, b) in enumerate(zip(self.weights, self.biases)):
+            masks = self.masks[l] if self.masks else None
+            for j, (wj, gj) in enumerate(zip(w, grad_w[l])):
+                mj = masks[0][j] if masks else None
+                for i in range(len(wj)):
+                    wj[i] -= gj[i] if mj is None else gj[i] * mj[i]
+            if b is None:
+                continue
+            if self.modes[l] == "shared":
+                m = masks[1] if masks else 1.0
+                self.biases[l] = b - grad_b[l] * m
+            else:
+                for j in range(len(b)):
+                    b[j] -= grad_b[l][j] if not masks else grad_b[l][j] * masks[1][j]
