@@ -43,9 +43,19 @@ OUTPUT = {"cross_entropy": "softmax", "bce": "sigmoid"}
        loss=st.sampled_from(["half_sse", "sse", "mse", "bce", "cross_entropy"]),
        bias_mode=st.sampled_from(["per_neuron", "shared", "none"]), reduction=st.sampled_from(["sum", "mean"]),
        batch=st.sampled_from(["online", "full", 3]), optimizer=st.sampled_from(["sgd", "momentum", "adam"]),
-       frozen=st.booleans())
+       frozen=st.booleans(), engine=st.sampled_from(["floats", "arrays"]))
 def test_fast_path_gives_the_traced_paths_parameters(seed, hidden, loss, bias_mode, reduction, batch, optimizer,
-                                                       frozen):
+                                                       frozen, engine):
+    from chainrule import small
+    saved = small.MAX_PARAMETERS
+    small.MAX_PARAMETERS = saved if engine == "floats" else 0      # small networks train on floats by default
+    try:
+        check_fast_against_traced(seed, hidden, loss, bias_mode, reduction, batch, optimizer, frozen)
+    finally:
+        small.MAX_PARAMETERS = saved
+
+
+def check_fast_against_traced(seed, hidden, loss, bias_mode, reduction, batch, optimizer, frozen):
     rng = np.random.default_rng(seed)
     sizes = [3, 4, 3, 2]
     x, t = rng.normal(size=(7, 3)), targets(rng, loss, 7, 2)

@@ -11,6 +11,7 @@ results equal the traced path's to float rounding (tests/test_fast.py runs both)
 from __future__ import annotations
 
 import math
+from operator import mul
 
 import numpy as np
 
@@ -92,7 +93,7 @@ class ScalarTrainer:
     def _forward(self, x: list) -> list:
         values = []
         for l, (w, b, mode) in enumerate(zip(self.weights, self.biases, self.modes)):
-            nets = [sum(wj[i] * x[i] for i in range(len(x))) for wj in w]
+            nets = [sum(map(mul, wj, x)) for wj in w]
             if mode == "shared":
                 nets = [z + b for z in nets]
             elif mode == "per_neuron":
@@ -156,6 +157,8 @@ class ScalarTrainer:
         rows, targets = batch
         n = len(rows)
         scale = self.optimizer.learning_rate * (1.0 if self.reduction == "sum" else 1.0 / n)
+        if n == 1:
+            return self._online_step(rows[0], targets[0], scale, want_losses)
         L = len(self.layers)
         grad_w = [[[0.0] * len(wj) for wj in w] for w in self.weights]
         grad_b = [0.0 if mode == "shared" else (None if mode == "none" else [0.0] * len(w))
@@ -190,6 +193,40 @@ class ScalarTrainer:
         self._update(grad_w, grad_b)
         self._outputs = outputs
         return losses if want_losses else None
+
+    def _online_step(self, xr: list, tr: list, scale: float, want_losses: bool):
+        """One sample: each layer is updated as soon as the δ below it is known (W_l read before it changes)."""
+        values = self._forward(xr)
+        nets, outs = values[-1]
+        self._outputs = [outs]
+        losses = [self._loss(nets, outs, tr)] if want_losses else None
+        d = [scale * v for v in self._output_delta(nets, outs, tr)]
+        for l in range(len(self.layers) - 1, -1, -1):
+            below = xr if l == 0 else values[l - 1][1]
+            w = self.weights[l]
+            d_below = None
+            if l:
+                net_b, out_b = values[l - 1]
+                df = self.df[l - 1]
+                d_below = [sum(d[m] * w[m][j] for m in range(len(d))) * df(net_b[j], out_b[j])
+                           for j in range(len(below))]
+            masks = self.masks[l] if self.masks else None
+            for j, (wj, dj) in enumerate(zip(w, d)):
+                if masks is None:
+                    for i, a in enumerate(below):
+                        wj[i] -= dj * a
+                else:
+                    for i, (a, m) in enumerate(zip(below, masks[0][j])):
+                        wj[i] -= dj * a * m
+            mode = self.modes[l]
+            if mode == "shared":
+                self.biases[l] -= sum(d) * (masks[1] if masks else 1.0)
+            elif mode == "per_neuron":
+                b = self.biases[l]
+                for j, dj in enumerate(d):
+                    b[j] -= dj if masks is None else dj * masks[1][j]
+            d = d_below
+        return losses
 
     def _update(self, grad_w, grad_b) -> None:
         for l, (w, b) in enumerate(zip(self.weights, self.biases)):

@@ -1,0 +1,272 @@
+"""Head-to-head training speed, every competitor in this one process, in interleaved rounds.
+
+    python benchmarks/run.py [--rounds 5] [--only mnist|tiny|small]
+
+1. MNIST MLP 784-256-128-10 (ReLU, softmax cross-entropy, batch 128, plain SGD η = 0.1, one epoch of
+   60,000 samples, same initial weights and batch order), float32 and float64: chainrule, PyTorch 2.13
+   (2 threads), scikit-learn's MLPClassifier (one partial_fit epoch), and the floor: NumPy's matrix
+   products alone (the 8 GEMMs of each step, nothing else).
+2. The 2-2-2 example (seed 001's network), 10,000 online iterations: chainrule, PyTorch autograd,
+   a straightforward NumPy loop and pure-Python loops.
+3. A small net, 2-16-16-1 (tanh, MSE) on 1,000 points, batch 10, one epoch: per-step overhead.
+
+The machine's speed drifts by tens of percent within seconds, so only ratios within one round are
+compared: each round runs every competitor once (in a rotated order), and the report gives each
+one's median time, min–max, and the median of its per-round ratio to the reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")   # PyTorch's idle OpenMP threads must not spin on our cores
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
+import chainrule as cr                                     # noqa: E402
+from chainrule.datasets import load_mnist, one_hot         # noqa: E402
+from chainrule.train import TrainingConfig                 # noqa: E402
+
+try:
+    import torch
+    torch.set_num_threads(2)
+except ImportError:                                        # pragma: no cover
+    torch = None
+try:
+    from sklearn.neural_network import MLPClassifier
+except ImportError:                                        # pragma: no cover
+    MLPClassifier = None
+
+
+def rounds(competitors: dict, n: int, reference: str, pause: float = 0.3) -> dict:
+    """Time each competitor once per round, rotating the order; {name: [seconds per round]}."""
+    times = {name: [] for name in competitors}
+    names = list(competitors)
+    for r in range(n):
+        order = names[r % len(names):] + names[:r % len(names)]
+        for name in order:
+            prepare, run = competitors[name]
+            state = prepare()
+            time.sleep(pause)
+            start = time.perf_counter()
+            run(state)
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def report(title: str, times: dict, reference: str) -> dict:
+    print(f"\n{title}")
+    print(f"  {'':28} {'median':>10} {'min–max':>19}   ratio to {reference} (median of rounds, min–max)")
+    ratios = {}
+    for name, ts in times.items():
+        per_round = [a / b for a, b in zip(ts, times[reference])]
+        ratios[name] = statistics.median(per_round)
+        print(f"  {name:28} {statistics.median(ts):9.3f}s {min(ts):8.3f}s–{max(ts):7.3f}s   "
+              f"{ratios[name]:6.2f}×  ({min(per_round):.2f}–{max(per_round):.2f})")
+    return ratios
+
+
+# ---- 1. MNIST ---------------------------------------------------------------------------------------------
+
+def mnist(n_rounds: int) -> None:
+    x64, y, _, _ = load_mnist(dtype=np.float64)
+    sizes, batch, rate = [784, 256, 128, 10], 128, 0.1
+    rng = np.random.default_rng(0)
+    weights = [rng.normal(0, math.sqrt(2 / a), (b, a)) for a, b in zip(sizes, sizes[1:])]
+    for dtype in (np.float32, np.float64):
+        x, t = x64.astype(dtype), one_hot(y, 10, dtype)
+        name = np.dtype(dtype).name
+
+        def chainrule_prepare():
+            layers = [cr.Dense(w, np.zeros(len(w)), dtype=dtype, activation="relu" if k < 2 else "softmax")
+                      for k, w in enumerate(weights)]
+            return cr.Network(784, layers, "cross_entropy")
+
+        config = TrainingConfig(learning_rate=rate, batch=batch, reduction="mean", epochs=1, epoch_loss="batches")
+        competitors = {f"chainrule {name}": (chainrule_prepare, lambda net: cr.fit(net, x, t, config))}
+
+        if torch is not None:
+            tdtype = torch.float32 if dtype == np.float32 else torch.float64
+            xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+
+            def torch_prepare():
+                model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128),
+                                            torch.nn.ReLU(), torch.nn.Linear(128, 10)).to(tdtype)
+                with torch.no_grad():
+                    for linear, w in zip(model[::2], weights):
+                        linear.weight.copy_(torch.from_numpy(w))
+                        linear.bias.zero_()
+                return model, torch.optim.SGD(model.parameters(), lr=rate)
+
+            def torch_run(state):
+                model, optimizer = state
+                for start in range(0, len(xt), batch):
+                    optimizer.zero_grad()
+                    loss = torch.nn.functional.cross_entropy(model(xt[start:start + batch]), yt[start:start + batch])
+                    loss.backward()
+                    optimizer.step()
+
+            competitors[f"PyTorch {torch.__version__.split('+')[0]}"] = (torch_prepare, torch_run)
+
+        if MLPClassifier is not None:
+            def sklearn_prepare():
+                model = MLPClassifier(hidden_layer_sizes=(256, 128), solver="sgd", learning_rate_init=rate,
+                                      momentum=0.0, alpha=0.0, batch_size=batch, shuffle=False, max_iter=1)
+                model.partial_fit(x[:batch], y[:batch], classes=np.arange(10))
+                model.coefs_ = [w.T.astype(dtype).copy() for w in weights]
+                model.intercepts_ = [np.zeros(len(w), dtype) for w in weights]
+                return model
+
+            competitors["scikit-learn MLPClassifier"] = (sklearn_prepare, lambda m: m.partial_fit(x, y))
+
+        def floor_run(_):
+            ws = [w.astype(dtype) for w in weights]
+            for start in range(0, len(x), batch):
+                xb = x[start:start + batch]
+                a1 = xb @ ws[0].T
+                a2 = a1 @ ws[1].T
+                z = a2 @ ws[2].T
+                d2 = z @ ws[2]
+                d1 = d2 @ ws[1]
+                _ = z.T @ a2, d2.T @ a1, d1.T @ xb
+
+        competitors["floor: NumPy GEMMs only"] = (lambda: None, floor_run)
+        reference = f"PyTorch {torch.__version__.split('+')[0]}" if torch is not None else f"chainrule {name}"
+        times = rounds(competitors, n_rounds, reference)
+        ratios = report(f"MNIST 784-256-128-10, {name}, batch {batch}, SGD, one epoch of {len(x):,} samples "
+                        f"({n_rounds} rounds)", times, reference)
+        ours = ratios[f"chainrule {name}"]
+        floor = ratios["floor: NumPy GEMMs only"]
+        line = f"  chainrule / PyTorch {ours:.2f}×, chainrule / floor {ours / floor:.2f}×"
+        if MLPClassifier is not None:
+            line += f", chainrule / scikit-learn {ours / ratios['scikit-learn MLPClassifier']:.2f}×"
+        print(line)
+
+
+# ---- 2. the 2-2-2 example -----------------------------------------------------------------------------------
+
+def tiny(n_rounds: int, iterations: int = 10_000) -> None:
+    spec = cr.load("mazur-code")
+    x, t = spec.require_data()
+    from dataclasses import replace
+    config = replace(spec.training, epochs=iterations, epoch_loss="batches")
+    competitors = {"chainrule": (spec.build_network, lambda net: cr.fit(net, x, t, config))}
+
+    if torch is not None:
+        def torch_prepare():
+            w1 = torch.tensor([[.15, .2], [.25, .3]], dtype=torch.float64, requires_grad=True)
+            w2 = torch.tensor([[.4, .45], [.5, .55]], dtype=torch.float64, requires_grad=True)
+            return w1, w2, torch.optim.SGD([w1, w2], lr=0.5)
+
+        xt, tt = torch.tensor(x[0]), torch.tensor(t[0])
+
+        def torch_run(state):
+            w1, w2, optimizer = state
+            for _ in range(iterations):
+                optimizer.zero_grad()
+                out = torch.sigmoid(w2 @ torch.sigmoid(w1 @ xt + 0.35) + 0.6)
+                (0.5 * ((tt - out) ** 2).sum()).backward()
+                optimizer.step()
+
+        competitors["PyTorch autograd"] = (torch_prepare, torch_run)
+
+    def numpy_run(_):
+        w1, w2 = np.array([[.15, .2], [.25, .3]]), np.array([[.4, .45], [.5, .55]])
+        for _ in range(iterations):
+            h = 1 / (1 + np.exp(-(x @ w1.T + 0.35)))
+            o = 1 / (1 + np.exp(-(h @ w2.T + 0.6)))
+            _ = 0.5 * ((t - o) ** 2).sum()
+            d2 = (o - t) * o * (1 - o)
+            d1 = (d2 @ w2) * h * (1 - h)
+            w2 -= 0.5 * (d2.T @ h)
+            w1 -= 0.5 * (d1.T @ x)
+
+    def python_run(_):      # seed 001's way: lists and loops
+        w = [[[.15, .2], [.25, .3]], [[.4, .45], [.5, .55]]]
+        b = [.35, .6]
+        xs, ts = list(x[0]), list(t[0])
+        for _ in range(iterations):
+            outs = [xs]
+            for l in range(2):
+                outs.append([1 / (1 + math.exp(-(sum(wi * a for wi, a in zip(row, outs[-1])) + b[l])))
+                             for row in w[l]])
+            _ = sum(0.5 * (tk - ok) ** 2 for tk, ok in zip(ts, outs[2]))
+            d2 = [(ok - tk) * ok * (1 - ok) for ok, tk in zip(outs[2], ts)]
+            d1 = [sum(d2[k] * w[1][k][j] for k in range(2)) * outs[1][j] * (1 - outs[1][j]) for j in range(2)]
+            for l, d in ((1, d2), (0, d1)):
+                for j in range(2):
+                    for i in range(2):
+                        w[l][j][i] -= 0.5 * d[j] * outs[l][i]
+
+    competitors["straightforward NumPy loop"] = (lambda: None, numpy_run)
+    competitors["pure-Python loops"] = (lambda: None, python_run)
+    reference = "PyTorch autograd" if torch is not None else "chainrule"
+    ratios = report(f"The 2-2-2 example, {iterations:,} online iterations ({n_rounds} rounds)",
+                    rounds(competitors, n_rounds, reference, pause=0.1), reference)
+    print(f"  chainrule / PyTorch autograd {ratios['chainrule']:.3f}×, chainrule / NumPy loop "
+          f"{ratios['chainrule'] / ratios['straightforward NumPy loop']:.2f}×")
+
+
+# ---- 3. a small net ---------------------------------------------------------------------------------------------
+
+def small_net(n_rounds: int) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (1000, 2))
+    t = np.sin(3 * x[:, :1]) * x[:, 1:]
+    sizes = [2, 16, 16, 1]
+    weights = [rng.normal(0, 0.5, (b, a)) for a, b in zip(sizes, sizes[1:])]
+    config = TrainingConfig(learning_rate=0.05, batch=10, reduction="mean", epochs=1, epoch_loss="batches")
+
+    def chainrule_prepare():
+        return cr.Network(2, [cr.Dense(w, np.zeros(len(w)), activation="tanh" if k < 2 else "identity")
+                              for k, w in enumerate(weights)], "mse")
+
+    competitors = {"chainrule": (chainrule_prepare, lambda net: cr.fit(net, x, t, config))}
+    if torch is not None:
+        xt, tt = torch.from_numpy(x), torch.from_numpy(t)
+
+        def torch_prepare():
+            model = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.Tanh(), torch.nn.Linear(16, 16),
+                                        torch.nn.Tanh(), torch.nn.Linear(16, 1)).double()
+            with torch.no_grad():
+                for linear, w in zip(model[::2], weights):
+                    linear.weight.copy_(torch.from_numpy(w))
+                    linear.bias.zero_()
+            return model, torch.optim.SGD(model.parameters(), lr=0.05)
+
+        def torch_run(state):
+            model, optimizer = state
+            for start in range(0, 1000, 10):
+                optimizer.zero_grad()
+                torch.nn.functional.mse_loss(model(xt[start:start + 10]), tt[start:start + 10]).backward()
+                optimizer.step()
+
+        competitors["PyTorch"] = (torch_prepare, torch_run)
+    reference = "PyTorch" if torch is not None else "chainrule"
+    report(f"2-16-16-1 tanh on 1,000 points, batch 10, one epoch ({n_rounds} rounds)",
+           rounds(competitors, n_rounds, reference, pause=0.1), reference)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--only", choices=("mnist", "tiny", "small"))
+    args = parser.parse_args()
+    print(f"chainrule {cr.__version__}, NumPy {np.__version__}, "
+          f"PyTorch {torch.__version__ if torch else 'not installed'}, {os.cpu_count()} CPUs")
+    if args.only in (None, "tiny"):
+        tiny(args.rounds)
+    if args.only in (None, "small"):
+        small_net(args.rounds)
+    if args.only in (None, "mnist"):
+        mnist(args.rounds)
+
+
+if __name__ == "__main__":
+    main()
