@@ -151,7 +151,7 @@ def diverged_message(where: str, loss: float, learning_rate: float) -> str:
 
 @dataclass
 class History:
-    initial_loss: float
+    initial_loss: Optional[float]        # None with epoch_loss = "batches"
     loss_history: list = field(default_factory=list)
     epochs_run: int = 0
     steps_run: int = 0
@@ -216,15 +216,16 @@ def _fit(network, x, t, config, callback, on_step=None) -> History:
 
 
 def _epochs(network, x, t, x_val, t_val, config, optimizer, trainer, callback, on_step) -> History:
-    previous = network.dataset_loss(x, t, config.reduction)
-    if not math.isfinite(previous):
+    by_batches = config.epoch_loss == "batches"
+    # with batch losses (large data), no extra pass over the data: the initial loss is not computed
+    previous = math.nan if by_batches else network.dataset_loss(x, t, config.reduction)
+    if not (by_batches or math.isfinite(previous)):
         raise TrainingDiverged(diverged_message("before training", previous, config.learning_rate))
-    history = History(initial_loss=previous)
+    history = History(initial_loss=None if by_batches else previous)
     if config.epochs == 0:
         return history
-    by_batches = config.epoch_loss == "batches"
     want_losses = by_batches or on_step is not None
-    epoch_losses, done = [], 0
+    epoch_sum, epoch_count, done = 0.0, 0, 0
     best = (math.inf, None)
     # unshuffled batches are the same views of the data every epoch
     views = None if config.shuffle else [
@@ -247,11 +248,14 @@ def _epochs(network, x, t, x_val, t_val, config, optimizer, trainer, callback, o
         if on_step is not None:
             done = len(indices) if done >= len(x) else done + len(indices)
             on_step(epoch, done, len(x), losses, trainer.last_output, tb)
-        if by_batches:
-            epoch_losses.extend(losses)
+        batch_sum = None
+        if losses is not None:
+            batch_sum = float(losses.sum()) if isinstance(losses, np.ndarray) else math.fsum(losses)
+            epoch_sum += batch_sum
+            epoch_count += len(losses)
         if losses is None and (ends_epoch or step % 64 == 0):
             trainer.sync()
-        if (losses is not None or ends_epoch or step % 64 == 0) and not _finite_parameters(network, losses):
+        if (losses is not None or ends_epoch or step % 64 == 0) and not _finite_parameters(network, batch_sum):
             loss = network.dataset_loss(x[indices], t[indices], config.reduction)
             raise TrainingDiverged(diverged_message(f"epoch {epoch}, step {step}", loss, config.learning_rate))
         if not ends_epoch:
@@ -259,10 +263,10 @@ def _epochs(network, x, t, x_val, t_val, config, optimizer, trainer, callback, o
         if not by_batches or len(x_val) or callback:
             trainer.sync()
         if by_batches:
-            loss = math.fsum(epoch_losses) / (1 if config.reduction == "sum" else len(epoch_losses))
-            epoch_losses = []
+            loss = epoch_sum / (1 if config.reduction == "sum" else epoch_count)
         else:
             loss = network.dataset_loss(x, t, config.reduction)
+        epoch_sum, epoch_count = 0.0, 0
         if not math.isfinite(loss):
             raise TrainingDiverged(diverged_message(f"epoch {epoch} (after step {step})", loss, config.learning_rate))
         history.loss_history.append(loss)
@@ -298,8 +302,8 @@ def _contiguous(indices: np.ndarray) -> bool:
         len(indices) < 3 or bool(np.all(np.diff(indices) == 1)))
 
 
-def _finite_parameters(network: Network, losses) -> bool:
-    """Cheap check after a step: the batch losses (when computed) and the last layer's weights are finite."""
-    if losses is not None:
-        return math.isfinite(sum(losses))
+def _finite_parameters(network: Network, batch_sum) -> bool:
+    """Cheap check after a step: the batch's summed loss (when computed), else the last layer's weights, finite."""
+    if batch_sum is not None:
+        return math.isfinite(batch_sum)
     return math.isfinite(network.layers[-1].weights.sum())
