@@ -74,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--cost", action="store_true",
                    help="time backprop and finite differences on networks of 10² to 10⁵ parameters")
 
+    w = sub.add_parser("serve", help="serve the web page (extra: web) until Ctrl-C")
+    w.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    w.add_argument("--port", type=int, default=8000)
+    w.add_argument("--open", action="store_true", help="open the page in the default browser")
+
     c = sub.add_parser("check", help="check hand-computed numbers (a claims file, or seed:000 … seed:004)")
     c.add_argument("claims", help="claims TOML file, or seed:NNN for a seed's own printed numbers")
     c.add_argument("--format", choices=("text", "json"), default="text")
@@ -317,6 +322,17 @@ def cmd_predict(args, out) -> int:
 GRADCHECK_TOLERANCE = 1e-7
 
 
+def cmd_serve(args, out) -> int:
+    try:
+        from .web.server import serve
+    except ImportError as exc:
+        raise UsageError(f"serve: expected the web extra (pip install 'chainrule[web]'), got: {exc}") from None
+    if not 0 < args.port < 65536:
+        raise UsageError(f"serve --port: expected 1 to 65535, got {args.port}")
+    serve(args.host, args.port, args.open)
+    return 0
+
+
 def cmd_check(args, out) -> int:
     """Exit 0 when every claim holds, 1 when some are wrong, 2 for a file that cannot be checked."""
     title, verdicts = check_claims(args.claims)
@@ -377,7 +393,7 @@ def cmd_gradcheck(args, out) -> int:
 
 
 COMMANDS = {"examples": cmd_examples, "explain": cmd_explain, "train": cmd_train, "predict": cmd_predict,
-            "gradcheck": cmd_gradcheck, "check": cmd_check}
+            "gradcheck": cmd_gradcheck, "check": cmd_check, "serve": cmd_serve}
 
 
 def main(argv=None, out=None) -> int:

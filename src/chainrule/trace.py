@@ -84,25 +84,31 @@ def _grads_as_data(network: Network, grads) -> list[dict]:
     return out
 
 
-def trace_steps(network: Network, x, t, config: TrainingConfig, steps: int = 1) -> list[StepTrace]:
-    """Run ``steps`` training steps on ``network`` (in place) and record each one."""
-    x = np.asarray(x, dtype=network.dtype)
-    t = np.asarray(t, dtype=network.dtype)
-    optimizer = config.build_optimizer()
-    masks = network.trainable_masks(config.frozen)
-    description = describe_network(network)
-    traces = []
-    for epoch, step, indices, _ in schedule(len(x), config):
-        if step > steps:
-            break
+class Tracer:
+    """Traced training steps that go on where the last one stopped (the web page steps one at a time)."""
+
+    def __init__(self, network: Network, x, t, config: TrainingConfig):
+        self.network, self.config = network, config
+        self.x = np.asarray(x, dtype=network.dtype)
+        self.t = np.asarray(t, dtype=network.dtype)
+        self.optimizer = config.build_optimizer()
+        self.masks = network.trainable_masks(config.frozen)
+        self.description = describe_network(network)
+        self.schedule = schedule(len(self.x), config)
+
+    def next(self) -> StepTrace:
+        """Run and record the next step of the schedule."""
+        network, config, x, t = self.network, self.config, self.x, self.t
+        epoch, step, indices, _ = next(self.schedule)
+        optimizer = self.optimizer
         optimizer.learning_rate = config.rate(epoch)
         trace = StepTrace(step=step, epoch=epoch, learning_rate=optimizer.learning_rate,
                           reduction=config.reduction, loss_name=network.loss.name,
-                          frozen=list(config.frozen), network=description)
+                          frozen=list(config.frozen), network=self.description)
         trace.parameters_before = network.parameters_as_data()
         trace.loss_before = network.dataset_loss(x, t, config.reduction)
         xb, tb = x[indices], t[indices]
-        values, deltas, grads, losses = take_step(network, optimizer, xb, tb, config.reduction, masks)
+        values, deltas, grads, losses = take_step(network, optimizer, xb, tb, config.reduction, self.masks)
         last = values[-1]
         terms = network.loss.terms(last.net, last.out, tb)
         for s, index in enumerate(indices):
@@ -114,5 +120,10 @@ def trace_steps(network: Network, x, t, config: TrainingConfig, steps: int = 1) 
         trace.gradients = _grads_as_data(network, grads)
         trace.parameters_after = network.parameters_as_data()
         trace.loss_after = network.dataset_loss(x, t, config.reduction)
-        traces.append(trace)
-    return traces
+        return trace
+
+
+def trace_steps(network: Network, x, t, config: TrainingConfig, steps: int = 1) -> list[StepTrace]:
+    """Run ``steps`` training steps on ``network`` (in place) and record each one."""
+    tracer = Tracer(network, x, t, config)
+    return [tracer.next() for _ in range(steps)]

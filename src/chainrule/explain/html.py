@@ -112,8 +112,9 @@ def _math(expr_mathml: str, block: bool) -> str:
     return f'<math xmlns="http://www.w3.org/1998/Math/MathML"{display}>{expr_mathml}</math>'
 
 
-def document_html(doc: Document) -> str:
-    out = [f"<article><h1>{escape(doc.title)}</h1>", *(f"<p>{escape(p)}</p>" for p in doc.intro), diagram(doc)]
+def document_html(doc: Document, with_diagram: bool = True) -> str:
+    out = [f"<article><h1>{escape(doc.title)}</h1>", *(f"<p>{escape(p)}</p>" for p in doc.intro),
+           diagram(doc) if with_diagram else ""]
     for kind, depth, item, eqs in walk(doc):
         level = min(depth + 2, 6)
         if kind == "heading":

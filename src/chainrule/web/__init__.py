@@ -1,0 +1,1 @@
+"""The local web page: step through backpropagation and train in the browser (extra: web)."""

@@ -1,0 +1,196 @@
+"""The JSON API and the page, as an ASGI app (Starlette); ``chainrule serve`` runs it on uvicorn.
+
+Endpoints (all JSON; errors are {"error": message} with a 4xx status):
+
+    POST /api/sessions                          {"example": "mazur"} | {"spec": {…}} | {"spec_toml": "…"}
+                                                → {"id", "state"}
+    GET  /api/sessions/{id}                     → {"state"}
+    POST /api/sessions/{id}/step                → {"trace", "state"}   one traced training step
+    GET  /api/sessions/{id}/steps/{k}           → {"trace"}            a step already taken
+    GET  /api/sessions/{id}/steps/{k}/explain?param=w5 → {"html"}      its chain rule, in MathML
+    POST /api/sessions/{id}/train               {"epochs": n} → {"epochs", "loss_history", "test_loss", "state"}
+    POST /api/sessions/{id}/parameters          {"label": "w1", "value": 0.2} | {"values": {"w1": 0.2, …}} → {"state"}
+    GET  /api/sessions/{id}/boundary?resolution=40 → {"x", "y", "values", "points", "labels"}
+    GET  /api/sessions/{id}/spec.toml           → the set-up as a spec file (text)
+    GET  /api/examples                          → {"examples": [{"name", "summary"}]}
+    GET  /api/health                            → {"ok": true, "sessions": n}
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from .sessions import BadRequest, Limits, Store
+
+STATIC = Path(__file__).parent / "static"
+MAX_BODY = 256 * 1024
+
+
+def _public(trace: dict) -> dict:
+    return {k: v for k, v in trace.items() if not k.startswith("_")}
+
+
+async def _json_body(request: Request):
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+        raise BadRequest(f"body: expected at most {MAX_BODY} bytes, got {length}", 413)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise BadRequest(f"body: expected at most {MAX_BODY} bytes, got more", 413)
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw:
+        return {}
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"body: expected JSON, got invalid JSON ({exc})", 400) from None
+
+
+def create_app(limits: Limits | None = None) -> Starlette:
+    store = Store(limits)
+
+    async def locked(session, function, *args):
+        """Run engine work off the event loop, one request per session at a time."""
+        def work():
+            with session.lock:
+                return function(*args)
+        return await run_in_threadpool(work)
+
+    async def create(request):
+        body = await _json_body(request)
+        key, session = await run_in_threadpool(store.create, body)
+        state = await locked(session, session.state)
+        return JSONResponse({"id": key, "state": state}, status_code=201)
+
+    async def get_state(request):
+        session = store.get(request.path_params["id"])
+        return JSONResponse({"state": await locked(session, session.state)})
+
+    async def step(request):
+        session = store.get(request.path_params["id"])
+        await _json_body(request)          # no body is needed; an oversized or malformed one is refused
+
+        def work():
+            return _public(session.step()), session.state()
+        trace, state = await locked(session, work)
+        return JSONResponse({"trace": trace, "state": state})
+
+    async def get_step(request):
+        session = store.get(request.path_params["id"])
+        k = _integer(request.path_params["k"], "step")
+        return JSONResponse({"trace": _public(await locked(session, session.trace, k))})
+
+    async def explain(request):
+        session = store.get(request.path_params["id"])
+        k = _integer(request.path_params["k"], "step")
+        param = request.query_params.get("param", "")
+        return JSONResponse({"html": await locked(session, session.explain, k, param)})
+
+    async def train(request):
+        session = store.get(request.path_params["id"])
+        body = await _json_body(request)
+        if not isinstance(body, dict):
+            raise BadRequest("body: expected {\"epochs\": n}", 400)
+
+        def work():
+            return session.train(body.get("epochs", 1)), session.state()
+        result, state = await locked(session, work)
+        return JSONResponse({**result, "state": state})
+
+    async def parameters(request):
+        session = store.get(request.path_params["id"])
+        body = await _json_body(request)
+        if not isinstance(body, dict):
+            raise BadRequest("body: expected {\"label\": …, \"value\": …}", 400)
+
+        def work():
+            values = body["values"] if "values" in body else {body.get("label"): body.get("value")}
+            if not isinstance(values, dict) or len(values) > len(session.network.labels):
+                raise BadRequest("values: expected an object of parameter label → number")
+            for label, value in values.items():
+                session.set_parameter(label, value)
+            return session.state()
+        return JSONResponse({"state": await locked(session, work)})
+
+    async def boundary(request):
+        session = store.get(request.path_params["id"])
+        resolution = _integer(request.query_params.get("resolution", "40"), "resolution")
+        return JSONResponse(await locked(session, session.boundary, resolution))
+
+    async def spec_toml(request):
+        session = store.get(request.path_params["id"])
+        text = await locked(session, session.spec_toml)
+        return PlainTextResponse(text, headers={"Content-Disposition": f'attachment; filename="{session.spec.name}.toml"'})
+
+    async def list_examples(request):
+        from .. import examples
+        return JSONResponse({"examples": [{"name": n, "summary": examples.summary(n)} for n in examples.names()]})
+
+    async def health(request):
+        return JSONResponse({"ok": True, "sessions": len(store.sessions)})
+
+    async def index(request):
+        return FileResponse(STATIC / "index.html")
+
+    async def favicon(request):
+        return Response(status_code=204)
+
+    async def bad_request(request, exc: BadRequest):
+        return JSONResponse({"error": str(exc)}, status_code=exc.status)
+
+    async def not_found(request, exc):
+        status = getattr(exc, "status_code", 404)
+        what = "no such endpoint" if status == 404 else f"method {request.method} not allowed here"
+        return JSONResponse({"error": f"{request.method} {request.url.path}: {what}"}, status_code=status)
+
+    routes = [
+        Route("/", index),
+        Route("/favicon.ico", favicon),
+        Route("/api/health", health),
+        Route("/api/examples", list_examples),
+        Route("/api/sessions", create, methods=["POST"]),
+        Route("/api/sessions/{id}", get_state),
+        Route("/api/sessions/{id}/step", step, methods=["POST"]),
+        Route("/api/sessions/{id}/steps/{k}", get_step),
+        Route("/api/sessions/{id}/steps/{k}/explain", explain),
+        Route("/api/sessions/{id}/train", train, methods=["POST"]),
+        Route("/api/sessions/{id}/parameters", parameters, methods=["POST"]),
+        Route("/api/sessions/{id}/boundary", boundary),
+        Route("/api/sessions/{id}/spec.toml", spec_toml),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    app = Starlette(routes=routes, exception_handlers={BadRequest: bad_request, 404: not_found, 405: not_found})
+    app.state.store = store
+    return app
+
+
+def _integer(text: str, name: str) -> int:
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        raise BadRequest(f"{name}: expected an integer, got {text!r}", 400) from None
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False) -> None:
+    import uvicorn
+    url = f"http://{host}:{port}/"
+    print(f"chainrule: serving the page at {url} (Ctrl-C stops)", flush=True)
+    if open_browser:
+        import threading
+        import webbrowser
+        threading.Timer(1.0, lambda: webbrowser.open(url)).start()
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+
+
+__all__ = ["create_app", "serve"]

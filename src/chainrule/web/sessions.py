@@ -1,0 +1,363 @@
+"""The web page's server-side state: one Session per visitor set-up, isolated, bounded and expiring.
+
+Everything a session computes comes from the engine (trace, fit, explain); the browser only shows it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import secrets
+import threading
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .. import examples
+from ..datasets import one_hot
+from ..datasets.toy import GENERATORS, planar
+from ..explain.derive import chains_as_data, explain_step
+from ..explain.html import document_html
+from ..io import network_table
+from ..spec import SpecError, from_dict, loads
+from ..trace import Tracer
+from ..train import TrainingDiverged, fit
+
+
+@dataclass(frozen=True)
+class Limits:
+    layers: int = 8
+    units: int = 64
+    rows: int = 5_000
+    epochs_per_call: int = 1_000
+    seconds_per_call: float = 5.0
+    sessions: int = 500
+    idle_seconds: float = 1_800.0
+    steps_kept: int = 500
+    csv_bytes: int = 200_000
+    resolution: int = 100
+
+
+class BadRequest(ValueError):
+    """A request the API refuses (HTTP 4xx) with a one-line message."""
+
+    def __init__(self, message: str, status: int = 422):
+        super().__init__(message)
+        self.status = status
+
+
+def _data_from_generator(table: dict, limits: Limits) -> tuple[list, list, list, list]:
+    kind = table.get("generator")
+    if kind not in GENERATORS:
+        raise BadRequest(f"data.generator: expected one of {', '.join(GENERATORS)}, got {kind!r}")
+    samples, noise = table.get("samples", 200), table.get("noise", 0.0)
+    test_fraction, seed = table.get("test_fraction", 0.0), table.get("seed", 0)
+    if not isinstance(samples, int) or isinstance(samples, bool) or not 4 <= samples <= limits.rows:
+        raise BadRequest(f"data.samples: expected an integer from 4 to {limits.rows}, got {samples!r}")
+    if not isinstance(noise, (int, float)) or not 0 <= noise <= 1:
+        raise BadRequest(f"data.noise: expected a number from 0 to 1, got {noise!r}")
+    if not isinstance(test_fraction, (int, float)) or not 0 <= test_fraction <= 0.9:
+        raise BadRequest(f"data.test_fraction: expected a number from 0 to 0.9, got {test_fraction!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise BadRequest(f"data.seed: expected an integer ≥ 0, got {seed!r}")
+    x, labels = planar(kind, samples, float(noise), seed)
+    n_test = int(round(samples * test_fraction))
+    return x[n_test:].tolist(), labels[n_test:].tolist(), x[:n_test].tolist(), labels[:n_test].tolist()
+
+
+def _data_from_csv(text: str, outputs: int, limits: Limits) -> tuple[list, list]:
+    """Rows of numbers; the last ``outputs`` columns are the targets (a header row is skipped)."""
+    if not isinstance(text, str) or len(text.encode()) > limits.csv_bytes:
+        raise BadRequest(f"data.csv_text: expected CSV text of at most {limits.csv_bytes} bytes", 413
+                         if isinstance(text, str) else 422)
+    rows = [row for row in csv.reader(io.StringIO(text)) if row and any(cell.strip() for cell in row)]
+    if rows and not _numeric(rows[0]):
+        rows = rows[1:]
+    if not rows or len(rows) > limits.rows:
+        raise BadRequest(f"data.csv_text: expected 1 to {limits.rows} data rows, got {len(rows)}")
+    values = []
+    for number, row in enumerate(rows, start=1):
+        if not _numeric(row):
+            raise BadRequest(f"data.csv_text row {number}: expected numbers, got {','.join(row)[:60]!r}")
+        values.append([float(c) for c in row])
+    width = len(values[0])
+    if any(len(r) != width for r in values) or width <= outputs:
+        raise BadRequest(f"data.csv_text: expected every row to have the same number (> {outputs}) of columns")
+    return [r[:-outputs] for r in values], [r[-outputs:] for r in values]
+
+
+def _numeric(row) -> bool:
+    try:
+        return all(math.isfinite(float(c)) for c in row)
+    except ValueError:
+        return False
+
+
+def check_document(document, limits: Limits) -> dict:
+    """A spec document from the page, its sizes bounded and its data in memory; raises BadRequest."""
+    if not isinstance(document, dict):
+        raise BadRequest("spec: expected a JSON object (a spec document)")
+    network = document.get("network")
+    if not isinstance(network, dict) or not isinstance(network.get("layers"), list):
+        raise BadRequest("spec.network.layers: expected a list of layers")
+    layers = network["layers"]
+    if not 1 <= len(layers) <= limits.layers:
+        raise BadRequest(f"spec.network.layers: expected 1 to {limits.layers} layers, got {len(layers)}")
+    for k, layer in enumerate(layers, start=1):
+        units = layer.get("units") if isinstance(layer, dict) else None
+        if not isinstance(units, int) or isinstance(units, bool) or not 1 <= units <= limits.units:
+            raise BadRequest(f"spec.network.layers[{k}].units: expected an integer from 1 to {limits.units}, "
+                             f"got {units!r}")
+    inputs = network.get("inputs")
+    if not isinstance(inputs, int) or isinstance(inputs, bool) or not 1 <= inputs <= limits.units:
+        raise BadRequest(f"spec.network.inputs: expected an integer from 1 to {limits.units}, got {inputs!r}")
+    data = document.get("data")
+    if not isinstance(data, dict):
+        raise BadRequest("spec.data: expected a data table (inputs and targets, a generator, or csv_text)")
+    if "csv" in data:
+        raise BadRequest("spec.data.csv: the web page reads no files; upload the CSV text as data.csv_text")
+    return document
+
+
+class Session:
+    def __init__(self, document: dict, limits: Limits):
+        self.limits = limits
+        self.document = document
+        self.lock = threading.Lock()
+        self.touched = time.monotonic()
+        self.x_test = self.t_test = None
+        spec_document, (x_test, t_test) = self._spec_document(document)
+        try:
+            self.spec = from_dict(spec_document, "spec")
+        except SpecError as exc:
+            raise BadRequest(str(exc)) from None
+        self.x, self.t = self.spec.require_data()
+        if len(self.x) > limits.rows:
+            raise BadRequest(f"spec.data: expected at most {limits.rows} rows, got {len(self.x)}")
+        if x_test:
+            self.x_test, self.t_test = np.array(x_test, dtype=float), np.array(t_test, dtype=float)
+        self.network = self.spec.build_network()
+        self.tracer = Tracer(self.network, self.x, self.t, self.spec.training)
+        self.traces: list[dict] = []
+        self.steps_taken = 0
+        self.epochs_trained = 0
+        self.loss_history: list = []
+        self.test_loss_history: list = []
+
+    def _spec_document(self, document: dict):
+        """The document as the spec validator takes it: generated or uploaded data put in place."""
+        doc = {k: v for k, v in document.items() if k != "data"}
+        data = dict(document["data"])
+        outputs = document["network"]["layers"][-1]["units"]
+        x_test = t_test = []
+        if "generator" in data:
+            x, labels, x_test, labels_test = _data_from_generator(data, self.limits)
+            encode = (lambda ls: one_hot(np.array(ls, dtype=int), outputs).tolist()) if outputs > 1 \
+                else (lambda ls: [[float(v)] for v in ls])
+            if outputs > 2:
+                raise BadRequest(f"spec.network.layers[-1].units: expected 1 or 2 outputs for a 2-D "
+                                 f"classification problem, got {outputs}")
+            data = {"inputs": x, "targets": encode(labels)}
+            t_test = encode(labels_test) if labels_test else []
+        elif "csv_text" in data:
+            x, t = _data_from_csv(data["csv_text"], outputs, self.limits)
+            data = {"inputs": x, "targets": t}
+        doc["data"] = data
+        return doc, (x_test, t_test)
+
+    # ---- what the page shows -----------------------------------------------------------------------------
+    def state(self) -> dict:
+        net = self.network
+        return {
+            "name": self.spec.name,
+            "network": network_table(net),
+            "labels": {label: {"layer": ref.layer, "kind": ref.kind, "index": list(ref.index)}
+                       for label, ref in net.labels.items()},
+            "parameters": {label: ref.get(net) for label, ref in net.labels.items()},
+            "training": {"learning_rate": self.spec.training.learning_rate, "batch": self.spec.training.batch,
+                         "reduction": self.spec.training.reduction},
+            "samples": len(self.x), "test_samples": 0 if self.x_test is None else len(self.x_test),
+            "inputs_2d": net.inputs == 2,
+            "steps_taken": self.steps_taken, "epochs_trained": self.epochs_trained,
+            "loss": net.dataset_loss(self.x, self.t, self.spec.training.reduction),
+            "test_loss": self.test_loss(),
+            "loss_history": self.loss_history, "test_loss_history": self.test_loss_history,
+            "forward": [{"net": v.net[0].tolist(), "out": v.out[0].tolist()} for v in net.forward(self.x[:1])],
+            "first_sample": {"input": self.x[0].tolist(), "target": self.t[0].tolist()},
+            "document": self.document,
+        }
+
+    def test_loss(self):
+        if self.x_test is None or not len(self.x_test):
+            return None
+        return self.network.dataset_loss(self.x_test, self.t_test, self.spec.training.reduction)
+
+    def step(self) -> dict:
+        trace = self.tracer.next()
+        self.steps_taken += 1
+        record = trace.as_dict()
+        record["chains"] = chains_as_data(trace)
+        record["_trace"] = trace
+        self.traces.append(record)
+        if len(self.traces) > self.limits.steps_kept:
+            self.traces.pop(0)
+        return record
+
+    def trace(self, step: int) -> dict:
+        for record in self.traces:
+            if record["step"] == step:
+                return record
+        kept = f"{self.traces[0]['step']}–{self.traces[-1]['step']}" if self.traces else "none yet"
+        raise BadRequest(f"step: expected a step taken and kept ({kept}), got {step}", 404)
+
+    def explain(self, step: int, parameter: str) -> str:
+        record = self.trace(step)
+        try:
+            document = explain_step(record["_trace"], self.spec.name, parameter)
+        except ValueError as exc:
+            raise BadRequest(str(exc).replace("--param", "param")) from None
+        return document_html(document, with_diagram=False)
+
+    def train(self, epochs: int) -> dict:
+        if not isinstance(epochs, int) or isinstance(epochs, bool) or not 1 <= epochs <= self.limits.epochs_per_call:
+            raise BadRequest(f"epochs: expected an integer from 1 to {self.limits.epochs_per_call}, got {epochs!r}")
+        config = replace(self.spec.training, epochs=epochs, seed=self.spec.training.seed + self.epochs_trained,
+                         stop_below=None, stop_change_below=None)
+        deadline = time.monotonic() + self.limits.seconds_per_call
+        done = 0
+
+        def callback(epoch, loss):
+            nonlocal done
+            done = epoch
+            if time.monotonic() > deadline:
+                raise _TimeUp
+
+        try:
+            history = fit(self.network, self.x, self.t, config, callback=callback)
+            losses = history.loss_history
+        except _TimeUp:        # a call never holds the session longer than seconds_per_call
+            losses = self._losses_after_timeout(done)
+        except TrainingDiverged as exc:
+            raise BadRequest(str(exc)) from None
+        self.epochs_trained += len(losses)
+        self.loss_history.extend(losses)
+        test = self.test_loss()
+        if test is not None:
+            self.test_loss_history.extend([test] * len(losses))
+        self.tracer = Tracer(self.network, self.x, self.t, self.spec.training)   # steps go on from here
+        return {"epochs": len(losses), "loss_history": losses, "test_loss": test}
+
+    def _losses_after_timeout(self, done: int) -> list:
+        loss = self.network.dataset_loss(self.x, self.t, self.spec.training.reduction)
+        return [loss] * max(done, 1)
+
+    def set_parameter(self, label, value) -> None:
+        if label not in self.network.labels:
+            raise BadRequest(f"label: expected one of {', '.join(self.network.labels)}, got {label!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or abs(value) > 1e6:
+            raise BadRequest(f"value: expected a finite number of magnitude ≤ 1e6, got {value!r}")
+        ref = self.network.labels[label]
+        layer = self.network.layers[ref.layer]
+        array = layer.weights if ref.kind == "weights" else layer.bias
+        array[ref.index] = value
+        self.tracer = Tracer(self.network, self.x, self.t, self.spec.training)
+
+    def boundary(self, resolution: int) -> dict:
+        if self.network.inputs != 2:
+            raise BadRequest("boundary: expected a network with 2 inputs, got "
+                             f"{self.network.inputs}")
+        if not isinstance(resolution, int) or not 4 <= resolution <= self.limits.resolution:
+            raise BadRequest(f"resolution: expected an integer from 4 to {self.limits.resolution}, got {resolution!r}")
+        points = self.x if self.x_test is None else np.vstack([self.x, self.x_test])
+        low, high = points.min(axis=0) - 0.1, points.max(axis=0) + 0.1
+        gx, gy = np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution)
+        grid = np.array([[a, b] for b in gy for a in gx])
+        out = self.network.predict(grid)
+        value = out[:, -1] if out.shape[1] <= 2 else out.argmax(axis=1) / (out.shape[1] - 1)
+        return {"x": gx.tolist(), "y": gy.tolist(), "values": value.reshape(resolution, resolution).tolist(),
+                "points": self.x.tolist(), "labels": self.t[:, -1].tolist()}
+
+    def spec_toml(self) -> str:
+        return to_toml(self.spec.name, self.network, self.spec.training, self.x, self.t)
+
+
+class _TimeUp(Exception):
+    pass
+
+
+def to_toml(name: str, network, training, x, t) -> str:
+    """The session's set-up as a spec file, with the current weights and the data."""
+    table = network_table(network)
+    lines = [f'name = "{name}"', "", "[network]", f"inputs = {table['inputs']}", f'loss = "{table["loss"]}"']
+    for layer in table["layers"]:
+        lines += ["", "[[network.layers]]", f"units = {layer['units']}", f'activation = "{layer["activation"]}"',
+                  f'bias_mode = "{layer["bias_mode"]}"', f"weights = {layer['weights']!r}"]
+        if "slope" in layer:
+            lines.append(f"slope = {layer['slope']!r}")
+        if "bias" in layer:
+            lines.append(f"bias = {layer['bias']!r}")
+    batch = training.batch if isinstance(training.batch, int) else f'"{training.batch}"'
+    lines += ["", "[training]", f"learning_rate = {training.learning_rate!r}", f"batch = {batch}",
+              f'reduction = "{training.reduction}"', f"epochs = {training.epochs}", "",
+              "[data]", f"inputs = {x.tolist()!r}", f"targets = {t.tolist()!r}", ""]
+    return "\n".join(lines)
+
+
+class Store:
+    """Sessions by unguessable id; idle ones expire; at most ``limits.sessions`` at once."""
+
+    def __init__(self, limits: Limits | None = None):
+        self.limits = limits or Limits()
+        self.sessions: dict[str, Session] = {}
+        self.lock = threading.Lock()
+
+    def create(self, body) -> tuple[str, Session]:
+        document = self.document_from(body)
+        session = Session(document, self.limits)
+        with self.lock:
+            self.expire()
+            if len(self.sessions) >= self.limits.sessions:
+                raise BadRequest(f"sessions: at most {self.limits.sessions} at once; try again later", 429)
+            key = secrets.token_urlsafe(12)
+            self.sessions[key] = session
+        return key, session
+
+    def document_from(self, body) -> dict:
+        if not isinstance(body, dict):
+            raise BadRequest("body: expected a JSON object with example, spec or spec_toml", 400)
+        if "example" in body:
+            name = body["example"]
+            if name not in examples.names():
+                raise BadRequest(f"example: expected one of {', '.join(examples.names())}, got {name!r}")
+            import tomllib
+            return tomllib.loads(examples.path(name).read_text(encoding="utf-8"))
+        if "spec_toml" in body:
+            text = body["spec_toml"]
+            if not isinstance(text, str):
+                raise BadRequest("spec_toml: expected the text of a spec file")
+            import tomllib
+            try:
+                document = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as exc:
+                raise BadRequest(f"spec_toml: invalid TOML: {exc}") from None
+            return check_document(document, self.limits)
+        if "spec" in body:
+            return check_document(body["spec"], self.limits)
+        raise BadRequest("body: expected one of the keys example, spec, spec_toml", 400)
+
+    def get(self, key: str) -> Session:
+        with self.lock:
+            session = self.sessions.get(key)
+            if session is None:
+                raise BadRequest(f"session: expected the id of a live session, got {key[:40]!r} "
+                                 f"(unknown or expired)", 404)
+            session.touched = time.monotonic()
+            return session
+
+    def expire(self) -> None:
+        now = time.monotonic()
+        for key in [k for k, s in self.sessions.items() if now - s.touched > self.limits.idle_seconds]:
+            del self.sessions[key]

@@ -1,0 +1,277 @@
+"""The web page: the JSON API (every endpoint, every kind of bad request), the page in Chromium
+(numbers read from the page against seed 000 and the engine), and 50 concurrent clients."""
+
+import json
+import socket
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from starlette.testclient import TestClient
+
+import chainrule as cr
+from chainrule.web.server import MAX_BODY, create_app
+from chainrule.web.sessions import Limits
+from conftest import printed
+
+SHOTS = Path(__file__).parent.parent / ".cache" / "screenshots"
+
+
+@pytest.fixture
+def client():
+    return TestClient(create_app(Limits(sessions=50, idle_seconds=60)))
+
+
+def new_session(client, body=None):
+    response = client.post("/api/sessions", json=body or {"example": "mazur"})
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+XOR_SPEC = {"name": "built", "network": {"inputs": 2, "loss": "bce", "layers": [
+    {"units": 4, "activation": "tanh", "init": {"kind": "xavier"}}, {"units": 1, "activation": "sigmoid"}]},
+    "training": {"learning_rate": 0.5, "batch": "full", "reduction": "mean", "seed": 1},
+    "data": {"generator": "xor", "samples": 100, "noise": 0.0, "test_fraction": 0.2, "seed": 0}}
+
+
+# ---- the API -----------------------------------------------------------------------------------------------
+
+def test_every_endpoint_on_the_mazur_example(client):
+    sid = new_session(client)
+    state = client.get(f"/api/sessions/{sid}").json()["state"]
+    printed(state["forward"][1]["out"][0], "0.75136507")
+    assert state["parameters"]["w5"] == 0.4 and state["steps_taken"] == 0
+    step = client.post(f"/api/sessions/{sid}/step").json()
+    printed(step["trace"]["parameters_after"][1]["weights"][0][0], "0.35891648")
+    assert step["state"]["steps_taken"] == 1 and step["trace"]["chains"]
+    again = client.get(f"/api/sessions/{sid}/steps/1").json()["trace"]
+    assert again["parameters_after"] == step["trace"]["parameters_after"]
+    html = client.get(f"/api/sessions/{sid}/steps/1/explain", params={"param": "w5"}).json()["html"]
+    assert "<math" in html and "0.0821670406" in html
+    trained = client.post(f"/api/sessions/{sid}/train", json={"epochs": 5}).json()
+    assert trained["epochs"] == 5 and len(trained["state"]["loss_history"]) == 5
+    edited = client.post(f"/api/sessions/{sid}/parameters", json={"label": "w1", "value": 0.3}).json()["state"]
+    assert edited["parameters"]["w1"] == 0.3
+    toml = client.get(f"/api/sessions/{sid}/spec.toml")
+    assert toml.status_code == 200 and cr.loads(toml.text).build_network().layers[0].weights[0, 0] == 0.3
+    assert client.get("/api/examples").json()["examples"][0]["name"] == "mazur"
+    assert client.get("/").status_code == 200 and "app.js" in client.get("/").text
+    assert client.get("/static/app.js").status_code == 200
+
+
+def test_generated_data_boundary_and_spec_round_trip(client):
+    sid = new_session(client, {"spec": XOR_SPEC})
+    state = client.get(f"/api/sessions/{sid}").json()["state"]
+    assert state["samples"] == 80 and state["test_samples"] == 20 and state["inputs_2d"]
+    boundary = client.get(f"/api/sessions/{sid}/boundary", params={"resolution": 10}).json()
+    assert len(boundary["values"]) == 10 and len(boundary["points"]) == 80
+    toml = client.get(f"/api/sessions/{sid}/spec.toml").text
+    again = new_session(client, {"spec_toml": toml})
+    assert client.get(f"/api/sessions/{again}").json()["state"]["parameters"] == state["parameters"]
+    csv_spec = dict(XOR_SPEC, data={"csv_text": "a,b,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n"})
+    assert client.get(f"/api/sessions/{new_session(client, {'spec': csv_spec})}").json()["state"]["samples"] == 4
+
+
+@pytest.mark.parametrize("method, path, body, status, message", [
+    ("POST", "/api/sessions", b"{not json", 400, "expected JSON"),
+    ("POST", "/api/sessions", b"[1, 2]", 400, "expected a JSON object"),
+    ("POST", "/api/sessions", {"example": "nope"}, 422, "example: expected one of mazur"),
+    ("POST", "/api/sessions", {"spec_toml": "x = "}, 422, "spec_toml: invalid TOML"),
+    ("POST", "/api/sessions", {"spec": dict(XOR_SPEC, network=dict(XOR_SPEC["network"], layers=[{"units": 1}] * 9))},
+     422, "expected 1 to 8 layers, got 9"),
+    ("POST", "/api/sessions", {"spec": dict(XOR_SPEC, network=dict(XOR_SPEC["network"], layers=[{"units": 100}]))},
+     422, "units: expected an integer from 1 to 64, got 100"),
+    ("POST", "/api/sessions", {"spec": dict(XOR_SPEC, data=dict(XOR_SPEC["data"], samples=10 ** 6))},
+     422, "data.samples: expected an integer from 4 to 5000"),
+    ("POST", "/api/sessions", {"spec": dict(XOR_SPEC, data={"csv": "/etc/passwd"})}, 422, "reads no files"),
+    ("POST", "/api/sessions", {"spec": dict(XOR_SPEC, training={"learning_rate": -1})}, 422,
+     "training.learning_rate: expected a number ≥ 0"),
+    ("GET", "/api/sessions/doesnotexist", None, 404, "unknown or expired"),
+    ("POST", "/api/sessions/doesnotexist/step", None, 404, "unknown or expired"),
+    ("GET", "/api/nothing-here", None, 404, "no such endpoint"),
+    ("DELETE", "/api/sessions", None, 405, "method DELETE not allowed"),
+])
+def test_bad_requests_get_a_4xx_with_a_message_and_the_server_stays_healthy(client, method, path, body, status, message):
+    content = body if isinstance(body, bytes) else (json.dumps(body).encode() if body is not None else None)
+    response = client.request(method, path, content=content, headers={"Content-Type": "application/json"})
+    assert response.status_code == status, response.text
+    assert message in response.json()["error"]
+    assert client.get("/api/health").json()["ok"]
+
+
+def test_bad_requests_on_a_live_session(client):
+    sid = new_session(client)
+    cases = [
+        (client.post(f"/api/sessions/{sid}/train", json={"epochs": 10 ** 6}), 422, "epochs: expected an integer from 1 to 1000"),
+        (client.post(f"/api/sessions/{sid}/train", json={"epochs": "many"}), 422, "epochs: expected an integer"),
+        (client.post(f"/api/sessions/{sid}/parameters", json={"label": "w99", "value": 1}), 422, "label: expected one of"),
+        (client.post(f"/api/sessions/{sid}/parameters", json={"label": "w1", "value": "x"}), 422, "value: expected a finite"),
+        (client.get(f"/api/sessions/{sid}/steps/7"), 404, "step: expected a step taken"),
+        (client.get(f"/api/sessions/{sid}/steps/abc"), 400, "step: expected an integer"),
+        (client.get(f"/api/sessions/{sid}/boundary", params={"resolution": 1000}), 422,
+         "resolution: expected an integer from 4 to 100, got 1000"),
+        (client.post(f"/api/sessions/{sid}/step", content=b"x" * (MAX_BODY + 1)), 413, "at most"),
+        (client.post("/api/sessions", content=b" " * (MAX_BODY + 10), headers={"Content-Type": "application/json"}), 413,
+         "at most"),
+    ]
+    for response, status, message in cases:
+        assert response.status_code == status, response.text
+        assert message in response.json()["error"]
+    client.post(f"/api/sessions/{sid}/step")
+    bad = client.get(f"/api/sessions/{sid}/steps/1/explain", params={"param": "w99"})
+    assert bad.status_code == 422 and "param: expected one of w1" in bad.json()["error"]
+    assert client.get(f"/api/sessions/{sid}").status_code == 200
+
+
+def test_sessions_are_isolated_and_expire():
+    app = create_app(Limits(sessions=3, idle_seconds=0.2))
+    client = TestClient(app)
+    a, b = new_session(client), new_session(client)
+    client.post(f"/api/sessions/{a}/parameters", json={"label": "w1", "value": 9.0})
+    assert client.get(f"/api/sessions/{b}").json()["state"]["parameters"]["w1"] == 0.15
+    new_session(client)
+    full = client.post("/api/sessions", json={"example": "mazur"})
+    assert full.status_code == 429 and "at most 3" in full.json()["error"]
+    time.sleep(0.3)
+    new_session(client)                           # the idle ones expired
+    assert client.get(f"/api/sessions/{a}").status_code == 404
+
+
+# ---- the page in Chromium ------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    import uvicorn
+    port = free_port()
+    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 10
+    while not instance.started and time.time() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    thread.join(timeout=5)
+
+
+def open_page(browser, url):
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    page.wait_for_selector("body[data-ready=true]", timeout=15_000)
+    return page, errors
+
+
+def shot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / name), full_page=True)
+
+
+def test_page_steps_mazur_through_one_step_with_seed_000s_numbers(browser, server):
+    page, errors = open_page(browser, server + "/")
+    page.click("#take-step")
+    page.wait_for_selector("#v-out_o1")
+    assert page.text_content("#v-out_o1") == "0.75136507"          # seed 000: out_o1
+    page.click("[data-phase=error]")
+    assert page.text_content("#v-E_total") == "0.298371109"
+    page.click("[data-phase=backward]")
+    assert page.is_visible("#v-dE\\/dw5")
+    page.click("[data-phase=update]")
+    assert page.text_content("#v-w5") == "0.35891648"              # seed 000: w5+
+    page.click("#edge-w5 text")
+    page.wait_for_selector("#derivation math")
+    assert "0.0821670406" in page.text_content("#derivation")
+    shot(page, "mazur-step.png")
+    assert not errors
+
+
+def test_editing_w1_changes_the_forward_values_to_the_engines(browser, server):
+    page, errors = open_page(browser, server + "/")
+    page.click("#edge-w1 text")
+    page.fill("#param-value", "0.9")
+    page.click("#param-set")
+    page.wait_for_function("document.querySelector('#v-w1') && document.querySelector('#v-w1').textContent === '0.9'")
+    spec = cr.load("mazur")
+    network = spec.build_network()
+    network.layers[0].weights[0, 0] = 0.9
+    values = network.forward(spec.require_data()[0])
+    for name, value in [("net_h1", values[0].net[0, 0]), ("out_h1", values[0].out[0, 0]), ("out_o1", values[1].out[0, 0])]:
+        printed(value, page.text_content(f"#v-{name}"))
+    assert page.text_content("#v-net_h1") != "0.3775"
+    shot(page, "mazur-edited.png")
+    assert not errors
+
+
+def test_training_xor_until_the_page_shows_a_loss_below_001_and_a_shared_link(browser, server):
+    page, errors = open_page(browser, server + "/#setup=" + json.dumps({"example": "xor"}))
+    page.fill("#speed", "200")
+    page.click("#play")
+    page.wait_for_function("parseFloat(document.querySelector('#loss').textContent) < 0.01", timeout=60_000)
+    page.click("#pause")
+    assert float(page.text_content("#loss")) < 0.01
+    shot(page, "xor-trained.png")
+    # a shared link re-creates the same set-up, edits included
+    page.click("#edge-w1 text")
+    page.fill("#param-value", "1.5")
+    page.click("#param-set")
+    page.wait_for_function("document.querySelector('#v-w1').textContent === '1.5'")
+    link = page.get_attribute("#share", "href")
+    values = {s: page.text_content(f"#v-{s}") for s in ("w1", "w2", "net_h1", "out_o1")}
+    other, more_errors = open_page(browser, link)
+    assert {s: other.text_content(f"#v-{s}") for s in values} == values
+    shot(other, "xor-shared.png")
+    assert not errors and not more_errors
+
+
+def test_built_network_on_generated_data_shows_a_boundary(browser, server):
+    page, errors = open_page(browser, server + "/#setup=" + json.dumps({"spec": XOR_SPEC}))
+    assert page.is_visible("#boundary")
+    page.click("#epoch")
+    page.wait_for_function("document.querySelector('#epochs').textContent === '1'")
+    shot(page, "built-xor.png")
+    assert not errors
+
+
+# ---- 50 concurrent clients --------------------------------------------------------------------------------------
+
+def test_50_concurrent_clients_stepping_and_training_for_30_seconds(server):
+    failures, counts = [], []
+
+    def call(method, path, body=None):
+        request = urllib.request.Request(server + path, method=method, data=json.dumps(body).encode() if body else None,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    def client(k):
+        try:
+            sid = call("POST", "/api/sessions", {"example": "xor" if k % 2 else "mazur"})["id"]
+            done, end = 0, time.time() + 30
+            while time.time() < end:
+                call("POST", f"/api/sessions/{sid}/step")
+                call("POST", f"/api/sessions/{sid}/train", {"epochs": 5})
+                call("GET", f"/api/sessions/{sid}")
+                done += 3
+            counts.append(done)
+        except Exception as exc:   # any error fails the test
+            failures.append(f"client {k}: {exc!r}")
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=90)
+    assert not failures, failures[:3]
+    assert len(counts) == 50 and min(counts) >= 3
+    assert call("GET", "/api/health")["ok"]
