@@ -193,6 +193,24 @@ def test_page_steps_mazur_through_one_step_with_seed_000s_numbers(browser, serve
     page.wait_for_selector("#derivation math")
     assert "0.0821670406" in page.text_content("#derivation")
     shot(page, "mazur-step.png")
+    # back and forth through the steps taken
+    page.click("#take-step")
+    page.wait_for_function("document.querySelector('#step-label').textContent.includes('step 2')")
+    page.click("#previous-step")
+    assert "step 1 " in page.text_content("#step-label")
+    page.click("[data-phase=update]")
+    assert page.text_content("#v-w5") == "0.35891648"
+    page.click("#next-step")
+    assert "step 2 " in page.text_content("#step-label")
+    assert not errors
+
+
+def test_a_spec_file_loads_into_the_page(browser, server, tmp_path):
+    page, errors = open_page(browser, server + "/")
+    path = tmp_path / "visual.toml"
+    path.write_text(cr.examples.path("visual").read_text())
+    page.set_input_files("#spec-file", str(path))
+    page.wait_for_function("document.querySelector('#v-out_h1') && document.querySelector('#v-out_h1').textContent === '0.731058579'")
     assert not errors
 
 
