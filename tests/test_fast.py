@@ -43,16 +43,23 @@ OUTPUT = {"cross_entropy": "softmax", "bce": "sigmoid"}
        loss=st.sampled_from(["half_sse", "sse", "mse", "bce", "cross_entropy"]),
        bias_mode=st.sampled_from(["per_neuron", "shared", "none"]), reduction=st.sampled_from(["sum", "mean"]),
        batch=st.sampled_from(["online", "full", 3]), optimizer=st.sampled_from(["sgd", "momentum", "adam"]),
-       frozen=st.booleans(), engine=st.sampled_from(["floats", "arrays"]))
+       frozen=st.booleans(), engine=st.sampled_from(["floats", "arrays with SciPy's gemm", "arrays with NumPy"]))
 def test_fast_path_gives_the_traced_paths_parameters(seed, hidden, loss, bias_mode, reduction, batch, optimizer,
                                                        frozen, engine):
-    from chainrule import small
-    saved = small.MAX_PARAMETERS
-    small.MAX_PARAMETERS = saved if engine == "floats" else 0      # small networks train on floats by default
+    from chainrule import fast, small
+    saved = small.MAX_PARAMETERS, fast.BLAS
+    small.MAX_PARAMETERS = saved[0] if engine == "floats" else 0      # small networks train on floats by default
+    fast.BLAS = "numpy" if engine.endswith("NumPy") else "auto"
     try:
         check_fast_against_traced(seed, hidden, loss, bias_mode, reduction, batch, optimizer, frozen)
     finally:
-        small.MAX_PARAMETERS = saved
+        small.MAX_PARAMETERS, fast.BLAS = saved
+
+
+def test_scipy_gemm_is_used_when_installed():
+    pytest.importorskip("scipy")
+    from chainrule import fast
+    assert fast._scipy_gemm(np.float32) is not None and fast._scipy_gemm(np.float64) is not None
 
 
 def check_fast_against_traced(seed, hidden, loss, bias_mode, reduction, batch, optimizer, frozen):

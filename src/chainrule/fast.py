@@ -8,6 +8,12 @@ W ← W − δᵀx:
     δ_l   = (δ_{l+1}·W_{l+1}) ⊙ f_l'(net_l)       — with W_{l+1} before its update
     W_l  ← W_l − δ_lᵀ·x_l,   b_l ← b_l − Σ_samples δ_l
 
+With SciPy installed (the ``fast`` extra), every matrix product goes through SciPy's BLAS
+``gemm`` instead of NumPy's, and plain SGD updates the weights inside the product itself:
+W ← W − δᵀx as one gemm call with β = 1, saving a pass over every weight matrix per step.
+All products go through the one library: two OpenBLAS thread pools taking turns on the same
+cores fight and were measured several times slower.
+
 The traced path (``train.take_step``) and this one give the same parameters up to float
 rounding (tests/test_fast.py).
 """
@@ -17,6 +23,24 @@ from __future__ import annotations
 import numpy as np
 
 from .network import Network
+
+
+BLAS = "auto"      # "auto": SciPy's gemm when SciPy is installed; "numpy": NumPy's matmul
+
+
+def _scipy_gemm(dtype):
+    """SciPy's sgemm/dgemm for this dtype, if SciPy is installed and writes into C in place."""
+    if BLAS == "numpy" or dtype not in (np.float32, np.float64):
+        return None
+    try:
+        from scipy.linalg import blas
+    except ImportError:
+        return None
+    gemm = blas.sgemm if dtype == np.float32 else blas.dgemm
+    a, b = np.ones((2, 3), dtype), np.ones((3, 2), dtype)
+    c = np.empty((2, 2), dtype)
+    out = gemm(1.0, b.T, a.T, c=c.T, overwrite_c=1)          # c = a·b, row-major, in place
+    return gemm if np.shares_memory(out, c) and np.all(c == 3) else None
 
 
 class _Buffers:
@@ -44,6 +68,7 @@ class FastTrainer:
         last = self.layers[-1]
         self.fused = self.loss.fused_delta is not None and last.activation.name == self.loss.output_activation
         self.targets_sum_to_one = targets_sum_to_one
+        self.gemm = _scipy_gemm(np.dtype(dtype).type)
         # where each layer's parameters sit in Network.parameters()
         self.index, k = [], 0
         for layer in self.layers:
@@ -80,7 +105,7 @@ class FastTrainer:
         n = x.shape[0]
         values = []
         for layer, buf in zip(self.layers, self.buffers):
-            net = np.matmul(x, layer.weights.T, out=buf.net[:n])
+            net = self._product(x, layer.weights, buf.net[:n], transpose_b=True)
             if layer.bias is not None:
                 net += layer.bias
             x = self._activate(layer, net, buf.out[:n])
@@ -146,13 +171,34 @@ class FastTrainer:
             d_below = None
             if l > 0:       # δ of the layer below, through this layer's weights before their update
                 lower = self.buffers[l - 1]
-                d_below = np.matmul(d, layer.weights, out=lower.delta[:n])
+                d_below = self._product(d, layer.weights, lower.delta[:n])
                 net_b, out_b = values[l - 1]
                 self._derivative_times(self.layers[l - 1], lower, n, net_b, out_b, d_below)
-            grad_w = np.matmul(d.T, below, out=buf.grad_w)
-            self._apply(layer, l, grad_w, d)
+            if self.gemm is not None and self.fold and self.masks is None:
+                # W ← W − δᵀ·x in one product (row-major: Wᵀ ← Wᵀ − xᵀ·δ)
+                self.gemm(-1.0, below.T, d.T, beta=1.0, c=layer.weights.T, trans_b=1, overwrite_c=1)
+                self._apply_bias(layer, l, d)
+            else:
+                grad_w = self._product(d, below, buf.grad_w, transpose_a=True)
+                self._apply(layer, l, grad_w, d)
             d = d_below
         return losses
+
+    def _product(self, a: np.ndarray, b: np.ndarray, out: np.ndarray, transpose_a=False, transpose_b=False):
+        """out = op(a)·op(b) in row-major arrays, through one BLAS (SciPy's when present)."""
+        if self.gemm is None:
+            return np.matmul(a.T if transpose_a else a, b.T if transpose_b else b, out=out)
+        # row-major C = A·B is column-major Cᵀ = Bᵀ·Aᵀ; .T of a C-ordered array is F-ordered, no copy
+        self.gemm(1.0, b.T, a.T, c=out.T, trans_a=int(transpose_b), trans_b=int(transpose_a), overwrite_c=1)
+        return out
+
+    def _apply_bias(self, layer, l: int, d: np.ndarray) -> None:
+        if layer.bias is None:
+            return
+        if layer.bias_mode == "shared":
+            layer.bias -= d.sum()
+        else:
+            layer.bias -= d[0] if d.shape[0] == 1 else d.sum(axis=0)
 
     def _apply(self, layer, l: int, grad_w: np.ndarray, d: np.ndarray) -> None:
         iw, ib = self.index[l]
