@@ -197,3 +197,37 @@ def test_gradcheck_cost_measures_growth_rates():
     # finite differences grow close to W², backprop close to W: the exponents differ by far more than noise
     assert doc["finite_difference_growth"] > doc["backprop_growth"] + 0.5
     assert doc["rows"][-1]["ratio"] > 100 * doc["rows"][0]["ratio"]
+
+
+def test_explain_refuses_a_whole_derivation_of_a_large_network_but_explains_one_parameter(tmp_path, capsys):
+    spec = tmp_path / "wide.toml"
+    spec.write_text("""
+[network]
+inputs = 60
+loss = "mse"
+[[network.layers]]
+units = 40
+activation = "tanh"
+init = { kind = "xavier" }
+[[network.layers]]
+units = 1
+activation = "identity"
+[data]
+inputs = [[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0,
+           0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0,
+           0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]]
+targets = [[1.0]]
+""")
+    code, _ = run("explain", str(spec))
+    assert code == 2 and "expected at most 2,000 parameters for a whole derivation, got 2,481" in capsys.readouterr().err
+    code, text = run("explain", str(spec), "--param", "w2440")
+    assert code == 0 and "∂E/∂w2440" in text
+    code, _ = run("explain", str(spec), "--param", "w9999")
+    assert code == 2 and "expected one of w1–w2440, b1–b41, got 'w9999'" in capsys.readouterr().err
+
+
+def test_mnist_missing_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CHAINRULE_MNIST", str(tmp_path))
+    code, _ = run("train", "--data", "mnist", "--epochs", "1")
+    err = capsys.readouterr().err
+    assert code == 2 and "MNIST: expected the IDX files in" in err and "run `make data`" in err

@@ -24,6 +24,9 @@ from .trace import trace_steps
 from .train import TrainingDiverged, fit
 
 
+MAX_EXPLAINED = 2_000     # parameters; beyond this a whole derivation is pages long: explain one with --param
+
+
 class UsageError(Exception):
     pass
 
@@ -115,6 +118,10 @@ def cmd_explain(args, out) -> int:
             raise UsageError(f"explain --step: expected at most {len(traces)} (the steps this spec's training "
                              f"runs), got {args.step}")
         traces = traces[-1:]
+    parameters = sum(p.size for p in spec.build_network().parameters())
+    if parameters > MAX_EXPLAINED and args.param is None and args.format != "json" and not args.matrix:
+        raise UsageError(f"explain: expected at most {MAX_EXPLAINED:,} parameters for a whole derivation, got "
+                         f"{parameters:,}; explain one with --param LABEL (e.g. --param w1)")
     colour = args.colour == "always" or (args.colour == "auto" and args.format == "text" and out.isatty())
     try:
         text = render(traces, args.format, spec.name, args.param, args.matrix, colour)

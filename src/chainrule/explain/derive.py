@@ -459,12 +459,24 @@ def explain_step(trace: StepTrace, title: str = "", parameter: str | None = None
     if parameter is not None:
         labels = [c.label for c in step.chains()]
         if parameter not in labels:
-            raise ValueError(f"--param: expected one of {', '.join(labels)}, got {parameter!r}")
+            raise ValueError(f"--param: expected one of {_label_list(labels)}, got {parameter!r}")
         return Document(f"{heading} — {parameter}", step.intro(),
                         [step.parameters(), *step.samples(), step.gradients(parameter), step.updates(parameter)],
                         trace)
     return Document(heading, step.intro(),
                     [step.parameters(), *step.samples(), step.gradients(), step.updates(), step.loss_line()], trace)
+
+
+def _label_list(labels: list[str]) -> str:
+    """All labels when few, else their ranges: 'w1–w2440, b1–b41'."""
+    if len(labels) <= 20:
+        return ", ".join(labels)
+    ranges = []
+    for prefix in ("w", "b"):
+        numbers = sorted(int(label[1:]) for label in labels if label[0] == prefix)
+        if numbers:
+            ranges.append(f"{prefix}{numbers[0]}–{prefix}{numbers[-1]}")
+    return ", ".join(ranges)
 
 
 def chains_as_data(trace: StepTrace) -> list[dict]:
