@@ -256,3 +256,19 @@ def test_train_data_mnist_command_on_a_subset(tmp_path):
     result = json.loads(out.getvalue())
     assert code == 0 and result["network"] == "784-256-128-10" and result["test_accuracy"] > 0.85
     assert cr.io.load_model(tmp_path / "m.npz").layers[0].weights.dtype == np.float32
+
+
+def test_an_optimiser_passed_to_fit_carries_its_state_across_calls():
+    """Two calls of one epoch sharing the optimiser train exactly as one call of two epochs."""
+    rng = np.random.default_rng(4)
+    x, t = rng.normal(size=(12, 3)), rng.uniform(size=(12, 2))
+    config = TrainingConfig(learning_rate=0.05, batch=4, epochs=2, momentum=0.9, reduction="mean")
+    once = random_network(np.random.default_rng(4), [3, 5, 2], "tanh", "sigmoid", "mse")
+    twice = random_network(np.random.default_rng(4), [3, 5, 2], "tanh", "sigmoid", "mse")
+    cr.fit(once, x, t, config)
+    from dataclasses import replace
+    optimizer = config.build_optimizer()
+    for _ in range(2):
+        cr.fit(twice, x, t, replace(config, epochs=1), optimizer=optimizer)
+    for a, b in zip(once.parameters(), twice.parameters()):
+        np.testing.assert_allclose(a, b, rtol=1e-13)

@@ -87,11 +87,11 @@ def _grads_as_data(network: Network, grads) -> list[dict]:
 class Tracer:
     """Traced training steps that go on where the last one stopped (the web page steps one at a time)."""
 
-    def __init__(self, network: Network, x, t, config: TrainingConfig):
+    def __init__(self, network: Network, x, t, config: TrainingConfig, optimizer=None):
         self.network, self.config = network, config
         self.x = np.asarray(x, dtype=network.dtype)
         self.t = np.asarray(t, dtype=network.dtype)
-        self.optimizer = config.build_optimizer()
+        self.optimizer = optimizer or config.build_optimizer()
         self.masks = network.trainable_masks(config.frozen)
         self.description = describe_network(network)
         self.schedule = schedule(len(self.x), config)

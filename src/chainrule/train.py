@@ -169,7 +169,8 @@ class History:
 
 
 def fit(network: Network, x, t, config: TrainingConfig,
-        callback: Callable[[int, float], None] | None = None, on_step: Callable | None = None) -> History:
+        callback: Callable[[int, float], None] | None = None, on_step: Callable | None = None,
+        optimizer=None) -> History:
     """Train ``network`` in place on (x, t) as ``config`` says; return the History.
 
     Stops after ``config.epochs`` epochs, or earlier when the epoch loss falls below
@@ -177,11 +178,12 @@ def fit(network: Network, x, t, config: TrainingConfig,
     ``callback(epoch, loss)`` is called after every epoch (progress display), and
     ``on_step(epoch, done, total, losses, outputs, targets)`` after every step with the batch's
     losses and outputs before its update (``done`` samples of ``total`` in this epoch).
+    ``optimizer`` continues an optimiser's state (momentum, Adam's moments) from an earlier call.
     """
     # Overflow while diverging is reported once, by TrainingDiverged, not as numpy warnings.
     with np.errstate(over="ignore", invalid="ignore"):
         return _fit(network, np.asarray(x, dtype=network.dtype), np.asarray(t, dtype=network.dtype),
-                    config, callback, on_step)
+                    config, callback, on_step, optimizer)
 
 
 def validation_split(n_samples: int, config: TrainingConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -194,14 +196,14 @@ def validation_split(n_samples: int, config: TrainingConfig) -> tuple[np.ndarray
     return np.sort(order[n_validation:]), np.sort(order[:n_validation])
 
 
-def _fit(network, x, t, config, callback, on_step=None) -> History:
+def _fit(network, x, t, config, callback, on_step=None, optimizer=None) -> History:
     from .fast import FastTrainer
     from . import small
     train, held = validation_split(len(x), config)
     x_val, t_val = x[held], t[held]
     if len(held):
         x, t = x[train], t[train]
-    optimizer = config.build_optimizer()
+    optimizer = optimizer or config.build_optimizer()
     masks = network.trainable_masks(config.frozen)
     sums_to_one = bool(np.allclose(t.sum(axis=1), 1.0))
     if small.suitable(network, optimizer, config.batch_size(len(x))):

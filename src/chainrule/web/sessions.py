@@ -139,7 +139,8 @@ class Session:
         if x_test:
             self.x_test, self.t_test = np.array(x_test, dtype=float), np.array(t_test, dtype=float)
         self.network = self.spec.build_network()
-        self.tracer = Tracer(self.network, self.x, self.t, self.spec.training)
+        self.optimizer = self.spec.training.build_optimizer()    # its state carries over steps and calls
+        self.tracer = self._tracer()
         self.traces: list[dict] = []
         self.steps_taken = 0
         self.epochs_trained = 0
@@ -235,7 +236,7 @@ class Session:
                 raise _TimeUp
 
         try:
-            history = fit(self.network, self.x, self.t, config, callback=callback)
+            history = fit(self.network, self.x, self.t, config, callback=callback, optimizer=self.optimizer)
             losses = history.loss_history
         except _TimeUp:        # a call never holds the session longer than seconds_per_call
             losses = self._losses_after_timeout(done)
@@ -246,8 +247,11 @@ class Session:
         test = self.test_loss()
         if test is not None:
             self.test_loss_history.extend([test] * len(losses))
-        self.tracer = Tracer(self.network, self.x, self.t, self.spec.training)   # steps go on from here
+        self.tracer = self._tracer()   # steps go on from here
         return {"epochs": len(losses), "loss_history": losses, "test_loss": test}
+
+    def _tracer(self) -> Tracer:
+        return Tracer(self.network, self.x, self.t, self.spec.training, self.optimizer)
 
     def _losses_after_timeout(self, done: int) -> list:
         loss = self.network.dataset_loss(self.x, self.t, self.spec.training.reduction)
@@ -263,7 +267,7 @@ class Session:
         layer = self.network.layers[ref.layer]
         array = layer.weights if ref.kind == "weights" else layer.bias
         array[ref.index] = value
-        self.tracer = Tracer(self.network, self.x, self.t, self.spec.training)
+        self.tracer = self._tracer()
 
     def boundary(self, resolution: int) -> dict:
         if self.network.inputs != 2:
