@@ -51,6 +51,8 @@ def diagram(doc: Document) -> str:
 
     edges, nodes = [], []
     for l, layer in enumerate(layers):
+        # with many edges into a neuron their labels would pile up: then the values are in the tooltips
+        labelled = layer["fan_in"] <= 3 and layer["units"] <= 4
         for j in range(layer["units"]):
             x2, y2 = position(l + 1, j)
             for i in range(layer["fan_in"]):
@@ -69,9 +71,10 @@ def diagram(doc: Document) -> str:
                     f'data-gradient="{gradient!r}" data-after="{after!r}"><title>{label} = {num(before)}, '
                     f'∂E/∂{label} = {num(gradient)}, {label}⁺ = {num(after)}</title>'
                     f'<line x1="{x1 + radius}" y1="{y1}" x2="{x2 - radius}" y2="{y2}"/>'
-                    f'<text class="weight" x="{tx:.1f}" y="{ty - 4:.1f}" text-anchor="end" '
-                    f'transform="rotate({angle:.2f} {tx:.1f} {ty:.1f})">{label} {_short(before)}'
-                    f' → {_short(after)}</text></g>')
+                    + (f'<text class="weight" x="{tx:.1f}" y="{ty - 4:.1f}" text-anchor="end" '
+                    f'transform="rotate({angle:.2f} {tx:.1f} {ty:.1f})">{label} {before:.4g}'
+                    f' → {after:.4g}</text>' if labelled else '')
+                    + '</g>')
     for i in range(sizes[0]):
         x, y = position(0, i)
         nodes.append(f'<g class="neuron input" id="neuron-i{i + 1}"><circle cx="{x}" cy="{y}" r="{radius}"/>'
@@ -101,7 +104,7 @@ def diagram(doc: Document) -> str:
                 f'<text class="delta" x="{x}" y="{y + radius + 28}" text-anchor="middle">δ {_short(delta)}</text>'
                 f'</g>')
     legend = (f'<p class="legend">Sample {sample.index + 1}: net and out above and below each neuron, its δ in red; '
-              f'each weight before → after the update on its edge.</p>')
+              f'each weight before → after the update on its edge (or in its tooltip where many edges meet).</p>')
     return (f'<svg class="network" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
             f'width="{width}" height="{height}" role="img" aria-label="network diagram">'
             + "".join(edges) + "".join(nodes) + "</svg>" + legend)
