@@ -2,7 +2,6 @@
 numbers and finite differences, every renderer is frozen in a golden file whose numbers are the
 seed's, the LaTeX compiles and the HTML renders its math in Chromium with no network."""
 
-import json
 import math
 import os
 import re
@@ -18,9 +17,8 @@ import chainrule as cr
 from chainrule import activations, losses
 from chainrule.explain import FORMATS, chains_as_data, render
 from chainrule.explain import formulas
-from chainrule.explain.derive import StepDerivation
 from chainrule.gradcheck import numeric_gradients
-from conftest import first_step, printed
+from conftest import printed
 
 GOLDEN = Path(__file__).parent / "golden"
 EXTENSIONS = {"text": "txt", "markdown": "md", "latex": "tex", "html": "html", "json": "json"}

@@ -213,7 +213,7 @@ def test_csv_one_hot_and_standardisation_fitted_on_train_only(tmp_path):
     np.testing.assert_allclose(scaler.mean, x[train].mean(axis=0))
     assert one_hot([2, 0], 3).tolist() == [[0, 0, 1], [1, 0, 0]]
     (tmp_path / "bad.csv").write_text("a,kind\nfoo,x\n")
-    with pytest.raises(ValueError, match="bad.csv:2: column a: expected a number, got 'foo'"):
+    with pytest.raises(ValueError, match="bad.csv:2: column 1: expected a finite number, got 'foo'"):
         load_csv(tmp_path / "bad.csv", "kind")
 
 

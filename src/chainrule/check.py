@@ -262,7 +262,7 @@ class _Step:
         if kind == "dout_dnet":
             return env[f"∂out_{args[0]}/∂net_{args[0]}"]
         if kind == "dEo_dout":
-            (lo, jo), (lh, jh) = self.locate(args[0]), self.locate(args[1])
+            (lo, jo), (_, jh) = self.locate(args[0]), self.locate(args[1])
             return env[f"δ_{args[0]}"] * d.weight(lo, jo, jh)
         if kind in ("gradient", "before", "after"):
             which, l, j, i = self.param(args[0])
@@ -454,7 +454,7 @@ class Checker:
         if kind == "delta":
             return self._delta(st, c, args[0], look)
         if kind == "dEo_dout":
-            (lo, jo), (lh, jh) = st.locate(args[0]), st.locate(args[1])
+            (lo, jo), (_, jh) = st.locate(args[0]), st.locate(args[1])
             return look(f"delta_{args[0]}") * look(d.layers[lo]["weight_labels"][jo][jh])
         if kind == "gradient":
             return self._gradient(st, c, args[0], lambda name, s: look(name, s))

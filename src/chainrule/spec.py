@@ -9,8 +9,6 @@ Layers are counted from 1 in keys: ``network.layers[2].weights``.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 import tomllib
@@ -21,6 +19,7 @@ from typing import Any, Optional
 import numpy as np
 
 from . import activations, examples, init, losses
+from .datasets.tabular import numbers, read_rows
 from .layers import BIAS_MODES, Dense
 from .network import REDUCTIONS, WEIGHT_LABELS, Network
 from .train import TrainingConfig
@@ -376,26 +375,15 @@ def _read_csv(d: dict, v: _Validator, n_in: int, n_out: int, base: Path) -> tupl
         raise v.error("data.csv", f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise v.error("data.csv", f"expected a UTF-8 text file, got undecodable bytes in {str(path)!r}") from None
-    rows = [(n, row) for n, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1)
-            if any(cell.strip() for cell in row)]
-    if not rows:
-        raise v.error("data.csv", f"{path}: expected rows of numbers, got an empty file")
-
-    def numeric(cell: str) -> bool:
-        try:
-            float(cell)
-            return True
-        except ValueError:
-            return False
-
     header = d.get("header")
-    if header is None:
-        header = not all(numeric(c) for c in rows[0][1])
-    elif not isinstance(header, bool):
+    if header is not None and not isinstance(header, bool):
         raise v.fail("data.header", "true or false", header)
-    names = [c.strip() for c in rows[0][1]] if header else []
-    body = rows[1:] if header else rows
-    width = len(rows[0][1])
+    names, body = read_rows(text, delimiter, header)
+    first = names if names is not None else (body[0][1] if body else None)
+    if first is None:
+        raise v.error("data.csv", f"{path}: expected rows of numbers, got an empty file")
+    names = names or []
+    width = len(first)
     columns = d.get("target_columns", [width - 1])
     if not isinstance(columns, list) or not columns:
         raise v.fail("data.target_columns", "a list of column names or 0-based indices", columns)
@@ -413,19 +401,12 @@ def _read_csv(d: dict, v: _Validator, n_in: int, n_out: int, base: Path) -> tupl
     if len(input_idx) != n_in or len(target_idx) != n_out:
         raise v.error("data.csv", f"{path.name}: expected {n_in} input and {n_out} target columns, "
                                   f"got {len(input_idx)} and {len(target_idx)}")
-    values = np.empty((len(body), width))
-    for r, (line, row) in enumerate(body):
-        if len(row) != width:
-            raise SpecError(f"{path}:{line}: expected {width} columns, got {len(row)}")
-        for c, cell in enumerate(row):
-            try:
-                values[r, c] = float(cell)
-            except ValueError:
-                raise SpecError(f"{path}:{line}: column {c + 1}: expected a number, got {cell!r}") from None
-            if not math.isfinite(values[r, c]):
-                raise SpecError(f"{path}:{line}: column {c + 1}: expected a finite number, got {cell!r}")
-    if not len(body):
+    if not body:
         raise v.error("data.csv", f"{path}: expected at least one data row, got none")
+    try:
+        values = numbers(body, str(path), width)
+    except ValueError as exc:
+        raise SpecError(str(exc)) from None
     return values[:, input_idx], values[:, target_idx]
 
 

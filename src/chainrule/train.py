@@ -20,7 +20,6 @@ from typing import Callable, Iterator, Optional
 
 import numpy as np
 
-from .losses import reduce
 from .network import REDUCTIONS, Network
 from .optim import OPTIMIZERS, SCHEDULES, SGD, Adam, scheduled_rate
 

@@ -4,6 +4,8 @@ fitted on the training rows only, and a seeded train/test split."""
 from __future__ import annotations
 
 import csv
+import io
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,41 +53,54 @@ def train_test_split(n_samples: int, test_fraction: float, seed: int = 0) -> tup
     return order[n_test:], order[:n_test]
 
 
+def is_number(cell: str) -> bool:
+    try:
+        return math.isfinite(float(cell))
+    except ValueError:
+        return False
+
+
+def read_rows(text: str, delimiter: str = ",", header: bool | None = None):
+    """(column names or None, [(line number, cells)]) of CSV text; blank lines are skipped and a
+    first row that is not all numbers is taken as the header unless ``header`` says otherwise."""
+    rows = [(n, [c.strip() for c in row]) for n, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter),
+                                                                  start=1) if any(cell.strip() for cell in row)]
+    if header is None:
+        header = bool(rows) and not all(is_number(c) for c in rows[0][1])
+    return (rows[0][1] if header and rows else None), (rows[1:] if header else rows)
+
+
+def numbers(rows, source: str, width: int | None = None) -> np.ndarray:
+    """The rows as a matrix of finite numbers; errors name source:line and the column (from 1)."""
+    width = width if width is not None else (len(rows[0][1]) if rows else 0)
+    values = np.empty((len(rows), width))
+    for r, (line, row) in enumerate(rows):
+        if len(row) != width:
+            raise ValueError(f"{source}:{line}: expected {width} columns, got {len(row)}")
+        for c, cell in enumerate(row):
+            if not is_number(cell):
+                raise ValueError(f"{source}:{line}: column {c + 1}: expected a finite number, got {cell!r}")
+            values[r, c] = float(cell)
+    return values
+
+
 def load_csv(path: str | Path, target: str, classes: bool = True, delimiter: str = ","):
     """(x, t, names): the numeric columns other than ``target`` as inputs; the target one-hot when
     ``classes`` (its distinct values in sorted order are the classes), else as one numeric column."""
     path = Path(path)
     try:
-        with open(path, newline="", encoding="utf-8") as f:
-            rows = list(csv.reader(f, delimiter=delimiter))
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: cannot read the CSV file: {exc}") from None
-    if len(rows) < 2:
-        raise ValueError(f"{path}: expected a header and at least one row, got {len(rows)} lines")
-    header = [h.strip() for h in rows[0]]
+    header, rows = read_rows(text, delimiter, header=True)
+    if header is None or not rows:
+        raise ValueError(f"{path}: expected a header and at least one row, got {len(rows)} rows")
     if target not in header:
         raise ValueError(f"{path}:1: expected a column named {target!r}, got columns {', '.join(header)}")
     k = header.index(target)
-    inputs, labels = [], []
-    for line, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise ValueError(f"{path}:{line}: expected {len(header)} values, got {len(row)}")
-        values = []
-        for name, cell in zip(header, row):
-            if name == target:
-                continue
-            try:
-                values.append(float(cell))
-            except ValueError:
-                raise ValueError(f"{path}:{line}: column {name}: expected a number, got {cell!r}") from None
-        inputs.append(values)
-        labels.append(row[k].strip())
-    x = np.array(inputs, dtype=float)
+    x = numbers([(line, row[:k] + row[k + 1:]) for line, row in rows], str(path), len(header) - 1)
+    labels = [row[k] for _, row in rows]
     if classes:
         names = sorted(set(labels))
-        t = one_hot(np.array([names.index(v) for v in labels]), len(names))
-        return x, t, names
-    try:
-        return x, np.array([[float(v)] for v in labels]), [target]
-    except ValueError:
-        raise ValueError(f"{path}: column {target}: expected numbers (or classes=True), got {labels[0]!r}") from None
+        return x, one_hot(np.array([names.index(v) for v in labels]), len(names)), names
+    return x, numbers([(line, [row[k]]) for line, row in rows], str(path), 1), [target]

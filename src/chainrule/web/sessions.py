@@ -5,8 +5,6 @@ Everything a session computes comes from the engine (trace, fit, explain); the b
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import secrets
 import threading
@@ -17,11 +15,12 @@ import numpy as np
 
 from .. import examples
 from ..datasets import one_hot
+from ..datasets.tabular import numbers, read_rows
 from ..datasets.toy import GENERATORS, planar
 from ..explain.derive import chains_as_data, explain_step
 from ..explain.html import document_html
 from ..io import network_table
-from ..spec import SpecError, from_dict, loads
+from ..spec import SpecError, from_dict
 from ..trace import Tracer
 from ..train import TrainingDiverged, fit
 
@@ -70,29 +69,18 @@ def _data_from_generator(table: dict, limits: Limits) -> tuple[list, list, list,
 def _data_from_csv(text: str, outputs: int, limits: Limits) -> tuple[list, list]:
     """Rows of numbers; the last ``outputs`` columns are the targets (a header row is skipped)."""
     if not isinstance(text, str) or len(text.encode()) > limits.csv_bytes:
-        raise BadRequest(f"data.csv_text: expected CSV text of at most {limits.csv_bytes} bytes", 413
-                         if isinstance(text, str) else 422)
-    rows = [row for row in csv.reader(io.StringIO(text)) if row and any(cell.strip() for cell in row)]
-    if rows and not _numeric(rows[0]):
-        rows = rows[1:]
+        raise BadRequest(f"data.csv_text: expected CSV text of at most {limits.csv_bytes} bytes",
+                         413 if isinstance(text, str) else 422)
+    _, rows = read_rows(text)
     if not rows or len(rows) > limits.rows:
         raise BadRequest(f"data.csv_text: expected 1 to {limits.rows} data rows, got {len(rows)}")
-    values = []
-    for number, row in enumerate(rows, start=1):
-        if not _numeric(row):
-            raise BadRequest(f"data.csv_text row {number}: expected numbers, got {','.join(row)[:60]!r}")
-        values.append([float(c) for c in row])
-    width = len(values[0])
-    if any(len(r) != width for r in values) or width <= outputs:
-        raise BadRequest(f"data.csv_text: expected every row to have the same number (> {outputs}) of columns")
-    return [r[:-outputs] for r in values], [r[-outputs:] for r in values]
-
-
-def _numeric(row) -> bool:
     try:
-        return all(math.isfinite(float(c)) for c in row)
-    except ValueError:
-        return False
+        values = numbers(rows, "data.csv_text")
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    if values.shape[1] <= outputs:
+        raise BadRequest(f"data.csv_text: expected more than {outputs} columns, got {values.shape[1]}")
+    return values[:, :-outputs].tolist(), values[:, -outputs:].tolist()
 
 
 def check_document(document, limits: Limits) -> dict:
