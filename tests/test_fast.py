@@ -1,6 +1,7 @@
 """The fast training path, the optimisers and schedules against PyTorch, early stopping, real data."""
 
 import io
+from pathlib import Path
 import json
 import warnings
 
@@ -272,3 +273,30 @@ def test_an_optimiser_passed_to_fit_carries_its_state_across_calls():
         cr.fit(twice, x, t, replace(config, epochs=1), optimizer=optimizer)
     for a, b in zip(once.parameters(), twice.parameters()):
         np.testing.assert_allclose(a, b, rtol=1e-13)
+
+
+def test_spec_file_form_of_mnist_training(tmp_path):
+    text = (Path(__file__).parent.parent / "specs" / "mnist.toml").read_text()
+    text = text.replace('dataset = "mnist"', 'dataset = "mnist"\nlimit = 2000').replace("epochs = 5", "epochs = 1")
+    (tmp_path / "mnist.toml").write_text(text)
+    out = io.StringIO()
+    assert main(["train", str(tmp_path / "mnist.toml"), "--json", "--quiet"], out=out) == 0
+    result = json.loads(out.getvalue())
+    assert result["test_accuracy"] > 0.6 and result["initial_loss"] is None and len(result["loss_history"]) == 1
+    spec = cr.load(tmp_path / "mnist.toml")
+    assert spec.build_network().dtype == np.float32 and len(spec.inputs) == 2000 and len(spec.test_inputs) == 10_000
+
+
+@pytest.mark.parametrize("change, message", [
+    (('inputs = 784', 'inputs = 780'), "data.dataset: mnist: expected network.inputs = 784 and 10 output units"),
+    (('dataset = "mnist"', 'dataset = "cifar"'), "data.dataset: expected one of 'mnist', got 'cifar'"),
+    (('dataset = "mnist"', 'limit = 5'), "data.limit: applies only with data.dataset"),
+    (('dtype = "float32"', 'dtype = "float16"'), "network.dtype: expected one of 'float64', 'float32', got 'float16'"),
+])
+def test_spec_dataset_errors_name_the_key(tmp_path, change, message):
+    text = (Path(__file__).parent.parent / "specs" / "mnist.toml").read_text().replace(*change)
+    if change[1] == "limit = 5":
+        text = text.replace("[data]\n", "[data]\ninputs = [[0.0]]\ntargets = [[0.0]]\n")
+    (tmp_path / "bad.toml").write_text(text)
+    with pytest.raises(cr.SpecError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        cr.load(tmp_path / "bad.toml")

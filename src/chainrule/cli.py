@@ -24,6 +24,7 @@ from .trace import trace_steps
 from .train import TrainingDiverged, fit
 
 
+MAX_LISTED = 100        # parameters and samples listed one per line by `train`
 MAX_EXPLAINED = 2_000     # parameters; beyond this a whole derivation is pages long: explain one with --param
 
 
@@ -170,31 +171,42 @@ def cmd_train(args, out) -> int:
         from dataclasses import replace
         config = replace(config, epochs=args.epochs)
     network = spec.build_network()
-    progress = _Progress(config.epochs, not (args.quiet or args.json))
+    show = not (args.quiet or args.json)
+    large = len(x) >= 5_000          # a bar within each epoch; small data gets a line per epoch at most
+    progress = _Progress(config.epochs, show and not large)
     try:
-        history = fit(network, x, t, config, callback=progress)
+        history = fit(network, x, t, config, callback=progress, on_step=_Bar(config.epochs, show) if large else None)
     finally:
         progress.close()
+    accuracy = _accuracies(network, spec, x, t)
     if args.save:
         save_model(network, args.save, spec.name)
     if args.json:
         result = history.as_dict()
         result["parameters"] = network.parameters_as_data()
+        result.update(accuracy)
         json.dump(result, out)
         out.write("\n")
         return 0
     final = history.loss_history[-1] if history.loss_history else history.initial_loss
     print(f"{spec.name}: network {network.shape_text()}, loss {network.loss.name} ({config.reduction} over "
           f"{len(x)} sample{'s' if len(x) != 1 else ''}), learning rate {_fmt(config.learning_rate)}", file=out)
-    print(f"loss {_fmt(history.initial_loss)} → {_fmt(final)} after {history.epochs_run} epoch"
+    start = "" if history.initial_loss is None else f"{_fmt(history.initial_loss)} → "
+    print(f"loss {start}{_fmt(final)} after {history.epochs_run} epoch"
           f"{'s' if history.epochs_run != 1 else ''} ({history.steps_run} steps); stopped because: "
           f"{history.stopped_because}", file=out)
-    print("parameters:", file=out)
-    for label, ref in network.labels.items():
-        print(f"  {label} = {_fmt(ref.get(network))}", file=out)
-    print("outputs on the training data:", file=out)
-    for xi, ti, oi in zip(x, t, network.predict(x)):
-        print(f"  input {_vec(xi)} → output {_vec(oi)}  (target {_vec(ti)})", file=out)
+    if accuracy:
+        print("accuracy: " + ", ".join(f"{k.split('_')[0]} {100 * v:.2f}%" for k, v in accuracy.items()), file=out)
+    if len(network.labels) <= MAX_LISTED:
+        print("parameters:", file=out)
+        for label, ref in network.labels.items():
+            print(f"  {label} = {_fmt(ref.get(network))}", file=out)
+    else:
+        print(f"parameters: {len(network.labels):,} (save them with --save)", file=out)
+    if len(x) <= MAX_LISTED:
+        print("outputs on the training data:", file=out)
+        for xi, ti, oi in zip(x, t, network.predict(x)):
+            print(f"  input {_vec(xi)} → output {_vec(oi)}  (target {_vec(ti)})", file=out)
     if args.save:
         print(f"saved the model to {args.save}", file=out)
     return 0
@@ -293,6 +305,21 @@ def train_dataset(args, out) -> int:
     if args.save:
         print(f"saved the model to {args.save}", file=out)
     return 0
+
+
+def _classified(network, inputs, targets) -> float:
+    """The share of rows whose largest output is at their target's largest entry."""
+    predictions = np.concatenate([network.predict(inputs[k:k + 10_000]).argmax(axis=1)
+                                  for k in range(0, len(inputs), 10_000)])
+    return float(np.mean(predictions == targets.argmax(axis=1)))
+
+
+def _accuracies(network, spec, x, t) -> dict:
+    """Train and test accuracy for a classifier on a data set with a test split (data.dataset)."""
+    if spec.test_inputs is None:
+        return {}
+    return {"train_accuracy": _classified(network, x, t),
+            "test_accuracy": _classified(network, spec.test_inputs, spec.test_targets)}
 
 
 def _vec(values) -> str:

@@ -30,7 +30,7 @@ class SpecError(ValueError):
 
 
 _TOP = {"name", "description", "network", "training", "data"}
-_NETWORK = {"inputs", "loss", "weight_labels", "layers"}
+_NETWORK = {"inputs", "loss", "weight_labels", "layers", "dtype"}
 _LAYER = {"units", "activation", "slope", "weights", "init", "bias", "bias_mode"}
 _INIT = {"kind", "mean", "std", "low", "high", "value", "seed", "legacy_seed"}
 _INIT_PARAMS = {"constant": {"value"}, "uniform": {"low", "high"}, "normal": {"mean", "std"},
@@ -39,7 +39,8 @@ _TRAINING_MORE = {"optimizer", "momentum", "nesterov", "weight_decay", "beta1", 
                   "step_size", "gamma", "power", "validation_fraction", "patience", "min_delta", "epoch_loss"}
 _TRAINING = {"learning_rate", "batch", "reduction", "epochs", "frozen", "seed", "shuffle",
              "stop_below", "stop_change_below"} | _TRAINING_MORE
-_DATA = {"inputs", "targets", "csv", "target_columns", "header", "delimiter"}
+_DATA = {"inputs", "targets", "csv", "target_columns", "header", "delimiter", "dataset", "limit"}
+DATASETS = ("mnist",)
 
 
 class _Described(str):
@@ -184,8 +185,12 @@ class Spec:
     targets: Optional[np.ndarray]
     source: str
     _validator: _Validator
+    test_inputs: Optional[np.ndarray] = None      # a data set's own test split (data.dataset)
+    test_targets: Optional[np.ndarray] = None
 
-    def build_network(self, dtype=np.float64) -> Network:
+    def build_network(self, dtype=None) -> Network:
+        """A fresh network, in ``dtype`` or the spec's network.dtype (float64 by default)."""
+        dtype = dtype or np.dtype(self.network_table.get("dtype", "float64")).type
         return _build_network(self.network_table, self._validator, self.training.seed, dtype)
 
     def require_data(self) -> tuple[np.ndarray, np.ndarray]:
@@ -205,6 +210,7 @@ def _check_network(table, v: _Validator) -> dict:
     v.integer(net["inputs"], "network.inputs", 1)
     v.choice(net.get("loss", "half_sse"), "network.loss", losses.NAMES)
     v.choice(net.get("weight_labels", "row"), "network.weight_labels", WEIGHT_LABELS)
+    v.choice(net.get("dtype", "float64"), "network.dtype", ("float64", "float32"))
     layers = net.get("layers")
     if not isinstance(layers, list) or not layers:
         raise v.fail("network.layers", "at least one [[network.layers]] table", layers)
@@ -345,8 +351,31 @@ def _check_training(table, v: _Validator) -> TrainingConfig:
         raise v.error(f"training.{key}", message) from None
 
 
+def _load_dataset(d: dict, v: _Validator, n_in: int, n_out: int):
+    """(x, t, x_test, t_test) of a named data set from the local cache (``make data``)."""
+    v.choice(d["dataset"], "data.dataset", DATASETS)
+    for name in ("inputs", "targets", "csv"):
+        if name in d:
+            raise v.error(f"data.{name}", "give either data.dataset or your own data, not both")
+    limit = v.integer(d["limit"], "data.limit", 1) if "limit" in d else None
+    if (n_in, n_out) != (784, 10):
+        raise v.error("data.dataset", f"mnist: expected network.inputs = 784 and 10 output units, "
+                                      f"got {n_in} and {n_out}")
+    from .datasets import load_mnist, one_hot
+    try:
+        x, y, x_test, y_test = load_mnist(dtype=np.float64)
+    except ValueError as exc:
+        raise v.error("data.dataset", str(exc)) from None
+    x, y = x[:limit], y[:limit]
+    return x, one_hot(y, 10), x_test, one_hot(y_test, 10)
+
+
 def _check_data(table, v: _Validator, n_in: int, n_out: int, base: Path) -> tuple[np.ndarray, np.ndarray]:
     d = v.table(table, "data", _DATA)
+    if "dataset" in d:
+        return _load_dataset(d, v, n_in, n_out)
+    if "limit" in d:
+        raise v.error("data.limit", "applies only with data.dataset")
     if "csv" in d:
         for name in ("inputs", "targets"):
             if name in d:
@@ -428,8 +457,10 @@ def from_dict(document: dict, source_name: str = "<spec>", text: str | None = No
     except ValueError as exc:
         raise v.error("training.frozen", str(exc).removeprefix("frozen: ")) from None
     if "data" in document:
-        spec.inputs, spec.targets = _check_data(document["data"], v, network.inputs, network.outputs,
-                                                base or Path("."))
+        data = _check_data(document["data"], v, network.inputs, network.outputs, base or Path("."))
+        spec.inputs, spec.targets = data[:2]
+        if len(data) == 4:
+            spec.test_inputs, spec.test_targets = data[2:]
     return spec
 
 
