@@ -457,7 +457,7 @@ class Checker:
             (lo, jo), (_, jh) = st.locate(args[0]), st.locate(args[1])
             return look(f"delta_{args[0]}") * look(d.layers[lo]["weight_labels"][jo][jh])
         if kind == "gradient":
-            return self._gradient(st, c, args[0], lambda name, s: look(name, s))
+            return self._gradient(st, c, args[0], look)
         if kind == "after":
             return self._update(st, args[0], look(args[0]), look(f"dE_d{args[0]}"))
         if kind == "loss_after":
@@ -641,13 +641,13 @@ class Checker:
         if which == "bias" and d.layers[l]["bias_mode"] == "shared" and d.layers[l]["units"] > 1:
             for jj in range(d.layers[l]["units"]):
                 yield (f"a shared bias's gradient not summed over its neurons (δ of {d.names.neuron(l, jj)} only)",
-                       lambda jj=jj: self._gradient(st, c, label, lambda n, s: look(n, s), only_neuron=jj))
+                       lambda jj=jj: self._gradient(st, c, label, look, only_neuron=jj))
         for mistake in ("squared", "no_derivative", "updated_weights"):
             yield (self.MISTAKES[mistake], lambda mistake=mistake: self._gradient_mistaken(st, c, label, mistake, look))
 
     def _gradient_mistaken(self, st: _Step, c: Claim, label: str, mistake: str, look) -> float:
         deltas = self._mistaken_deltas(st, mistake, look)
-        return math.nan if deltas is None else self._gradient(st, c, label, lambda n, s: look(n, s), deltas=deltas)
+        return math.nan if deltas is None else self._gradient(st, c, label, look, deltas=deltas)
 
     MISTAKES = {"squared": "the squared residual used where the residual belongs",
                 "no_derivative": "the activation's derivative factor left out",

@@ -282,12 +282,7 @@ def train_dataset(args, out) -> int:
     history = fit(network, x, t, config, on_step=bar)
     seconds = time.perf_counter() - start
 
-    def accuracy(inputs, labels) -> float:
-        predictions = np.concatenate([network.predict(inputs[k:k + 10_000]).argmax(axis=1)
-                                      for k in range(0, len(inputs), 10_000)])
-        return float(np.mean(predictions == labels))
-
-    train_acc, test_acc = accuracy(x, y), accuracy(x_test, y_test)
+    train_acc, test_acc = _classified(network, x, t), _classified(network, x_test, one_hot(y_test, 10, dtype))
     if args.save:
         save_model(network, args.save, f"mnist-{'-'.join(map(str, sizes))}")
     result = {"data": "mnist", "network": network.shape_text(), "epochs_run": history.epochs_run,

@@ -17,8 +17,7 @@ from ..activations import get_activation
 from ..losses import get_loss
 from ..trace import StepTrace
 from . import formulas
-from .math import (D, Add, Call, Eq, Expr, Frac, Hadamard, MatMul, Mul, Num, Paren, Sub, SumOver, Sym,
-                   Transposed, Word, column, matrix, num, sym)
+from .math import D, Add, Call, Eq, Expr, Frac, Mul, Num, Paren, Sub, SumOver, Sym, Word, num, sym
 
 MAX_PATHS = 8       # more paths than this: the chain is shown through the next layer's δ only
 MAX_SAMPLES = 8     # batch gradients list at most this many samples' terms
@@ -499,5 +498,4 @@ def chains_as_data(trace: StepTrace) -> list[dict]:
     return out
 
 
-__all__ = ["Document", "Section", "Eq", "explain_step", "chains_as_data", "Names", "StepDerivation",
-           "MatMul", "Hadamard", "Transposed", "column", "matrix"]
+__all__ = ["Document", "Section", "Eq", "explain_step", "chains_as_data", "Names", "StepDerivation", "walk"]
