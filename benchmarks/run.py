@@ -43,7 +43,7 @@ except ImportError:                                        # pragma: no cover
     MLPClassifier = None
 
 
-def rounds(competitors: dict, n: int, reference: str, pause: float = 0.5) -> dict:
+def rounds(competitors: dict, n: int, pause: float = 0.5) -> dict:
     """Time each competitor once per round, rotating the order; {name: [seconds per round]}.
     The pause before each run lets the previous competitor's idle OpenMP/BLAS threads stop spinning."""
     times = {name: [] for name in competitors}
@@ -60,16 +60,18 @@ def rounds(competitors: dict, n: int, reference: str, pause: float = 0.5) -> dic
     return times
 
 
-def report(title: str, times: dict, reference: str) -> dict:
+def per_round(times: dict, a: str, b: str) -> str:
+    """a's time over b's, median of the rounds' ratios (and their min–max): both measured moments apart."""
+    ratios = [ta / tb for ta, tb in zip(times[a], times[b])]
+    return f"{statistics.median(ratios):.3g}× ({min(ratios):.3g}–{max(ratios):.3g})"
+
+
+def report(title: str, times: dict, reference: str) -> None:
     print(f"\n{title}")
     print(f"  {'':28} {'median':>10} {'min–max':>19}   ratio to {reference} (median of rounds, min–max)")
-    ratios = {}
     for name, ts in times.items():
-        per_round = [a / b for a, b in zip(ts, times[reference])]
-        ratios[name] = statistics.median(per_round)
         print(f"  {name:28} {statistics.median(ts):9.3f}s {min(ts):8.3f}s–{max(ts):7.3f}s   "
-              f"{ratios[name]:6.2f}×  ({min(per_round):.2f}–{max(per_round):.2f})")
-    return ratios
+              f"{per_round(times, name, reference)}")
 
 
 # ---- 1. MNIST ---------------------------------------------------------------------------------------------
@@ -138,15 +140,16 @@ def mnist(n_rounds: int) -> None:
 
         competitors["floor: NumPy GEMMs only"] = (lambda: None, floor_run)
         reference = f"PyTorch {torch.__version__.split('+')[0]}" if torch is not None else f"chainrule {name}"
-        times = rounds(competitors, n_rounds, reference)
-        ratios = report(f"MNIST 784-256-128-10, {name}, batch {batch}, SGD, one epoch of {len(x):,} samples "
-                        f"({n_rounds} rounds)", times, reference)
-        ours = ratios[f"chainrule {name}"]
-        floor = ratios["floor: NumPy GEMMs only"]
-        line = f"  chainrule / PyTorch {ours:.2f}×, chainrule / floor {ours / floor:.2f}×"
+        times = rounds(competitors, n_rounds)
+        report(f"MNIST 784-256-128-10, {name}, batch {batch}, SGD, one epoch of {len(x):,} samples "
+               f"({n_rounds} rounds)", times, reference)
+        ours, floor = f"chainrule {name}", "floor: NumPy GEMMs only"
+        print(f"  chainrule / PyTorch {per_round(times, ours, reference)}, "
+              f"chainrule / floor {per_round(times, ours, floor)}")
         if MLPClassifier is not None:
-            line += f", chainrule / scikit-learn {ours / ratios['scikit-learn MLPClassifier']:.2f}×"
-        print(line)
+            sklearn = "scikit-learn MLPClassifier"
+            print(f"  chainrule / scikit-learn {per_round(times, ours, sklearn)}, "
+                  f"scikit-learn / floor {per_round(times, sklearn, floor)}")
 
 
 # ---- 2. the 2-2-2 example -----------------------------------------------------------------------------------
@@ -207,10 +210,10 @@ def tiny(n_rounds: int, iterations: int = 10_000) -> None:
     competitors["straightforward NumPy loop"] = (lambda: None, numpy_run)
     competitors["pure-Python loops"] = (lambda: None, python_run)
     reference = "PyTorch autograd" if torch is not None else "chainrule"
-    ratios = report(f"The 2-2-2 example, {iterations:,} online iterations ({n_rounds} rounds)",
-                    rounds(competitors, n_rounds, reference, pause=0.1), reference)
-    print(f"  chainrule / PyTorch autograd {ratios['chainrule']:.3f}×, chainrule / NumPy loop "
-          f"{ratios['chainrule'] / ratios['straightforward NumPy loop']:.2f}×")
+    times = rounds(competitors, n_rounds, pause=0.1)
+    report(f"The 2-2-2 example, {iterations:,} online iterations ({n_rounds} rounds)", times, reference)
+    print(f"  chainrule / {reference} {per_round(times, 'chainrule', reference)}, "
+          f"chainrule / NumPy loop {per_round(times, 'chainrule', 'straightforward NumPy loop')}")
 
 
 # ---- 3. a small net ---------------------------------------------------------------------------------------------
@@ -250,7 +253,7 @@ def small_net(n_rounds: int) -> None:
         competitors["PyTorch"] = (torch_prepare, torch_run)
     reference = "PyTorch" if torch is not None else "chainrule"
     report(f"2-16-16-1 tanh on 1,000 points, batch 10, one epoch ({n_rounds} rounds)",
-           rounds(competitors, n_rounds, reference, pause=0.1), reference)
+           rounds(competitors, n_rounds, pause=0.1), reference)
 
 
 def accuracy() -> None:
