@@ -147,3 +147,31 @@ def test_every_builtin_example_loads_with_data_and_a_description(name):
     spec = cr.load(name)
     spec.require_data()
     assert examples.summary(name)
+
+
+@pytest.mark.parametrize("order", ["row", "column"])
+def test_labels_number_weights_layer_by_layer_then_biases(order):
+    """The numbering written out as loops: weights of each layer in turn (row or column order), then
+    biases: one per neuron, one per layer when shared, none when absent."""
+    shapes, modes = [(3, 2), (2, 3), (1, 2)], ["per_neuron", "shared", "none"]
+    layers = [cr.Dense(np.zeros(shape), None if mode == "none" else (0.0 if mode == "shared" else np.zeros(shape[0])),
+                       bias_mode=mode) for shape, mode in zip(shapes, modes)]
+    net = cr.Network(2, layers, weight_labels=order)
+    expected = []
+    for l, (units, fan_in) in enumerate(shapes):
+        cells = [(j, i) for j in range(units) for i in range(fan_in)] if order == "row" else \
+                [(j, i) for i in range(fan_in) for j in range(units)]
+        expected += [(l, "weights", cell) for cell in cells]
+    expected += [(0, "bias", (0,)), (0, "bias", (1,)), (0, "bias", (2,)), (1, "bias", ())]
+    names = [f"w{n}" for n in range(1, 15)] + ["b1", "b2", "b3", "b4"]
+    assert list(net.labels) == names and len(net.labels) == 18
+    for name, (l, kind, index) in zip(names, expected):
+        ref = net.labels[name]
+        assert (ref.layer, ref.kind, ref.index) == (l, kind, index)
+        label = net.weight_label(l, *index) if kind == "weights" else net.bias_label(l, index[0] if index else 0)
+        assert label == name
+    assert net.bias_label(2, 0) is None
+    for wrong in ("w0", "w15", "w01", "b5", "x1", "w", 3):
+        assert wrong not in net.labels
+    with pytest.raises(ValueError, match=r"unknown parameter label 'w15'; expected labels among w1 … w14, b1 … b4"):
+        net.trainable_masks(["w15"])

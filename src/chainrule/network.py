@@ -10,7 +10,11 @@ The backward pass reads like the four equations of backpropagation:
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
+from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import accumulate
 
 import numpy as np
 
@@ -34,6 +38,62 @@ class ParameterRef:
     def get(self, network: "Network") -> float:
         array = network.layers[self.layer].weights if self.kind == "weights" else network.layers[self.layer].bias
         return float(array[self.index])
+
+
+class ParameterLabels(Mapping):
+    """Every parameter by label, w1, w2, … then b1, b2, …, worked out on demand rather than stored:
+    a 784-256-128-10 network has 235,146 weights, and a dictionary of them took half a second to build.
+
+    Weights are numbered through the layers in turn, each layer row by row (w_ji: neuron j, input i)
+    or, with ``order = "column"``, column by column; biases follow, one per neuron or one per layer.
+    """
+
+    _LABEL = re.compile(r"([wb])([1-9][0-9]*)")
+
+    def __init__(self, layers: list[Dense], order: str):
+        self.layers, self.order = layers, order
+        counts = [[layer.weights.size for layer in layers],
+                  [{"shared": 1, "per_neuron": layer.units}.get(layer.bias_mode, 0) for layer in layers]]
+        self.starts = {kind: list(accumulate(c, initial=0)) for kind, c in zip("wb", counts)}
+
+    def __len__(self) -> int:
+        return self.starts["w"][-1] + self.starts["b"][-1]
+
+    def __iter__(self):
+        for kind in "wb":
+            for number in range(1, self.starts[kind][-1] + 1):
+                yield f"{kind}{number}"
+
+    def __getitem__(self, label: str) -> ParameterRef:
+        match = self._LABEL.fullmatch(label) if isinstance(label, str) else None
+        if match is None or int(match[2]) > self.starts[match[1]][-1]:
+            raise KeyError(label)
+        kind, k = match[1], int(match[2]) - 1
+        l = bisect_right(self.starts[kind], k) - 1
+        r = k - self.starts[kind][l]
+        layer = self.layers[l]
+        if kind == "b":
+            return ParameterRef(label, l, "bias", () if layer.bias_mode == "shared" else (r,))
+        units, fan_in = layer.weights.shape
+        j, i = divmod(r, fan_in) if self.order == "row" else divmod(r, units)[::-1]
+        return ParameterRef(label, l, "weights", (j, i))
+
+    def weight(self, l: int, j: int, i: int) -> str:
+        units, fan_in = self.layers[l].weights.shape
+        return f"w{self.starts['w'][l] + (j * fan_in + i if self.order == 'row' else i * units + j) + 1}"
+
+    def bias(self, l: int, j: int) -> str | None:
+        mode = self.layers[l].bias_mode
+        if mode == "none":
+            return None
+        return f"b{self.starts['b'][l] + (0 if mode == 'shared' else j) + 1}"
+
+    def summary(self) -> str:
+        """The labels for an error message: all of a small network's, the ends of each run for a large one."""
+        if len(self) <= 12:
+            return ", ".join(self)
+        runs = [f"{kind}1 … {kind}{self.starts[kind][-1]}" for kind in "wb" if self.starts[kind][-1]]
+        return ", ".join(runs)
 
 
 class Network:
@@ -61,8 +121,7 @@ class Network:
         if wanted and self.layers[-1].activation.name != wanted:
             raise ValueError(f"loss {self.loss.name}: expected a {wanted} output layer, "
                              f"got {self.layers[-1].activation.name}")
-        self._refs = self._label_parameters()
-        self._label_of = {(r.layer, r.kind, r.index): r.label for r in self._refs.values()}
+        self._labels = ParameterLabels(self.layers, weight_labels)
 
     # ----- shapes and labels -------------------------------------------------
     @property
@@ -73,39 +132,16 @@ class Network:
     def dtype(self):
         return self.layers[0].weights.dtype
 
-    def _label_parameters(self) -> dict[str, ParameterRef]:
-        refs: dict[str, ParameterRef] = {}
-        w = b = 0
-        for l, layer in enumerate(self.layers):
-            units, fan_in = layer.weights.shape
-            order = ([(j, i) for j in range(units) for i in range(fan_in)] if self.weight_labels == "row"
-                     else [(j, i) for i in range(fan_in) for j in range(units)])
-            for j, i in order:
-                w += 1
-                refs[f"w{w}"] = ParameterRef(f"w{w}", l, "weights", (j, i))
-        for l, layer in enumerate(self.layers):
-            if layer.bias_mode == "shared":
-                b += 1
-                refs[f"b{b}"] = ParameterRef(f"b{b}", l, "bias", ())
-            elif layer.bias_mode == "per_neuron":
-                for j in range(layer.units):
-                    b += 1
-                    refs[f"b{b}"] = ParameterRef(f"b{b}", l, "bias", (j,))
-        return refs
-
     @property
-    def labels(self) -> dict[str, ParameterRef]:
-        """Every parameter by label: w1, w2, … then b1, b2, …"""
-        return self._refs
+    def labels(self) -> ParameterLabels:
+        """Every parameter by label: w1, w2, … then b1, b2, … (a read-only mapping to ParameterRef)."""
+        return self._labels
 
     def weight_label(self, layer: int, j: int, i: int) -> str:
-        return self._label_of[(layer, "weights", (j, i))]
+        return self._labels.weight(layer, j, i)
 
     def bias_label(self, layer: int, j: int) -> str | None:
-        mode = self.layers[layer].bias_mode
-        if mode == "none":
-            return None
-        return self._label_of[(layer, "bias", () if mode == "shared" else (j,))]
+        return self._labels.bias(layer, j)
 
     def parameters(self) -> list[Array]:
         """The live parameter arrays in layer order: W¹, b¹, W², b², … (absent biases skipped)."""
@@ -113,13 +149,13 @@ class Network:
 
     def trainable_masks(self, frozen=()) -> list[Array]:
         """1 where a parameter is trained, 0 where its label is in ``frozen``."""
-        unknown = [label for label in frozen if label not in self._refs]
+        unknown = [label for label in frozen if label not in self._labels]
         if unknown:
             raise ValueError(f"frozen: unknown parameter label {unknown[0]!r}; "
-                             f"expected labels among {', '.join(self._refs)}")
+                             f"expected labels among {self._labels.summary()}")
         masks = [[np.ones_like(p) for p in layer.parameters()] for layer in self.layers]
         for label in frozen:
-            ref = self._refs[label]
+            ref = self._labels[label]
             masks[ref.layer][0 if ref.kind == "weights" else 1][ref.index] = 0.0
         return [m for layer_masks in masks for m in layer_masks]
 

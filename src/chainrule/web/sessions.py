@@ -247,7 +247,7 @@ class Session:
 
     def set_parameter(self, label, value) -> None:
         if label not in self.network.labels:
-            raise BadRequest(f"label: expected one of {', '.join(self.network.labels)}, got {label!r}")
+            raise BadRequest(f"label: expected one of {self.network.labels.summary()}, got {label!r}")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
                 or abs(value) > 1e6:
             raise BadRequest(f"value: expected a finite number of magnitude ≤ 1e6, got {value!r}")
