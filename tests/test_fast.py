@@ -202,6 +202,89 @@ def test_idx_reader_reads_and_rejects(tmp_path):
         read_idx(short)
 
 
+def write_idx(path, array: np.ndarray) -> None:
+    """The IDX layout written out by hand: 0, 0, type 0x08 (bytes), dimensions, big-endian sizes, values."""
+    data = bytes([0, 0, 8, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+    data += array.astype(np.uint8).tobytes()
+    if str(path).endswith(".gz"):
+        import gzip
+        data = gzip.compress(data)
+    Path(path).write_bytes(data)
+
+
+def quadrant_images(rng, n: int):
+    """6×6 images whose class (0–3) is the quadrant lit bright; the others hold dim noise."""
+    labels = rng.integers(0, 4, n)
+    images = rng.integers(0, 60, (n, 6, 6))
+    for k, c in enumerate(labels):
+        r, q = divmod(int(c), 2)
+        images[k, 3 * r:3 * r + 3, 3 * q:3 * q + 3] = 255
+    return images, labels
+
+
+def fashion_like_directory(directory: Path, rng) -> tuple:
+    """A data set distributed like Fashion-MNIST: the four files under MNIST's names, gzipped."""
+    directory.mkdir()
+    (train, y), (test, y_test) = quadrant_images(rng, 400), quadrant_images(rng, 100)
+    for name, array in (("train-images-idx3-ubyte", train), ("train-labels-idx1-ubyte", y),
+                        ("t10k-images-idx3-ubyte", test), ("t10k-labels-idx1-ubyte", y_test)):
+        write_idx(directory / f"{name}.gz", array)
+    return train, y, test, y_test
+
+
+def test_an_idx_directory_loads_gzipped_files_as_rows_in_0_1(tmp_path):
+    train, y, test, y_test = fashion_like_directory(tmp_path / "fashion", np.random.default_rng(0))
+    x, labels, x_test, labels_test = cr.datasets.load_idx_directory(tmp_path / "fashion", dtype=np.float64)
+    np.testing.assert_allclose(x, train.reshape(400, 36) / 255, rtol=1e-15)
+    np.testing.assert_allclose(x_test, test.reshape(100, 36) / 255, rtol=1e-15)
+    assert labels.tolist() == y.tolist() and labels_test.tolist() == y_test.tolist()
+    (tmp_path / "fashion" / "t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(ValueError, match="fashion: expected the four IDX files .* got none of t10k-labels-idx1-ubyte$"):
+        cr.datasets.load_idx_directory(tmp_path / "fashion")
+
+
+def test_train_data_directory_and_spec_idx_train_a_classifier_of_its_classes(tmp_path, capsys):
+    fashion_like_directory(tmp_path / "fashion", np.random.default_rng(1))
+    out = io.StringIO()
+    code = main(["train", "--data", str(tmp_path / "fashion"), "--layers", "16", "--batch", "20", "--epochs", "20",
+                 "--json", "--quiet"], out=out)
+    result = json.loads(out.getvalue())
+    assert code == 0 and result["data"] == "fashion" and result["network"] == "36-16-4"
+    assert result["test_accuracy"] == 1.0     # the lit quadrant decides the class
+    spec = """[network]
+inputs = 36
+loss = "cross_entropy"
+[[network.layers]]
+units = 16
+activation = "relu"
+init = { kind = "he", seed = 0 }
+[[network.layers]]
+units = 4
+activation = "softmax"
+init = { kind = "he", seed = 1 }
+[training]
+learning_rate = 0.05
+momentum = 0.9
+batch = 20
+epochs = 20
+reduction = "mean"
+[data]
+idx = "fashion"
+"""
+    (tmp_path / "fashion.toml").write_text(spec)
+    out = io.StringIO()
+    assert main(["train", str(tmp_path / "fashion.toml"), "--json", "--quiet"], out=out) == 0
+    assert json.loads(out.getvalue())["test_accuracy"] == 1.0
+    (tmp_path / "wrong.toml").write_text(spec.replace("inputs = 36", "inputs = 35"))
+    with pytest.raises(cr.SpecError, match=r"data.idx: expected network.inputs = 36 \(pixels per image\) and 4 "):
+        cr.load(tmp_path / "wrong.toml")
+    (tmp_path / "none.toml").write_text(spec.replace('idx = "fashion"', 'idx = "nowhere"'))
+    with pytest.raises(cr.SpecError, match="data.idx: expected a directory of IDX files, got .*nowhere"):
+        cr.load(tmp_path / "none.toml")
+    assert main(["train", "--data", str(tmp_path / "nowhere")], out=io.StringIO()) != 0
+    assert "train --data: expected mnist or a directory of IDX files, got" in capsys.readouterr().err
+
+
 def test_csv_one_hot_and_standardisation_fitted_on_train_only(tmp_path):
     path = tmp_path / "iris.csv"
     path.write_text("a,b,kind\n1,10,x\n2,20,y\n3,30,x\n4,40,z\n")
@@ -288,9 +371,9 @@ def test_spec_file_form_of_mnist_training(tmp_path):
 
 
 @pytest.mark.parametrize("change, message", [
-    (('inputs = 784', 'inputs = 780'), "data.dataset: mnist: expected network.inputs = 784 and 10 output units"),
+    (('inputs = 784', 'inputs = 780'), "data.dataset: expected network.inputs = 784 (pixels per image) and 10 output units (classes), got 780"),
     (('dataset = "mnist"', 'dataset = "cifar"'), "data.dataset: expected one of 'mnist', got 'cifar'"),
-    (('dataset = "mnist"', 'limit = 5'), "data.limit: applies only with data.dataset"),
+    (('dataset = "mnist"', 'limit = 5'), "data.limit: applies only with data.dataset or data.idx"),
     (('dtype = "float32"', 'dtype = "float16"'), "network.dtype: expected one of 'float64', 'float32', got 'float16'"),
 ])
 def test_spec_dataset_errors_name_the_key(tmp_path, change, message):

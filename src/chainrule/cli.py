@@ -11,6 +11,7 @@ import math
 import sys
 import time
 import traceback
+from pathlib import Path
 
 import numpy as np
 
@@ -61,7 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--json", action="store_true", help="print the result as JSON")
     t.add_argument("--save", metavar="FILE", help="save the trained model (.json, or .npz for large models)")
     t.add_argument("--quiet", action="store_true", help="no progress display")
-    t.add_argument("--data", choices=("mnist",), help="train a classifier on a real data set (from `make data`)")
+    t.add_argument("--data", metavar="mnist|DIR",
+                   help="train a classifier on MNIST (from `make data`) or on the four IDX files in DIR, "
+                        "plain or .gz, named as MNIST's (Fashion-MNIST, KMNIST)")
     t.add_argument("--layers", default="256,128", help="--data: hidden layer sizes (default 256,128)")
     t.add_argument("--activation", default="relu", help="--data: hidden activation (default relu)")
     t.add_argument("--batch", type=int, default=128, help="--data: batch size (default 128)")
@@ -245,8 +248,9 @@ class _Bar:
 
 
 def train_dataset(args, out) -> int:
-    """A classifier on MNIST: inputs → hidden layers → softmax, cross-entropy, He initialisation."""
-    from .datasets import load_mnist, one_hot
+    """A classifier on MNIST or another IDX data set: inputs → hidden layers → softmax, cross-entropy,
+    He initialisation."""
+    from .datasets import load_idx_directory, load_mnist, one_hot
     from .init import draw_weights
     from .layers import Dense
     from .network import Network
@@ -258,14 +262,22 @@ def train_dataset(args, out) -> int:
         raise UsageError(f"train --layers: expected sizes separated by commas such as 256,128, got {args.layers!r}")
     if not hidden or any(n < 1 or n > 100_000 for n in hidden):
         raise UsageError(f"train --layers: expected sizes from 1 to 100000, got {args.layers!r}")
-    x, y, x_test, y_test = load_mnist(dtype=dtype)
+    if args.data == "mnist":
+        name, (x, y, x_test, y_test) = "mnist", load_mnist(dtype=dtype)
+    elif Path(args.data).is_dir():
+        name, (x, y, x_test, y_test) = Path(args.data).resolve().name, load_idx_directory(args.data, dtype)
+    else:
+        raise UsageError(f"train --data: expected mnist or a directory of IDX files, got {args.data!r}")
+    classes = int(max(y.max(), y_test.max())) + 1
+    if classes < 2:
+        raise UsageError(f"train --data {args.data}: expected labels of at least 2 classes, got only class 0")
     if args.limit is not None:
         if args.limit < 1:
             raise UsageError(f"train --limit: expected an integer ≥ 1, got {args.limit}")
         x, y = x[:args.limit], y[:args.limit]
-    t = one_hot(y, 10, dtype)
+    t = one_hot(y, classes, dtype)
     rng = np.random.default_rng(args.seed)
-    sizes = [x.shape[1], *hidden, 10]
+    sizes = [x.shape[1], *hidden, classes]
     layers = [Dense(draw_weights("he", b, a, rng=rng), np.zeros(b), dtype=dtype,
                     activation=args.activation if k < len(hidden) else "softmax")
               for k, (a, b) in enumerate(zip(sizes, sizes[1:]))]
@@ -282,21 +294,21 @@ def train_dataset(args, out) -> int:
     history = fit(network, x, t, config, on_step=bar)
     seconds = time.perf_counter() - start
 
-    train_acc, test_acc = _classified(network, x, t), _classified(network, x_test, one_hot(y_test, 10, dtype))
+    train_acc, test_acc = _classified(network, x, t), _classified(network, x_test, one_hot(y_test, classes, dtype))
     if args.save:
-        save_model(network, args.save, f"mnist-{'-'.join(map(str, sizes))}")
-    result = {"data": "mnist", "network": network.shape_text(), "epochs_run": history.epochs_run,
+        save_model(network, args.save, f"{name}-{'-'.join(map(str, sizes))}")
+    result = {"data": name, "network": network.shape_text(), "epochs_run": history.epochs_run,
               "loss_history": history.loss_history, "train_accuracy": train_acc, "test_accuracy": test_acc,
               "seconds": seconds, "samples_per_second": len(x) * history.epochs_run / seconds}
     if args.json:
         json.dump(result, out)
         out.write("\n")
         return 0
-    print(f"mnist: network {network.shape_text()} ({args.activation}, softmax, cross-entropy), {args.dtype}, "
+    print(f"{name}: network {network.shape_text()} ({args.activation}, softmax, cross-entropy), {args.dtype}, "
           f"{args.optimizer} η = {_fmt(args.learning_rate)}, batch {args.batch}, {len(x)} training samples", file=out)
     print(f"{history.epochs_run} epochs in {seconds:.1f} s ({result['samples_per_second']:,.0f} samples/s); "
           f"loss per epoch: {', '.join(f'{v:.4f}' for v in history.loss_history)}", file=out)
-    print(f"accuracy: train {100 * train_acc:.2f}%, test {100 * test_acc:.2f}% (10,000 test images)", file=out)
+    print(f"accuracy: train {100 * train_acc:.2f}%, test {100 * test_acc:.2f}% ({len(x_test):,} test images)", file=out)
     if args.save:
         print(f"saved the model to {args.save}", file=out)
     return 0

