@@ -238,3 +238,21 @@ def test_mnist_missing_is_a_clear_error(tmp_path, monkeypatch, capsys):
     code, _ = run("train", "--data", "mnist", "--epochs", "1")
     err = capsys.readouterr().err
     assert code == 2 and "MNIST: expected the IDX files in" in err and "run `make data`" in err
+
+
+def test_predict_reads_npz_models_and_csv_rows_and_names_the_class(tmp_path, capsys):
+    # softmax of net = x: for x = (3, 0) the outputs are e³/(e³ + 1) = 0.952574127 and 1/(e³ + 1)
+    network = cr.Network(2, [cr.Dense([[1.0, 0.0], [0.0, 1.0]], [0.0, 0.0], activation="softmax")], "cross_entropy")
+    cr.io.save_model(network, tmp_path / "m.npz")
+    (tmp_path / "rows.csv").write_text("a,b\n3,0\n0,3\n")
+    out = io.StringIO()
+    assert main(["predict", str(tmp_path / "m.npz"), "--csv", str(tmp_path / "rows.csv"), "--json"], out=out) == 0
+    result = json.loads(out.getvalue())
+    assert result["classes"] == [0, 1]
+    assert result["outputs"][0] == pytest.approx([0.952574127, 0.0474258732], rel=1e-8)
+    out = io.StringIO()
+    assert main(["predict", str(tmp_path / "m.npz"), "--inputs", "3,0"], out=out) == 0
+    assert out.getvalue() == "(3, 0) → (0.952574127, 0.0474258732)  class 0\n"
+    (tmp_path / "bad.csv").write_text("3,0\n1,x\n")
+    assert main(["predict", str(tmp_path / "m.npz"), "--csv", str(tmp_path / "bad.csv")], out=io.StringIO()) != 0
+    assert "bad.csv:2" in capsys.readouterr().err

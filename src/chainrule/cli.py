@@ -91,9 +91,11 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--format", choices=("text", "json"), default="text")
 
     r = sub.add_parser("predict", help="run a saved model (or a spec's network) forward")
-    r.add_argument("model", help="model .json file saved by train --save, a spec file or an example name")
-    r.add_argument("--inputs", required=True,
-                   help="input rows: numbers separated by commas, rows by semicolons, e.g. '0.05,0.1;1,0'")
+    r.add_argument("model", help="model .json or .npz file saved by train --save, a spec file or an example name")
+    source = r.add_mutually_exclusive_group(required=True)
+    source.add_argument("--inputs",
+                        help="input rows: numbers separated by commas, rows by semicolons, e.g. '0.05,0.1;1,0'")
+    source.add_argument("--csv", metavar="FILE", help="input rows from a CSV file (a header row is skipped)")
     r.add_argument("--json", action="store_true")
     return p
 
@@ -306,7 +308,7 @@ def train_dataset(args, out) -> int:
         return 0
     print(f"{name}: network {network.shape_text()} ({args.activation}, softmax, cross-entropy), {args.dtype}, "
           f"{args.optimizer} η = {_fmt(args.learning_rate)}, batch {args.batch}, {len(x)} training samples", file=out)
-    print(f"{history.epochs_run} epochs in {seconds:.1f} s ({result['samples_per_second']:,.0f} samples/s); "
+    print(f"{history.epochs_run} epoch{'s' * (history.epochs_run != 1)} in {seconds:.1f} s ({result['samples_per_second']:,.0f} samples/s); "
           f"loss per epoch: {', '.join(f'{v:.4f}' for v in history.loss_history)}", file=out)
     print(f"accuracy: train {100 * train_acc:.2f}%, test {100 * test_acc:.2f}% ({len(x_test):,} test images)", file=out)
     if args.save:
@@ -347,16 +349,39 @@ def _parse_rows(text: str, width: int) -> np.ndarray:
     return np.array(rows)
 
 
+def _read_csv_inputs(path: str, width: int) -> np.ndarray:
+    from .datasets.tabular import numbers, read_rows
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise UsageError(f"predict --csv: cannot read {path!r}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"predict --csv: expected a UTF-8 text file, got undecodable bytes in {path!r}") from None
+    _, rows = read_rows(text)
+    if not rows:
+        raise UsageError(f"predict --csv: expected rows of {width} numbers in {path}, got none")
+    return numbers(rows, path, width)
+
+
 def cmd_predict(args, out) -> int:
-    network = load_model(args.model) if args.model.endswith(".json") else load(args.model).build_network()
-    x = _parse_rows(args.inputs, network.inputs)
+    model = args.model
+    network = load_model(model) if model.endswith((".json", ".npz")) else load(model).build_network()
+    x = _parse_rows(args.inputs, network.inputs) if args.inputs is not None else _read_csv_inputs(args.csv,
+                                                                                                network.inputs)
     y = network.predict(x)
+    classes = y.argmax(axis=1) if network.layers[-1].activation.name == "softmax" else None
     if args.json:
-        json.dump({"inputs": x.tolist(), "outputs": y.tolist()}, out)
+        result = {"inputs": x.tolist(), "outputs": y.tolist()}
+        if classes is not None:
+            result["classes"] = classes.tolist()
+        json.dump(result, out)
         out.write("\n")
+    elif len(x) > 20 or network.inputs > 8:     # wide rows: the outputs (and class) only, one line per row
+        for r, yi in enumerate(y):
+            print(f"row {r + 1}: {_vec(yi)}" + ("" if classes is None else f"  class {classes[r]}"), file=out)
     else:
-        for xi, yi in zip(x, y):
-            print(f"{_vec(xi)} → {_vec(yi)}", file=out)
+        for r, (xi, yi) in enumerate(zip(x, y)):
+            print(f"{_vec(xi)} → {_vec(yi)}" + ("" if classes is None else f"  class {classes[r]}"), file=out)
     return 0
 
 
