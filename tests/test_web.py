@@ -257,6 +257,12 @@ def test_built_network_on_generated_data_shows_a_boundary(browser, server):
     page.click("#epoch")
     page.wait_for_function("document.querySelector('#epochs').textContent === '1'")
     shot(page, "built-xor.png")
+    # the example list says that this is not one of the examples, until one is loaded
+    assert page.eval_on_selector("#example", "s => s.selectedOptions[0].textContent").startswith("(your network")
+    page.select_option("#example", "mazur")
+    page.click("#load-example")
+    page.wait_for_function("document.querySelector('#v-out_o2') !== null")  # mazur has two outputs
+    assert page.eval_on_selector("#example", "s => [s.value, s.querySelector(\"option[value='']\")]") == ["mazur", None]
     assert not errors
 
 

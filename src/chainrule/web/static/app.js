@@ -30,6 +30,16 @@ function writeUrl() {
   $("#share").href = location.href;
 }
 
+/** The example list shows what is loaded: the example's name, or "(your network)" for a built or loaded spec. */
+function showSetup(setup) {
+  const select = $("#example");
+  let yours = select.querySelector("option[value='']");
+  if (setup.example) { select.value = setup.example; yours?.remove(); return; }
+  if (!yours) { yours = new Option(`(your network: ${page.state.name || "built"})`, ""); yours.disabled = true; select.prepend(yours); }
+  yours.textContent = `(your network: ${page.state.name || "built"})`;
+  select.value = "";
+}
+
 async function start(setup, edits = {}) {
   say("");
   stopPlaying();
@@ -42,6 +52,7 @@ async function start(setup, edits = {}) {
   }
   $("#download").href = `/api/sessions/${page.id}/spec.toml`;
   $("#inspector").hidden = true;
+  showSetup(setup);
   writeUrl();
   render();
   await refreshTraining();
@@ -304,7 +315,10 @@ async function main() {
     option.value = name; option.textContent = `${name} — ${summary}`.slice(0, 90);
     return option;
   }));
-  $("#load-example").onclick = () => guarded(() => start({ example: $("#example").value }));
+  $("#load-example").onclick = () => guarded(async () => {
+    if (!$("#example").value) throw new Error("Example: choose one from the list first");
+    await start({ example: $("#example").value });
+  });
   $("#build-network").onclick = () => guarded(async () => {
     const spec = buildSetup();
     if ($("#b-data").value === "csv") {
@@ -340,7 +354,6 @@ async function main() {
     try { ({ edits = {}, ...setup } = JSON.parse(decodeURIComponent(match[1]))); }
     catch { say("The link's set-up could not be read; showing the mazur example."); setup = { example: "mazur" }; }
   }
-  if (setup.example) $("#example").value = setup.example;
   await guarded(() => start(setup, edits));
   document.body.dataset.ready = "true";
 }
