@@ -160,7 +160,9 @@ function renderDiagram() {
     for (let j = 0; j < layer.units; j++) for (let i = 0; i < sizes[l]; i++) {
       const [x1, y1] = pos(l, i), [x2, y2] = pos(l + 1, j), label = labels[l].w[j][i];
       const g = el("g", { class: "edge", id: `edge-${label}`, "data-label": label });
-      const f = 1 - (r + 6) / Math.hypot(x2 - x1, y2 - y1), tx = x1 + f * (x2 - x1), ty = y1 + f * (y2 - y1);
+      // each label ends near its target, the labels of the edges meeting there at staggered distances
+      const stagger = sizes[l] > 1 ? 0.4 * i / (sizes[l] - 1) : 0;
+      const f = 1 - (r + 6) / Math.hypot(x2 - x1, y2 - y1) - stagger, tx = x1 + f * (x2 - x1), ty = y1 + f * (y2 - y1);
       const angle = Math.atan2(y2 - y1, x2 - x1) * 180 / Math.PI;
       g.append(el("line", { x1: x1 + r, y1, x2: x2 - r, y2 }), el("line", { x1: x1 + r, y1, x2: x2 - r, y2, stroke: "transparent", "stroke-width": 16 }),
                el("text", { class: "weight", x: tx, y: ty - 4, "text-anchor": "end", transform: `rotate(${angle} ${tx} ${ty})` },
@@ -187,7 +189,8 @@ function renderDiagram() {
         g.append(el("text", { class: line.startsWith("δ") ? "delta" : "value", x, y: y + r + 14 + 13 * k, "text-anchor": "middle" }, line)));
       const bias = labels[l].shared || labels[l].b[j];
       if (bias) {
-        const b = el("text", { class: "weight", x, y: y - r - 6, "text-anchor": "middle", id: `bias-${bias}-${j}` }, `${bias} ${shown.edges[bias] ?? ""}`);
+        // above and to the right, away from the labels of the incoming edges, which end at the left
+        const b = el("text", { class: "weight", x: x - 6, y: y - r - 6, "text-anchor": "start", id: `bias-${bias}-${j}` }, `${bias} ${shown.edges[bias] ?? ""}`);
         b.style.cursor = "pointer";
         b.addEventListener("click", () => inspect(bias));
         g.append(b);
