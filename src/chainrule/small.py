@@ -211,13 +211,10 @@ class ScalarTrainer:
                 d_below = [sum(d[m] * w[m][j] for m in range(len(d))) * df(net_b[j], out_b[j])
                            for j in range(len(below))]
             masks = self.masks[l] if self.masks else None
-            for j, (wj, dj) in enumerate(zip(w, d)):
-                if masks is None:
-                    for i, a in enumerate(below):
-                        wj[i] -= dj * a
-                else:
-                    for i, (a, m) in enumerate(zip(below, masks[0][j])):
-                        wj[i] -= dj * a * m
+            if masks is None:
+                w[:] = [[wi - dj * a for wi, a in zip(wj, below)] for wj, dj in zip(w, d)]
+            else:
+                w[:] = [[wi - dj * a * m for wi, a, m in zip(wj, below, mj)] for wj, dj, mj in zip(w, d, masks[0])]
             mode = self.modes[l]
             if mode == "shared":
                 self.biases[l] -= sum(d) * (masks[1] if masks else 1.0)
