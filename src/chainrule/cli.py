@@ -68,7 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--layers", default="256,128", help="--data: hidden layer sizes (default 256,128)")
     t.add_argument("--activation", default="relu", help="--data: hidden activation (default relu)")
     t.add_argument("--batch", type=int, default=128, help="--data: batch size (default 128)")
-    t.add_argument("--learning-rate", type=float, default=0.05, help="--data: learning rate (default 0.05)")
+    t.add_argument("--learning-rate", type=float,
+                   help="--data: learning rate (default 0.05 for sgd, 0.001 for adam)")
     t.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd")
     t.add_argument("--momentum", type=float, default=0.9, help="--data: SGD momentum (default 0.9)")
     t.add_argument("--dtype", choices=("float32", "float64"), default="float32")
@@ -285,6 +286,8 @@ def train_dataset(args, out) -> int:
               for k, (a, b) in enumerate(zip(sizes, sizes[1:]))]
     network = Network(sizes[0], layers, "cross_entropy")
     epochs = 5 if args.epochs is None else args.epochs
+    if args.learning_rate is None:
+        args.learning_rate = 0.001 if args.optimizer == "adam" else 0.05
     try:
         config = TrainingConfig(learning_rate=args.learning_rate, batch=args.batch, reduction="mean", epochs=epochs,
                                 shuffle=True, seed=args.seed, optimizer=args.optimizer, momentum=args.momentum,
