@@ -383,3 +383,18 @@ def test_spec_dataset_errors_name_the_key(tmp_path, change, message):
     (tmp_path / "bad.toml").write_text(text)
     with pytest.raises(cr.SpecError, match=message.replace("(", r"\(").replace(")", r"\)")):
         cr.load(tmp_path / "bad.toml")
+
+
+def test_train_data_with_a_validation_split_stops_early_and_keeps_the_best_epoch(tmp_path, capsys):
+    fashion_like_directory(tmp_path / "fashion", np.random.default_rng(2))
+    out = io.StringIO()
+    assert main(["train", "--data", str(tmp_path / "fashion"), "--layers", "8", "--batch", "10", "--epochs", "40",
+                 "--learning-rate", "0.5", "--validation-fraction", "0.25", "--patience", "2", "--json", "--quiet"],
+                out=out) == 0
+    result = json.loads(out.getvalue())
+    losses = result["validation_loss_history"]
+    assert len(losses) == result["epochs_run"] and result["best_epoch"] == 1 + int(np.argmin(losses))
+    if result["stopped_because"] == "validation":
+        assert result["epochs_run"] == result["best_epoch"] + 2
+    assert main(["train", "--data", str(tmp_path / "fashion"), "--validation-fraction", "1.5"], out=io.StringIO()) != 0
+    assert "train --validation-fraction: expected a number in [0, 1), got 1.5" in capsys.readouterr().err

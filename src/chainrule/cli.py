@@ -72,6 +72,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="--data: learning rate (default 0.05 for sgd, 0.001 for adam)")
     t.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd")
     t.add_argument("--momentum", type=float, default=0.9, help="--data: SGD momentum (default 0.9)")
+    t.add_argument("--nesterov", action="store_true", help="--data: Nesterov momentum")
+    t.add_argument("--weight-decay", type=float, default=0.0, help="--data: L2 weight decay λ (default 0)")
+    t.add_argument("--validation-fraction", type=float, default=0.0,
+                   help="--data: hold out this share of the training images and stop early on their loss")
+    t.add_argument("--patience", type=int, default=3,
+                   help="--data: epochs without a better validation loss before stopping (default 3)")
     t.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--limit", type=int, help="--data: train on the first N samples only")
@@ -291,9 +297,12 @@ def train_dataset(args, out) -> int:
     try:
         config = TrainingConfig(learning_rate=args.learning_rate, batch=args.batch, reduction="mean", epochs=epochs,
                                 shuffle=True, seed=args.seed, optimizer=args.optimizer, momentum=args.momentum,
+                                nesterov=args.nesterov, weight_decay=args.weight_decay,
+                                validation_fraction=args.validation_fraction, patience=args.patience,
                                 epoch_loss="batches")
     except ValueError as exc:
         raise UsageError(f"train --{str(exc).split(':')[0].replace('_', '-')}: {str(exc).split(': ', 1)[1]}") from None
+    held = round(len(x) * args.validation_fraction)         # fit checks the split
     bar = _Bar(epochs, not (args.quiet or args.json))
     start = time.perf_counter()
     history = fit(network, x, t, config, on_step=bar)
@@ -304,15 +313,23 @@ def train_dataset(args, out) -> int:
         save_model(network, args.save, f"{name}-{'-'.join(map(str, sizes))}")
     result = {"data": name, "network": network.shape_text(), "epochs_run": history.epochs_run,
               "loss_history": history.loss_history, "train_accuracy": train_acc, "test_accuracy": test_acc,
-              "seconds": seconds, "samples_per_second": len(x) * history.epochs_run / seconds}
+              "seconds": seconds, "samples_per_second": (len(x) - held) * history.epochs_run / seconds}
+    if args.validation_fraction:
+        result.update(validation_loss_history=history.validation_loss_history, best_epoch=history.best_epoch,
+                      stopped_because=history.stopped_because)
     if args.json:
         json.dump(result, out)
         out.write("\n")
         return 0
     print(f"{name}: network {network.shape_text()} ({args.activation}, softmax, cross-entropy), {args.dtype}, "
-          f"{args.optimizer} η = {_fmt(args.learning_rate)}, batch {args.batch}, {len(x)} training samples", file=out)
+          f"{args.optimizer} η = {_fmt(args.learning_rate)}, batch {args.batch}, {len(x) - held} training samples"
+          + (f" + {held} for validation" if held else ""), file=out)
     print(f"{history.epochs_run} epoch{'s' * (history.epochs_run != 1)} in {seconds:.1f} s ({result['samples_per_second']:,.0f} samples/s); "
           f"loss per epoch: {', '.join(f'{v:.4f}' for v in history.loss_history)}", file=out)
+    if args.validation_fraction:
+        print(f"validation loss per epoch: {', '.join(f'{v:.4f}' for v in history.validation_loss_history)}; "
+              f"kept the parameters of epoch {history.best_epoch}"
+              + (" (stopped early)" if history.stopped_because == "validation" else ""), file=out)
     print(f"accuracy: train {100 * train_acc:.2f}%, test {100 * test_acc:.2f}% ({len(x_test):,} test images)", file=out)
     if args.save:
         print(f"saved the model to {args.save}", file=out)
