@@ -52,7 +52,7 @@ def diagram(doc: Document) -> str:
     edges, nodes = [], []
     for l, layer in enumerate(layers):
         # with many edges into a neuron their labels would pile up: then the values are in the tooltips
-        labelled = layer["fan_in"] <= 3 and layer["units"] <= 4
+        labelled = layer["fan_in"] <= 4 and layer["units"] <= 4
         for j in range(layer["units"]):
             x2, y2 = position(l + 1, j)
             for i in range(layer["fan_in"]):
@@ -61,9 +61,10 @@ def diagram(doc: Document) -> str:
                 before = trace.parameters_before[l]["weights"][j][i]
                 after = trace.parameters_after[l]["weights"][j][i]
                 gradient = trace.gradients[l]["weights"][j][i]
-                # each label ends just before its target neuron, written along its edge: edges into
-                # one neuron fan apart there, and crossing edges cross far from their labels
-                f = 1 - (radius + 8) / math.hypot(x2 - x1, y2 - y1)
+                # each label ends before its target neuron, written along its edge; the labels of the
+                # edges meeting there end at staggered distances, so neighbours do not overlap
+                stagger = 0.4 * i / (layer["fan_in"] - 1) if layer["fan_in"] > 1 else 0.0
+                f = 1 - (radius + 8) / math.hypot(x2 - x1, y2 - y1) - stagger
                 tx, ty = x1 + f * (x2 - x1), y1 + f * (y2 - y1)
                 angle = math.degrees(math.atan2(y2 - y1, x2 - x1))
                 edges.append(
