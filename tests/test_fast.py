@@ -279,8 +279,9 @@ idx = "fashion"
     with pytest.raises(cr.SpecError, match=r"data.idx: expected network.inputs = 36 \(pixels per image\) and 4 "):
         cr.load(tmp_path / "wrong.toml")
     (tmp_path / "none.toml").write_text(spec.replace('idx = "fashion"', 'idx = "nowhere"'))
-    with pytest.raises(cr.SpecError, match="data.idx: expected a directory of IDX files, got .*nowhere"):
+    with pytest.raises(cr.SpecError, match="data.idx: expected a directory of IDX files, got .*nowhere") as error:
         cr.load(tmp_path / "none.toml")
+    assert str(error.value).count("data.idx") == 1
     assert main(["train", "--data", str(tmp_path / "nowhere")], out=io.StringIO()) != 0
     assert "train --data: expected mnist or a directory of IDX files, got" in capsys.readouterr().err
 
@@ -381,8 +382,9 @@ def test_spec_dataset_errors_name_the_key(tmp_path, change, message):
     if change[1] == "limit = 5":
         text = text.replace("[data]\n", "[data]\ninputs = [[0.0]]\ntargets = [[0.0]]\n")
     (tmp_path / "bad.toml").write_text(text)
-    with pytest.raises(cr.SpecError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(cr.SpecError, match=message.replace("(", r"\(").replace(")", r"\)")) as error:
         cr.load(tmp_path / "bad.toml")
+    assert str(error.value).count("bad.toml") == 1      # one location, not a message wrapped twice
 
 
 def test_train_data_with_a_validation_split_stops_early_and_keeps_the_best_epoch(tmp_path, capsys):

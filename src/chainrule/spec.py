@@ -362,14 +362,16 @@ def _load_dataset(d: dict, v: _Validator, n_in: int, n_out: int, base: Path):
             raise v.error(f"data.{name}", f"give either {key} or your own data, not both")
     limit = v.integer(d["limit"], "data.limit", 1) if "limit" in d else None
     from .datasets import load_idx_directory, load_mnist, one_hot
+    if "dataset" in d:
+        v.choice(d["dataset"], "data.dataset", DATASETS)
+    else:
+        directory = base / v.string(d["idx"], "data.idx")
+        if not directory.is_dir():
+            raise v.error(key, f"expected a directory of IDX files, got {str(directory)!r}, which is not one")
     try:
         if "dataset" in d:
-            v.choice(d["dataset"], "data.dataset", DATASETS)
             x, y, x_test, y_test = load_mnist(dtype=np.float64)
         else:
-            directory = base / v.string(d["idx"], "data.idx")
-            if not directory.is_dir():
-                raise ValueError(f"expected a directory of IDX files, got {str(directory)!r}, which is not one")
             x, y, x_test, y_test = load_idx_directory(directory, dtype=np.float64)
     except ValueError as exc:
         raise v.error(key, str(exc)) from None
