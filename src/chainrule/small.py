@@ -45,6 +45,12 @@ def _derivative(name: str, slope: float):
             "softplus": lambda z, o: _sigmoid(z)}[name]
 
 
+# ∂E/∂out_j of each loss, from (out_j, t_j, number of outputs k)
+_LOSS_GRADIENTS = {"half_sse": lambda o, tj, k: o - tj, "sse": lambda o, tj, k: 2.0 * (o - tj),
+                   "mse": lambda o, tj, k: 2.0 * (o - tj) / k, "bce": lambda o, tj, k: (o - tj) / (o * (1.0 - o) * k),
+                   "cross_entropy": lambda o, tj, k: -tj / o}
+
+
 def suitable(network: Network, optimizer, batch_size: int) -> bool:
     """Whether the float path is both possible and faster here."""
     return (optimizer.plain and batch_size <= MAX_BATCH and network.dtype == np.float64
@@ -93,11 +99,12 @@ class ScalarTrainer:
     def _forward(self, x: list) -> list:
         values = []
         for l, (w, b, mode) in enumerate(zip(self.weights, self.biases, self.modes)):
-            nets = [sum(map(mul, wj, x)) for wj in w]
-            if mode == "shared":
-                nets = [z + b for z in nets]
-            elif mode == "per_neuron":
-                nets = [z + bj for z, bj in zip(nets, b)]
+            if mode == "per_neuron":
+                nets = [sum(map(mul, wj, x)) + bj for wj, bj in zip(w, b)]
+            elif mode == "shared":
+                nets = [sum(map(mul, wj, x)) + b for wj in w]
+            else:
+                nets = [sum(map(mul, wj, x)) for wj in w]
             if self.f[l] is None:
                 top = max(nets)
                 e = [math.exp(z - top) for z in nets]
@@ -133,10 +140,8 @@ class ScalarTrainer:
             return [o * total - tj for o, tj in zip(outs, t)]
         if self.fused:
             return [(_sigmoid(z) - tj) / k for z, tj in zip(nets, t)]
-        g = {"half_sse": lambda o, tj: o - tj, "sse": lambda o, tj: 2.0 * (o - tj),
-             "mse": lambda o, tj: 2.0 * (o - tj) / k, "bce": lambda o, tj: (o - tj) / (o * (1.0 - o) * k),
-             "cross_entropy": lambda o, tj: -tj / o}[name]
-        grads = [g(o, tj) for o, tj in zip(outs, t)]
+        g = _LOSS_GRADIENTS[name]
+        grads = [g(o, tj, k) for o, tj in zip(outs, t)]
         if self.softmax_out:
             inner = sum(gj * o for gj, o in zip(grads, outs))
             return [o * (gj - inner) for o, gj in zip(outs, grads)]
@@ -188,8 +193,7 @@ class ScalarTrainer:
                     w = self.weights[l]
                     net_b, out_b = values[l - 1]
                     df = self.df[l - 1]
-                    d = [sum(d[m] * w[m][j] for m in range(len(d))) * df(net_b[j], out_b[j])
-                         for j in range(len(below))]
+                    d = [sum(map(mul, d, column)) * df(z, o) for column, z, o in zip(zip(*w), net_b, out_b)]
         self._update(grad_w, grad_b)
         self._outputs = outputs
         return losses if want_losses else None
@@ -208,8 +212,7 @@ class ScalarTrainer:
             if l:
                 net_b, out_b = values[l - 1]
                 df = self.df[l - 1]
-                d_below = [sum(d[m] * w[m][j] for m in range(len(d))) * df(net_b[j], out_b[j])
-                           for j in range(len(below))]
+                d_below = [sum(map(mul, d, column)) * df(z, o) for column, z, o in zip(zip(*w), net_b, out_b)]
             masks = self.masks[l] if self.masks else None
             if masks is None:
                 w[:] = [[wi - dj * a for wi, a in zip(wj, below)] for wj, dj in zip(w, d)]
