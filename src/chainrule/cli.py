@@ -263,7 +263,7 @@ def train_dataset(args, out) -> int:
     from .init import draw_weights
     from .layers import Dense
     from .network import Network
-    from .train import TrainingConfig
+    from .train import TrainingConfig, validation_split
     dtype = np.float32 if args.dtype == "float32" else np.float64
     try:
         hidden = [int(n) for n in args.layers.split(",") if n.strip()]
@@ -300,9 +300,9 @@ def train_dataset(args, out) -> int:
                                 nesterov=args.nesterov, weight_decay=args.weight_decay,
                                 validation_fraction=args.validation_fraction, patience=args.patience,
                                 epoch_loss="batches")
+        held = len(validation_split(len(x), config)[1])
     except ValueError as exc:
         raise UsageError(f"train --{str(exc).split(':')[0].replace('_', '-')}: {str(exc).split(': ', 1)[1]}") from None
-    held = round(len(x) * args.validation_fraction)         # fit checks the split
     bar = _Bar(epochs, not (args.quiet or args.json))
     start = time.perf_counter()
     history = fit(network, x, t, config, on_step=bar)
