@@ -398,5 +398,6 @@ def test_train_data_with_a_validation_split_stops_early_and_keeps_the_best_epoch
     assert len(losses) == result["epochs_run"] and result["best_epoch"] == 1 + int(np.argmin(losses))
     if result["stopped_because"] == "validation":
         assert result["epochs_run"] == result["best_epoch"] + 2
+    assert result["validation_accuracy"] == 1.0      # the lit quadrant decides the class
     assert main(["train", "--data", str(tmp_path / "fashion"), "--validation-fraction", "1.5"], out=io.StringIO()) != 0
     assert "train --validation-fraction: expected a number in [0, 1), got 1.5" in capsys.readouterr().err

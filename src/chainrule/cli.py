@@ -300,7 +300,8 @@ def train_dataset(args, out) -> int:
                                 nesterov=args.nesterov, weight_decay=args.weight_decay,
                                 validation_fraction=args.validation_fraction, patience=args.patience,
                                 epoch_loss="batches")
-        held = len(validation_split(len(x), config)[1])
+        trained, validated = validation_split(len(x), config)
+        held = len(validated)
     except ValueError as exc:
         raise UsageError(f"train --{str(exc).split(':')[0].replace('_', '-')}: {str(exc).split(': ', 1)[1]}") from None
     bar = _Bar(epochs, not (args.quiet or args.json))
@@ -308,15 +309,17 @@ def train_dataset(args, out) -> int:
     history = fit(network, x, t, config, on_step=bar)
     seconds = time.perf_counter() - start
 
-    train_acc, test_acc = _classified(network, x, t), _classified(network, x_test, one_hot(y_test, classes, dtype))
+    train_acc = _classified(network, x[trained], t[trained])
+    test_acc = _classified(network, x_test, one_hot(y_test, classes, dtype))
     if args.save:
         save_model(network, args.save, f"{name}-{'-'.join(map(str, sizes))}")
     result = {"data": name, "network": network.shape_text(), "epochs_run": history.epochs_run,
               "loss_history": history.loss_history, "train_accuracy": train_acc, "test_accuracy": test_acc,
               "seconds": seconds, "samples_per_second": (len(x) - held) * history.epochs_run / seconds}
-    if args.validation_fraction:
+    if held:
         result.update(validation_loss_history=history.validation_loss_history, best_epoch=history.best_epoch,
-                      stopped_because=history.stopped_because)
+                      stopped_because=history.stopped_because,
+                      validation_accuracy=_classified(network, x[validated], t[validated]))
     if args.json:
         json.dump(result, out)
         out.write("\n")
@@ -326,11 +329,13 @@ def train_dataset(args, out) -> int:
           + (f" + {held} for validation" if held else ""), file=out)
     print(f"{history.epochs_run} epoch{'s' * (history.epochs_run != 1)} in {seconds:.1f} s ({result['samples_per_second']:,.0f} samples/s); "
           f"loss per epoch: {', '.join(f'{v:.4f}' for v in history.loss_history)}", file=out)
-    if args.validation_fraction:
+    if held:
         print(f"validation loss per epoch: {', '.join(f'{v:.4f}' for v in history.validation_loss_history)}; "
               f"kept the parameters of epoch {history.best_epoch}"
               + (" (stopped early)" if history.stopped_because == "validation" else ""), file=out)
-    print(f"accuracy: train {100 * train_acc:.2f}%, test {100 * test_acc:.2f}% ({len(x_test):,} test images)", file=out)
+    print(f"accuracy: train {100 * train_acc:.2f}%, "
+          + (f"validation {100 * result['validation_accuracy']:.2f}%, " if held else "")
+          + f"test {100 * test_acc:.2f}% ({len(x_test):,} test images)", file=out)
     if args.save:
         print(f"saved the model to {args.save}", file=out)
     return 0
