@@ -275,6 +275,11 @@ idx = "fashion"
     out = io.StringIO()
     assert main(["train", str(tmp_path / "fashion.toml"), "--json", "--quiet"], out=out) == 0
     assert json.loads(out.getvalue())["test_accuracy"] == 1.0
+    (tmp_path / "held.toml").write_text(spec.replace("epochs = 20", "epochs = 20\nvalidation_fraction = 0.25"))
+    out = io.StringIO()
+    assert main(["train", str(tmp_path / "held.toml"), "--json", "--quiet"], out=out) == 0
+    result = json.loads(out.getvalue())
+    assert result["validation_accuracy"] == 1.0 and result["test_accuracy"] == 1.0
     (tmp_path / "wrong.toml").write_text(spec.replace("inputs = 36", "inputs = 35"))
     with pytest.raises(cr.SpecError, match=r"data.idx: expected network.inputs = 36 \(pixels per image\) and 4 "):
         cr.load(tmp_path / "wrong.toml")

@@ -190,7 +190,7 @@ def cmd_train(args, out) -> int:
         history = fit(network, x, t, config, callback=progress, on_step=_Bar(config.epochs, show) if large else None)
     finally:
         progress.close()
-    accuracy = _accuracies(network, spec, x, t)
+    accuracy = _accuracies(network, spec, x, t, config)
     if args.save:
         save_model(network, args.save, spec.name)
     if args.json:
@@ -348,12 +348,18 @@ def _classified(network, inputs, targets) -> float:
     return float(np.mean(predictions == targets.argmax(axis=1)))
 
 
-def _accuracies(network, spec, x, t) -> dict:
-    """Train and test accuracy for a classifier on a data set with a test split (data.dataset)."""
+def _accuracies(network, spec, x, t, config) -> dict:
+    """Train (the rows trained on), validation (when held out) and test accuracy for a classifier on a
+    data set with a test split (data.dataset, data.idx)."""
     if spec.test_inputs is None:
         return {}
-    return {"train_accuracy": _classified(network, x, t),
-            "test_accuracy": _classified(network, spec.test_inputs, spec.test_targets)}
+    from .train import validation_split
+    trained, validated = validation_split(len(x), config)
+    accuracy = {"train_accuracy": _classified(network, x[trained], t[trained])}
+    if len(validated):
+        accuracy["validation_accuracy"] = _classified(network, x[validated], t[validated])
+    accuracy["test_accuracy"] = _classified(network, spec.test_inputs, spec.test_targets)
+    return accuracy
 
 
 def _vec(values) -> str:
