@@ -230,6 +230,17 @@ def test_editing_w1_changes_the_forward_values_to_the_engines(browser, server):
     assert not errors
 
 
+def test_numbers_keep_their_exponent_on_the_page(browser, server):
+    """9 significant digits, trailing zeros dropped from the mantissa only: 3.02787725e-20 is not 3.02787725e-2."""
+    page, errors = open_page(browser, server + "/")
+    page.click("#edge-w1 text")
+    for value, shown in [("1e-20", "1e-20"), ("3.02787725e-20", "3.02787725e-20"), ("1.5e-7", "1.5e-7"), ("0.25", "0.25"), ("120", "120"), ("-3e-10", "-3e-10")]:
+        page.fill("#param-value", value)
+        page.click("#param-set")
+        page.wait_for_function(f"document.querySelector('#v-w1').textContent === '{shown}'", timeout=5_000)
+    assert not errors
+
+
 def test_training_xor_until_the_page_shows_a_loss_below_001_and_a_shared_link(browser, server):
     page, errors = open_page(browser, server + "/#setup=" + json.dumps({"example": "xor"}))
     page.fill("#speed", "200")

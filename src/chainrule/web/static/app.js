@@ -5,8 +5,14 @@ const svgNS = "http://www.w3.org/2000/svg";
 const page = { id: null, state: null, traces: [], current: -1, phase: "forward", playing: false, setup: null,
                edits: {}, selected: null };
 
-function fmt(v) { return Number(v).toPrecision(9).replace(/\.?0+(e|$)/, "$1"); }
-function short(v) { return Number(v).toPrecision(5).replace(/\.?0+(e|$)/, "$1"); }
+/** v to `digits` significant digits as Python's "g" writes it: no trailing zeros in the mantissa (the exponent keeps its own). */
+function digits(v, n) {
+  const [mantissa, exponent] = Number(v).toPrecision(n).split("e");
+  const trimmed = mantissa.includes(".") ? mantissa.replace(/\.?0+$/, "") : mantissa;
+  return exponent === undefined ? trimmed : `${trimmed}e${exponent}`;
+}
+function fmt(v) { return digits(v, 9); }
+function short(v) { return digits(v, 5); }
 function say(text) { $("#message").textContent = text || ""; }
 
 async function api(method, path, body) {
