@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule import gradcheck
 from chainrule.cli import main
 from conftest import printed
 
@@ -256,3 +257,56 @@ def test_predict_reads_npz_models_and_csv_rows_and_names_the_class(tmp_path, cap
     (tmp_path / "bad.csv").write_text("3,0\n1,x\n")
     assert main(["predict", str(tmp_path / "m.npz"), "--csv", str(tmp_path / "bad.csv")], out=io.StringIO()) != 0
     assert "bad.csv:2" in capsys.readouterr().err
+
+
+def test_one_parameter_of_a_large_network_shows_only_what_its_gradient_goes_through(tmp_path, capsys):
+    """A 30-50-20-3 network on a batch of 12: the derivation of w1 shows its neuron's forward pass, the δ of
+    its layer and those above, six of the twelve samples, and a gradient equal to finite differences."""
+    rng = np.random.default_rng(5)
+    x, labels = rng.normal(size=(12, 30)), rng.integers(0, 3, 12)
+    (tmp_path / "x.csv").write_text("\n".join(",".join(f"{v:.6f}" for v in row) + "," + ",".join(
+        "1" if c == k else "0" for c in range(3)) for row, k in zip(x, labels)))
+    spec = tmp_path / "big.toml"
+    spec.write_text("""
+[network]
+inputs = 30
+loss = "cross_entropy"
+[[network.layers]]
+units = 50
+activation = "tanh"
+init = { kind = "xavier", seed = 1 }
+[[network.layers]]
+units = 20
+activation = "sigmoid"
+init = { kind = "xavier", seed = 2 }
+[[network.layers]]
+units = 3
+activation = "softmax"
+init = { kind = "xavier", seed = 3 }
+[training]
+learning_rate = 0.1
+batch = "full"
+reduction = "mean"
+[data]
+csv = "x.csv"
+target_columns = [30, 31, 32]
+""")
+    code, text = run("explain", str(spec), "--param", "w1")
+    assert code == 0
+    assert "net_h1_1 = w1·i1 + w2·i2" in text and "net_h1_2 =" not in text        # only w1's neuron
+    assert "δ_h1_1" in text and "δ_h1_2 " not in text and "δ_h2_20" in text and "δ_o3" in text
+    assert text.count("\nSample ") == 6 and "The other 6 samples of the batch" in text
+    assert "(the other 2,632 parameters enter below by value)" in text
+    network = cr.load(spec).build_network()
+    data = cr.load(spec).require_data()
+    expected = gradcheck.numeric_gradients(network, *data, "mean")[0][0, 0]
+    written = float(re.search(r"∂E/∂w1 += 1/12·Σ_s .* = (\S+)", text).group(1))
+    assert written == pytest.approx(expected, rel=1e-6)
+    for refused in (["--format", "json"], ["--matrix"], ["--matrix", "--param", "w1"]):
+        code, _ = run("explain", str(spec), *refused)
+        assert code == 2
+    assert "expected at most 2,000 parameters for the matrix form, got 2,633" in capsys.readouterr().err
+    code, text = run("explain", str(spec), "--param", "b71", "--format", "json")
+    chains = json.loads(text)["steps"][0]["chains"]
+    assert [c["parameter"] for c in chains] == ["b71"]
+    assert chains[0]["gradient"] == pytest.approx(gradcheck.numeric_gradients(network, *data, "mean")[5][0], rel=1e-6)

@@ -293,3 +293,49 @@ def test_html_of_a_3_layer_softmax_network_renders_every_formula(browser, tmp_pa
     assert len(requests) == 1
     assert page.locator("svg.network .neuron").count() == 2 + 3 + 2 + 3
     page.close()
+
+
+# ---- updates by momentum and Adam: each written equation is true ---------------------------------------------
+
+OPTIMISERS = {"momentum": "momentum = 0.9", "nesterov and weight decay": "momentum = 0.9\nnesterov = true\nweight_decay = 0.01",
+              "adam and weight decay": 'optimizer = "adam"\nweight_decay = 0.01'}
+
+
+def optimised_mazur_traces(tmp_path, settings: str, steps: int = 3):
+    text = (Path(cr.examples.__file__).parent / "mazur.toml").read_text()
+    (tmp_path / "opt.toml").write_text(text.replace("learning_rate = 0.5\n", f"learning_rate = 0.5\n{settings}\n"))
+    spec = cr.load(tmp_path / "opt.toml")
+    return cr.trace_steps(spec.build_network(), *spec.require_data(), spec.training, steps)
+
+
+@pytest.mark.parametrize("name", OPTIMISERS)
+def test_momentum_and_adam_updates_are_written_as_true_equations(tmp_path, name):
+    from chainrule.explain.derive import explain_step
+    from chainrule.explain.math import Eq
+    for trace in optimised_mazur_traces(tmp_path, OPTIMISERS[name]):
+        update, = [s for s in explain_step(trace).sections if s.title.startswith("Update")]
+        equations = [item for item in update.items if isinstance(item, Eq) and len(item.parts) >= 3]
+        assert len(equations) >= 2 * 10          # each parameter: at least its state and its new value
+        for eq in equations:        # the numbers written, worked out, give the result written after them
+            if eq.note.startswith("first step"):        # v⁺ = g: nothing to work out
+                continue
+            assert eq.parts[-2].value({}) == pytest.approx(eq.parts[-1].number, rel=1e-12, abs=1e-15), eq.text()
+        results = {eq.parts[0].text(): eq.parts[-1].number for eq in equations}
+        after = trace.parameters_after
+        assert results["w1⁺"] == after[0]["weights"][0][0] and results["w8⁺"] == after[1]["weights"][1][1]
+        assert results["b1⁺"] == after[0]["bias"]
+    assert "v_w1⁺ = μ·v_w1 + " in render([trace], "text") or name.startswith("adam")
+
+
+def test_latex_and_html_of_momentum_and_adam_updates_compile_and_render(browser, tmp_path):
+    traces = [trace for name in OPTIMISERS for trace in optimised_mazur_traces(tmp_path, OPTIMISERS[name], 2)]
+    latex = render(traces, "latex", "optimisers")
+    assert r"\sqrt{" in latex and r"\beta_{1}" in latex and r"\mu" in latex
+    compile_latex(tmp_path, latex)
+    path = tmp_path / "optimisers.html"
+    path.write_text(render(traces, "html", "optimisers"), encoding="utf-8")
+    page, requests = open_offline(browser, path)
+    math_state = rendered_math(page)
+    assert math_state["count"] > 100 and math_state["unrendered"] == 0 and math_state["errors"] == 0
+    assert page.locator("msqrt").count() > 0
+    page.close()

@@ -247,7 +247,7 @@ class _Step:
         """The engine's value of a claim name (s: position of the sample in the step)."""
         kind, args = _kind(name)
         d, trace = self.d, self.trace
-        env = d.envs[s] if s is not None else None
+        env = d.env(s) if s is not None else None
         if kind in ("net", "out"):
             l, j = self.locate(args[0])
             return trace.samples[s].input[j] if l < 0 else env[f"{kind}_{args[0]}"]

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, examples, gradcheck
-from .explain import FORMATS, render
+from .explain import FORMATS, MAX_EXPLAINED, render
 from .check import ClaimsError, report_json, report_text
 from .check import check as check_claims
 from .io import load_model, save_model
@@ -26,7 +26,6 @@ from .train import TrainingDiverged, fit
 
 
 MAX_LISTED = 100        # parameters and samples listed one per line by `train`
-MAX_EXPLAINED = 2_000     # parameters; beyond this a whole derivation is pages long: explain one with --param
 
 
 class UsageError(Exception):
@@ -125,16 +124,18 @@ def cmd_explain(args, out) -> int:
         raise UsageError(f"explain --step: expected an integer ≥ 1, got {args.step}")
     spec = load(args.spec)
     x, t = spec.require_data()
-    traces = trace_steps(spec.build_network(), x, t, spec.training, args.step or args.steps)
+    network = spec.build_network()
+    parameters = sum(p.size for p in network.parameters())
+    if parameters > MAX_EXPLAINED and (args.param is None or args.matrix):
+        what = "the matrix form" if args.matrix else "a whole derivation"
+        raise UsageError(f"explain: expected at most {MAX_EXPLAINED:,} parameters for {what}, got "
+                         f"{parameters:,}; explain one with --param LABEL (e.g. --param w1)")
+    traces = trace_steps(network, x, t, spec.training, args.step or args.steps)
     if args.step is not None:
         if len(traces) < args.step:
             raise UsageError(f"explain --step: expected at most {len(traces)} (the steps this spec's training "
                              f"runs), got {args.step}")
         traces = traces[-1:]
-    parameters = sum(p.size for p in spec.build_network().parameters())
-    if parameters > MAX_EXPLAINED and args.param is None and args.format != "json" and not args.matrix:
-        raise UsageError(f"explain: expected at most {MAX_EXPLAINED:,} parameters for a whole derivation, got "
-                         f"{parameters:,}; explain one with --param LABEL (e.g. --param w1)")
     colour = args.colour == "always" or (args.colour == "auto" and args.format == "text" and out.isatty())
     try:
         text = render(traces, args.format, spec.name, args.param, args.matrix, colour)

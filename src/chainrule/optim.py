@@ -70,6 +70,15 @@ class SGD:
         for i, (p, g) in enumerate(zip(parameters, gradients)):
             self.update(i, p, g, None if masks is None else masks[i])
 
+    def describe(self) -> dict:
+        """The rule's settings, as plain data (for a step's trace)."""
+        return {"name": "sgd", "momentum": self.momentum, "nesterov": self.nesterov,
+                "weight_decay": self.weight_decay}
+
+    def state(self, index: int) -> dict:
+        """Parameter ``index``'s state: its velocity v once there is one."""
+        return {"v": self.velocity[index].copy()} if index in self.velocity else {}
+
 
 class Adam:
     """Adam (Kingma & Ba), with optional L2 weight decay λ added to the gradient:
@@ -118,6 +127,17 @@ class Adam:
         self.begin_step()
         for i, (p, g) in enumerate(zip(parameters, gradients)):
             self.update(i, p, g, None if masks is None else masks[i])
+
+    def describe(self) -> dict:
+        return {"name": "adam", "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
+                "weight_decay": self.weight_decay, "t": self.t}
+
+    def state(self, index: int) -> dict:
+        """Parameter ``index``'s moments m and v (zero before its first step)."""
+        if index not in self.moments:
+            return {}
+        m, v = self.moments[index]
+        return {"m": m.copy(), "v": v.copy()}
 
 
 OPTIMIZERS = ("sgd", "adam")

@@ -45,13 +45,19 @@ class StepTrace:
     parameters_after: list = field(default_factory=list)
     loss_before: float = 0.0
     loss_after: float = 0.0
+    # None for plain SGD (p⁺ = p − η·g); else the rule's settings and each parameter's state
+    # before and after the step: {"name", settings…, "before": [{"weights": {"v": …}, "bias": …}], "after": …}
+    optimizer: dict | None = None
 
     def as_dict(self) -> dict:
-        return {"step": self.step, "epoch": self.epoch, "samples": [s.as_dict() for s in self.samples],
-                "gradients": self.gradients, "learning_rate": self.learning_rate,
-                "reduction": self.reduction, "loss": self.loss_name, "frozen": self.frozen,
-                "parameters_before": self.parameters_before, "parameters_after": self.parameters_after,
-                "loss_before": self.loss_before, "loss_after": self.loss_after}
+        out = {"step": self.step, "epoch": self.epoch, "samples": [s.as_dict() for s in self.samples],
+               "gradients": self.gradients, "learning_rate": self.learning_rate,
+               "reduction": self.reduction, "loss": self.loss_name, "frozen": self.frozen,
+               "parameters_before": self.parameters_before, "parameters_after": self.parameters_after,
+               "loss_before": self.loss_before, "loss_after": self.loss_after}
+        if self.optimizer is not None:
+            out["optimizer"] = self.optimizer
+        return out
 
 
 def describe_network(network: Network) -> dict:
@@ -68,20 +74,29 @@ def describe_network(network: Network) -> dict:
                               for j in range(layer.units)],
             "bias_labels": [network.bias_label(l, j) for j in range(layer.units)],
         })
-    return {"inputs": network.inputs, "loss": network.loss.name, "layers": layers}
+    return {"inputs": network.inputs, "loss": network.loss.name, "layers": layers,
+            "dtype": np.dtype(network.dtype).name}
 
 
-def _grads_as_data(network: Network, grads) -> list[dict]:
+def _by_layer(network: Network, arrays, as_data=lambda a: a.tolist()) -> list[dict]:
+    """Arrays in Network.parameters() order (W¹, b¹, W², …) as [{"weights", "bias"}] per layer."""
     out, k = [], 0
     for layer in network.layers:
-        weights = grads[k].tolist()
+        weights = as_data(arrays[k])
         k += 1
         bias = None
         if layer.bias is not None:
-            bias = grads[k].tolist()
+            bias = as_data(arrays[k])
             k += 1
         out.append({"weights": weights, "bias": bias})
     return out
+
+
+def _optimizer_states(network: Network, optimizer) -> list[dict]:
+    """Each parameter's optimiser state ({"v": …} or {"m": …, "v": …}, empty before its first step)."""
+    count = len(network.parameters())
+    return _by_layer(network, [optimizer.state(k) for k in range(count)],
+                     lambda state: {name: array.tolist() for name, array in state.items()})
 
 
 class Tracer:
@@ -108,7 +123,11 @@ class Tracer:
         trace.parameters_before = network.parameters_as_data()
         trace.loss_before = network.dataset_loss(x, t, config.reduction)
         xb, tb = x[indices], t[indices]
+        before = None if optimizer.plain else _optimizer_states(network, optimizer)
         values, deltas, grads, losses = take_step(network, optimizer, xb, tb, config.reduction, self.masks)
+        if before is not None:
+            trace.optimizer = {**optimizer.describe(), "before": before,
+                               "after": _optimizer_states(network, optimizer)}
         last = values[-1]
         terms = network.loss.terms(last.net, last.out, tb)
         for s, index in enumerate(indices):
@@ -117,7 +136,7 @@ class Tracer:
                 layers=[{"net": v.net[s].tolist(), "out": v.out[s].tolist()} for v in values],
                 errors=terms[s].tolist(), loss=float(losses[s]),
                 deltas=[d[s].tolist() for d in deltas]))
-        trace.gradients = _grads_as_data(network, grads)
+        trace.gradients = _by_layer(network, grads)
         trace.parameters_after = network.parameters_as_data()
         trace.loss_after = network.dataset_loss(x, t, config.reduction)
         return trace

@@ -4,7 +4,7 @@ chain of factors."""
 
 from __future__ import annotations
 
-from .derive import Document, chains_as_data, explain_step
+from .derive import MAX_EXPLAINED, Document, chains_as_data, explain_step
 from .json import render_json
 from .text import render_text
 
@@ -15,7 +15,7 @@ def render(traces, fmt: str = "text", title: str = "", parameter: str | None = N
            matrix_form: bool = False, colour: bool = False) -> str:
     """The traces of one or more steps in ``fmt`` (one of FORMATS)."""
     if fmt == "json":
-        return render_json(traces)
+        return render_json(traces, parameter)
     documents = [explain_step(t, title, parameter, matrix_form) for t in traces]
     if fmt == "text":
         return render_text(documents, colour)
@@ -31,4 +31,4 @@ def render(traces, fmt: str = "text", title: str = "", parameter: str | None = N
     raise ValueError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
 
 
-__all__ = ["FORMATS", "Document", "chains_as_data", "explain_step", "render"]
+__all__ = ["FORMATS", "MAX_EXPLAINED", "Document", "chains_as_data", "explain_step", "render"]

@@ -17,10 +17,12 @@ from ..activations import get_activation
 from ..losses import get_loss
 from ..trace import StepTrace
 from . import formulas
-from .math import D, Add, Call, Eq, Expr, Frac, Mul, Num, Paren, Sub, SumOver, Sym, Word, num, sym
+from .math import D, Add, Call, Eq, Expr, Frac, Mul, Num, Paren, Pow, Sub, SumOver, Sym, Word, num, sym
 
 MAX_PATHS = 8       # more paths than this: the chain is shown through the next layer's δ only
 MAX_SAMPLES = 8     # batch gradients list at most this many samples' terms
+MAX_EXPLAINED = 2_000   # parameters; beyond this a whole derivation is pages long, and one
+                        # parameter's derivation shows only the neurons its gradient goes through
 
 
 @dataclass
@@ -120,11 +122,25 @@ def _path_products(paths) -> tuple[Expr, Expr]:
     return symbols, numbers
 
 
-class StepDerivation:
-    """The quantities of one traced step, by symbol, and the sections built from them."""
+@dataclass(frozen=True)
+class Focus:
+    """One parameter of a large network: its layer, "weight" or "bias", neuron j and input i."""
 
-    def __init__(self, trace: StepTrace):
-        self.trace = trace
+    layer: int
+    kind: str
+    j: int
+    i: int = 0
+
+
+class StepDerivation:
+    """The quantities of one traced step, by symbol, and the sections built from them.
+
+    With a ``focus`` (one parameter of a large network) the sections show only what that
+    parameter's gradient goes through: its neuron's forward pass, the δ of its layer and the layers
+    above, a few samples of a large batch, its chain, and its update."""
+
+    def __init__(self, trace: StepTrace, focus: Focus | None = None):
+        self.trace, self.focus = trace, focus
         self.layers = trace.network["layers"]
         self.L = len(self.layers)
         self.names = Names(self.L)
@@ -133,7 +149,7 @@ class StepDerivation:
         self.activations = [get_activation(layer["activation"], layer["activation_params"].get("slope"))
                             for layer in self.layers]
         self.fused = self.loss.fused_delta is not None and self.layers[-1]["activation"] == self.loss.output_activation
-        self.envs = [self._environment(s) for s in trace.samples]
+        self._envs: dict[int, dict] = {}
 
     # ---- values by symbol ---------------------------------------------------------------
 
@@ -147,8 +163,56 @@ class StepDerivation:
     def layer_input(self, sample, l: int, i: int) -> float:
         return sample.input[i] if l == 0 else sample.layers[l - 1]["out"][i]
 
+    @property
+    def envs(self) -> list[dict]:
+        return [self.env(s) for s in range(len(self.trace.samples))]
+
+    def env(self, s: int) -> dict:
+        """Every number of sample s's step by the text of its symbol (built when first asked for)."""
+        if s not in self._envs:
+            self._envs[s] = self._environment(self.trace.samples[s])
+        return self._envs[s]
+
+    def rows(self, l: int):
+        """The neurons of layer l whose weights the sections show: all of them, or with a focus the
+        focused neuron (the first, for a shared bias) in its layer, every neuron above it, none below."""
+        if self.focus is None or l > self.focus.layer:
+            return range(self.layers[l]["units"])
+        if l < self.focus.layer:
+            return range(0)
+        return [0 if self.focus.kind == "bias" and self.layers[l]["bias_mode"] == "shared" else self.focus.j]
+
+    def delta_rows(self, l: int):
+        """The neurons of layer l whose δ the backward pass derives: with a focus, those of the layers
+        above it, and in its layer its own neuron (every neuron, for a shared bias: their δs are summed)."""
+        f, units = self.focus, self.layers[l]["units"]
+        if f is None or l > f.layer:
+            return range(units)
+        if l < f.layer:
+            return range(0)
+        return range(units) if f.kind == "bias" and self.layers[l]["bias_mode"] == "shared" else [f.j]
+
+    def shown_samples(self) -> list[int]:
+        """The samples worked in full: all, or with a focus and a large batch the first and last few."""
+        n = len(self.trace.samples)
+        if self.focus is None or n <= MAX_SAMPLES:
+            return list(range(n))
+        return list(range(MAX_SAMPLES // 2)) + list(range(n - 2, n))
+
+    def locate(self, label: str) -> Focus | None:
+        """Where the parameter with this label is (None when there is none)."""
+        for l, layer in enumerate(self.layers):
+            if label in layer["bias_labels"]:
+                return Focus(l, "bias", layer["bias_labels"].index(label))
+            if label.startswith("w"):
+                for j, row in enumerate(layer["weight_labels"]):
+                    if label in row:
+                        return Focus(l, "weight", j, row.index(label))
+        return None
+
     def _environment(self, sample) -> dict:
-        """Every number of one sample's step by the text of its symbol."""
+        """Every number of one sample's step by the text of its symbol (with a focus, the weights
+        only of the neurons the sections show)."""
         env = {f"i{i + 1}": v for i, v in enumerate(sample.input)}
         last = self.L - 1
         out_row, t_row = np.array([sample.layers[-1]["out"]]), np.array([sample.target])
@@ -158,8 +222,9 @@ class StepDerivation:
                 net, out = sample.layers[l]["net"][j], sample.layers[l]["out"][j]
                 env[f"net_{n}"], env[f"out_{n}"], env[f"δ_{n}"] = net, out, sample.deltas[l][j]
                 env[f"∂E/∂net_{n}"] = sample.deltas[l][j]
-                for i in range(layer["fan_in"]):
-                    env[layer["weight_labels"][j][i]] = self.weight(l, j, i)
+                if self.focus is None or j in self.rows(l):
+                    for i in range(layer["fan_in"]):
+                        env[layer["weight_labels"][j][i]] = self.weight(l, j, i)
                 if layer["bias_labels"][j] is not None:
                     env[layer["bias_labels"][j]] = self.bias(l, j)
                 if self.activations[l].elementwise:
@@ -185,11 +250,14 @@ class StepDerivation:
     # ---- the forward pass, the error and the deltas of one sample ----------------------------
 
     def forward(self, s: int) -> Section:
-        sample, env, section = self.trace.samples[s], self.envs[s], Section("Forward pass")
+        sample, env, section = self.trace.samples[s], self.env(s), Section("Forward pass")
+        if self.focus is not None:
+            section.items.append(f"Only the neuron of {self.focus_label()} is shown; the other neurons' values "
+                                 "enter below as numbers.")
         for l, layer in enumerate(self.layers):
             nets, outs = [], []
             name = layer["activation"]
-            for j in range(layer["units"]):
+            for j in (self.rows(l) if self.focus is None or l == self.focus.layer else ()):
                 n = self.names.neuron(l, j)
                 terms = [Mul(sym(layer["weight_labels"][j][i]), sym(self.names.out(l - 1, i)))
                          for i in range(layer["fan_in"])]
@@ -208,7 +276,7 @@ class StepDerivation:
         return section
 
     def error(self, s: int) -> Section:
-        sample, env = self.trace.samples[s], self.envs[s]
+        sample, env = self.trace.samples[s], self.env(s)
         section = Section(f"Error ({self.trace.loss_name})")
         k, last = self.layers[-1]["units"], self.L - 1
         outputs = [self.names.neuron(last, j) for j in range(k)]
@@ -221,13 +289,13 @@ class StepDerivation:
 
     def backward(self, s: int) -> Section:
         """Each neuron's δ = ∂E/∂net from its local derivatives, output layer first."""
-        sample, env = self.trace.samples[s], self.envs[s]
+        sample, env = self.trace.samples[s], self.env(s)
         section = Section("Backward pass: δ = ∂E/∂net")
         last = self.L - 1
         k = self.layers[-1]["units"]
-        for l in range(last, -1, -1):
+        for l in range(last, -1 if self.focus is None else self.focus.layer - 1, -1):
             layer = self.layers[l]
-            for j in range(layer["units"]):
+            for j in self.delta_rows(l):
                 n = self.names.neuron(l, j)
                 out, net, delta = sym(f"out_{n}"), sym(f"net_{n}"), sym(f"δ_{n}")
                 value = sample.deltas[l][j]
@@ -296,7 +364,7 @@ class StepDerivation:
         target = sym(label)
         samples = []
         for s, sample in enumerate(self.trace.samples):
-            env = self.envs[s]
+            env = self.env(s)
             paths = []
             for jj in neurons:
                 n = self.names.neuron(l, jj)
@@ -380,41 +448,68 @@ class StepDerivation:
 
     def gradients(self, only: str | None = None) -> Section:
         section = Section("Gradients by the chain rule")
-        for chain in self.chains():
-            if only is None or chain.label == only:
-                section.items.append(Section(f"∂E/∂{chain.label}", self.chain_items(chain)))
+        if only is not None:
+            where = self.locate(only)
+            chains = [self.chain(where.layer, where.kind, where.j, where.i)]
+        else:
+            chains = self.chains()
+        for chain in chains:
+            section.items.append(Section(f"∂E/∂{chain.label}", self.chain_items(chain)))
         return section
+
+    def focus_label(self) -> str:
+        f = self.focus
+        layer = self.layers[f.layer]
+        return layer["weight_labels"][f.j][f.i] if f.kind == "weight" else layer["bias_labels"][f.j]
 
     # ---- the update ---------------------------------------------------------------------------------
 
     def updates(self, only: str | None = None) -> Section:
         lr = self.trace.learning_rate
-        section = Section("Update: p⁺ = p − η·∂E/∂p", [Eq([Sym("η"), Num(lr)])])
+        rule = self.trace.optimizer
+        section = _update_heading(rule, lr)
         frozen = set(self.trace.frozen)
         after = self.trace.parameters_after
+        where = self.locate(only) if only is not None else None
+
+        def state(which: str, l: int, kind: str, index: tuple) -> dict:
+            """One parameter's optimiser state ({"v": …} or {"m": …, "v": …}) before or after the step."""
+            held = rule[which][l][kind]
+            return {name: _at(values, index) for name, values in held.items()}
+
         for l, layer in enumerate(self.layers):
-            entries = [(layer["weight_labels"][j][i], self.before[l]["weights"][j][i],
-                        self.trace.gradients[l]["weights"][j][i], after[l]["weights"][j][i])
-                       for j in range(layer["units"]) for i in range(layer["fan_in"])]
+            if where is not None and l != where.layer:
+                continue
+            entries = [(layer["weight_labels"][j][i], "weights", (j, i)) for j in range(layer["units"])
+                       for i in range(layer["fan_in"])]
             if layer["bias_mode"] == "shared":
-                entries.append((layer["bias_labels"][0], self.before[l]["bias"], self.trace.gradients[l]["bias"],
-                                after[l]["bias"]))
+                entries.append((layer["bias_labels"][0], "bias", ()))
             elif layer["bias_mode"] == "per_neuron":
-                entries += [(layer["bias_labels"][j], self.before[l]["bias"][j], self.trace.gradients[l]["bias"][j],
-                             after[l]["bias"][j]) for j in range(layer["units"])]
-            for label, old, grad, new in entries:
+                entries += [(layer["bias_labels"][j], "bias", (j,)) for j in range(layer["units"])]
+            for label, kind, index in entries:
                 if only is not None and label != only:
                     continue
+                old, new = _at(self.before[l][kind], index), _at(after[l][kind], index)
+                grad = _at(self.trace.gradients[l][kind], index)
                 if label in frozen:
                     section.items.append(Eq([sym(label, "+"), Num(old)], "frozen"))
-                else:
+                elif rule is None:
                     section.items.append(Eq([sym(label, "+"), Sub(Num(old), Mul(Num(lr), Num(grad))), Num(new)]))
+                else:
+                    section.items += _rule_update(label, old, grad, new, lr, rule,
+                                                  state("before", l, kind, index), state("after", l, kind, index))
         return section
 
     # ---- the whole step -------------------------------------------------------------------------------
 
     def parameters(self) -> Section:
         section = Section("Parameters before the step")
+        if self.focus is not None:
+            label, f = self.focus_label(), self.focus
+            value = self.weight(f.layer, f.j, f.i) if f.kind == "weight" else self.bias(f.layer, f.j)
+            section.items += [Eq([sym(label), Num(value)]),
+                              f"(the other {parameter_count(self.trace) - 1:,} parameters enter below by value)"]
+            return section
         for l, layer in enumerate(self.layers):
             eqs = [Eq([sym(layer["weight_labels"][j][i]), Num(self.weight(l, j, i))])
                    for j in range(layer["units"]) for i in range(layer["fan_in"])]
@@ -431,14 +526,22 @@ class StepDerivation:
         many = len(t.samples) > 1
         return [f"Network {shape}, loss {t.loss_name}, learning rate η = {num(t.learning_rate)}, "
                 f"{len(t.samples)} sample{'s' if many else ''} in this step"
-                + (f", gradients combined by {t.reduction}" if many else "")]
+                + (f", gradients combined by {t.reduction}" if many else "")
+                + ("; computed in float32, so only about 7 significant digits are exact and a product "
+                   "written out may differ from its result in the last two" if t.network.get("dtype") == "float32"
+                   else "")]
 
     def samples(self) -> list[Section]:
         out = []
-        for s, sample in enumerate(self.trace.samples):
-            heading = (f"Sample {sample.index + 1}: input ({', '.join(num(v) for v in sample.input)}), "
-                       f"target ({', '.join(num(v) for v in sample.target)})")
+        shown = self.shown_samples()
+        for s in shown:
+            sample = self.trace.samples[s]
+            heading = f"Sample {sample.index + 1}: input {_vector(sample.input)}, target {_vector(sample.target)}"
             out.append(Section(heading, [self.forward(s), self.error(s), self.backward(s)]))
+            if len(shown) < len(self.trace.samples) and s == shown[MAX_SAMPLES // 2 - 1]:
+                others = len(self.trace.samples) - len(shown)
+                out.append(Section("The other samples", [f"The other {others} samples of the batch are worked the "
+                                                         "same way; their terms are in the gradient's sum below."]))
         return out
 
     def loss_line(self) -> Section:
@@ -456,9 +559,11 @@ def explain_step(trace: StepTrace, title: str = "", parameter: str | None = None
         from .matrix import matrix_sections
         return Document(heading + " — matrix form", step.intro(), matrix_sections(step), trace)
     if parameter is not None:
-        labels = [c.label for c in step.chains()]
-        if parameter not in labels:
-            raise ValueError(f"--param: expected one of {_label_list(labels)}, got {parameter!r}")
+        where = step.locate(parameter)
+        if where is None:
+            raise ValueError(f"--param: expected one of {_label_list(trace)}, got {parameter!r}")
+        if parameter_count(trace) > MAX_EXPLAINED:
+            step = StepDerivation(trace, where)
         return Document(f"{heading} — {parameter}", step.intro(),
                         [step.parameters(), *step.samples(), step.gradients(parameter), step.updates(parameter)],
                         trace)
@@ -466,8 +571,106 @@ def explain_step(trace: StepTrace, title: str = "", parameter: str | None = None
                     [step.parameters(), *step.samples(), step.gradients(), step.updates(), step.loss_line()], trace)
 
 
-def _label_list(labels: list[str]) -> str:
+def _at(values, index: tuple):
+    """values[j][i], values[j] or the value itself for index (j, i), (j,) or () of nested lists."""
+    for k in index:
+        values = values[k]
+    return values
+
+
+def _update_heading(rule: dict | None, lr: float) -> Section:
+    """The update section with its rule in words and its settings: plain SGD, momentum, Adam."""
+    settings = [Eq([Sym("η"), Num(lr)])]
+    if rule is None:
+        return Section("Update: p⁺ = p − η·∂E/∂p", settings)
+    decay = rule["weight_decay"]
+    g = "g = ∂E/∂p + λ·p" if decay else "g = ∂E/∂p"
+    if decay:
+        settings.append(Eq([Sym("λ"), Num(decay)]))
+    if rule["name"] == "sgd":
+        settings.append(Eq([Sym("μ"), Num(rule["momentum"])]))
+        step = "p⁺ = p − η·(g + μ·v⁺)" if rule["nesterov"] else "p⁺ = p − η·v⁺"
+        title = (f"Update (SGD with {'Nesterov ' if rule['nesterov'] else ''}momentum): {g}, "
+                 f"v⁺ = μ·v + g (v⁺ = g on the first step), {step}")
+        return Section(title, settings)
+    settings += [Eq([Sym("β", "1"), Num(rule["beta1"])]), Eq([Sym("β", "2"), Num(rule["beta2"])]),
+                 Eq([Sym("ε"), Num(rule["eps"])]), Eq([Sym("t"), Num(rule["t"])])]
+    title = (f"Update (Adam, step t = {rule['t']}): {g}, m⁺ = β_1·m + (1 − β_1)·g, v⁺ = β_2·v + (1 − β_2)·g², "
+             "p⁺ = p − η/(1 − β_1ᵗ)·m⁺/(√(v⁺)/√(1 − β_2ᵗ) + ε)")
+    return Section(title, settings)
+
+
+def _rule_update(label: str, p: float, grad: float, new: float, lr: float, rule: dict,
+                 before: dict, after: dict) -> list[Eq]:
+    """One parameter's update by SGD with momentum or Adam, each quantity symbols = numbers = value."""
+    items, target = [], sym(label)
+    g, g_value = D(E, target), grad
+    decay = rule["weight_decay"]
+    if decay:
+        g_value = grad + decay * p
+        items.append(Eq([Sym("g", label), Add(g, Mul(Sym("λ"), target)),
+                         Add(Num(grad), Mul(Num(decay), Num(p))), Num(g_value)], "with weight decay"))
+        g = Sym("g", label)
+    v, v_new = Sym("v", label), Sym("v", label, "+")
+    if rule["name"] == "sgd":
+        velocity = after["v"]
+        if "v" in before:
+            mu = rule["momentum"]
+            items.append(Eq([v_new, Add(Mul(Sym("μ"), v), g), Add(Mul(Num(mu), Num(before["v"])), Num(g_value)),
+                             Num(velocity)]))
+        else:
+            items.append(Eq([v_new, g, Num(velocity)], "first step: the velocity starts at the gradient"))
+        if rule["nesterov"]:
+            mu = rule["momentum"]
+            items.append(Eq([sym(label, "+"), Sub(target, Mul(Sym("η"), Paren(Add(g, Mul(Sym("μ"), v_new))))),
+                             Sub(Num(p), Mul(Num(lr), Paren(Add(Num(g_value), Mul(Num(mu), Num(velocity)))))),
+                             Num(new)]))
+        else:
+            items.append(Eq([sym(label, "+"), Sub(target, Mul(Sym("η"), v_new)),
+                             Sub(Num(p), Mul(Num(lr), Num(velocity))), Num(new)]))
+        return items
+    b1, b2, eps, t = rule["beta1"], rule["beta2"], rule["eps"], rule["t"]
+    m, m_new = Sym("m", label), Sym("m", label, "+")
+    m_old, v_old = before.get("m", 0.0), before.get("v", 0.0)
+    items.append(Eq([m_new, Add(Mul(Sym("β", "1"), m), Mul(Paren(Sub(Num(1), Sym("β", "1"))), g)),
+                     Add(Mul(Num(b1), Num(m_old)), Mul(Num(1 - b1), Num(g_value))), Num(after["m"])]))
+    items.append(Eq([v_new, Add(Mul(Sym("β", "2"), v), Mul(Paren(Sub(Num(1), Sym("β", "2"))),
+                                                             Pow(Paren(g) if isinstance(g, D) else g, 2))),
+                     Add(Mul(Num(b2), Num(v_old)), Mul(Num(1 - b2), Pow(Num(g_value), 2))), Num(after["v"])]))
+    symbols = Sub(target, Mul(Frac(Sym("η"), Paren(Sub(Num(1), Pow(Sym("β", "1"), t)))),
+                              Frac(m_new, Paren(Add(Frac(Call("√", v_new), Call("√", Sub(Num(1), Pow(Sym("β", "2"), t)))),
+                                                    Sym("ε"))))))
+    numbers = Sub(Num(p), Mul(Frac(Num(lr), Num(1 - b1 ** t)),
+                              Frac(Num(after["m"]), Paren(Add(Frac(Call("√", Num(after["v"])), Call("√", Num(1 - b2 ** t))),
+                                                              Num(eps))))))
+    items.append(Eq([sym(label, "+"), symbols, numbers, Num(new)]))
+    return items
+
+
+def _vector(values) -> str:
+    """(v1, v2, …) in full when short; a long one (an image) by its size and non-zero count."""
+    if len(values) <= 16:
+        return f"({', '.join(num(v) for v in values)})"
+    return f"of {len(values)} values ({sum(1 for v in values if v != 0)} non-zero)"
+
+
+def _labels(trace: StepTrace) -> list[str]:
+    """Every parameter's label, layer by layer: its weights, then its biases."""
+    labels = []
+    for layer in trace.network["layers"]:
+        labels += [label for row in layer["weight_labels"] for label in row]
+        labels += dict.fromkeys(b for b in layer["bias_labels"] if b is not None)
+    return labels
+
+
+def parameter_count(trace: StepTrace) -> int:
+    return sum(layer["units"] * layer["fan_in"] + {"shared": 1, "per_neuron": layer["units"]}.get(layer["bias_mode"], 0)
+               for layer in trace.network["layers"])
+
+
+def _label_list(trace: StepTrace) -> str:
     """All labels when few, else their ranges: 'w1–w2440, b1–b41'."""
+    labels = _labels(trace)
     if len(labels) <= 20:
         return ", ".join(labels)
     ranges = []
@@ -478,10 +681,18 @@ def _label_list(labels: list[str]) -> str:
     return ", ".join(ranges)
 
 
-def chains_as_data(trace: StepTrace) -> list[dict]:
-    """Every gradient's chain of factors as plain data, for JSON."""
+def chains_as_data(trace: StepTrace, parameter: str | None = None) -> list[dict]:
+    """Every gradient's chain of factors (or one parameter's) as plain data, for JSON."""
     out = []
-    for chain in StepDerivation(trace).chains():
+    step = StepDerivation(trace)
+    if parameter is None:
+        chains = step.chains()
+    else:
+        where = step.locate(parameter)
+        if where is None:
+            raise ValueError(f"--param: expected one of {_label_list(trace)}, got {parameter!r}")
+        chains = [step.chain(where.layer, where.kind, where.j, where.i)]
+    for chain in chains:
         out.append({
             "parameter": chain.label,
             "gradient": chain.gradient,
@@ -498,4 +709,5 @@ def chains_as_data(trace: StepTrace) -> list[dict]:
     return out
 
 
-__all__ = ["Document", "Section", "Eq", "explain_step", "chains_as_data", "Names", "StepDerivation", "walk"]
+__all__ = ["Document", "Section", "Eq", "explain_step", "chains_as_data", "Names", "StepDerivation", "walk",
+           "MAX_EXPLAINED", "parameter_count"]

@@ -5,6 +5,8 @@
 "loss", "frozen", "parameters_before", "parameters_after", "loss_before", "loss_after",
 "chains": [{"parameter", "gradient", "combined_by", "samples": [{"index", "term", "delta_form",
 "paths": [{"factors": [{"symbol", "value"}], "product"}] or null}]}]}]}
+
+plus, for momentum, weight decay or Adam, "optimizer": {"name", settings…, "before", "after"}.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ import json
 from .derive import chains_as_data
 
 
-def render_json(traces) -> str:
+def render_json(traces, parameter: str | None = None) -> str:
+    """Each step's plain data with every gradient's chain (or, with ``parameter``, that one's)."""
     steps = []
     for trace in traces:
         step = trace.as_dict()
-        step["chains"] = chains_as_data(trace)
+        step["chains"] = chains_as_data(trace, parameter)
         steps.append(step)
     return json.dumps({"steps": steps}, indent=1)

@@ -18,7 +18,8 @@ DIGITS = 9
 # Precedence: how tightly a node binds; a child binding less tightly than its parent needs ().
 SUM, PRODUCT, POWER, ATOM = 1, 2, 3, 4
 
-GREEK = {"δ": r"\delta", "η": r"\eta", "σ": r"\sigma", "Σ": r"\Sigma", "Δ": r"\Delta"}
+GREEK = {"δ": r"\delta", "η": r"\eta", "σ": r"\sigma", "Σ": r"\Sigma", "Δ": r"\Delta", "μ": r"\mu",
+         "λ": r"\lambda", "β": r"\beta", "ε": r"\varepsilon"}
 SUPERSCRIPT_DIGITS = str.maketrans("0123456789+-T", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻ᵀ")
 
 
@@ -86,7 +87,8 @@ TEXT_LATEX = {"δ": r"$\delta$", "∂": r"$\partial$", "η": r"$\eta$", "σ": r"
               "ᵀ": r"$^T$", "W̃": r"$\tilde{W}$", "x̃": r"$\tilde{x}$", "_": r"\_", "&": r"\&", "%": r"\%",
               "#": r"\#", "$": r"\$", "{": r"\{", "}": r"\}", "^": r"\^{}", "~": r"\~{}", "\\": r"\textbackslash{}",
               "×": r"$\times$", "→": r"$\to$", "≤": r"$\le$", "≥": r"$\ge$", "²": r"$^2$", "½": r"$\frac12$",
-              "—": "---", "–": "--"}
+              "—": "---", "–": "--", "μ": r"$\mu$", "λ": r"$\lambda$", "β": r"$\beta$", "ε": r"$\varepsilon$",
+              "√": r"$\surd$", "ᵗ": r"$^t$"}
 _TEXT_LATEX_RE = re.compile("|".join(re.escape(k) for k in sorted(TEXT_LATEX, key=len, reverse=True)))
 
 
@@ -396,7 +398,8 @@ class Pow(Expr):
         return self.base.value(env) ** self.exponent
 
 
-FUNCTIONS = {"σ": lambda v: 1.0 / (1.0 + math.exp(-v)), "ln": math.log, "tanh": math.tanh, "exp": math.exp}
+FUNCTIONS = {"σ": lambda v: 1.0 / (1.0 + math.exp(-v)), "ln": math.log, "tanh": math.tanh, "exp": math.exp,
+             "√": math.sqrt}
 
 
 @dataclass(frozen=True)
@@ -417,11 +420,15 @@ class Call(Expr):
                      _bracket_column(")", len(inner))])
 
     def latex(self) -> str:
+        if self.name == "√":
+            return rf"\sqrt{{{self.arg.latex()}}}"
         name = GREEK.get(self.name) or (rf"\{self.name}" if self.name in ("ln", "tanh", "exp", "max") else
                                          rf"\operatorname{{{self.name}}}")
         return rf"{name}\left({self.arg.latex()}\right)"
 
     def mathml(self) -> str:
+        if self.name == "√":
+            return f"<msqrt>{self.arg.mathml()}</msqrt>"
         return f"<mrow>{_mi(self.name)}<mo>&#x2061;</mo><mo>(</mo>{self.arg.mathml()}<mo>)</mo></mrow>"
 
     def value(self, env):

@@ -153,5 +153,8 @@ def matrix_sections(step: StepDerivation) -> list[Section]:
     sections += [form.error(), form.output_delta(), form.gradient(last)]
     for l in range(last - 1, -1, -1):
         sections += [form.hidden_delta(l), form.gradient(l)]
-    sections += [form.update(l) for l in range(step.L)]
+    if step.trace.optimizer is None:
+        sections += [form.update(l) for l in range(step.L)]
+    else:       # momentum and Adam update each parameter from its own state: written out one by one
+        sections.append(step.updates())
     return sections
