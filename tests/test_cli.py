@@ -310,3 +310,60 @@ target_columns = [30, 31, 32]
     chains = json.loads(text)["steps"][0]["chains"]
     assert [c["parameter"] for c in chains] == ["b71"]
     assert chains[0]["gradient"] == pytest.approx(gradcheck.numeric_gradients(network, *data, "mean")[5][0], rel=1e-6)
+
+
+def test_gradcheck_leaves_out_parameters_at_a_relu_kink_and_checks_float32_networks_in_float64(tmp_path, capsys):
+    # net_h1 = 0.5·1 − 0.5 = 0 exactly: moving w1 by ±2h crosses the kink of relu, where E has no derivative
+    spec = tmp_path / "kink.toml"
+    spec.write_text("""
+[network]
+inputs = 1
+dtype = "float32"
+[[network.layers]]
+units = 2
+activation = "relu"
+weights = [[0.5], [0.3]]
+bias = [-0.5, 0.1]
+[[network.layers]]
+units = 1
+activation = "sigmoid"
+weights = [[0.7, -0.4]]
+bias = [0.2]
+[data]
+inputs = [[1.0]]
+targets = [[0.9]]
+""")
+    code, text = run("gradcheck", str(spec), "--json")
+    result = json.loads(text)
+    assert code == 0 and result["ok"]
+    first, second = result["layers"]
+    assert (first["checked"], first["at_kinks"]) == (4, 2)        # w1 and b1 move net_h1 across 0
+    assert (second["checked"], second["at_kinks"]) == (3, 0) and second["max_relative_error"] < 1e-9
+    code, text = run("gradcheck", str(spec))
+    assert "in float64 (the network is float32)" in text and "2 left out, a ReLU kink" in text
+
+
+def test_gradcheck_of_a_large_network_compares_a_random_choice_of_parameters(tmp_path):
+    spec = tmp_path / "wide.toml"
+    spec.write_text("""
+[network]
+inputs = 40
+loss = "mse"
+[[network.layers]]
+units = 30
+activation = "tanh"
+init = { kind = "xavier", seed = 1 }
+[[network.layers]]
+units = 2
+activation = "identity"
+init = { kind = "xavier", seed = 2 }
+[data]
+inputs = [[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0,
+           0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]]
+targets = [[1.0, -1.0]]
+""")
+    code, text = run("gradcheck", str(spec), "--max-parameters", "60", "--json")
+    layers = json.loads(text)["layers"]
+    assert code == 0 and [layer["parameters"] for layer in layers] == [1230, 62]
+    assert 58 <= sum(layer["checked"] for layer in layers) <= 64 and all(layer["checked"] >= 2 for layer in layers)
+    assert all(layer["max_relative_error"] < 1e-7 for layer in layers)

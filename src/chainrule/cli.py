@@ -86,6 +86,10 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--json", action="store_true")
     g.add_argument("--cost", action="store_true",
                    help="time backprop and finite differences on networks of 10² to 10⁵ parameters")
+    g.add_argument("--max-parameters", type=int, default=2_000,
+                   help="compare at most this many parameters, chosen at random beyond it (default 2000)")
+    g.add_argument("--max-samples", type=int, default=100,
+                   help="on at most the first this many samples of the data (default 100)")
 
     w = sub.add_parser("serve", help="serve the web page (extra: web) until Ctrl-C")
     w.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
@@ -470,21 +474,31 @@ def cmd_gradcheck(args, out) -> int:
         return cmd_cost(args, out)
     if args.spec is None:
         raise UsageError("gradcheck: expected a spec file or example name (or --cost), got neither")
+    for name in ("max_parameters", "max_samples"):
+        if getattr(args, name) < 1:
+            raise UsageError(f"gradcheck --{name.replace('_', '-')}: expected an integer ≥ 1, got {getattr(args, name)}")
     spec = load(args.spec)
     x, t = spec.require_data()
+    x, t = x[:args.max_samples], t[:args.max_samples]
     network = spec.build_network()
-    layers = gradcheck.check(network, x, t, spec.training.reduction)
+    layers = gradcheck.check(network, x, t, spec.training.reduction, max_parameters=args.max_parameters)
     ok = all(layer.max_relative_error < GRADCHECK_TOLERANCE for layer in layers)
     if args.json:
         json.dump({"layers": [vars(layer) for layer in layers], "tolerance": GRADCHECK_TOLERANCE, "ok": ok}, out)
         out.write("\n")
         return 0 if ok else 1
-    print(f"{spec.name}: backprop against central finite differences (4th order, h = {gradcheck.STEP:g}) on the "
-          f"{len(x)} sample{'s' if len(x) != 1 else ''} of the spec, loss {network.loss.name}, "
-          f"reduction {spec.training.reduction}", file=out)
+    available = len(spec.require_data()[0])
+    samples = f"the {len(x)} sample{'s' if len(x) != 1 else ''}" if len(x) == available else \
+        f"the first {len(x):,} of {available:,} samples"
+    dtype = "" if network.dtype == np.float64 else f", in float64 (the network is {np.dtype(network.dtype).name})"
+    print(f"{spec.name}: backprop against central finite differences (4th order, h = {gradcheck.STEP:g}) on "
+          f"{samples} of the spec, loss {network.loss.name}, reduction {spec.training.reduction}{dtype}", file=out)
     for layer in layers:
-        print(f"  layer {layer.layer}: {layer.parameters} parameters, max relative error "
-              f"{layer.max_relative_error:.2e}", file=out)
+        checked = "" if layer.checked == layer.parameters else f" ({layer.checked:,} checked, chosen at random)"
+        kinks = "" if not layer.at_kinks else (f"; {layer.at_kinks:,} left out, a ReLU kink lying within ±2h "
+                                               "of them (no derivative there)")
+        print(f"  layer {layer.layer}: {layer.parameters:,} parameters{checked}, max relative error "
+              f"{layer.max_relative_error:.2e}{kinks}", file=out)
     print(f"{'all layers agree' if ok else 'MISMATCH: some layer differs'} (tolerance {GRADCHECK_TOLERANCE:g})",
           file=out)
     return 0 if ok else 1

@@ -132,6 +132,12 @@ class Network:
     def dtype(self):
         return self.layers[0].weights.dtype
 
+    def astype(self, dtype) -> "Network":
+        """A copy of the network whose parameters are in ``dtype`` (float32 or float64)."""
+        layers = [Dense(layer.weights, layer.bias, activation=layer.activation, bias_mode=layer.bias_mode,
+                        dtype=dtype) for layer in self.layers]
+        return Network(self.inputs, layers, self.loss, self.weight_labels)
+
     @property
     def labels(self) -> ParameterLabels:
         """Every parameter by label: w1, w2, … then b1, b2, … (a read-only mapping to ParameterRef)."""
