@@ -8,6 +8,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
@@ -72,6 +73,27 @@ def test_generated_data_boundary_and_spec_round_trip(client):
     assert client.get(f"/api/sessions/{again}").json()["state"]["parameters"] == state["parameters"]
     csv_spec = dict(XOR_SPEC, data={"csv_text": "a,b,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n"})
     assert client.get(f"/api/sessions/{new_session(client, {'spec': csv_spec})}").json()["state"]["samples"] == 4
+
+
+def test_downloaded_spec_keeps_every_training_setting(client):
+    """What a session downloads trains the same way: optimiser, schedule, stopping, frozen labels, dtype
+    and label order all come back as they were set."""
+    settings = {"learning_rate": 0.3, "batch": 2, "reduction": "mean", "epochs": 7, "frozen": ("b1",), "seed": 4,
+                "shuffle": True, "stop_below": 1e-6, "optimizer": "adam", "beta1": 0.8, "beta2": 0.99,
+                "eps": 1e-7, "weight_decay": 0.01, "schedule": "step", "step_size": 3, "gamma": 0.5,
+                "epoch_loss": "batches"}
+    spec = {"name": "all", "network": {"inputs": 2, "loss": "mse",
+                                       "weight_labels": "column", "dtype": "float32",
+                                       "layers": [{"units": 3, "activation": "tanh", "init": {"kind": "xavier"}},
+                                                  {"units": 1, "activation": "sigmoid"}]},
+            "training": {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()},
+            "data": {"inputs": [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], "targets": [[1.0], [1.0], [0.0]]}}
+    sid = new_session(client, {"spec": spec})
+    again = cr.loads(client.get(f"/api/sessions/{sid}/spec.toml").text)
+    for name, value in settings.items():
+        assert getattr(again.training, name) == value, name
+    network = again.build_network()
+    assert network.dtype == np.float32 and network.weight_labels == "column"
 
 
 @pytest.mark.parametrize("method, path, body, status, message", [

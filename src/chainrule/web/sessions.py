@@ -9,7 +9,7 @@ import math
 import secrets
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -22,7 +22,7 @@ from ..explain.html import document_html
 from ..io import network_table
 from ..spec import SpecError, from_dict
 from ..trace import Tracer
-from ..train import TrainingDiverged, fit
+from ..train import TrainingConfig, TrainingDiverged, fit
 
 
 @dataclass(frozen=True)
@@ -284,6 +284,10 @@ def to_toml(name: str, network, training, x, t) -> str:
     """The session's set-up as a spec file, with the current weights and the data."""
     table = network_table(network)
     lines = [f'name = "{name}"', "", "[network]", f"inputs = {table['inputs']}", f'loss = "{table["loss"]}"']
+    if network.weight_labels != "row":
+        lines.append(f'weight_labels = "{network.weight_labels}"')
+    if network.dtype != np.float64:
+        lines.append(f'dtype = "{np.dtype(network.dtype).name}"')
     for layer in table["layers"]:
         lines += ["", "[[network.layers]]", f"units = {layer['units']}", f'activation = "{layer["activation"]}"',
                   f'bias_mode = "{layer["bias_mode"]}"', f"weights = {layer['weights']!r}"]
@@ -291,11 +295,29 @@ def to_toml(name: str, network, training, x, t) -> str:
             lines.append(f"slope = {layer['slope']!r}")
         if "bias" in layer:
             lines.append(f"bias = {layer['bias']!r}")
-    batch = training.batch if isinstance(training.batch, int) else f'"{training.batch}"'
-    lines += ["", "[training]", f"learning_rate = {training.learning_rate!r}", f"batch = {batch}",
-              f'reduction = "{training.reduction}"', f"epochs = {training.epochs}", "",
-              "[data]", f"inputs = {x.tolist()!r}", f"targets = {t.tolist()!r}", ""]
+    lines += ["", "[training]"]
+    defaults = TrainingConfig()
+    for field in fields(TrainingConfig):       # every setting, the ones left at their default too where usual
+        value = getattr(training, field.name)
+        if value is None or (value == getattr(defaults, field.name) and field.name not in _ALWAYS_WRITTEN):
+            continue
+        lines.append(f"{field.name} = {_toml_value(value)}")
+    lines += ["", "[data]", f"inputs = {x.tolist()!r}", f"targets = {t.tolist()!r}", ""]
     return "\n".join(lines)
+
+
+_ALWAYS_WRITTEN = ("learning_rate", "batch", "reduction", "epochs")
+
+
+def _toml_value(value) -> str:
+    """A setting as TOML: true/false, a quoted string, a list of strings (frozen labels), or a number."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value)
 
 
 class Store:
