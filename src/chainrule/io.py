@@ -36,8 +36,11 @@ def network_table(network: Network) -> dict:
         if layer.bias is not None:
             entry["bias"] = layer.bias_value()
         layers.append(entry)
-    return {"inputs": network.inputs, "loss": network.loss.name, "weight_labels": network.weight_labels,
-            "layers": layers}
+    table = {"inputs": network.inputs, "loss": network.loss.name, "weight_labels": network.weight_labels,
+             "layers": layers}
+    if network.dtype != np.float64:
+        table["dtype"] = np.dtype(network.dtype).name
+    return table
 
 
 def write_atomically(path: str | Path, content: str | bytes) -> None:
