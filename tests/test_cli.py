@@ -260,10 +260,12 @@ def test_predict_reads_npz_models_and_csv_rows_and_names_the_class(tmp_path, cap
 
 
 def test_one_parameter_of_a_large_network_shows_only_what_its_gradient_goes_through(tmp_path, capsys):
-    """A 30-50-20-3 network on a batch of 12: the derivation of w1 shows its neuron's forward pass, the δ of
-    its layer and those above, six of the twelve samples, and a gradient equal to finite differences."""
+    """A 30-50-20-3 network on a batch of 12: the derivation of w1 shows its neuron's forward pass (without
+    the terms of blank inputs), the δ of its layer and those above, six of the twelve samples, and a
+    gradient equal to finite differences."""
     rng = np.random.default_rng(5)
     x, labels = rng.normal(size=(12, 30)), rng.integers(0, 3, 12)
+    x[:, 20:] = 0.0         # blank inputs: their terms add nothing to a sum and are left out of it
     (tmp_path / "x.csv").write_text("\n".join(",".join(f"{v:.6f}" for v in row) + "," + ",".join(
         "1" if c == k else "0" for c in range(3)) for row, k in zip(x, labels)))
     spec = tmp_path / "big.toml"
@@ -294,6 +296,7 @@ target_columns = [30, 31, 32]
     code, text = run("explain", str(spec), "--param", "w1")
     assert code == 0
     assert "net_h1_1 = w1·i1 + w2·i2" in text and "net_h1_2 =" not in text        # only w1's neuron
+    assert "(the 10 terms whose input is 0 are left out)" in text and "w21·i21" not in text
     assert "δ_h1_1" in text and "δ_h1_2 " not in text and "δ_h2_20" in text and "δ_o3" in text
     assert text.count("\nSample ") == 6 and "The other 6 samples of the batch" in text
     assert "(the other 2,632 parameters enter below by value)" in text

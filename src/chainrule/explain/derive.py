@@ -192,6 +192,18 @@ class StepDerivation:
             return range(0)
         return range(units) if f.kind == "bias" and self.layers[l]["bias_mode"] == "shared" else [f.j]
 
+    def nonzero(self, indices, value) -> list:
+        """With a focus, the terms of a long sum (more than 16) whose factor value(k) is not exactly 0:
+        a term with a zero factor adds nothing (an image's blank pixels, a ReLU that is off)."""
+        indices = list(indices)
+        if self.focus is None or len(indices) <= 16:
+            return indices
+        return [k for k in indices if value(k) != 0]
+
+    @staticmethod
+    def left_out(count: int, factor: str) -> str:
+        return f"the {count} terms whose {factor} is 0 are left out" if count else ""
+
     def shown_samples(self) -> list[int]:
         """The samples worked in full: all, or with a focus and a large batch the first and last few."""
         n = len(self.trace.samples)
@@ -259,11 +271,12 @@ class StepDerivation:
             name = layer["activation"]
             for j in (self.rows(l) if self.focus is None or l == self.focus.layer else ()):
                 n = self.names.neuron(l, j)
-                terms = [Mul(sym(layer["weight_labels"][j][i]), sym(self.names.out(l - 1, i)))
-                         for i in range(layer["fan_in"])]
+                inputs = self.nonzero(range(layer["fan_in"]), lambda i: self.layer_input(sample, l, i))
+                terms = [Mul(sym(layer["weight_labels"][j][i]), sym(self.names.out(l - 1, i))) for i in inputs]
                 if layer["bias_labels"][j] is not None:
                     terms.append(sym(layer["bias_labels"][j]))
-                nets.append(self.defined(sym(f"net_{n}"), Add(*terms), env, sample.layers[l]["net"][j]))
+                nets.append(self.defined(sym(f"net_{n}"), Add(*terms), env, sample.layers[l]["net"][j],
+                                         self.left_out(layer["fan_in"] - len(inputs), "input")))
                 if name == "softmax":
                     first, last = self.names.neuron(l, 0), self.names.neuron(l, layer["units"] - 1)
                     value = Call("softmax", Word(f"net_{first}…net_{last}"))
@@ -309,10 +322,13 @@ class StepDerivation:
                     section.items.append(self.defined(D(E, out), formula, env, env[f"∂E/∂out_{n}"]))
                 else:
                     above = self.layers[l + 1]
+                    through = self.nonzero(range(above["units"]), lambda m: sample.deltas[l + 1][m])
                     paths = Add(*(Mul(sym(f"δ_{self.names.neuron(l + 1, m)}"), sym(above["weight_labels"][m][j]))
-                                  for m in range(above["units"])))
+                                  for m in through))
                     section.items.append(self.defined(D(E, out), paths, env, env[f"∂E/∂out_{n}"],
-                                                      "summed over the paths through the next layer"))
+                                                      "summed over the paths through the next layer" + (
+                                                          "; " + self.left_out(above["units"] - len(through), "δ")
+                                                          if len(through) < above["units"] else "")))
                 if self.activations[l].elementwise:
                     derivative = formulas.activation_derivative(layer["activation"], layer["activation_params"], n)
                     section.items.append(self.defined(D(out, net), derivative, env, env[f"∂out_{n}/∂net_{n}"]))
