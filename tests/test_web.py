@@ -75,6 +75,21 @@ def test_generated_data_boundary_and_spec_round_trip(client):
     assert client.get(f"/api/sessions/{new_session(client, {'spec': csv_spec})}").json()["state"]["samples"] == 4
 
 
+def test_a_large_network_steps_without_every_chain_and_explains_one_parameter(client):
+    """2-48-48-48-1 (4,897 parameters): a step leaves out the chains of every gradient (one parameter's
+    derivation is asked for instead), and that derivation skips the δ of layers above the next one."""
+    spec = {"name": "deep", "network": {"inputs": 2, "loss": "bce", "layers": [
+        {"units": 48, "activation": "relu", "init": {"kind": "he", "seed": k}} for k in range(3)] + [
+        {"units": 1, "activation": "sigmoid", "init": {"kind": "xavier", "seed": 9}}]},
+        "training": {"learning_rate": 0.1, "batch": "full", "reduction": "mean"},
+        "data": {"generator": "spiral", "samples": 120, "noise": 0.1, "test_fraction": 0.2, "seed": 0}}
+    sid = new_session(client, {"spec": spec})
+    step = client.post(f"/api/sessions/{sid}/step").json()
+    assert step["trace"]["chains"] is None and len(step["trace"]["samples"]) == 96
+    html = client.get(f"/api/sessions/{sid}/steps/1/explain", params={"param": "w1"}).json()["html"]
+    assert "The δs of layer 3 are worked the same way" in html and "The other 90 samples of the batch" in html
+
+
 def test_downloaded_spec_keeps_every_training_setting(client):
     """What a session downloads trains the same way: optimiser, schedule, stopping, frozen labels, dtype
     and label order all come back as they were set."""

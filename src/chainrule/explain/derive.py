@@ -183,12 +183,13 @@ class StepDerivation:
         return [0 if self.focus.kind == "bias" and self.layers[l]["bias_mode"] == "shared" else self.focus.j]
 
     def delta_rows(self, l: int):
-        """The neurons of layer l whose δ the backward pass derives: with a focus, those of the layers
-        above it, and in its layer its own neuron (every neuron, for a shared bias: their δs are summed)."""
+        """The neurons of layer l whose δ the backward pass derives: all of them, or with a focus the
+        output layer's, the next layer's, and in its own layer its neuron (every neuron, for a shared
+        bias: their δs are summed). Layers further up enter by their δ values."""
         f, units = self.focus, self.layers[l]["units"]
-        if f is None or l > f.layer:
+        if f is None or (l > f.layer and (l == f.layer + 1 or l == self.L - 1)):
             return range(units)
-        if l < f.layer:
+        if l != f.layer:
             return range(0)
         return range(units) if f.kind == "bias" and self.layers[l]["bias_mode"] == "shared" else [f.j]
 
@@ -308,6 +309,12 @@ class StepDerivation:
         k = self.layers[-1]["units"]
         for l in range(last, -1 if self.focus is None else self.focus.layer - 1, -1):
             layer = self.layers[l]
+            if not self.delta_rows(l):
+                if l == last - 1:
+                    skipped = [str(m + 1) for m in range(l, self.focus.layer + 1, -1)][::-1]
+                    section.items.append(f"The δs of layer{'s' if len(skipped) > 1 else ''} {', '.join(skipped)} "
+                                         "are worked the same way; they enter below by value.")
+                continue
             for j in self.delta_rows(l):
                 n = self.names.neuron(l, j)
                 out, net, delta = sym(f"out_{n}"), sym(f"net_{n}"), sym(f"δ_{n}")

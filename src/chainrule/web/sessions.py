@@ -17,7 +17,7 @@ from .. import examples
 from ..datasets import one_hot
 from ..datasets.tabular import numbers, read_rows
 from ..datasets.toy import GENERATORS, planar
-from ..explain.derive import chains_as_data, explain_step
+from ..explain.derive import MAX_EXPLAINED, chains_as_data, explain_step, parameter_count
 from ..explain.html import document_html
 from ..io import network_table
 from ..spec import SpecError, from_dict
@@ -187,7 +187,8 @@ class Session:
         trace = self.tracer.next()
         self.steps_taken += 1
         record = trace.as_dict()
-        record["chains"] = chains_as_data(trace)
+        # every gradient's chain, for networks small enough to explain whole (else one at a time: explain)
+        record["chains"] = chains_as_data(trace) if parameter_count(trace) <= MAX_EXPLAINED else None
         record["_trace"] = trace
         self.traces.append(record)
         if len(self.traces) > self.limits.steps_kept:
