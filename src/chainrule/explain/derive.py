@@ -136,8 +136,9 @@ class StepDerivation:
     """The quantities of one traced step, by symbol, and the sections built from them.
 
     With a ``focus`` (one parameter of a large network) the sections show only what that
-    parameter's gradient goes through: its neuron's forward pass, the δ of its layer and the layers
-    above, a few samples of a large batch, its chain, and its update."""
+    parameter's gradient goes through: its neuron's forward pass, the δs of its layer, the next layer
+    and the output layer, a few samples of a large batch, its chain, and its update; long sums leave
+    out their terms with a zero factor."""
 
     def __init__(self, trace: StepTrace, focus: Focus | None = None):
         self.trace, self.focus = trace, focus
