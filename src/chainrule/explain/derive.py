@@ -611,6 +611,8 @@ def _update_heading(rule: dict | None, lr: float) -> Section:
     g = "g = ∂E/∂p + λ·p" if decay else "g = ∂E/∂p"
     if decay:
         settings.append(Eq([Sym("λ"), Num(decay)]))
+    if rule["name"] == "sgd" and not rule["momentum"]:
+        return Section(f"Update (SGD with weight decay): {g}, p⁺ = p − η·g", settings)
     if rule["name"] == "sgd":
         settings.append(Eq([Sym("μ"), Num(rule["momentum"])]))
         step = "p⁺ = p − η·(g + μ·v⁺)" if rule["nesterov"] else "p⁺ = p − η·v⁺"
@@ -636,6 +638,10 @@ def _rule_update(label: str, p: float, grad: float, new: float, lr: float, rule:
                          Add(Num(grad), Mul(Num(decay), Num(p))), Num(g_value)], "with weight decay"))
         g = Sym("g", label)
     v, v_new = Sym("v", label), Sym("v", label, "+")
+    if rule["name"] == "sgd" and not rule["momentum"]:
+        items.append(Eq([sym(label, "+"), Sub(target, Mul(Sym("η"), g)), Sub(Num(p), Mul(Num(lr), Num(g_value))),
+                         Num(new)]))
+        return items
     if rule["name"] == "sgd":
         velocity = after["v"]
         if "v" in before:
