@@ -227,7 +227,7 @@ inputs = [[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 0.1, 0.2, 0.3, 0.4,
 targets = [[1.0]]
 """)
     code, _ = run("explain", str(spec))
-    assert code == 2 and "expected at most 2,000 parameters for a whole derivation, got 2,481" in capsys.readouterr().err
+    assert code == 2 and "explain: a whole derivation: expected at most 2,000 parameters, got 2,481; explain one parameter with --param" in capsys.readouterr().err
     code, text = run("explain", str(spec), "--param", "w2440")
     assert code == 0 and "∂E/∂w2440" in text
     code, _ = run("explain", str(spec), "--param", "w9999")
@@ -308,7 +308,7 @@ target_columns = [30, 31, 32]
     for refused in (["--format", "json"], ["--matrix"], ["--matrix", "--param", "w1"]):
         code, _ = run("explain", str(spec), *refused)
         assert code == 2
-    assert "expected at most 2,000 parameters for the matrix form, got 2,633" in capsys.readouterr().err
+    assert "explain: the matrix form: expected at most 2,000 parameters, got 2,633;" in capsys.readouterr().err
     code, text = run("explain", str(spec), "--param", "b71", "--format", "json")
     chains = json.loads(text)["steps"][0]["chains"]
     assert [c["parameter"] for c in chains] == ["b71"]
@@ -370,3 +370,38 @@ targets = [[1.0, -1.0]]
     assert code == 0 and [layer["parameters"] for layer in layers] == [1230, 62]
     assert 58 <= sum(layer["checked"] for layer in layers) <= 64 and all(layer["checked"] >= 2 for layer in layers)
     assert all(layer["max_relative_error"] < 1e-7 for layer in layers)
+
+
+def test_explain_of_a_small_network_on_a_large_batch_is_refused_whole_and_focused_on_one_parameter(tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    rows = rng.normal(size=(500, 3))
+    (tmp_path / "d.csv").write_text("a,b,y\n" + "\n".join(f"{a:.5f},{b:.5f},{c:.5f}" for a, b, c in rows))
+    spec = tmp_path / "batch.toml"
+    spec.write_text("""
+[network]
+inputs = 2
+loss = "mse"
+[[network.layers]]
+units = 16
+activation = "tanh"
+init = { kind = "xavier", seed = 1 }
+[[network.layers]]
+units = 1
+activation = "identity"
+init = { kind = "xavier", seed = 2 }
+[training]
+batch = "full"
+reduction = "mean"
+[data]
+csv = "d.csv"
+target_columns = ["y"]
+""")
+    code, _ = run("explain", str(spec))
+    assert code == 2
+    assert ("a whole derivation: expected at most 20,000 parameters × samples in the step, got 65 × 500 = 32,500"
+            in capsys.readouterr().err)
+    code, text = run("explain", str(spec), "--param", "w3")
+    assert code == 0 and text.count("\nSample ") == 6 and "The other 494 samples of the batch" in text
+    network, data = cr.load(spec).build_network(), cr.load(spec).require_data()
+    written = float(re.search(r"∂E/∂w3 += 1/500·Σ_s .* = (\S+)", text).group(1))
+    assert written == pytest.approx(gradcheck.numeric_gradients(network, *data, "mean")[0][1, 0], rel=1e-6)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, examples, gradcheck
-from .explain import FORMATS, MAX_EXPLAINED, render
+from .explain import FORMATS, render, too_large
 from .check import ClaimsError, report_json, report_text
 from .check import check as check_claims
 from .io import load_model, save_model
@@ -129,11 +129,10 @@ def cmd_explain(args, out) -> int:
     spec = load(args.spec)
     x, t = spec.require_data()
     network = spec.build_network()
-    parameters = sum(p.size for p in network.parameters())
-    if parameters > MAX_EXPLAINED and (args.param is None or args.matrix):
+    large = too_large(sum(p.size for p in network.parameters()), min(spec.training.batch_size(len(x)), len(x)))
+    if large and (args.param is None or args.matrix):
         what = "the matrix form" if args.matrix else "a whole derivation"
-        raise UsageError(f"explain: expected at most {MAX_EXPLAINED:,} parameters for {what}, got "
-                         f"{parameters:,}; explain one with --param LABEL (e.g. --param w1)")
+        raise UsageError(f"explain: {what}: {large}; explain one parameter with --param LABEL (e.g. --param w1)")
     traces = trace_steps(network, x, t, spec.training, args.step or args.steps)
     if args.step is not None:
         if len(traces) < args.step:

@@ -4,7 +4,7 @@ chain of factors."""
 
 from __future__ import annotations
 
-from .derive import MAX_EXPLAINED, Document, chains_as_data, explain_step
+from .derive import Document, chains_as_data, explain_step, too_large
 from .json import render_json
 from .text import render_text
 
@@ -31,4 +31,4 @@ def render(traces, fmt: str = "text", title: str = "", parameter: str | None = N
     raise ValueError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
 
 
-__all__ = ["FORMATS", "MAX_EXPLAINED", "Document", "chains_as_data", "explain_step", "render"]
+__all__ = ["FORMATS", "Document", "chains_as_data", "explain_step", "render", "too_large"]

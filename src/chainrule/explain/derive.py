@@ -23,6 +23,18 @@ MAX_PATHS = 8       # more paths than this: the chain is shown through the next 
 MAX_SAMPLES = 8     # batch gradients list at most this many samples' terms
 MAX_EXPLAINED = 2_000   # parameters; beyond this a whole derivation is pages long, and one
                         # parameter's derivation shows only the neurons its gradient goes through
+MAX_EXPLAINED_TERMS = 20_000    # the same for parameters × samples in the step: a batch of 800 on a
+                                # network of 337 parameters wrote 200 MB
+
+
+def too_large(parameters: int, samples: int) -> str | None:
+    """Why a whole derivation of a step is too long to write (None when it is not)."""
+    if parameters > MAX_EXPLAINED:
+        return f"expected at most {MAX_EXPLAINED:,} parameters, got {parameters:,}"
+    if parameters * samples > MAX_EXPLAINED_TERMS:
+        return (f"expected at most {MAX_EXPLAINED_TERMS:,} parameters × samples in the step, got "
+                f"{parameters:,} × {samples:,} = {parameters * samples:,}")
+    return None
 
 
 @dataclass
@@ -586,7 +598,7 @@ def explain_step(trace: StepTrace, title: str = "", parameter: str | None = None
         where = step.locate(parameter)
         if where is None:
             raise ValueError(f"--param: expected one of {_label_list(trace)}, got {parameter!r}")
-        if parameter_count(trace) > MAX_EXPLAINED:
+        if too_large(parameter_count(trace), len(trace.samples)):
             step = StepDerivation(trace, where)
         return Document(f"{heading} — {parameter}", step.intro(),
                         [step.parameters(), *step.samples(), step.gradients(parameter), step.updates(parameter)],
@@ -740,4 +752,4 @@ def chains_as_data(trace: StepTrace, parameter: str | None = None) -> list[dict]
 
 
 __all__ = ["Document", "Section", "Eq", "explain_step", "chains_as_data", "Names", "StepDerivation", "walk",
-           "MAX_EXPLAINED", "parameter_count"]
+           "MAX_EXPLAINED", "parameter_count", "too_large"]

@@ -17,7 +17,7 @@ from .. import examples
 from ..datasets import one_hot
 from ..datasets.tabular import numbers, read_rows
 from ..datasets.toy import GENERATORS, planar
-from ..explain.derive import MAX_EXPLAINED, chains_as_data, explain_step, parameter_count
+from ..explain.derive import chains_as_data, explain_step, parameter_count, too_large
 from ..explain.html import document_html
 from ..io import network_table
 from ..spec import SpecError, from_dict
@@ -188,7 +188,8 @@ class Session:
         self.steps_taken += 1
         record = trace.as_dict()
         # every gradient's chain, for networks small enough to explain whole (else one at a time: explain)
-        record["chains"] = chains_as_data(trace) if parameter_count(trace) <= MAX_EXPLAINED else None
+        large = too_large(parameter_count(trace), len(trace.samples))
+        record["chains"] = None if large else chains_as_data(trace)
         record["_trace"] = trace
         self.traces.append(record)
         if len(self.traces) > self.limits.steps_kept:
