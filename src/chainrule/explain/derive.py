@@ -9,7 +9,9 @@ of factors behind each gradient is also plain data (``parameter_chains``) for JS
 from __future__ import annotations
 
 import math
+from collections import ChainMap
 from dataclasses import dataclass, field
+from operator import mul
 
 import numpy as np
 
@@ -236,36 +238,47 @@ class StepDerivation:
                         return Focus(l, "weight", j, row.index(label))
         return None
 
-    def _environment(self, sample) -> dict:
-        """Every number of one sample's step by the text of its symbol (with a focus, the weights
+    def _parameters_env(self) -> dict:
+        """The parameters by label, shared by every sample's environment (with a focus, the weights
         only of the neurons the sections show)."""
+        if not hasattr(self, "_shared"):
+            env = {}
+            for l, layer in enumerate(self.layers):
+                for j in self.rows(l) if self.focus is not None else range(layer["units"]):
+                    env.update(zip(layer["weight_labels"][j], self.before[l]["weights"][j]))
+                for j in range(layer["units"]):
+                    if layer["bias_labels"][j] is not None:
+                        env[layer["bias_labels"][j]] = self.bias(l, j)
+            self._shared = env
+            self._columns = [list(zip(*self.before[l]["weights"])) for l in range(self.L)]
+        return self._shared
+
+    def _environment(self, sample) -> ChainMap:
+        """Every number of one sample's step by the text of its symbol: its own values, then the
+        parameters."""
+        parameters = self._parameters_env()
         env = {f"i{i + 1}": v for i, v in enumerate(sample.input)}
         last = self.L - 1
-        out_row, t_row = np.array([sample.layers[-1]["out"]]), np.array([sample.target])
         for l, layer in enumerate(self.layers):
+            nets, outs, deltas = sample.layers[l]["net"], sample.layers[l]["out"], sample.deltas[l]
+            derivative = (self.activations[l].derivative(np.array(nets), np.array(outs)).tolist()
+                          if self.activations[l].elementwise else None)
             for j in range(layer["units"]):
                 n = self.names.neuron(l, j)
-                net, out = sample.layers[l]["net"][j], sample.layers[l]["out"][j]
-                env[f"net_{n}"], env[f"out_{n}"], env[f"δ_{n}"] = net, out, sample.deltas[l][j]
-                env[f"∂E/∂net_{n}"] = sample.deltas[l][j]
-                if self.focus is None or j in self.rows(l):
-                    for i in range(layer["fan_in"]):
-                        env[layer["weight_labels"][j][i]] = self.weight(l, j, i)
-                if layer["bias_labels"][j] is not None:
-                    env[layer["bias_labels"][j]] = self.bias(l, j)
-                if self.activations[l].elementwise:
-                    env[f"∂out_{n}/∂net_{n}"] = float(self.activations[l].derivative(np.array(net), np.array(out)))
+                env[f"net_{n}"], env[f"out_{n}"], env[f"δ_{n}"] = nets[j], outs[j], deltas[j]
+                env[f"∂E/∂net_{n}"] = deltas[j]
+                if derivative is not None:
+                    env[f"∂out_{n}/∂net_{n}"] = derivative[j]
                 if l < last:
-                    env[f"∂E/∂out_{n}"] = sum(sample.deltas[l + 1][m] * self.weight(l + 1, m, j)
-                                              for m in range(self.layers[l + 1]["units"]))
+                    env[f"∂E/∂out_{n}"] = sum(map(mul, sample.deltas[l + 1], self._columns[l + 1][j]))
         if not self.fused:
             with np.errstate(divide="ignore", invalid="ignore"):
-                gradient = self.loss.gradient(out_row, t_row)[0]
+                gradient = self.loss.gradient(np.array([sample.layers[-1]["out"]]), np.array([sample.target]))[0]
             for j in range(self.layers[-1]["units"]):
                 env[f"∂E/∂out_{self.names.neuron(last, j)}"] = float(gradient[j])
         for j, target in enumerate(sample.target):
             env[f"t_{self.names.neuron(last, j)}"] = target
-        return env
+        return ChainMap(env, parameters)
 
     def defined(self, lhs: Expr, formula: Expr, env: dict, value: float, note: str = "") -> Eq:
         """lhs = formula = the formula with numbers = value."""
@@ -399,7 +412,11 @@ class StepDerivation:
         label = layer["weight_labels"][j][i] if kind == "weight" else layer["bias_labels"][j]
         target = sym(label)
         samples = []
+        shown = set(self.shown_samples())
         for s, sample in enumerate(self.trace.samples):
+            if s not in shown:      # a sample summed but not worked in full: its term, not its paths
+                samples.append(self._term_only(sample, l, kind, j, i, neurons))
+                continue
             env = self.env(s)
             paths = []
             for jj in neurons:
@@ -430,6 +447,13 @@ class StepDerivation:
         else:
             gradient = grads["bias"] if shared else grads["bias"][j]
         return Chain(label, l, kind, samples, gradient, self.trace.reduction)
+
+    def _term_only(self, sample, l: int, kind: str, j: int, i: int, neurons) -> SampleChain:
+        if kind == "weight":
+            term = sample.deltas[l][j] * self.layer_input(sample, l, i)
+        else:
+            term = sum(sample.deltas[l][jj] for jj in neurons)
+        return SampleChain(sample.index, None, term, Word(""), Word(""))
 
     def chains(self) -> list[Chain]:
         out = []
