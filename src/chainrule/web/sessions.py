@@ -17,7 +17,7 @@ from .. import examples
 from ..datasets import one_hot
 from ..datasets.tabular import numbers, read_rows
 from ..datasets.toy import GENERATORS, planar
-from ..explain.derive import chains_as_data, explain_step, parameter_count, too_large
+from ..explain.derive import MAX_SAMPLES, chains_as_data, explain_step, parameter_count, too_large
 from ..explain.html import document_html
 from ..io import network_table
 from ..spec import SpecError, from_dict
@@ -190,6 +190,9 @@ class Session:
         # every gradient's chain, for networks small enough to explain whole (else one at a time: explain)
         large = too_large(parameter_count(trace), len(trace.samples))
         record["chains"] = None if large else chains_as_data(trace)
+        # a large batch's values stay here (explain reads them); the page is sent the first few samples
+        record["samples_in_step"] = len(trace.samples)
+        record["samples"] = record["samples"][:MAX_SAMPLES]
         record["_trace"] = trace
         self.traces.append(record)
         if len(self.traces) > self.limits.steps_kept:
