@@ -21,7 +21,19 @@ def _check_rate(learning_rate: float) -> float:
     return float(learning_rate)
 
 
-class SGD:
+class Optimizer:
+    """What every rule shares: one step updates each parameter array from its gradient, by ``update``."""
+
+    def begin_step(self) -> None:
+        pass
+
+    def step(self, parameters, gradients, masks=None) -> None:
+        self.begin_step()
+        for i, (p, g) in enumerate(zip(parameters, gradients)):
+            self.update(i, p, g, None if masks is None else masks[i])
+
+
+class SGD(Optimizer):
     """Gradient descent, with optional L2 weight decay λ, momentum μ and Nesterov momentum:
 
         g ← ∂E/∂p + λ·p
@@ -47,9 +59,6 @@ class SGD:
         """p ← p − η·g exactly: the fast path may fold η into the deltas."""
         return self.momentum == 0 and self.weight_decay == 0
 
-    def begin_step(self) -> None:
-        pass
-
     def update(self, index: int, p: np.ndarray, g: np.ndarray, mask: np.ndarray | None = None) -> None:
         """Apply one step to parameter ``index`` (its position in ``Network.parameters()``)."""
         if self.weight_decay:
@@ -65,11 +74,6 @@ class SGD:
         step = self.learning_rate * g
         p -= step if mask is None else step * mask
 
-    def step(self, parameters, gradients, masks=None) -> None:
-        self.begin_step()
-        for i, (p, g) in enumerate(zip(parameters, gradients)):
-            self.update(i, p, g, None if masks is None else masks[i])
-
     def describe(self) -> dict:
         """The rule's settings, as plain data (for a step's trace)."""
         return {"name": "sgd", "momentum": self.momentum, "nesterov": self.nesterov,
@@ -80,7 +84,7 @@ class SGD:
         return {"v": self.velocity[index].copy()} if index in self.velocity else {}
 
 
-class Adam:
+class Adam(Optimizer):
     """Adam (Kingma & Ba), with optional L2 weight decay λ added to the gradient:
 
         g ← ∂E/∂p + λ·p
@@ -122,11 +126,6 @@ class Adam:
         denominator = np.sqrt(v) / math.sqrt(correction2) + self.eps
         step = (self.learning_rate / correction1) * (m / denominator)
         p -= step if mask is None else step * mask
-
-    def step(self, parameters, gradients, masks=None) -> None:
-        self.begin_step()
-        for i, (p, g) in enumerate(zip(parameters, gradients)):
-            self.update(i, p, g, None if masks is None else masks[i])
 
     def describe(self) -> dict:
         return {"name": "adam", "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
