@@ -194,7 +194,8 @@ def cmd_train(args, out) -> int:
         history = fit(network, x, t, config, callback=progress, on_step=_Bar(config.epochs, show) if large else None)
     finally:
         progress.close()
-    accuracy = _accuracies(network, spec, x, t, config)
+    accuracy = {} if spec.test_inputs is None else _accuracies(network, x, t, config, spec.test_inputs,
+                                                               spec.test_targets)
     if args.save:
         save_model(network, args.save, spec.name)
     if args.json:
@@ -304,8 +305,7 @@ def train_dataset(args, out) -> int:
                                 nesterov=args.nesterov, weight_decay=args.weight_decay,
                                 validation_fraction=args.validation_fraction, patience=args.patience,
                                 epoch_loss="batches")
-        trained, validated = validation_split(len(x), config)
-        held = len(validated)
+        held = len(validation_split(len(x), config)[1])
     except ValueError as exc:
         raise UsageError(f"train --{str(exc).split(':')[0].replace('_', '-')}: {str(exc).split(': ', 1)[1]}") from None
     bar = _Bar(epochs, not (args.quiet or args.json))
@@ -313,17 +313,15 @@ def train_dataset(args, out) -> int:
     history = fit(network, x, t, config, on_step=bar)
     seconds = time.perf_counter() - start
 
-    train_acc = _classified(network, x[trained], t[trained])
-    test_acc = _classified(network, x_test, one_hot(y_test, classes, dtype))
+    accuracy = _accuracies(network, x, t, config, x_test, one_hot(y_test, classes, dtype))
     if args.save:
         save_model(network, args.save, f"{name}-{'-'.join(map(str, sizes))}")
     result = {"data": name, "network": network.shape_text(), "epochs_run": history.epochs_run,
-              "loss_history": history.loss_history, "train_accuracy": train_acc, "test_accuracy": test_acc,
+              "loss_history": history.loss_history, **accuracy,
               "seconds": seconds, "samples_per_second": (len(x) - held) * history.epochs_run / seconds}
     if held:
         result.update(validation_loss_history=history.validation_loss_history, best_epoch=history.best_epoch,
-                      stopped_because=history.stopped_because,
-                      validation_accuracy=_classified(network, x[validated], t[validated]))
+                      stopped_because=history.stopped_because)
     if args.json:
         json.dump(result, out)
         out.write("\n")
@@ -337,9 +335,8 @@ def train_dataset(args, out) -> int:
         print(f"validation loss per epoch: {', '.join(f'{v:.4f}' for v in history.validation_loss_history)}; "
               f"kept the parameters of epoch {history.best_epoch}"
               + (" (stopped early)" if history.stopped_because == "validation" else ""), file=out)
-    print(f"accuracy: train {100 * train_acc:.2f}%, "
-          + (f"validation {100 * result['validation_accuracy']:.2f}%, " if held else "")
-          + f"test {100 * test_acc:.2f}% ({len(x_test):,} test images)", file=out)
+    print("accuracy: " + ", ".join(f"{k.split('_')[0]} {100 * v:.2f}%" for k, v in accuracy.items())
+          + f" ({len(x_test):,} test images)", file=out)
     if args.save:
         print(f"saved the model to {args.save}", file=out)
     return 0
@@ -352,17 +349,14 @@ def _classified(network, inputs, targets) -> float:
     return float(np.mean(predictions == targets.argmax(axis=1)))
 
 
-def _accuracies(network, spec, x, t, config) -> dict:
-    """Train (the rows trained on), validation (when held out) and test accuracy for a classifier on a
-    data set with a test split (data.dataset, data.idx)."""
-    if spec.test_inputs is None:
-        return {}
+def _accuracies(network, x, t, config, x_test, t_test) -> dict:
+    """Train (the rows trained on), validation (when held out) and test accuracy of a classifier."""
     from .train import validation_split
     trained, validated = validation_split(len(x), config)
     accuracy = {"train_accuracy": _classified(network, x[trained], t[trained])}
     if len(validated):
         accuracy["validation_accuracy"] = _classified(network, x[validated], t[validated])
-    accuracy["test_accuracy"] = _classified(network, spec.test_inputs, spec.test_targets)
+    accuracy["test_accuracy"] = _classified(network, x_test, t_test)
     return accuracy
 
 
