@@ -16,7 +16,7 @@ from hypothesis import given, settings, strategies as st
 import chainrule as cr
 from chainrule import activations, losses
 from chainrule.explain import FORMATS, chains_as_data, render
-from chainrule.explain import formulas
+from chainrule.expr import sym
 from chainrule.gradcheck import numeric_gradients
 from conftest import printed
 
@@ -66,14 +66,17 @@ def deep_traces(tmp_path):
 
 @pytest.mark.parametrize("name", activations.NAMES)
 def test_each_shown_activation_derivative_is_the_engines(name):
-    activation = activations.get_activation(name, 0.2 if name == "leaky_relu" else None)
-    formula = formulas.activation_derivative(name, dict(activation.params), "h1")
-    if name == "softmax":
+    params = {"slope": 0.2} if name == "leaky_relu" else ({"alpha": 0.7} if name == "elu" else {})
+    activation = activations.get_activation(name, **params)
+    formula = activation.derivative_formula(sym("net_h1"), sym("out_h1"))
+    value = activation.formula(sym("net_h1"))
+    if not activation.elementwise:
         assert formula is None          # shown through its Jacobian, not as f'
         return
     for net in (-2.5, -0.3, 0.4, 3.0):
         out = float(activation.value(np.array([net]))[0])
         expected = float(activation.derivative(np.array(net), np.array(out)))
+        assert value.value({"net_h1": net}) == pytest.approx(out, rel=1e-12)
         assert formula.value({"net_h1": net, "out_h1": out}) == pytest.approx(expected, rel=1e-12)
 
 
@@ -86,11 +89,11 @@ def test_each_shown_loss_term_and_gradient_is_the_engines(name):
     terms, gradient = loss.terms(net, out, t)[0], loss.gradient(out, t)[0]
     for j, o in enumerate(("o1", "o2")):
         env = {f"out_{o}": out[0, j], f"t_{o}": t[0, j], f"net_{o}": net[0, j]}
-        assert formulas.error_term(name, o, 2).value(env) == pytest.approx(terms[j], rel=1e-12)
-        assert formulas.loss_gradient(name, o, 2).value(env) == pytest.approx(gradient[j], rel=1e-12)
-        if loss.fused_delta is not None:
+        assert loss.term_formula(sym(f"out_{o}"), sym(f"t_{o}"), 2).value(env) == pytest.approx(terms[j], rel=1e-12)
+        assert loss.gradient_formula(sym(f"out_{o}"), sym(f"t_{o}"), 2).value(env) == pytest.approx(gradient[j], rel=1e-12)
+        if loss.fused:
             fused = loss.fused_delta(net, out, t)[0]
-            assert formulas.fused_delta(name, o, 2, float(t.sum())).value(env) == pytest.approx(fused[j], rel=1e-12)
+            assert loss.fused_delta_formula(sym(f"out_{o}"), sym(f"t_{o}"), 2, float(t.sum())).value(env) == pytest.approx(fused[j], rel=1e-12)
 
 
 def numeric_by_label(network, x, t, reduction):
@@ -311,7 +314,7 @@ def optimised_mazur_traces(tmp_path, settings: str, steps: int = 3):
 @pytest.mark.parametrize("name", OPTIMISERS)
 def test_momentum_and_adam_updates_are_written_as_true_equations(tmp_path, name):
     from chainrule.explain.derive import explain_step
-    from chainrule.explain.math import Eq
+    from chainrule.expr import Eq
     for trace in optimised_mazur_traces(tmp_path, OPTIMISERS[name]):
         update, = [s for s in explain_step(trace).sections if s.title.startswith("Update")]
         equations = [item for item in update.items if isinstance(item, Eq) and len(item.parts) >= 3]

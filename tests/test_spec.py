@@ -65,7 +65,7 @@ def test_good_spec_loads(tmp_path):
     ('activation = "identity"', 'activation = "swish"',
      ["spec.toml:15:", "network.layers[2].activation", "expected one of", "got 'swish'"]),
     ("learning_rate = 0.5", "learning_rate = -0.5",
-     ["spec.toml:19:", "training.learning_rate", "expected a number ≥ 0", "got -0.5"]),
+     ["spec.toml:19:", "training.learning_rate", "expected a finite number ≥ 0", "got -0.5"]),
     ("learning_rate = 0.5", "learning_rate = nan", ["training.learning_rate", "expected a finite number", "got nan"]),
     ("bias = 0.5", "bias = inf", ["spec.toml:10:", "network.layers[1].bias", "finite", "got inf"]),
     ("inputs = [[1, 2], [3, 4]]", "inputs = [[1, 2], [3]]",

@@ -142,7 +142,7 @@ def test_downloaded_spec_keeps_every_training_setting(client):
      422, "data.samples: expected an integer from 4 to 5000"),
     ("POST", "/api/sessions", {"spec": dict(XOR_SPEC, data={"csv": "/etc/passwd"})}, 422, "reads no files"),
     ("POST", "/api/sessions", {"spec": dict(XOR_SPEC, training={"learning_rate": -1})}, 422,
-     "training.learning_rate: expected a number ≥ 0"),
+     "training.learning_rate: expected a finite number ≥ 0"),
     ("GET", "/api/sessions/doesnotexist", None, 404, "unknown or expired"),
     ("POST", "/api/sessions/doesnotexist/step", None, 404, "unknown or expired"),
     ("GET", "/api/nothing-here", None, 404, "no such endpoint"),

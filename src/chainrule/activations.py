@@ -1,23 +1,39 @@
-"""Activation functions as pure (value, derivative) pairs in a name table.
+"""Activation functions: each one written once, as a class that carries every form of it.
 
-Every function here is numerically stable for any finite input: no exp() is
-ever evaluated on a large positive argument, so ±1000 gives no warnings.
-
-An activation maps the net input z (shape (n, units)) to out = f(z).  Its
-backward rule turns ∂E/∂out into ∂E/∂z:
+An activation maps the net input z (shape (n, units)) to out = f(z).  Its backward rule turns
+∂E/∂out into ∂E/∂z:
 
 * element-wise activations: ∂E/∂z = ∂E/∂out · f'(z)
 * softmax (a whole row at once): ∂E/∂z_j = out_j · (∂E/∂out_j − Σ_k ∂E/∂out_k · out_k)
+
+Each class gives, for everything else in chainrule to read:
+
+* ``value(z)`` and ``derivative(z, out)`` on arrays, stable for any finite input (±1000 gives no
+  warnings) — the reference engine;
+* ``value_into(net, out)`` and ``derivative_times(net, out, d, spare, mask)``, the in-place forms the
+  fast engine uses (by default built from the two above);
+* ``scalar(z)`` and ``scalar_derivative(z, out)`` on Python floats — the float engine for tiny
+  networks (by default through numpy, slower but the same numbers);
+* ``formula(net)`` and ``derivative_formula(net, out)``: the trees explanations print (text,
+  LaTeX, MathML) and the checker evaluates;
+* ``SETTINGS``: its parameters (leaky_relu's slope, elu's alpha) with their validation.
+
+Adding an activation is adding a class here: the spec files, both engines, explanations, the
+checker, gradcheck and the web page's build form find it in ``NAMES``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable
+import math
+from typing import ClassVar
 
 import numpy as np
 
+from .expr import Add, Call, Expr, Frac, Iverson, Mul, Num, Paren, Pow, Sub, SumOver, Sym
+from .settings import ConfigError, Setting, checked_settings, number_in
+
 Array = np.ndarray
+ONE, ZERO = Num(1), Num(0)
 
 
 def sigmoid(z: Array) -> Array:
@@ -43,72 +59,390 @@ def log_softmax(z: Array) -> Array:
     return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
 
 
-@dataclass(frozen=True)
+def scalar_sigmoid(z: float) -> float:
+    e = math.exp(-abs(z))
+    return 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
+
+
+def _sigma(x: Expr) -> Call:
+    return Call("σ", x, scalar_sigmoid)
+
+
+_ACTIVATIONS: dict[str, type["Activation"]] = {}
+
+
 class Activation:
-    """A named activation: ``value(z)`` and ``derivative(z, out)`` = f'(z).
+    """An element-wise activation; subclasses give ``value``, ``derivative`` and the formulas."""
 
-    ``formula`` and ``derivative_formula`` are how explanations write them, in net and out.
-    ``elementwise`` is False only for softmax, whose derivative is a Jacobian.
-    """
+    name: ClassVar[str] = ""
+    SETTINGS: ClassVar[dict[str, Setting]] = {}
+    elementwise: ClassVar[bool] = True
+    kinks: tuple = ()               # net values where f' jumps (finite differences across them are wrong)
 
-    name: str
-    value: Callable[[Array], Array]
-    derivative: Callable[[Array, Array], Array]
-    formula: str
-    derivative_formula: str
-    elementwise: bool = True
-    params: dict = field(default_factory=dict)
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:        # a subclass that names itself (not one that tweaks another)
+            _ACTIVATIONS[cls.name] = cls
+
+    def __init__(self, **params):
+        self.params = checked_settings(self.name, self.SETTINGS, params)
+        for key, value in self.params.items():
+            setattr(self, key, value)
+
+    # ---- identity: equal when of the same kind with the same parameters (picklable, hashable) ----
+    def __eq__(self, other) -> bool:
+        return type(other) is type(self) and other.params == self.params
+
+    def __hash__(self) -> int:
+        return hash((self.name, tuple(sorted(self.params.items()))))
+
+    def __repr__(self) -> str:
+        settings = "".join(f", {k}={v!r}" for k, v in self.params.items())
+        return f"get_activation({self.name!r}{settings})"
+
+    def __reduce__(self):
+        return (_rebuild, (self.name, self.params))
+
+    @property
+    def title(self) -> str:
+        """How a reader sees it named: 'leaky_relu (slope = 0.2)'."""
+        settings = ", ".join(f"{k} = {v:g}" for k, v in self.params.items())
+        return f"{self.name} ({settings})" if settings else self.name
+
+    # ---- arrays (the reference engine) ----
+    def value(self, z: Array) -> Array:
+        raise NotImplementedError
+
+    def derivative(self, z: Array, out: Array) -> Array:
+        """f'(z), from z and out = f(z) (whichever is cheaper)."""
+        raise NotImplementedError
 
     def backward(self, z: Array, out: Array, grad_out: Array) -> Array:
         """∂E/∂z from ∂E/∂out (rows are samples)."""
-        if self.elementwise:
-            return grad_out * self.derivative(z, out)
+        return grad_out * self.derivative(z, out)
+
+    # ---- in place (the fast engine) ----
+    def value_into(self, net: Array, out: Array) -> Array:
+        """out = f(net) written into ``out`` where it can be; returns the array that holds out."""
+        out[...] = self.value(net)
+        return out
+
+    def derivative_times(self, net: Array, out: Array, d: Array, spare: Array, mask: Array) -> Array:
+        """d ⊙ f'(net) in place on d; ``spare`` (float) and ``mask`` (bool) are scratch of d's shape."""
+        d[...] = self.backward(net, out, d)
+        return d
+
+    # ---- Python floats (the float engine) ----
+    def scalar(self, z: float) -> float:
+        return float(self.value(np.array([z]))[0])
+
+    def scalar_derivative(self, z: float, out: float) -> float:
+        return float(self.derivative(np.array([z]), np.array([out]))[0])
+
+    def scalar_layer(self, nets: list) -> list:
+        """out for a whole layer of floats."""
+        f = self.scalar
+        return [f(z) for z in nets]
+
+    def scalar_backward(self, nets: list, outs: list, grads: list) -> list:
+        """∂E/∂net for a whole layer of floats, from ∂E/∂out."""
+        df = self.scalar_derivative
+        return [g * df(z, o) for g, z, o in zip(grads, nets, outs)]
+
+    # ---- symbols (explanations and the checker) ----
+    def formula(self, net: Expr) -> Expr:
+        """out = f(net) by its definition."""
+        raise NotImplementedError
+
+    def derivative_formula(self, net: Expr, out: Expr) -> Expr | None:
+        """∂out/∂net as explanations write it (None where it is a Jacobian, not a number)."""
+        raise NotImplementedError
+
+    def applied(self, net: Expr) -> Call:
+        """f(net) written with the activation's name, as the seeds write out_h1 = sigmoid(net_h1)."""
+        return Call(self.name, net, self.scalar)
+
+
+def _rebuild(name: str, params: dict) -> Activation:
+    return get_activation(name, **params)
+
+
+class Identity(Activation):
+    name = "identity"
+
+    def value(self, z):
+        return np.array(z, dtype=float, copy=True)
+
+    def derivative(self, z, out):
+        return np.ones_like(z)
+
+    def value_into(self, net, out):
+        return net
+
+    def derivative_times(self, net, out, d, spare, mask):
+        return d
+
+    def scalar(self, z):
+        return z
+
+    def scalar_derivative(self, z, out):
+        return 1.0
+
+    def formula(self, net):
+        return net
+
+    def derivative_formula(self, net, out):
+        return ONE
+
+
+class Sigmoid(Activation):
+    name = "sigmoid"
+
+    def value(self, z):
+        return sigmoid(z)
+
+    def derivative(self, z, out):
+        return out * (1.0 - out)
+
+    def value_into(self, net, out):
+        # 1/(1 + e^(−net)); e^(−net) → inf gives 0 (overflow is silenced by fit)
+        np.negative(net, out=out)
+        np.exp(out, out=out)
+        out += 1
+        return np.reciprocal(out, out=out)
+
+    def derivative_times(self, net, out, d, spare, mask):
+        np.subtract(1, out, out=spare)
+        spare *= out
+        return np.multiply(d, spare, out=d)
+
+    def scalar(self, z):
+        return scalar_sigmoid(z)
+
+    def scalar_derivative(self, z, out):
+        return out * (1.0 - out)
+
+    def formula(self, net):
+        return Frac(ONE, Add(ONE, Call("exp", Mul(Num(-1), net))))
+
+    def derivative_formula(self, net, out):
+        return Mul(out, Sub(ONE, out))
+
+
+class Tanh(Activation):
+    name = "tanh"
+
+    def value(self, z):
+        return np.tanh(z)
+
+    def derivative(self, z, out):
+        return 1.0 - out * out
+
+    def value_into(self, net, out):
+        return np.tanh(net, out=out)
+
+    def derivative_times(self, net, out, d, spare, mask):
+        np.multiply(out, out, out=spare)
+        np.subtract(1, spare, out=spare)
+        return np.multiply(d, spare, out=d)
+
+    def scalar(self, z):
+        return math.tanh(z)
+
+    def scalar_derivative(self, z, out):
+        return 1.0 - out * out
+
+    def formula(self, net):
+        return Call("tanh", net)
+
+    def derivative_formula(self, net, out):
+        return Sub(ONE, Pow(out, 2))
+
+
+class ReLU(Activation):
+    name = "relu"
+    kinks = (0.0,)
+
+    def value(self, z):
+        return np.maximum(z, 0.0)
+
+    def derivative(self, z, out):
+        return (z > 0).astype(z.dtype)
+
+    def value_into(self, net, out):
+        return np.maximum(net, 0, out=out)
+
+    def derivative_times(self, net, out, d, spare, mask):
+        return np.multiply(d, np.greater(net, 0, out=mask), out=d)
+
+    def scalar(self, z):
+        return z if z > 0 else 0.0
+
+    def scalar_derivative(self, z, out):
+        return 1.0 if z > 0 else 0.0
+
+    def formula(self, net):
+        return Mul(Iverson(net, ">", ZERO), net)
+
+    def derivative_formula(self, net, out):
+        return Iverson(net, ">", ZERO)
+
+
+class LeakyReLU(Activation):
+    name = "leaky_relu"
+    SETTINGS = {"slope": Setting("slope", 0.01, number_in(-math.inf), "a finite number")}
+    kinks = (0.0,)
+
+    def value(self, z):
+        return np.where(z > 0, z, self.slope * z)
+
+    def derivative(self, z, out):
+        return np.where(z > 0, 1.0, self.slope).astype(z.dtype)
+
+    def scalar(self, z):
+        return z if z > 0 else self.slope * z
+
+    def scalar_derivative(self, z, out):
+        return 1.0 if z > 0 else self.slope
+
+    def formula(self, net):
+        return Add(Mul(Iverson(net, ">", ZERO), net), Mul(Num(self.slope), Iverson(net, "≤", ZERO), net))
+
+    def derivative_formula(self, net, out):
+        return Add(Iverson(net, ">", ZERO), Mul(Num(self.slope), Iverson(net, "≤", ZERO)))
+
+
+class Softplus(Activation):
+    name = "softplus"
+
+    def value(self, z):
+        return softplus(z)
+
+    def derivative(self, z, out):
+        return sigmoid(z)
+
+    def scalar(self, z):
+        return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+
+    def scalar_derivative(self, z, out):
+        return scalar_sigmoid(z)
+
+    def formula(self, net):
+        return Call("ln", Add(ONE, Call("exp", net)))
+
+    def derivative_formula(self, net, out):
+        return _sigma(net)
+
+
+class ELU(Activation):
+    """elu(z) = z for z > 0, α·(e^z − 1) otherwise (PyTorch's ELU)."""
+
+    name = "elu"
+    SETTINGS = {"alpha": Setting("alpha", 1.0, number_in(0, low_open=True), "a finite number > 0", ("α",))}
+
+    @property
+    def kinks(self) -> tuple:
+        return () if self.alpha == 1 else (0.0,)        # f' jumps from α to 1 at 0 unless α = 1
+
+    def value(self, z):
+        return np.where(z > 0, z, self.alpha * np.expm1(np.minimum(z, 0)))
+
+    def derivative(self, z, out):
+        return np.where(z > 0, 1.0, self.alpha * np.exp(np.minimum(z, 0))).astype(z.dtype)
+
+    def scalar(self, z):
+        return z if z > 0 else self.alpha * math.expm1(z)
+
+    def scalar_derivative(self, z, out):
+        return 1.0 if z > 0 else self.alpha * math.exp(z)
+
+    def formula(self, net):
+        return Add(Mul(Iverson(net, ">", ZERO), net),
+                   Mul(Num(self.alpha), Paren(Sub(Call("exp", net), ONE)), Iverson(net, "≤", ZERO)))
+
+    def derivative_formula(self, net, out):
+        return Add(Iverson(net, ">", ZERO), Mul(Num(self.alpha), Call("exp", net), Iverson(net, "≤", ZERO)))
+
+
+class SiLU(Activation):
+    """silu(z) = z·σ(z) (also called swish; PyTorch's SiLU)."""
+
+    name = "silu"
+
+    def value(self, z):
+        return z * sigmoid(z)
+
+    def derivative(self, z, out):
+        s = sigmoid(z)
+        return s * (1.0 + z * (1.0 - s))
+
+    def scalar(self, z):
+        return z * scalar_sigmoid(z)
+
+    def scalar_derivative(self, z, out):
+        s = scalar_sigmoid(z)
+        return s * (1.0 + z * (1.0 - s))
+
+    def formula(self, net):
+        return Mul(net, _sigma(net))
+
+    def derivative_formula(self, net, out):
+        return Mul(_sigma(net), Paren(Add(ONE, Mul(net, Paren(Sub(ONE, _sigma(net)))))))
+
+
+class Softmax(Activation):
+    """softmax_j(net) = e^(net_j) / Σ_k e^(net_k): a whole layer at once; output layers only."""
+
+    name = "softmax"
+    elementwise = False
+
+    def value(self, z):
+        return softmax(z)
+
+    def derivative(self, z, out):
+        """The diagonal of the Jacobian, out_j·(1 − out_j) (backward uses the whole Jacobian)."""
+        return out * (1.0 - out)
+
+    def backward(self, z, out, grad_out):
         inner = np.sum(grad_out * out, axis=-1, keepdims=True)
         return out * (grad_out - inner)
 
+    def value_into(self, net, out):
+        np.subtract(net, net.max(axis=1, keepdims=True), out=out)
+        np.exp(out, out=out)
+        out /= out.sum(axis=1, keepdims=True)
+        return out
 
-def _leaky_relu(slope: float) -> Activation:
-    return Activation(
-        name="leaky_relu",
-        value=lambda z: np.where(z > 0, z, slope * z),
-        derivative=lambda z, out: np.where(z > 0, 1.0, slope),
-        formula=f"max(net, {slope:g}·net)",
-        derivative_formula=f"(1 if net > 0 else {slope:g})",
-        params={"slope": slope},
-    )
+    def scalar_layer(self, nets):
+        top = max(nets)
+        e = [math.exp(z - top) for z in nets]
+        total = sum(e)
+        return [v / total for v in e]
 
+    def scalar_backward(self, nets, outs, grads):
+        inner = sum(g * o for g, o in zip(grads, outs))
+        return [o * (g - inner) for o, g in zip(outs, grads)]
 
-_TABLE: dict[str, Activation] = {
-    "identity": Activation(
-        "identity", lambda z: np.array(z, dtype=float, copy=True), lambda z, out: np.ones_like(z),
-        "net", "1"),
-    "sigmoid": Activation(
-        "sigmoid", sigmoid, lambda z, out: out * (1.0 - out),
-        "1/(1 + e^(−net))", "out·(1 − out)"),
-    "tanh": Activation(
-        "tanh", np.tanh, lambda z, out: 1.0 - out * out,
-        "tanh(net)", "1 − out²"),
-    "relu": Activation(
-        "relu", lambda z: np.maximum(z, 0.0), lambda z, out: (z > 0).astype(z.dtype),
-        "max(net, 0)", "[net > 0]"),
-    "softplus": Activation(
-        "softplus", softplus, lambda z, out: sigmoid(z),
-        "ln(1 + e^net)", "σ(net)"),
-    "softmax": Activation(
-        "softmax", softmax, lambda z, out: out * (1.0 - out),
-        "e^(net_j)/Σ_k e^(net_k)", "out_j·([j = k] − out_k)", elementwise=False),
-}
+    def formula(self, net):
+        return Frac(Call("exp", net), SumOver("k", Call("exp", Sym("net", "k"))))
 
-NAMES = tuple(sorted([*_TABLE, "leaky_relu"]))
-DEFAULT_LEAKY_SLOPE = 0.01
+    def derivative_formula(self, net, out):
+        return None
 
 
-def get_activation(name: str, slope: float | None = None) -> Activation:
-    """The activation called ``name``; ``slope`` applies to leaky_relu only."""
-    if name == "leaky_relu":
-        return _leaky_relu(DEFAULT_LEAKY_SLOPE if slope is None else float(slope))
-    if name not in _TABLE:
-        raise ValueError(f"activation: expected one of {', '.join(NAMES)}, got {name!r}")
-    if slope is not None:
-        raise ValueError(f"activation: 'slope' applies only to leaky_relu, got it for {name!r}")
-    return _TABLE[name]
+NAMES = tuple(sorted(_ACTIVATIONS))
+
+
+def get_activation(name: str, **params) -> Activation:
+    """The activation called ``name`` with its parameters (e.g. slope for leaky_relu)."""
+    if name not in _ACTIVATIONS:
+        raise ConfigError("activation", f"one of {', '.join(NAMES)}", name)
+    return _ACTIVATIONS[name](**params)
+
+
+def settings_of(name: str) -> dict[str, Setting]:
+    """The parameters the activation called ``name`` takes (spec keys of its layer)."""
+    return _ACTIVATIONS[name].SETTINGS
+
+
+ALL_SETTINGS = sorted({key for cls in _ACTIVATIONS.values() for key in cls.SETTINGS})

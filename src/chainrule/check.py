@@ -23,7 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .explain.derive import StepDerivation
+from .explain.derive import StepDerivation, optimizer_state
+from .expr import Add, Num, Pow, Sub, Sym, rewrite, sym, symbols
+from .optim import Optimizer
 from .spec import SpecError, from_dict, load
 from .trace import trace_steps
 
@@ -444,13 +446,8 @@ class Checker:
             return self._dE_dout(st, c, args[0], look)
         if kind == "dout_dnet":
             l, j = st.locate(args[0])
-            if not d.activations[l].elementwise:
-                return None
-            # sigmoid and tanh write their derivative in out, the others in net
-            uses_out = d.activations[l].name in ("sigmoid", "tanh")
-            net = np.nan if uses_out else look(f"net_{args[0]}")
-            out = look(f"out_{args[0]}") if uses_out else np.nan
-            return float(d.activations[l].derivative(np.array(net), np.array(out)))
+            formula = d.activations[l].derivative_formula(sym(f"net_{args[0]}"), sym(f"out_{args[0]}"))
+            return None if formula is None else evaluate(formula, look)
         if kind == "delta":
             return self._delta(st, c, args[0], look)
         if kind == "dEo_dout":
@@ -485,9 +482,15 @@ class Checker:
         return np.array([st.trace.samples[st.sample_position(c.sample)].target])
 
     def _error_terms(self, st: _Step, c: Claim, look) -> list:
-        last = st.d.L - 1
-        net = np.array([[look(f"net_{st.d.names.neuron(last, j)}") for j in range(st.d.layers[-1]["units"])]])
-        return st.network.loss.terms(net, self._outputs(st, look), self._targets(st, c))[0].tolist()
+        """E_o of each output, by the loss's own formula from the (looked-up) outputs."""
+        d, k = st.d, st.d.layers[-1]["units"]
+        target = st.trace.samples[st.sample_position(c.sample)].target
+        terms = []
+        for j in range(k):
+            o = d.names.neuron(d.L - 1, j)
+            formula = d.loss.term_formula(sym(f"out_{o}"), sym(f"t_{o}"), k)
+            terms.append(evaluate(formula, look, {f"t_{o}": target[j]}))
+        return terms
 
     def _dE_dout(self, st: _Step, c: Claim, neuron: str, look, squared: bool = False) -> float | None:
         l, j = st.locate(neuron)
@@ -495,11 +498,8 @@ class Checker:
         if l == d.L - 1:
             if d.fused:
                 return None
-            out, t = self._outputs(st, look), self._targets(st, c)
-            if squared:
-                gradient = _squared_residual_gradient(st.network.loss.name, out, t)
-                return None if gradient is None else float(gradient[0, j])
-            return float(st.network.loss.gradient(out, t)[0, j])
+            target = st.trace.samples[st.sample_position(c.sample)].target
+            return _output_gradient(d, j, target, look, squared)
         above = d.layers[l + 1]
         return sum(look(f"delta_{d.names.neuron(l + 1, m)}") * look(above["weight_labels"][m][j])
                    for m in range(above["units"]))
@@ -533,9 +533,21 @@ class Checker:
         return math.fsum(terms) / (1 if st.trace.reduction == "sum" else len(terms))
 
     def _update(self, st: _Step, label: str, before: float, gradient: float, sign: float = -1.0, rate: bool = True):
+        """p⁺ by the optimiser's own equations from p and ∂E/∂p (its state before the step from the trace);
+        ``sign`` +1 rewrites p − … into p + …, ``rate`` False writes 1 for η."""
         if label in st.trace.frozen:
             return before
-        return before + sign * (st.trace.learning_rate if rate else 1.0) * gradient
+        which, l, j, i = st.param(label)
+        optimizer = Optimizer.from_description(st.trace.optimizer, st.trace.learning_rate)
+        state = optimizer_state(st.trace, "before", l, "weights" if which == "weight" else "bias",
+                                (j, i) if which == "weight" else ((j,) if st.d.layers[l]["bias_mode"] == "per_neuron" else ()))
+        equations = optimizer.equations(label, first=not state)
+        *rest, (lhs, rhs, note) = equations
+        if sign > 0:
+            rhs = Add(rhs.left, rhs.right)          # p − step → p + step
+        if not rate:
+            rhs = rewrite(rhs, lambda node: Num(1) if node == Sym("η") else None)
+        return optimizer.evaluate(label, before, gradient, state, [*rest, (lhs, rhs, note)])[lhs.text()]
 
     def _loss_after(self, st: _Step, c: Claim, look) -> float | None:
         """The data's loss after the step, from the claimed updated parameters (and the claimed outs of
@@ -603,7 +615,7 @@ class Checker:
             l, j = st.locate(args[0])
             n = args[0]
             elementwise = d.activations[l].elementwise
-            if l == d.L - 1 and not d.fused and st.network.loss.name in SQUARED_FACTOR:
+            if l == d.L - 1 and not d.fused and _squared(d, j) is not None:
                 if kind == "dE_dout":
                     yield (self.MISTAKES["squared"], lambda: self._dE_dout(st, c, n, look, squared=True))
                 elif elementwise:
@@ -656,8 +668,8 @@ class Checker:
     def _mistaken_deltas(self, st: _Step, mistake: str, look):
         """Every sample's δ per layer with one classic mistake, from the (looked-up) outputs."""
         d, trace = st.d, st.trace
-        loss, last = st.network.loss, d.L - 1
-        if mistake == "squared" and (d.fused or loss.name not in SQUARED_FACTOR):
+        last = d.L - 1
+        if mistake == "squared" and (d.fused or _squared(d, 0) is None):
             return None
         if mistake == "updated_weights" and d.L < 2:
             return None
@@ -666,15 +678,12 @@ class Checker:
             deltas = [None] * d.L
             o = np.array([[look(f"out_{d.names.neuron(last, j)}", sample.index + 1)
                            for j in range(d.layers[-1]["units"])]])
-            t = np.array([sample.target])
             net = np.array([sample.layers[-1]["net"]])
             if d.fused:
                 top = np.array([sample.deltas[-1]])
             else:
-                if mistake == "squared":
-                    grad = _squared_residual_gradient(loss.name, o, t)
-                else:
-                    grad = loss.gradient(o, t)
+                grad = np.array([[_output_gradient(d, j, sample.target, look, mistake == "squared", sample.index + 1)
+                                  for j in range(d.layers[-1]["units"])]])
                 top = grad if mistake == "no_derivative" else d.activations[last].backward(net, o, grad)
             deltas[last] = top[0]
             for l in range(last - 1, -1, -1):
@@ -687,15 +696,33 @@ class Checker:
         return out
 
 
-SQUARED_FACTOR = {"half_sse": 1.0, "sse": 2.0, "mse": 2.0}
+def evaluate(formula, look, known: dict | None = None) -> float:
+    """A formula's value with every symbol it reads looked up by its claim name (net_h1, out_o1, …)."""
+    env = dict(known or {})
+    for name in symbols(formula) - env.keys():
+        env[name] = look(name)
+    return formula.value(env)
 
 
-def _squared_residual_gradient(loss: str, out: np.ndarray, t: np.ndarray):
-    """∂E/∂out with the squared residual where the residual belongs: −c·(t − out)² for −c·(t − out)."""
-    if loss not in SQUARED_FACTOR:
+def _squared(d: StepDerivation, j: int):
+    """∂E/∂out of output j with the squared residual (t − out)² where the residual t − out belongs: the
+    loss's gradient formula rewritten, or None where it has no residual (bce, cross-entropy)."""
+    o = d.names.neuron(d.L - 1, j)
+    out, t = sym(f"out_{o}"), sym(f"t_{o}")
+    formula = d.loss.gradient_formula(out, t, d.layers[-1]["units"])
+    residual = Sub(t, out)
+    squared = rewrite(formula, lambda node: Pow(node, 2) if node == residual else None)
+    return None if squared == formula else squared
+
+
+def _output_gradient(d: StepDerivation, j: int, target: list, look, squared: bool = False, sample=None):
+    """∂E/∂out of output j by the loss's gradient formula (or its squared-residual rewrite)."""
+    o = d.names.neuron(d.L - 1, j)
+    formula = _squared(d, j) if squared else d.loss.gradient_formula(sym(f"out_{o}"), sym(f"t_{o}"),
+                                                                         d.layers[-1]["units"])
+    if formula is None:
         return None
-    scale = SQUARED_FACTOR[loss] / (out.shape[-1] if loss == "mse" else 1)
-    return -scale * (t - out) ** 2
+    return evaluate(formula, lambda name: look(name, sample), {f"t_{o}": target[j]})
 
 
 def digit_slip(literal: str, reference: float) -> str | None:

@@ -25,12 +25,12 @@ import numpy as np
 from .network import Network
 
 
-BLAS = "auto"      # "auto": SciPy's gemm when SciPy is installed; "numpy": NumPy's matmul
+BLAS = ("auto", "numpy")     # "auto": SciPy's gemm when SciPy is installed; "numpy": NumPy's matmul
 
 
-def _scipy_gemm(dtype):
+def _scipy_gemm(dtype, blas: str = "auto"):
     """SciPy's sgemm/dgemm for this dtype, if SciPy is installed and writes into C in place."""
-    if BLAS == "numpy" or dtype not in (np.float32, np.float64):
+    if blas == "numpy" or dtype not in (np.float32, np.float64):
         return None
     try:
         from scipy.linalg import blas
@@ -57,7 +57,7 @@ class FastTrainer:
     """Steps of training on batches of at most ``batch_size`` rows, in place on ``network``."""
 
     def __init__(self, network: Network, optimizer, reduction: str, masks=None, batch_size: int = 1,
-                 targets_sum_to_one: bool = True):
+                 targets_sum_to_one: bool = True, blas: str = "auto"):
         self.network, self.optimizer, self.reduction = network, optimizer, reduction
         self.layers = network.layers
         dtype = network.dtype
@@ -65,10 +65,8 @@ class FastTrainer:
         self.masks = None if masks is None or all(np.all(m == 1) for m in masks) else masks
         self.fold = optimizer.plain     # η folded into δ; frozen entries then get a zero gradient
         self.loss = network.loss
-        last = self.layers[-1]
-        self.fused = self.loss.fused_delta is not None and last.activation.name == self.loss.output_activation
         self.targets_sum_to_one = targets_sum_to_one
-        self.gemm = _scipy_gemm(np.dtype(dtype).type)
+        self.gemm = _scipy_gemm(np.dtype(dtype).type, blas)
         # where each layer's parameters sit in Network.parameters()
         self.index, k = [], 0
         for layer in self.layers:
@@ -78,29 +76,6 @@ class FastTrainer:
     def sync(self) -> None:
         """The network's arrays are updated in place: nothing to write back."""
 
-    # ---- forward ------------------------------------------------------------------------------------
-    def _activate(self, layer, net: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """out = f(net), in place where f allows; returns the array holding out."""
-        name = layer.activation.name
-        if name == "identity":
-            return net
-        if name == "relu":
-            return np.maximum(net, 0, out=out)
-        if name == "sigmoid":       # 1/(1 + e^(−net)); e^(−net) → inf gives 0 (overflow is silenced by fit)
-            np.negative(net, out=out)
-            np.exp(out, out=out)
-            out += 1
-            return np.reciprocal(out, out=out)
-        if name == "tanh":
-            return np.tanh(net, out=out)
-        if name == "softmax":
-            np.subtract(net, net.max(axis=1, keepdims=True), out=out)
-            np.exp(out, out=out)
-            out /= out.sum(axis=1, keepdims=True)
-            return out
-        out[...] = layer.activation.value(net)
-        return out
-
     def forward(self, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         n = x.shape[0]
         values = []
@@ -108,41 +83,18 @@ class FastTrainer:
             net = self._product(x, layer.weights, buf.net[:n], transpose_b=True)
             if layer.bias is not None:
                 net += layer.bias
-            x = self._activate(layer, net, buf.out[:n])
+            x = layer.activation.value_into(net, buf.out[:n])
             values.append((net, x))
         return values
 
     # ---- backward -----------------------------------------------------------------------------------
-    def _derivative_times(self, layer, buf, n: int, net: np.ndarray, out: np.ndarray, d: np.ndarray) -> np.ndarray:
-        """d ⊙ f'(net), in place on d."""
-        name = layer.activation.name
-        if name == "identity":
-            return d
-        if name == "relu":
-            return np.multiply(d, np.greater(net, 0, out=buf.mask[:n]), out=d)
-        if name in ("sigmoid", "tanh"):
-            spare = buf.spare[:n]
-            if name == "sigmoid":
-                np.subtract(1, out, out=spare)
-                spare *= out
-            else:
-                np.multiply(out, out, out=spare)
-                np.subtract(1, spare, out=spare)
-            return np.multiply(d, spare, out=d)
-        d[...] = layer.activation.backward(net, out, d)
-        return d
-
     def _output_delta(self, net, out, t, n: int) -> np.ndarray:
         buf = self.buffers[-1]
         d = buf.delta[:n]
-        if self.fused and self.loss.name == "cross_entropy" and self.targets_sum_to_one:
-            np.subtract(out, t, out=d)
-        elif self.fused:
-            d[...] = self.loss.fused_delta(net, out, t)
-        else:
-            d[...] = self.loss.gradient(out, t)
-            self._derivative_times(self.layers[-1], buf, n, net, out, d)
-        return d
+        if self.loss.fused:
+            return self.loss.fused_delta_into(net, out, t, d, self.targets_sum_to_one)
+        d[...] = self.loss.gradient(out, t)
+        return self.layers[-1].activation.derivative_times(net, out, d, buf.spare[:n], buf.mask[:n])
 
     @staticmethod
     def prepare(x: np.ndarray, t: np.ndarray):
@@ -173,7 +125,7 @@ class FastTrainer:
                 lower = self.buffers[l - 1]
                 d_below = self._product(d, layer.weights, lower.delta[:n])
                 net_b, out_b = values[l - 1]
-                self._derivative_times(self.layers[l - 1], lower, n, net_b, out_b, d_below)
+                self.layers[l - 1].activation.derivative_times(net_b, out_b, d_below, lower.spare[:n], lower.mask[:n])
             if self.gemm is not None and self.fold and self.masks is None:
                 # W ← W − δᵀ·x in one product (row-major: Wᵀ ← Wᵀ − xᵀ·δ)
                 self.gemm(-1.0, below.T, d.T, beta=1.0, c=layer.weights.T, trans_b=1, overwrite_c=1)

@@ -20,9 +20,6 @@ from .network import Network
 STEP = 1e-4   # h of the stencil
 
 
-KINKED = ("relu", "leaky_relu")      # activations whose derivative jumps at net = 0
-
-
 def numeric_gradient(network: Network, x, t, reduction: str, p: np.ndarray, idx: tuple, h: float = STEP) -> float:
     """Finite-difference ∂(dataset loss)/∂p[idx], p being one of ``network.parameters()``."""
     def loss_at(value):
@@ -36,9 +33,9 @@ def numeric_gradient(network: Network, x, t, reduction: str, p: np.ndarray, idx:
 
 
 def crosses_a_kink(network: Network, x, p: np.ndarray, idx: tuple, h: float = STEP) -> bool:
-    """Whether moving p[idx] by ±2h flips some ReLU's net across 0 for some sample: there the loss has
-    no derivative, and the stencil's slope is not the gradient's."""
-    kinked = [l for l, layer in enumerate(network.layers) if layer.activation.name in KINKED]
+    """Whether moving p[idx] by ±2h moves some neuron's net across a kink of its activation (a ReLU's 0)
+    for some sample: there the loss has no derivative, and the stencil's slope is not the gradient's."""
+    kinked = [l for l, layer in enumerate(network.layers) if layer.activation.kinks]
     if not kinked:
         return False
     saved = p[idx]
@@ -46,7 +43,7 @@ def crosses_a_kink(network: Network, x, p: np.ndarray, idx: tuple, h: float = ST
     for value in (saved - 2 * h, saved + 2 * h):
         p[idx] = value
         values = network.forward(x)
-        signs.append([values[l].net > 0 for l in kinked])
+        signs.append([values[l].net > k for l in kinked for k in network.layers[l].activation.kinks])
     p[idx] = saved
     return any(np.any(a != b) for a, b in zip(*signs))
 

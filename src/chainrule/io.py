@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .network import Network
-from .spec import SpecError, from_dict
+from .spec import SpecError, activation_params, from_dict
 
 FORMAT = "chainrule-model"
 VERSION = 1
@@ -31,8 +31,7 @@ def network_table(network: Network) -> dict:
     for layer in network.layers:
         entry = {"units": layer.units, "activation": layer.activation.name,
                  "weights": layer.weights.tolist(), "bias_mode": layer.bias_mode}
-        if layer.activation.name == "leaky_relu":
-            entry["slope"] = layer.activation.params["slope"]
+        entry.update(layer.activation.params)
         if layer.bias is not None:
             entry["bias"] = layer.bias_value()
         layers.append(entry)
@@ -92,7 +91,7 @@ def _load_npz(path: Path) -> Network:
     try:
         net = document["network"]
         dense = [Dense(t["weights"], t.get("bias"), activation=t["activation"], bias_mode=t["bias_mode"],
-                       slope=t.get("slope"), dtype=np.asarray(t["weights"]).dtype) for t in net["layers"]]
+                       dtype=np.asarray(t["weights"]).dtype, **activation_params(t)) for t in net["layers"]]
         return Network(net["inputs"], dense, net["loss"], net.get("weight_labels", "row"))
     except (KeyError, TypeError, ValueError) as exc:
         raise SpecError(f"{path}: network: expected a valid network, got {exc}") from None

@@ -31,18 +31,18 @@ class LayerValues:
 
 
 class Dense:
-    """A fully connected layer with its activation and bias mode."""
+    """A fully connected layer with its activation and bias mode; ``activation_params`` are the
+    activation's own settings (``slope=0.1`` for leaky_relu, ``alpha=0.5`` for elu)."""
 
     def __init__(self, weights, bias=None, *, activation: str | Activation = "sigmoid",
-                 bias_mode: str = "per_neuron", slope: float | None = None,
-                 dtype=np.float64):
+                 bias_mode: str = "per_neuron", dtype=np.float64, **activation_params):
         self.weights = np.array(weights, dtype=dtype, ndmin=2, copy=True)
         if self.weights.ndim != 2:
             raise ValueError(f"weights: expected a matrix (units × fan_in), got {self.weights.ndim} dimensions")
         if bias_mode not in BIAS_MODES:
             raise ValueError(f"bias_mode: expected one of {', '.join(BIAS_MODES)}, got {bias_mode!r}")
         self.bias_mode = bias_mode
-        self.activation = activation if isinstance(activation, Activation) else get_activation(activation, slope)
+        self.activation = activation if isinstance(activation, Activation) else get_activation(activation, **activation_params)
         units = self.weights.shape[0]
         if bias_mode == "none":
             if bias is not None and np.any(np.asarray(bias) != 0):

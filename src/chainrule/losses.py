@@ -1,100 +1,264 @@
-"""Per-sample losses over a sample's k outputs, as pure functions in a name table.
+"""Per-sample losses over a sample's k outputs: each one written once, as a class with every form of it.
 
 Each loss gives, for rows of outputs ``out`` and targets ``t`` (shape (n, k)):
 
 * ``terms(net, out, t)``  → shape (n, k): each output's share of the loss (E_o1, E_o2, …);
 * ``value(net, out, t)``  → shape (n,): the loss of every sample, Σ_k of its terms;
 * ``gradient(out, t)``    → shape (n, k): ∂E/∂out of every sample;
-* ``fused_delta(net, out, t)`` (only where the output activation is fixed):
-  ∂E/∂net directly, the stable form that never divides by out·(1 − out).
+* where the loss names its ``output_activation``, ``fused_delta(net, out, t)``: ∂E/∂net directly,
+  the stable form that never divides by out·(1 − out) (and ``fused_delta_into``, in place);
+* the same on Python floats for the float engine (``scalar_value``, ``scalar_gradient``,
+  ``scalar_fused_delta``);
+* ``term_formula``, ``gradient_formula`` and ``fused_delta_formula``: the trees explanations print
+  and the checker evaluates, for one output neuron's symbols out and t.
 
-The dataset loss is the reduction (sum or mean) of the per-sample values.
+The dataset loss is the reduction (sum or mean) of the per-sample values.  Adding a loss is adding
+a class here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Optional
+import math
+from typing import ClassVar
 
 import numpy as np
 
-from .activations import log_softmax, sigmoid, softplus
+from .activations import log_softmax, scalar_sigmoid, sigmoid, softplus
+from .expr import Add, Call, Expr, Frac, Mul, Neg, Num, Pow, Sub
+from .settings import ConfigError
 
 Array = np.ndarray
+ONE, TWO = Num(1), Num(2)
+
+_LOSSES: dict[str, type["Loss"]] = {}
 
 
-@dataclass(frozen=True)
+def _softplus(z: float) -> float:
+    return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+
+
 class Loss:
-    name: str
-    terms: Callable[[Array, Array, Array], Array]
-    gradient: Callable[[Array, Array], Array]
-    formula: str
-    gradient_formula: str
-    output_activation: Optional[str] = None
-    fused_delta: Optional[Callable[[Array, Array, Array], Array]] = None
+    """A per-sample loss; subclasses give its terms, gradient and formulas."""
+
+    name: ClassVar[str] = ""
+    output_activation: ClassVar[str | None] = None     # the output activation its fused δ assumes
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:
+            _LOSSES[cls.name] = cls
+
+    def __eq__(self, other) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __repr__(self) -> str:
+        return f"get_loss({self.name!r})"
+
+    # ---- arrays ----
+    def terms(self, net: Array, out: Array, t: Array) -> Array:
+        raise NotImplementedError
 
     def value(self, net: Array, out: Array, t: Array) -> Array:
         return np.sum(self.terms(net, out, t), axis=-1)
 
+    def gradient(self, out: Array, t: Array) -> Array:
+        raise NotImplementedError
 
-def _half_sse(net, out, t):
-    return 0.5 * (t - out) ** 2
+    @property
+    def fused(self) -> bool:
+        """Whether ∂E/∂net is differentiated through the output activation in one stable step."""
+        return self.output_activation is not None
+
+    def fused_delta(self, net: Array, out: Array, t: Array) -> Array:
+        raise NotImplementedError
+
+    def fused_delta_into(self, net: Array, out: Array, t: Array, d: Array, targets_sum_to_one: bool) -> Array:
+        d[...] = self.fused_delta(net, out, t)
+        return d
+
+    # ---- Python floats: one sample's outputs ----
+    def scalar_value(self, nets: list, outs: list, t: list) -> float:
+        return float(self.value(np.array([nets]), np.array([outs]), np.array([t]))[0])
+
+    def scalar_gradient(self, out: float, t: float, k: int) -> float:
+        raise NotImplementedError
+
+    def scalar_fused_delta(self, nets: list, outs: list, t: list, target_sum: float) -> list:
+        return self.fused_delta(np.array([nets]), np.array([outs]), np.array([t]))[0].tolist()
+
+    # ---- symbols, for one output neuron: out, t (and net) its symbols, k the number of outputs ----
+    def term_formula(self, out: Expr, t: Expr, k: int) -> Expr:
+        raise NotImplementedError
+
+    def gradient_formula(self, out: Expr, t: Expr, k: int) -> Expr:
+        raise NotImplementedError
+
+    def fused_delta_formula(self, out: Expr, t: Expr, k: int, target_sum: float) -> Expr:
+        raise NotImplementedError
 
 
-def _sse(net, out, t):
-    return (t - out) ** 2
+class HalfSSE(Loss):
+    """½·Σ_k (t_k − out_k)²: seed 000's E_total."""
+
+    name = "half_sse"
+
+    def terms(self, net, out, t):
+        return 0.5 * (t - out) ** 2
+
+    def gradient(self, out, t):
+        return out - t
+
+    def scalar_value(self, nets, outs, t):
+        return sum(0.5 * (tj - oj) ** 2 for tj, oj in zip(t, outs))
+
+    def scalar_gradient(self, out, t, k):
+        return out - t
+
+    def term_formula(self, out, t, k):
+        return Mul(Frac(ONE, TWO), Pow(Sub(t, out), 2))
+
+    def gradient_formula(self, out, t, k):
+        return Neg(Sub(t, out))
 
 
-def _mse(net, out, t):
-    return (t - out) ** 2 / out.shape[-1]
+class SSE(Loss):
+    """Σ_k (t_k − out_k)²: seed 004's sum of squared residuals."""
+
+    name = "sse"
+
+    def terms(self, net, out, t):
+        return (t - out) ** 2
+
+    def gradient(self, out, t):
+        return 2.0 * (out - t)
+
+    def scalar_value(self, nets, outs, t):
+        return sum((tj - oj) ** 2 for tj, oj in zip(t, outs))
+
+    def scalar_gradient(self, out, t, k):
+        return 2.0 * (out - t)
+
+    def term_formula(self, out, t, k):
+        return Pow(Sub(t, out), 2)
+
+    def gradient_formula(self, out, t, k):
+        return Neg(Mul(TWO, Sub(t, out)))
 
 
-def _bce(net, out, t):
-    # ln σ(z) = −softplus(−z) and ln(1 − σ(z)) = −softplus(z): no log of 0, no overflow.
-    return (t * softplus(-net) + (1.0 - t) * softplus(net)) / out.shape[-1]
+class MSE(Loss):
+    """(1/k)·Σ_k (t_k − out_k)²."""
+
+    name = "mse"
+
+    def terms(self, net, out, t):
+        return (t - out) ** 2 / out.shape[-1]
+
+    def gradient(self, out, t):
+        return 2.0 * (out - t) / out.shape[-1]
+
+    def scalar_value(self, nets, outs, t):
+        k = len(outs)
+        return sum((tj - oj) ** 2 / k for tj, oj in zip(t, outs))
+
+    def scalar_gradient(self, out, t, k):
+        return 2.0 * (out - t) / k
+
+    def term_formula(self, out, t, k):
+        return Frac(Pow(Sub(t, out), 2), Num(k))
+
+    def gradient_formula(self, out, t, k):
+        return Neg(Frac(Mul(TWO, Sub(t, out)), Num(k)))
 
 
-def _bce_gradient(out, t):
-    return (out - t) / (out * (1.0 - out) * out.shape[-1])
+class BCE(Loss):
+    """−(1/k)·Σ_k [t_k·ln out_k + (1 − t_k)·ln(1 − out_k)] with a sigmoid output."""
+
+    name = "bce"
+    output_activation = "sigmoid"
+
+    def terms(self, net, out, t):
+        # ln σ(z) = −softplus(−z) and ln(1 − σ(z)) = −softplus(z): no log of 0, no overflow.
+        return (t * softplus(-net) + (1.0 - t) * softplus(net)) / out.shape[-1]
+
+    def gradient(self, out, t):
+        return (out - t) / (out * (1.0 - out) * out.shape[-1])
+
+    def fused_delta(self, net, out, t):
+        return (sigmoid(net) - t) / out.shape[-1]
+
+    def scalar_value(self, nets, outs, t):
+        k = len(outs)
+        return sum((tj * _softplus(-z) + (1 - tj) * _softplus(z)) / k for tj, z in zip(t, nets))
+
+    def scalar_gradient(self, out, t, k):
+        return (out - t) / (out * (1.0 - out) * k)
+
+    def scalar_fused_delta(self, nets, outs, t, target_sum):
+        k = len(outs)
+        return [(scalar_sigmoid(z) - tj) / k for z, tj in zip(nets, t)]
+
+    def term_formula(self, out, t, k):
+        return Neg(Frac(Add(Mul(t, Call("ln", out)), Mul(Sub(ONE, t), Call("ln", Sub(ONE, out)))), Num(k)))
+
+    def gradient_formula(self, out, t, k):
+        return Frac(Sub(out, t), Mul(out, Sub(ONE, out), Num(k)))
+
+    def fused_delta_formula(self, out, t, k, target_sum):
+        return Frac(Sub(out, t), Num(k))
 
 
-def _cross_entropy(net, out, t):
-    return -t * log_softmax(net)
+class CrossEntropy(Loss):
+    """−Σ_k t_k·ln softmax_k(net) with a softmax output."""
+
+    name = "cross_entropy"
+    output_activation = "softmax"
+
+    def terms(self, net, out, t):
+        return -t * log_softmax(net)
+
+    def gradient(self, out, t):
+        return -t / out
+
+    def fused_delta(self, net, out, t):
+        # ∂/∂z_j of −Σ_k t_k ln softmax_k(z) = softmax_j(z)·Σ_k t_k − t_j
+        return out * np.sum(t, axis=-1, keepdims=True) - t
+
+    def fused_delta_into(self, net, out, t, d, targets_sum_to_one):
+        if targets_sum_to_one:
+            return np.subtract(out, t, out=d)
+        return super().fused_delta_into(net, out, t, d, targets_sum_to_one)
+
+    def scalar_value(self, nets, outs, t):
+        top = max(nets)
+        log_total = math.log(sum(math.exp(z - top) for z in nets))
+        return sum(-tj * (z - top - log_total) for tj, z in zip(t, nets))
+
+    def scalar_gradient(self, out, t, k):
+        return -t / out
+
+    def scalar_fused_delta(self, nets, outs, t, target_sum):
+        return [o * target_sum - tj for o, tj in zip(outs, t)]
+
+    def term_formula(self, out, t, k):
+        return Neg(Mul(t, Call("ln", out)))
+
+    def gradient_formula(self, out, t, k):
+        return Neg(Frac(t, out))
+
+    def fused_delta_formula(self, out, t, k, target_sum):
+        return Sub(out, t) if target_sum == 1 else Sub(Mul(out, Num(target_sum)), t)
 
 
-def _cross_entropy_gradient(out, t):
-    return -t / out
-
-
-def _cross_entropy_delta(net, out, t):
-    # ∂/∂z_j of −Σ_k t_k ln softmax_k(z) = softmax_j(z)·Σ_k t_k − t_j
-    return out * np.sum(t, axis=-1, keepdims=True) - t
-
-
-LOSSES: dict[str, Loss] = {
-    "half_sse": Loss("half_sse", _half_sse, lambda out, t: out - t,
-                     "½·Σ_k (t_k − out_k)²", "out − t"),
-    "sse": Loss("sse", _sse, lambda out, t: 2.0 * (out - t),
-                "Σ_k (t_k − out_k)²", "2·(out − t)"),
-    "mse": Loss("mse", _mse, lambda out, t: 2.0 * (out - t) / out.shape[-1],
-                "(1/k)·Σ_k (t_k − out_k)²", "2·(out − t)/k"),
-    "bce": Loss("bce", _bce, _bce_gradient,
-                "−(1/k)·Σ_k [t_k·ln out_k + (1 − t_k)·ln(1 − out_k)]",
-                "(out − t)/(out·(1 − out)·k)",
-                output_activation="sigmoid",
-                fused_delta=lambda net, out, t: (sigmoid(net) - t) / out.shape[-1]),
-    "cross_entropy": Loss("cross_entropy", _cross_entropy, _cross_entropy_gradient,
-                          "−Σ_k t_k·ln softmax_k(z)", "−t/out",
-                          output_activation="softmax", fused_delta=_cross_entropy_delta),
-}
-
-NAMES = tuple(LOSSES)
+NAMES = tuple(_LOSSES)
 
 
 def get_loss(name: str) -> Loss:
-    if name not in LOSSES:
-        raise ValueError(f"loss: expected one of {', '.join(NAMES)}, got {name!r}")
-    return LOSSES[name]
+    if name not in _LOSSES:
+        raise ConfigError("loss", f"one of {', '.join(NAMES)}", name)
+    return _LOSSES[name]()
 
 
 def reduce(per_sample: Array, reduction: str) -> float:

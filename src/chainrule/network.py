@@ -114,8 +114,8 @@ class Network:
             if layer.fan_in != fan_in:
                 raise ValueError(f"layer {number} weights: expected {fan_in} columns (its fan-in), "
                                  f"got {layer.fan_in}")
-            if layer.activation.name == "softmax" and number != len(self.layers):
-                raise ValueError(f"layer {number} activation: softmax is for the output layer only")
+            if not layer.activation.elementwise and number != len(self.layers):
+                raise ValueError(f"layer {number} activation: {layer.activation.name} is for the output layer only")
             fan_in = layer.units
         wanted = self.loss.output_activation
         if wanted and self.layers[-1].activation.name != wanted:
@@ -189,7 +189,7 @@ class Network:
     def deltas(self, t: Array, values: list[LayerValues]) -> list[Array]:
         """δ = ∂E/∂net of every layer, per sample: a list of (n, units) arrays."""
         last, output = self.layers[-1], values[-1]
-        if self.loss.fused_delta is not None:
+        if self.loss.fused:
             delta = self.loss.fused_delta(output.net, output.out, t)
         else:
             delta = last.activation.backward(output.net, output.out, self.loss.gradient(output.out, t))

@@ -1,40 +1,174 @@
-"""Optimisers: they see parameter arrays, gradients and their own state — never the model.
+"""Optimisers: each one written once, as a class carrying its rule as numbers and as formulas.
 
-Each computes the update of one parameter array from its gradient g and applies it in place,
-with the same rules (and the same order of floating-point operations, where it matters) as
-PyTorch's ``torch.optim.SGD`` and ``torch.optim.Adam``.  ``masks`` hold 1 where a parameter is
-trained and 0 where it is frozen: a frozen entry never moves, whatever the rule.
+An optimiser sees parameter arrays, gradients and its own state — never the model.  Each class gives:
 
-Learning-rate schedules give the learning rate of each epoch (counted from 1).
+* ``SETTINGS``: its spec keys (momentum, beta1, …) with defaults, validation and their symbols;
+  ``validate`` refuses combinations that make no sense (Nesterov without momentum);
+* ``update(index, p, g, mask)``: one step of one parameter array, in place, with the same rule
+  (and the same order of floating-point operations, where it matters) as its PyTorch namesake;
+  ``masks`` hold 1 where a parameter is trained and 0 where it is frozen;
+* ``state(index)`` / ``describe()``: its per-parameter state and settings as plain data (a traced
+  step records them; ``from_description`` builds the optimiser back from them);
+* ``equations(label, first)``: the update of one parameter as formula trees, lhs = rhs in order
+  (g with weight decay, the state, then p⁺).  Explanations print them; the checker evaluates them
+  (``evaluate``) and rewrites them to name mistakes.
+
+Adding an optimiser is adding a class here.  Learning-rate schedules (per epoch) are at the end.
 """
 
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 
+from .expr import D, Add, Call, Expr, Frac, Mul, Num, Paren, Pow, Sub, Sym, sym
+from .settings import ConfigError, Setting, boolean, checked_settings, number_in
 
-def _check_rate(learning_rate: float) -> float:
-    if not isinstance(learning_rate, (int, float)) or not math.isfinite(learning_rate) or learning_rate < 0:
-        raise ValueError(f"learning_rate: expected a finite number ≥ 0, got {learning_rate!r}")
+_OPTIMIZERS: dict[str, type["Optimizer"]] = {}
+E = Sym("E")
+ONE = Num(1)
+
+WEIGHT_DECAY = Setting("weight_decay", 0.0, number_in(0), "a finite number ≥ 0", ("λ",))
+EPS = Setting("eps", 1e-8, number_in(0, low_open=True), "a number > 0", ("ε",))
+
+
+def check_rate(learning_rate) -> float:
+    if not number_in(0)(learning_rate):
+        raise ConfigError("learning_rate", "a finite number ≥ 0", learning_rate)
     return float(learning_rate)
 
 
 class Optimizer:
-    """What every rule shares: one step updates each parameter array from its gradient, by ``update``."""
+    """What every rule shares: settings, state per parameter, one step over every parameter array."""
+
+    name: ClassVar[str] = ""
+    SETTINGS: ClassVar[dict[str, Setting]] = {}
+    STATE: ClassVar[tuple[str, ...]] = ()       # the names of each parameter's state arrays
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:
+            _OPTIMIZERS[cls.name] = cls
+
+    def __init__(self, learning_rate: float = 0.1, **settings):
+        self.learning_rate = check_rate(learning_rate)
+        self.settings = checked_settings(self.name, self.SETTINGS, settings)
+        for key, value in self.settings.items():
+            setattr(self, key, value)
+        self.validate()
+        self.t = 0                                 # steps taken
+        self.states: dict[int, dict[str, np.ndarray]] = {}
+
+    def validate(self) -> None:
+        """Refuse settings that contradict each other (raise ConfigError)."""
+
+    @property
+    def plain(self) -> bool:
+        """p ← p − η·g exactly: the fast engines may fold η into the deltas."""
+        return False
 
     def begin_step(self) -> None:
-        pass
+        self.t += 1
 
     def step(self, parameters, gradients, masks=None) -> None:
         self.begin_step()
         for i, (p, g) in enumerate(zip(parameters, gradients)):
             self.update(i, p, g, None if masks is None else masks[i])
 
+    def update(self, index: int, p: np.ndarray, g: np.ndarray, mask: np.ndarray | None = None) -> None:
+        """Apply one step to parameter ``index`` (its position in ``Network.parameters()``)."""
+        decay = self.settings.get("weight_decay", 0.0)
+        if decay:
+            g = g + decay * p
+        step = self.direction(index, p, g)
+        p -= step if mask is None else step * mask
+
+    def direction(self, index: int, p: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """What is subtracted from p this step, updating the parameter's state (g has weight decay in)."""
+        raise NotImplementedError
+
+    def zeros(self, index: int, p: np.ndarray) -> dict[str, np.ndarray]:
+        """Parameter ``index``'s state, created as zeros before its first step."""
+        if index not in self.states:
+            self.states[index] = {name: np.zeros_like(p) for name in self.STATE}
+        return self.states[index]
+
+    # ---- plain data ----
+    def describe(self) -> dict:
+        """The rule's settings as plain data (for a step's trace), with the step count t."""
+        return {"name": self.name, **self.settings, "t": self.t}
+
+    @classmethod
+    def from_description(cls, description: dict | None, learning_rate: float) -> "Optimizer":
+        """The optimiser a trace's ``optimizer`` entry describes (plain SGD when None)."""
+        if description is None:
+            return SGD(learning_rate)
+        rule = dict(description)
+        kind = _OPTIMIZERS[rule.pop("name")]
+        t = rule.pop("t", 0)
+        optimizer = kind(learning_rate, **{k: v for k, v in rule.items() if k in kind.SETTINGS})
+        optimizer.t = t
+        return optimizer
+
+    def state(self, index: int) -> dict:
+        """Parameter ``index``'s state arrays (copies), empty before its first step."""
+        return {name: array.copy() for name, array in self.states.get(index, {}).items()}
+
+    # ---- formulas ----
+    def symbol(self, setting: str) -> Sym:
+        return Sym(*self.SETTINGS[setting].symbol)
+
+    def settings_shown(self) -> list[tuple[Sym, float]]:
+        """(symbol, value) of every setting the equations use."""
+        return [(self.symbol(k), float(v)) for k, v in self.settings.items()
+                if self.SETTINGS[k].symbol and v]
+
+    def gradient_equations(self, label: str) -> tuple[list, Expr]:
+        """The gradient the rule uses: ∂E/∂p, or g = ∂E/∂p + λ·p with weight decay."""
+        p = sym(label) if label else Sym("p")
+        if not self.settings.get("weight_decay"):
+            return [], D(E, p)
+        g = Sym("g", label)
+        return [(g, Add(D(E, p), Mul(Sym("λ"), p)), "with weight decay")], g
+
+    def equations(self, label: str = "", first: bool = False) -> list[tuple[Expr, Expr, str]]:
+        """(lhs, rhs, note) of the update of the parameter called ``label`` in order, ending with
+        p⁺; ``first``: its first step (no state yet).  With label "" the rule's generic form."""
+        raise NotImplementedError
+
+    def state_symbol(self, name: str, label: str, after: bool = False) -> Sym:
+        return Sym(name, label, "+" if after else "")
+
+    def environment(self, label: str, p: float, gradient: float, before: dict) -> dict:
+        """The numbers the equations read: settings, η, p, ∂E/∂p and the state before the step."""
+        env = {s.text(): v for s, v in self.settings_shown()}
+        env.update({"η": self.learning_rate, "t": self.t, sym(label).text(): p,
+                    D(E, sym(label)).text(): gradient})
+        for name in self.STATE:
+            env[self.state_symbol(name, label).text()] = before.get(name, 0.0)
+        return env
+
+    def evaluate(self, label: str, p: float, gradient: float, before: dict, equations=None) -> dict:
+        """Every quantity of the update worked out from the equations, in order: {symbol text: value}."""
+        env = self.environment(label, p, gradient, before)
+        for lhs, rhs, _ in equations or self.equations(label, first=not before):
+            env[lhs.text()] = rhs.value(env)
+        return env
+
+    def heading(self) -> str:
+        """The rule in words and symbols, for an update section's title."""
+        rule = ", ".join(f"{lhs.text()} = {rhs.text()}" for lhs, rhs, _ in self.equations())
+        return f"Update ({self.title()}): {rule}"
+
+    def title(self) -> str:
+        return self.name
+
 
 class SGD(Optimizer):
-    """Gradient descent, with optional L2 weight decay λ, momentum μ and Nesterov momentum:
+    """Gradient descent, with optional L2 weight decay λ, momentum μ and Nesterov momentum
+    (torch.optim.SGD):
 
         g ← ∂E/∂p + λ·p
         v ← g (first step),  v ← μ·v + g (after)          (only with momentum)
@@ -42,81 +176,95 @@ class SGD(Optimizer):
         p ← p − η·d
     """
 
-    def __init__(self, learning_rate: float, momentum: float = 0.0, nesterov: bool = False,
-                 weight_decay: float = 0.0):
-        self.learning_rate = _check_rate(learning_rate)
-        if not 0 <= momentum < 1:
-            raise ValueError(f"momentum: expected a number in [0, 1), got {momentum!r}")
-        if nesterov and momentum == 0:
-            raise ValueError("nesterov: expected momentum > 0 with Nesterov momentum, got momentum 0")
-        if not math.isfinite(weight_decay) or weight_decay < 0:
-            raise ValueError(f"weight_decay: expected a finite number ≥ 0, got {weight_decay!r}")
-        self.momentum, self.nesterov, self.weight_decay = float(momentum), bool(nesterov), float(weight_decay)
-        self.velocity: dict[int, np.ndarray] = {}
+    name = "sgd"
+    SETTINGS = {"momentum": Setting("momentum", 0.0, number_in(0, 1, high_open=True), "a number in [0, 1)", ("μ",)),
+                "nesterov": Setting("nesterov", False, boolean, "true or false"),
+                "weight_decay": WEIGHT_DECAY}
+    STATE = ("v",)
+
+    def validate(self) -> None:
+        if self.nesterov and self.momentum == 0:
+            raise ConfigError("nesterov", "momentum > 0 with Nesterov momentum", self.momentum)
 
     @property
     def plain(self) -> bool:
-        """p ← p − η·g exactly: the fast path may fold η into the deltas."""
         return self.momentum == 0 and self.weight_decay == 0
 
-    def update(self, index: int, p: np.ndarray, g: np.ndarray, mask: np.ndarray | None = None) -> None:
-        """Apply one step to parameter ``index`` (its position in ``Network.parameters()``)."""
-        if self.weight_decay:
-            g = g + self.weight_decay * p
+    def update(self, index, p, g, mask=None):
+        if self.plain:
+            step = self.learning_rate * g
+            p -= step if mask is None else step * mask
+            return
+        super().update(index, p, g, mask)
+
+    def direction(self, index, p, g):
         if self.momentum:
-            v = self.velocity.get(index)
-            if v is None:
-                v = self.velocity[index] = np.array(g, copy=True)
+            state = self.states.get(index)
+            if state is None:
+                v = self.states.setdefault(index, {"v": np.array(g, copy=True)})["v"]
             else:
+                v = state["v"]
                 v *= self.momentum
                 v += g
             g = g + self.momentum * v if self.nesterov else v
-        step = self.learning_rate * g
-        p -= step if mask is None else step * mask
+        return self.learning_rate * g
 
     def describe(self) -> dict:
-        """The rule's settings, as plain data (for a step's trace)."""
-        return {"name": "sgd", "momentum": self.momentum, "nesterov": self.nesterov,
-                "weight_decay": self.weight_decay}
+        return {"name": self.name, **self.settings}
 
-    def state(self, index: int) -> dict:
-        """Parameter ``index``'s state: its velocity v once there is one."""
-        return {"v": self.velocity[index].copy()} if index in self.velocity else {}
+    def title(self) -> str:
+        if not self.momentum:
+            return "SGD with weight decay" if self.weight_decay else "SGD"
+        return f"SGD with {'Nesterov ' if self.nesterov else ''}momentum"
+
+    def heading(self) -> str:
+        if self.plain:
+            return "Update: p⁺ = p − η·∂E/∂p"
+        if not self.momentum:
+            return super().heading()
+        *_, (v, first, _), (p, rule, _) = self.equations("", first=True)
+        decay, g = self.gradient_equations("")
+        later = self.equations()[len(decay)]
+        parts = [f"{lhs.text()} = {rhs.text()}" for lhs, rhs, _ in decay]
+        parts += [f"{later[0].text()} = {later[1].text()} ({v.text()} = {first.text()} on the first step)",
+                  f"{p.text()} = {rule.text()}"]
+        return f"Update ({self.title()}): " + ", ".join(parts)
+
+    def equations(self, label="", first=False):
+        p, eta = (sym(label) if label else Sym("p")), Sym("η")
+        items, g = self.gradient_equations(label)
+        if not self.momentum:
+            return items + [(sym(label, "+") if label else Sym("p", "", "+"), Sub(p, Mul(eta, g)), "")]
+        v, v_new, mu = self.state_symbol("v", label), self.state_symbol("v", label, True), Sym("μ")
+        if first:
+            items.append((v_new, g, "first step: the velocity starts at the gradient"))
+        else:
+            items.append((v_new, Add(Mul(mu, v), g), ""))
+        step = Paren(Add(g, Mul(mu, v_new))) if self.nesterov else v_new
+        items.append((sym(label, "+") if label else Sym("p", "", "+"), Sub(p, Mul(eta, step)), ""))
+        return items
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba), with optional L2 weight decay λ added to the gradient:
+    """Adam (Kingma & Ba; torch.optim.Adam), with optional L2 weight decay λ added to the gradient:
 
         g ← ∂E/∂p + λ·p
         m ← β₁·m + (1 − β₁)·g,   v ← β₂·v + (1 − β₂)·g²
         p ← p − (η / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
     """
 
-    plain = False
+    name = "adam"
+    SETTINGS = {"beta1": Setting("beta1", 0.9, number_in(0, 1, high_open=True), "a number in [0, 1)", ("β", "1")),
+                "beta2": Setting("beta2", 0.999, number_in(0, 1, high_open=True), "a number in [0, 1)", ("β", "2")),
+                "eps": EPS, "weight_decay": WEIGHT_DECAY}
+    STATE = ("m", "v")
 
-    def __init__(self, learning_rate: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
-                 eps: float = 1e-8, weight_decay: float = 0.0):
-        self.learning_rate = _check_rate(learning_rate)
-        for name, value in (("beta1", beta1), ("beta2", beta2)):
-            if not 0 <= value < 1:
-                raise ValueError(f"{name}: expected a number in [0, 1), got {value!r}")
-        if not eps > 0:
-            raise ValueError(f"eps: expected a number > 0, got {eps!r}")
-        if not math.isfinite(weight_decay) or weight_decay < 0:
-            raise ValueError(f"weight_decay: expected a finite number ≥ 0, got {weight_decay!r}")
-        self.beta1, self.beta2, self.eps, self.weight_decay = float(beta1), float(beta2), float(eps), float(weight_decay)
-        self.t = 0
-        self.moments: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    def __init__(self, learning_rate: float = 0.001, **settings):
+        super().__init__(learning_rate, **settings)
 
-    def begin_step(self) -> None:
-        self.t += 1
-
-    def update(self, index: int, p: np.ndarray, g: np.ndarray, mask: np.ndarray | None = None) -> None:
-        if self.weight_decay:
-            g = g + self.weight_decay * p
-        if index not in self.moments:
-            self.moments[index] = (np.zeros_like(p), np.zeros_like(p))
-        m, v = self.moments[index]
+    def direction(self, index, p, g):
+        state = self.zeros(index, p)
+        m, v = state["m"], state["v"]
         m *= self.beta1
         m += (1 - self.beta1) * g
         v *= self.beta2
@@ -124,22 +272,101 @@ class Adam(Optimizer):
         correction1 = 1 - self.beta1 ** self.t
         correction2 = 1 - self.beta2 ** self.t
         denominator = np.sqrt(v) / math.sqrt(correction2) + self.eps
-        step = (self.learning_rate / correction1) * (m / denominator)
-        p -= step if mask is None else step * mask
+        return (self.learning_rate / correction1) * (m / denominator)
 
-    def describe(self) -> dict:
-        return {"name": "adam", "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
-                "weight_decay": self.weight_decay, "t": self.t}
+    def title(self) -> str:
+        return f"Adam, step t = {self.t}"
 
-    def state(self, index: int) -> dict:
-        """Parameter ``index``'s moments m and v (zero before its first step)."""
-        if index not in self.moments:
-            return {}
-        m, v = self.moments[index]
-        return {"m": m.copy(), "v": v.copy()}
+    def equations(self, label="", first=False):
+        p, eta, t = (sym(label) if label else Sym("p")), Sym("η"), max(self.t, 1)
+        items, g = self.gradient_equations(label)
+        b1, b2 = Sym("β", "1"), Sym("β", "2")
+        m, m_new = self.state_symbol("m", label), self.state_symbol("m", label, True)
+        v, v_new = self.state_symbol("v", label), self.state_symbol("v", label, True)
+        items.append((m_new, Add(Mul(b1, m), Mul(Paren(Sub(ONE, b1)), g)), ""))
+        items.append((v_new, Add(Mul(b2, v), Mul(Paren(Sub(ONE, b2)), Pow(Paren(g) if isinstance(g, D) else g, 2))), ""))
+        step = Mul(Frac(eta, Paren(Sub(ONE, Pow(b1, t)))),
+                   Frac(m_new, Paren(Add(Frac(Call("√", v_new), Call("√", Sub(ONE, Pow(b2, t)))), Sym("ε")))))
+        items.append((sym(label, "+") if label else Sym("p", "", "+"), Sub(p, step), ""))
+        return items
 
 
-OPTIMIZERS = ("sgd", "adam")
+class RMSprop(Optimizer):
+    """RMSprop (torch.optim.RMSprop, not centred), with optional weight decay λ and momentum μ:
+
+        g ← ∂E/∂p + λ·p
+        v ← α·v + (1 − α)·g²
+        u ← μ·u + g/(√v + ε),  p ← p − η·u          (with momentum; u starts at 0)
+        p ← p − η·g/(√v + ε)                        (without)
+    """
+
+    name = "rmsprop"
+    SETTINGS = {"alpha": Setting("alpha", 0.99, number_in(0, 1), "a number in [0, 1]", ("α",)),
+                "eps": EPS,
+                "momentum": Setting("momentum", 0.0, number_in(0, 1, high_open=True), "a number in [0, 1)", ("μ",)),
+                "weight_decay": WEIGHT_DECAY}
+    STATE = ("v", "u")
+
+    def __init__(self, learning_rate: float = 0.01, **settings):
+        super().__init__(learning_rate, **settings)
+
+    def direction(self, index, p, g):
+        state = self.zeros(index, p)
+        v = state["v"]
+        v *= self.alpha
+        v += (1 - self.alpha) * (g * g)
+        average = np.sqrt(v)
+        average += self.eps
+        if self.momentum:
+            u = state["u"]
+            u *= self.momentum
+            u += g / average
+            return self.learning_rate * u
+        return self.learning_rate * (g / average)
+
+    def title(self) -> str:
+        return "RMSprop with momentum" if self.momentum else "RMSprop"
+
+    def equations(self, label="", first=False):
+        p, eta, alpha = (sym(label) if label else Sym("p")), Sym("η"), Sym("α")
+        items, g = self.gradient_equations(label)
+        v, v_new = self.state_symbol("v", label), self.state_symbol("v", label, True)
+        items.append((v_new, Add(Mul(alpha, v), Mul(Paren(Sub(ONE, alpha)), Pow(Paren(g) if isinstance(g, D) else g, 2))), ""))
+        scaled = Frac(g, Paren(Add(Call("√", v_new), Sym("ε"))))
+        if self.momentum:
+            u, u_new = self.state_symbol("u", label), self.state_symbol("u", label, True)
+            items.append((u_new, Add(Mul(Sym("μ"), u), scaled), ""))
+            items.append((sym(label, "+") if label else Sym("p", "", "+"), Sub(p, Mul(eta, u_new)), ""))
+        else:
+            items.append((sym(label, "+") if label else Sym("p", "", "+"), Sub(p, Mul(eta, scaled)), ""))
+        return items
+
+
+NAMES = tuple(_OPTIMIZERS)
+OPTIMIZERS = NAMES
+ALL_SETTINGS: dict[str, list[str]] = {}
+for _kind in _OPTIMIZERS.values():
+    for _key in _kind.SETTINGS:
+        ALL_SETTINGS.setdefault(_key, []).append(_kind.name)
+
+
+def get_optimizer(name: str, learning_rate: float | None = None, **settings) -> Optimizer:
+    """The optimiser called ``name`` with its settings; unknown or inapplicable settings are refused."""
+    if name not in _OPTIMIZERS:
+        raise ConfigError("optimizer", f"one of {', '.join(NAMES)}", name)
+    kind = _OPTIMIZERS[name]
+    return kind(**settings) if learning_rate is None else kind(learning_rate, **settings)
+
+
+def settings_of(name: str) -> dict[str, Setting]:
+    return _OPTIMIZERS[name].SETTINGS
+
+
+def default_rate(name: str) -> float:
+    """The optimiser's own default learning rate (as in PyTorch: Adam 0.001, RMSprop 0.01)."""
+    return _OPTIMIZERS[name]().learning_rate
+
+
 SCHEDULES = ("constant", "step", "exponential", "inverse_scaling")
 
 
@@ -160,4 +387,4 @@ def scheduled_rate(base: float, schedule: str, epoch: int, step_size: int = 1, g
         return base * gamma ** (epoch - 1)
     if schedule == "inverse_scaling":
         return base / epoch ** power
-    raise ValueError(f"schedule: expected one of {', '.join(SCHEDULES)}, got {schedule!r}")
+    raise ConfigError("schedule", f"one of {', '.join(SCHEDULES)}", schedule)

@@ -10,7 +10,6 @@ results equal the traced path's to float rounding (tests/test_fast.py runs both)
 
 from __future__ import annotations
 
-import math
 from operator import mul
 
 import numpy as np
@@ -19,44 +18,18 @@ from .network import Network
 
 MAX_PARAMETERS = 256
 MAX_BATCH = 8
-ELEMENTWISE = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus")
-
-
-def _sigmoid(z: float) -> float:
-    if z >= 0:
-        return 1.0 / (1.0 + math.exp(-z))
-    e = math.exp(z)
-    return e / (1.0 + e)
-
-
-def _softplus(z: float) -> float:
-    return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
-
-
-def _value(name: str, slope: float):
-    return {"identity": lambda z: z, "sigmoid": _sigmoid, "tanh": math.tanh, "relu": lambda z: z if z > 0 else 0.0,
-            "leaky_relu": lambda z: z if z > 0 else slope * z, "softplus": _softplus}[name]
-
-
-def _derivative(name: str, slope: float):
-    """f'(net) from (net, out)."""
-    return {"identity": lambda z, o: 1.0, "sigmoid": lambda z, o: o * (1.0 - o), "tanh": lambda z, o: 1.0 - o * o,
-            "relu": lambda z, o: 1.0 if z > 0 else 0.0, "leaky_relu": lambda z, o: 1.0 if z > 0 else slope,
-            "softplus": lambda z, o: _sigmoid(z)}[name]
-
-
-# ∂E/∂out_j of each loss, from (out_j, t_j, number of outputs k)
-_LOSS_GRADIENTS = {"half_sse": lambda o, tj, k: o - tj, "sse": lambda o, tj, k: 2.0 * (o - tj),
-                   "mse": lambda o, tj, k: 2.0 * (o - tj) / k, "bce": lambda o, tj, k: (o - tj) / (o * (1.0 - o) * k),
-                   "cross_entropy": lambda o, tj, k: -tj / o}
 
 
 def suitable(network: Network, optimizer, batch_size: int) -> bool:
-    """Whether the float path is both possible and faster here."""
-    return (optimizer.plain and batch_size <= MAX_BATCH and network.dtype == np.float64
-            and sum(p.size for p in network.parameters()) <= MAX_PARAMETERS
-            and all(layer.activation.name in ELEMENTWISE for layer in network.layers[:-1])
-            and network.layers[-1].activation.name in ELEMENTWISE + ("softmax",))
+    """Whether the float engine can run this (plain SGD, float64) and is faster here (tiny network, small
+    batches): what ``engine="auto"`` picks it by."""
+    return possible(network, optimizer) and batch_size <= MAX_BATCH and (
+        sum(p.size for p in network.parameters()) <= MAX_PARAMETERS)
+
+
+def possible(network: Network, optimizer) -> bool:
+    """The float engine folds η into δ (plain SGD only) and computes in float64."""
+    return optimizer.plain and network.dtype == np.float64
 
 
 class ScalarTrainer:
@@ -68,14 +41,9 @@ class ScalarTrainer:
         self.weights = [layer.weights.tolist() for layer in self.layers]
         self.biases = [None if layer.bias is None else layer.bias.tolist() for layer in self.layers]
         self.modes = [layer.bias_mode for layer in self.layers]
-        slopes = [layer.activation.params.get("slope", 0.0) for layer in self.layers]
-        names = [layer.activation.name for layer in self.layers]
-        self.f = [None if n == "softmax" else _value(n, s) for n, s in zip(names, slopes)]
-        self.df = [None if n == "softmax" else _derivative(n, s) for n, s in zip(names, slopes)]
-        self.softmax_out = names[-1] == "softmax"
-        loss = network.loss
-        self.loss_name = loss.name
-        self.fused = loss.fused_delta is not None and names[-1] == loss.output_activation
+        self.activations = [layer.activation for layer in self.layers]
+        self.df = [a.scalar_derivative for a in self.activations]
+        self.loss = network.loss
         self.targets_sum_to_one = targets_sum_to_one
         self.masks = None
         if masks is not None and not all(np.all(m == 1) for m in masks):
@@ -105,48 +73,19 @@ class ScalarTrainer:
                 nets = [sum(map(mul, wj, x)) + b for wj in w]
             else:
                 nets = [sum(map(mul, wj, x)) for wj in w]
-            if self.f[l] is None:
-                top = max(nets)
-                e = [math.exp(z - top) for z in nets]
-                total = sum(e)
-                outs = [v / total for v in e]
-            else:
-                f = self.f[l]
-                outs = [f(z) for z in nets]
+            outs = self.activations[l].scalar_layer(nets)
             values.append((nets, outs))
             x = outs
         return values
 
     def _loss(self, nets: list, outs: list, t: list) -> float:
-        k = len(outs)
-        name = self.loss_name
-        if name == "half_sse":
-            return sum(0.5 * (tj - oj) ** 2 for tj, oj in zip(t, outs))
-        if name == "sse":
-            return sum((tj - oj) ** 2 for tj, oj in zip(t, outs))
-        if name == "mse":
-            return sum((tj - oj) ** 2 / k for tj, oj in zip(t, outs))
-        if name == "bce":
-            return sum((tj * _softplus(-z) + (1 - tj) * _softplus(z)) / k for tj, z in zip(t, nets))
-        top = max(nets)
-        log_total = math.log(sum(math.exp(z - top) for z in nets))
-        return sum(-tj * (z - top - log_total) for tj, z in zip(t, nets))
+        return self.loss.scalar_value(nets, outs, t)
 
     def _output_delta(self, nets: list, outs: list, t: list) -> list:
-        k = len(outs)
-        name = self.loss_name
-        if self.fused and name == "cross_entropy":
-            total = 1.0 if self.targets_sum_to_one else sum(t)
-            return [o * total - tj for o, tj in zip(outs, t)]
-        if self.fused:
-            return [(_sigmoid(z) - tj) / k for z, tj in zip(nets, t)]
-        g = _LOSS_GRADIENTS[name]
-        grads = [g(o, tj, k) for o, tj in zip(outs, t)]
-        if self.softmax_out:
-            inner = sum(gj * o for gj, o in zip(grads, outs))
-            return [o * (gj - inner) for o, gj in zip(outs, grads)]
-        df = self.df[-1]
-        return [gj * df(z, o) for gj, z, o in zip(grads, nets, outs)]
+        if self.loss.fused:
+            return self.loss.scalar_fused_delta(nets, outs, t, 1.0 if self.targets_sum_to_one else sum(t))
+        k, g = len(outs), self.loss.scalar_gradient
+        return self.activations[-1].scalar_backward(nets, outs, [g(o, tj, k) for o, tj in zip(outs, t)])
 
     @staticmethod
     def prepare(x: np.ndarray, t: np.ndarray):

@@ -18,10 +18,11 @@ from typing import Any, Optional
 
 import numpy as np
 
-from . import activations, examples, init, losses
+from . import activations, examples, init, losses, optim, train
 from .datasets.tabular import numbers, read_rows
 from .layers import BIAS_MODES, Dense
-from .network import REDUCTIONS, WEIGHT_LABELS, Network
+from .network import WEIGHT_LABELS, Network
+from .settings import ConfigError
 from .train import TrainingConfig
 
 
@@ -31,14 +32,11 @@ class SpecError(ValueError):
 
 _TOP = {"name", "description", "network", "training", "data"}
 _NETWORK = {"inputs", "loss", "weight_labels", "layers", "dtype"}
-_LAYER = {"units", "activation", "slope", "weights", "init", "bias", "bias_mode"}
+_LAYER = {"units", "activation", "weights", "init", "bias", "bias_mode", *activations.ALL_SETTINGS}
 _INIT = {"kind", "mean", "std", "low", "high", "value", "seed", "legacy_seed"}
 _INIT_PARAMS = {"constant": {"value"}, "uniform": {"low", "high"}, "normal": {"mean", "std"},
                 "xavier": set(), "he": set()}
-_TRAINING_MORE = {"optimizer", "momentum", "nesterov", "weight_decay", "beta1", "beta2", "eps", "schedule",
-                  "step_size", "gamma", "power", "validation_fraction", "patience", "min_delta", "epoch_loss"}
-_TRAINING = {"learning_rate", "batch", "reduction", "epochs", "frozen", "seed", "shuffle",
-             "stop_below", "stop_change_below"} | _TRAINING_MORE
+_TRAINING = set(train.SETTINGS) | set(optim.ALL_SETTINGS)
 _DATA = {"inputs", "targets", "csv", "target_columns", "header", "delimiter", "dataset", "idx", "limit"}
 DATASETS = ("mnist",)
 
@@ -113,6 +111,11 @@ class _Validator:
         line = self.line_of(key)
         where = f"{self.source_name}:{line}" if line else self.source_name
         return SpecError(f"{where}: {key}: {message}")
+
+    def config(self, exc: ConfigError, prefix: str) -> SpecError:
+        """A library ConfigError at its key inside ``prefix`` (network.layers[2] → network.layers[2].slope)."""
+        key = exc.under(prefix).key
+        return self.error(key, exc.message(""))
 
     def fail(self, key: str, expected: str, got: Any) -> SpecError:
         return self.error(key, f"expected {expected}, got {_show(got)}")
@@ -199,6 +202,11 @@ class Spec:
         return self.inputs, self.targets
 
 
+def activation_params(layer: dict) -> dict:
+    """The activation's own settings written in a layer table (slope, alpha, …)."""
+    return {key: layer[key] for key in activations.ALL_SETTINGS if key in layer}
+
+
 def _layer_key(number: int, name: str = "") -> str:
     return f"network.layers[{number}]" + (f".{name}" if name else "")
 
@@ -223,10 +231,10 @@ def _check_network(table, v: _Validator) -> dict:
         units = v.integer(layer["units"], _layer_key(number, "units"), 1)
         activation = v.choice(layer.get("activation", "sigmoid"), _layer_key(number, "activation"),
                               activations.NAMES)
-        if "slope" in layer:
-            if activation != "leaky_relu":
-                raise v.error(_layer_key(number, "slope"), f"applies only to leaky_relu, not {activation}")
-            v.number(layer["slope"], _layer_key(number, "slope"))
+        try:
+            activations.get_activation(activation, **activation_params(layer))
+        except ConfigError as exc:
+            raise v.config(exc, _layer_key(number)) from None
         if "weights" in layer and "init" in layer:
             raise v.error(key, "give either weights or init, not both")
         if "weights" in layer:
@@ -302,8 +310,8 @@ def _build_network(net: dict, v: _Validator, seed: int, dtype) -> Network:
                                         **params)
         try:
             layers.append(Dense(weights.astype(dtype), layer.get("bias"), activation=layer.get("activation", "sigmoid"),
-                                bias_mode=layer.get("bias_mode", "per_neuron"), slope=layer.get("slope"),
-                                dtype=dtype))
+                                bias_mode=layer.get("bias_mode", "per_neuron"), dtype=dtype,
+                                **activation_params(layer)))
         except ValueError as exc:
             raise v.error(_layer_key(number), str(exc)) from None
         fan_in = units
@@ -314,41 +322,11 @@ def _build_network(net: dict, v: _Validator, seed: int, dtype) -> Network:
 
 
 def _check_training(table, v: _Validator) -> TrainingConfig:
-    t = v.table(table, "training", _TRAINING)
-    kwargs: dict[str, Any] = {}
-    if "learning_rate" in t:
-        kwargs["learning_rate"] = v.number(t["learning_rate"], "training.learning_rate", minimum=0)
-    if "batch" in t:
-        batch = t["batch"]
-        if isinstance(batch, str):
-            v.choice(batch, "training.batch", ("online", "full"))
-        else:
-            v.integer(batch, "training.batch", 1)
-        kwargs["batch"] = batch
-    if "reduction" in t:
-        kwargs["reduction"] = v.choice(t["reduction"], "training.reduction", REDUCTIONS)
-    if "epochs" in t:
-        kwargs["epochs"] = v.integer(t["epochs"], "training.epochs", 0)
-    if "seed" in t:
-        kwargs["seed"] = v.integer(t["seed"], "training.seed", 0)
-    if "shuffle" in t:
-        if not isinstance(t["shuffle"], bool):
-            raise v.fail("training.shuffle", "true or false", t["shuffle"])
-        kwargs["shuffle"] = t["shuffle"]
-    for name in ("stop_below", "stop_change_below"):
-        if name in t:
-            kwargs[name] = v.number(t[name], f"training.{name}", minimum=0)
-    if "frozen" in t:
-        frozen = t["frozen"]
-        if not isinstance(frozen, list) or not all(isinstance(f, str) for f in frozen):
-            raise v.fail("training.frozen", "a list of parameter labels such as [\"b1\", \"b2\"]", frozen)
-        kwargs["frozen"] = tuple(frozen)
-    kwargs.update({name: t[name] for name in _TRAINING_MORE if name in t})
+    """The [training] table, checked by TrainingConfig and the optimiser it names (one place for each rule)."""
     try:
-        return TrainingConfig(**kwargs)      # checks the optimiser's keys: "key: expected …, got …"
-    except ValueError as exc:
-        key, _, message = str(exc).partition(": ")
-        raise v.error(f"training.{key}", message) from None
+        return TrainingConfig(**v.table(table, "training", _TRAINING))
+    except ConfigError as exc:
+        raise v.config(exc, "training") from None
 
 
 def _load_dataset(d: dict, v: _Validator, n_in: int, n_out: int, base: Path):

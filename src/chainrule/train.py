@@ -20,16 +20,60 @@ from typing import Callable, Iterator, Optional
 
 import numpy as np
 
+from . import engines
+from .engines import take_step  # noqa: F401  (a traced step runs it)
 from .network import REDUCTIONS, Network
-from .optim import OPTIMIZERS, SCHEDULES, SGD, Adam, scheduled_rate
+from .optim import ALL_SETTINGS as ALL_OPTIMIZER_SETTINGS
+from .optim import OPTIMIZERS, SCHEDULES, get_optimizer, scheduled_rate
+from .settings import ConfigError, Setting, boolean, is_integer, number_in
 
 
 class TrainingDiverged(ArithmeticError):
     """The loss or the parameters stopped being finite numbers."""
 
 
-@dataclass(frozen=True)
+def _batch(value) -> bool:
+    return value in ("online", "full") or (is_integer(value) and value >= 1)
+
+
+def _labels(value) -> bool:
+    return isinstance(value, (list, tuple)) and all(isinstance(label, str) for label in value)
+
+
+def _optional(accepts):
+    return lambda value: value is None or accepts(value)
+
+
+# Every training setting but the optimiser's own (those are declared by each optimiser in optim.py).
+SETTINGS = {s.name: s for s in (
+    Setting("learning_rate", 0.1, number_in(0), "a finite number ≥ 0"),
+    Setting("batch", "full", _batch, "'online', 'full' or an integer ≥ 1"),
+    Setting("reduction", "sum", lambda v: v in REDUCTIONS, "'sum' or 'mean'"),
+    Setting("epochs", 1, lambda v: is_integer(v) and v >= 0, "an integer ≥ 0"),
+    Setting("frozen", (), _labels, 'a list of parameter labels such as ["b1", "b2"]'),
+    Setting("seed", 0, lambda v: is_integer(v) and v >= 0, "an integer ≥ 0"),
+    Setting("shuffle", False, boolean, "true or false"),
+    Setting("stop_below", None, _optional(number_in(0)), "a finite number ≥ 0"),
+    Setting("stop_change_below", None, _optional(number_in(0)), "a finite number ≥ 0"),
+    Setting("optimizer", "sgd", lambda v: v in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}"),
+    Setting("schedule", "constant", lambda v: v in SCHEDULES, f"one of {', '.join(SCHEDULES)}"),
+    Setting("step_size", 1, lambda v: is_integer(v) and v >= 1, "an integer ≥ 1"),
+    Setting("gamma", 0.1, number_in(0, 1, low_open=True), "a number in (0, 1]"),
+    Setting("power", 0.5, number_in(0), "a finite number ≥ 0"),
+    Setting("validation_fraction", 0.0, number_in(0, 1, high_open=True), "a number in [0, 1)"),
+    Setting("patience", 5, lambda v: is_integer(v) and v >= 1, "an integer ≥ 1"),
+    Setting("min_delta", 0.0, number_in(0), "a finite number ≥ 0"),
+    Setting("epoch_loss", "dataset", lambda v: v in ("dataset", "batches"), "'dataset' or 'batches'"),
+)}
+
+
+@dataclass(frozen=True, init=False)
 class TrainingConfig:
+    """Every setting of a run, checked when made: ``TrainingConfig(learning_rate=0.5, optimizer="adam",
+    beta1=0.8)``.  The optimiser's own settings (momentum, beta1, alpha, …) are keyword arguments too;
+    they are checked by the optimiser named (a setting it does not take is refused) and read back as
+    attributes (``config.beta1``; None for a setting the optimiser does not take)."""
+
     learning_rate: float = 0.1
     batch: str | int = "full"
     reduction: str = "sum"
@@ -40,12 +84,6 @@ class TrainingConfig:
     stop_below: Optional[float] = None
     stop_change_below: Optional[float] = None
     optimizer: str = "sgd"
-    momentum: float = 0.0
-    nesterov: bool = False
-    weight_decay: float = 0.0
-    beta1: float = 0.9
-    beta2: float = 0.999
-    eps: float = 1e-8
     schedule: str = "constant"
     step_size: int = 1
     gamma: float = 0.1
@@ -54,61 +92,41 @@ class TrainingConfig:
     patience: int = 5
     min_delta: float = 0.0
     epoch_loss: str = "dataset"
+    options: tuple = ()          # the optimiser's settings as given: ((key, value), …)
 
-    def __post_init__(self):
-        checks = [
-            (isinstance(self.learning_rate, (int, float)) and math.isfinite(self.learning_rate)
-             and self.learning_rate >= 0, "learning_rate", "a finite number ≥ 0", self.learning_rate),
-            (self.batch in ("online", "full") or (isinstance(self.batch, int) and not isinstance(self.batch, bool)
-                                                  and self.batch >= 1),
-             "batch", "'online', 'full' or an integer ≥ 1", self.batch),
-            (self.reduction in REDUCTIONS, "reduction", "'sum' or 'mean'", self.reduction),
-            (isinstance(self.epochs, int) and not isinstance(self.epochs, bool) and self.epochs >= 0,
-             "epochs", "an integer ≥ 0", self.epochs),
-            (isinstance(self.seed, int) and not isinstance(self.seed, bool) and self.seed >= 0,
-             "seed", "an integer ≥ 0", self.seed),
-        ]
-        for name in ("stop_below", "stop_change_below"):
-            value = getattr(self, name)
-            checks.append((value is None or (isinstance(value, (int, float)) and math.isfinite(value)
-                                             and value >= 0), name, "a finite number ≥ 0", value))
-        def number(value, low=0.0, high=math.inf, low_open=False, high_open=False):
-            return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-                    and (value > low if low_open else value >= low) and (value < high if high_open else value <= high))
-        checks += [
-            (self.optimizer in OPTIMIZERS, "optimizer", f"one of {', '.join(OPTIMIZERS)}", self.optimizer),
-            (number(self.momentum, 0, 1, high_open=True), "momentum", "a number in [0, 1)", self.momentum),
-            (isinstance(self.nesterov, bool), "nesterov", "true or false", self.nesterov),
-            (not self.nesterov or self.momentum > 0, "nesterov", "momentum > 0 with it", self.momentum),
-            (number(self.weight_decay), "weight_decay", "a finite number ≥ 0", self.weight_decay),
-            (number(self.beta1, 0, 1, high_open=True), "beta1", "a number in [0, 1)", self.beta1),
-            (number(self.beta2, 0, 1, high_open=True), "beta2", "a number in [0, 1)", self.beta2),
-            (number(self.eps, 0, low_open=True), "eps", "a number > 0", self.eps),
-            (self.schedule in SCHEDULES, "schedule", f"one of {', '.join(SCHEDULES)}", self.schedule),
-            (isinstance(self.step_size, int) and not isinstance(self.step_size, bool) and self.step_size >= 1,
-             "step_size", "an integer ≥ 1", self.step_size),
-            (number(self.gamma, 0, 1, low_open=True), "gamma", "a number in (0, 1]", self.gamma),
-            (number(self.power), "power", "a finite number ≥ 0", self.power),
-            (number(self.validation_fraction, 0, 1, high_open=True), "validation_fraction", "a number in [0, 1)",
-             self.validation_fraction),
-            (isinstance(self.patience, int) and not isinstance(self.patience, bool) and self.patience >= 1,
-             "patience", "an integer ≥ 1", self.patience),
-            (number(self.min_delta), "min_delta", "a finite number ≥ 0", self.min_delta),
-            (self.epoch_loss in ("dataset", "batches"), "epoch_loss", "'dataset' or 'batches'", self.epoch_loss),
-        ]
-        for ok, key, expected, got in checks:
-            if not ok:
-                raise ValueError(f"{key}: expected {expected}, got {got!r}")
+    def __init__(self, **settings):
+        options = dict(settings.pop("options", ()))
+        for name, setting in SETTINGS.items():
+            value = setting.check(settings.pop(name, setting.default))
+            if name == "frozen":
+                value = tuple(value)
+            elif isinstance(setting.default, float) and value is not None:
+                value = float(value)
+            object.__setattr__(self, name, value)
+        unknown = [key for key in settings if key not in ALL_OPTIMIZER_SETTINGS]
+        if unknown:
+            raise ConfigError(unknown[0], "a training setting (" + ", ".join([*SETTINGS, *ALL_OPTIMIZER_SETTINGS])
+                              + ")", shown=False)
+        options.update(settings)
+        self.build_optimizer(options)       # the optimiser checks its own settings
+        object.__setattr__(self, "options", tuple(options.items()))
+
+    def __getattr__(self, name: str):
+        if name in ALL_OPTIMIZER_SETTINGS:
+            return self.optimizer_settings.get(name)
+        raise AttributeError(name)
+
+    @property
+    def optimizer_settings(self) -> dict:
+        """The chosen optimiser's settings, defaults filled in."""
+        return dict(self.build_optimizer().settings)
 
     def batch_size(self, n_samples: int) -> int:
         return {"online": 1, "full": n_samples}.get(self.batch, self.batch)
 
-    def build_optimizer(self):
+    def build_optimizer(self, options: dict | None = None):
         """The optimiser this configuration names, at the first epoch's learning rate."""
-        rate = self.rate(1)
-        if self.optimizer == "adam":
-            return Adam(rate, self.beta1, self.beta2, self.eps, self.weight_decay)
-        return SGD(rate, self.momentum, self.nesterov, self.weight_decay)
+        return get_optimizer(self.optimizer, self.rate(1), **(dict(self.options) if options is None else options))
 
     def rate(self, epoch: int) -> float:
         return scheduled_rate(self.learning_rate, self.schedule, epoch, self.step_size, self.gamma, self.power)
@@ -135,14 +153,6 @@ def schedule(n_samples: int, config: TrainingConfig) -> Iterator[tuple[int, int,
             yield epoch, step, indices, number == len(batches)
 
 
-def take_step(network: Network, optimizer, x: np.ndarray, t: np.ndarray, reduction: str, masks):
-    """One gradient step on the batch (x, t); returns (values, deltas, gradients, batch losses)."""
-    values, deltas, grads = network.backprop(x, t, reduction)
-    losses = network.sample_losses(x, t, values)
-    optimizer.step(network.parameters(), grads, masks)
-    return values, deltas, grads, losses
-
-
 def diverged_message(where: str, loss: float, learning_rate: float) -> str:
     return (f"{where}: the loss became {loss} (not a finite number); training stopped. "
             f"Try a lower learning_rate (now {learning_rate:g}) or scale the inputs to about [-1, 1].")
@@ -157,6 +167,7 @@ class History:
     stopped_because: str = "epochs"
     validation_loss_history: list = field(default_factory=list)
     best_epoch: Optional[int] = None
+    engine: str = ""                     # the implementation that ran the steps (engines.ENGINES)
 
     def as_dict(self) -> dict:
         result = {"initial_loss": self.initial_loss, "loss_history": list(self.loss_history),
@@ -169,7 +180,7 @@ class History:
 
 def fit(network: Network, x, t, config: TrainingConfig,
         callback: Callable[[int, float], None] | None = None, on_step: Callable | None = None,
-        optimizer=None) -> History:
+        optimizer=None, engine: str = "auto") -> History:
     """Train ``network`` in place on (x, t) as ``config`` says; return the History.
 
     Stops after ``config.epochs`` epochs, or earlier when the epoch loss falls below
@@ -178,11 +189,14 @@ def fit(network: Network, x, t, config: TrainingConfig,
     ``on_step(epoch, done, total, losses, outputs, targets)`` after every step with the batch's
     losses and outputs before its update (``done`` samples of ``total`` in this epoch).
     ``optimizer`` continues an optimiser's state (momentum, Adam's moments) from an earlier call.
+    ``engine`` says which implementation of the step runs (``engines.ENGINES``; "auto": the float
+    engine for tiny networks with plain SGD, else the fast one); ``History.engine`` says which ran.
     """
+    engines.check(engine)
     # Overflow while diverging is reported once, by TrainingDiverged, not as numpy warnings.
     with np.errstate(over="ignore", invalid="ignore"):
         return _fit(network, np.asarray(x, dtype=network.dtype), np.asarray(t, dtype=network.dtype),
-                    config, callback, on_step, optimizer)
+                    config, callback, on_step, optimizer, engine)
 
 
 def validation_split(n_samples: int, config: TrainingConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -195,9 +209,7 @@ def validation_split(n_samples: int, config: TrainingConfig) -> tuple[np.ndarray
     return np.sort(order[n_validation:]), np.sort(order[:n_validation])
 
 
-def _fit(network, x, t, config, callback, on_step=None, optimizer=None) -> History:
-    from .fast import FastTrainer
-    from . import small
+def _fit(network, x, t, config, callback, on_step=None, optimizer=None, engine="auto") -> History:
     train, held = validation_split(len(x), config)
     x_val, t_val = x[held], t[held]
     if len(held):
@@ -205,15 +217,15 @@ def _fit(network, x, t, config, callback, on_step=None, optimizer=None) -> Histo
     optimizer = optimizer or config.build_optimizer()
     masks = network.trainable_masks(config.frozen) if config.frozen else None
     sums_to_one = bool(np.allclose(t.sum(axis=1), 1.0))
-    if small.suitable(network, optimizer, config.batch_size(len(x))):
-        trainer = small.ScalarTrainer(network, optimizer, config.reduction, masks, sums_to_one)
-    else:
-        trainer = FastTrainer(network, optimizer, config.reduction, masks, config.batch_size(len(x)), sums_to_one)
+    chosen, trainer = engines.trainer(engine, network, optimizer, config.reduction, masks,
+                                      config.batch_size(len(x)), sums_to_one)
     try:
-        return _epochs(network, x, t, x_val, t_val, config, optimizer, trainer, callback, on_step)
+        history = _epochs(network, x, t, x_val, t_val, config, optimizer, trainer, callback, on_step)
     except BaseException:
         trainer.sync()      # the network shows where training stopped
         raise
+    history.engine = chosen
+    return history
 
 
 def _epochs(network, x, t, x_val, t_val, config, optimizer, trainer, callback, on_step) -> History:

@@ -16,10 +16,10 @@ from operator import mul
 import numpy as np
 
 from ..activations import get_activation
+from ..optim import Optimizer
 from ..losses import get_loss
 from ..trace import StepTrace
-from . import formulas
-from .math import D, Add, Call, Eq, Expr, Frac, Mul, Num, Paren, Pow, Sub, SumOver, Sym, Word, num, sym
+from ..expr import D, Add, Call, Eq, Expr, Frac, Mul, Num, Paren, Sub, SumOver, Sym, Word, num, substitute, sym
 
 MAX_PATHS = 8       # more paths than this: the chain is shown through the next layer's δ only
 MAX_SAMPLES = 8     # batch gradients list at most this many samples' terms
@@ -161,9 +161,9 @@ class StepDerivation:
         self.names = Names(self.L)
         self.loss = get_loss(trace.loss_name)
         self.before = trace.parameters_before
-        self.activations = [get_activation(layer["activation"], layer["activation_params"].get("slope"))
+        self.activations = [get_activation(layer["activation"], **layer["activation_params"])
                             for layer in self.layers]
-        self.fused = self.loss.fused_delta is not None and self.layers[-1]["activation"] == self.loss.output_activation
+        self.fused = self.loss.fused
         self._envs: dict[int, dict] = {}
 
     # ---- values by symbol ---------------------------------------------------------------
@@ -282,7 +282,7 @@ class StepDerivation:
 
     def defined(self, lhs: Expr, formula: Expr, env: dict, value: float, note: str = "") -> Eq:
         """lhs = formula = the formula with numbers = value."""
-        numbers = formulas.substitute(formula, env)
+        numbers = substitute(formula, env)
         parts = [lhs, formula] + ([numbers] if numbers != formula and numbers.text() != num(value) else [])
         return Eq(parts + [Num(value)], note)
 
@@ -295,7 +295,7 @@ class StepDerivation:
                                  "enter below as numbers.")
         for l, layer in enumerate(self.layers):
             nets, outs = [], []
-            name = layer["activation"]
+            activation = self.activations[l]
             for j in (self.rows(l) if self.focus is None or l == self.focus.layer else ()):
                 n = self.names.neuron(l, j)
                 inputs = self.nonzero(range(layer["fan_in"]), lambda i: self.layer_input(sample, l, i))
@@ -304,15 +304,16 @@ class StepDerivation:
                     terms.append(sym(layer["bias_labels"][j]))
                 nets.append(self.defined(sym(f"net_{n}"), Add(*terms), env, sample.layers[l]["net"][j],
                                          self.left_out(layer["fan_in"] - len(inputs), "input")))
-                if name == "softmax":
+                if not activation.elementwise:      # a whole layer at once: every net first
                     first, last = self.names.neuron(l, 0), self.names.neuron(l, layer["units"] - 1)
-                    value = Call("softmax", Word(f"net_{first}…net_{last}"))
+                    value = Call(activation.name, Word(f"net_{first}…net_{last}"))
                     outs.append(Eq([sym(f"out_{n}"), value, Num(sample.layers[l]["out"][j])],
-                                   f"e^net_{n} / Σ_k e^net_k"))
+                                   activation.formula(sym(f"net_{n}")).text()))
                 else:
-                    outs.append(self.defined(sym(f"out_{n}"), formulas.activation_value(name, n), env,
+                    outs.append(self.defined(sym(f"out_{n}"), activation.applied(sym(f"net_{n}")), env,
                                              sample.layers[l]["out"][j]))
-            section.items += nets + outs if name == "softmax" else [eq for pair in zip(nets, outs) for eq in pair]
+            section.items += (nets + outs if not activation.elementwise
+                              else [eq for pair in zip(nets, outs) for eq in pair])
         return section
 
     def error(self, s: int) -> Section:
@@ -321,7 +322,7 @@ class StepDerivation:
         k, last = self.layers[-1]["units"], self.L - 1
         outputs = [self.names.neuron(last, j) for j in range(k)]
         for j, o in enumerate(outputs):
-            section.items.append(self.defined(sym(f"E_{o}"), formulas.error_term(self.trace.loss_name, o, k), env,
+            section.items.append(self.defined(sym(f"E_{o}"), self.loss.term_formula(sym(f"out_{o}"), sym(f"t_{o}"), k), env,
                                               sample.errors[j]))
         section.items.append(Eq([sym("E_total"), Add(*(sym(f"E_{o}") for o in outputs)),
                                  Add(*(Num(e) for e in sample.errors)), Num(sample.loss)]))
@@ -346,12 +347,12 @@ class StepDerivation:
                 out, net, delta = sym(f"out_{n}"), sym(f"net_{n}"), sym(f"δ_{n}")
                 value = sample.deltas[l][j]
                 if l == last and self.fused:
-                    formula = formulas.fused_delta(self.trace.loss_name, n, k, float(np.sum(sample.target)))
+                    formula = self.loss.fused_delta_formula(out, sym(f"t_{n}"), k, float(np.sum(sample.target)))
                     section.items.append(self.defined(delta, formula, env, value,
                                                       f"loss and {layer['activation']} combined"))
                     continue
                 if l == last:
-                    formula = formulas.loss_gradient(self.trace.loss_name, n, k)
+                    formula = self.loss.gradient_formula(out, sym(f"t_{n}"), k)
                     section.items.append(self.defined(D(E, out), formula, env, env[f"∂E/∂out_{n}"]))
                 else:
                     above = self.layers[l + 1]
@@ -363,7 +364,7 @@ class StepDerivation:
                                                           "; " + self.left_out(above["units"] - len(through), "δ")
                                                           if len(through) < above["units"] else "")))
                 if self.activations[l].elementwise:
-                    derivative = formulas.activation_derivative(layer["activation"], layer["activation_params"], n)
+                    derivative = self.activations[l].derivative_formula(net, out)
                     section.items.append(self.defined(D(out, net), derivative, env, env[f"∂out_{n}/∂net_{n}"]))
                     section.items.append(Eq([delta, Mul(D(E, out), D(out, net)),
                                              Mul(Num(env[f"∂E/∂out_{n}"]), Num(env[f"∂out_{n}/∂net_{n}"])),
@@ -374,7 +375,7 @@ class StepDerivation:
                     section.items.append(Eq([delta, Mul(out, Paren(Sub(D(E, out), SumOver(
                         "k", Mul(D(E, Sym("out", "k")), Sym("out", "k")))))),
                         Mul(Num(env[f"out_{n}"]), Paren(Sub(Num(env[f"∂E/∂out_{n}"]), inner))), Num(value)],
-                        "softmax: its Jacobian couples the layer's outputs"))
+                        f"{layer['activation']}: its Jacobian couples the layer's outputs"))
         return section
 
     # ---- the chain rule, parameter by parameter -------------------------------------------------
@@ -525,39 +526,29 @@ class StepDerivation:
     # ---- the update ---------------------------------------------------------------------------------
 
     def updates(self, only: str | None = None) -> Section:
-        lr = self.trace.learning_rate
+        """Each parameter's update by the optimiser's own equations: symbols = numbers = value."""
         rule = self.trace.optimizer
-        section = _update_heading(rule, lr)
+        optimizer = Optimizer.from_description(rule, self.trace.learning_rate)
+        section = Section(optimizer.heading(), [Eq([Sym("η"), Num(optimizer.learning_rate)])] +
+                          [Eq([symbol, Num(value)]) for symbol, value in optimizer.settings_shown()])
         frozen = set(self.trace.frozen)
         after = self.trace.parameters_after
         where = self.locate(only) if only is not None else None
 
-        def state(which: str, l: int, kind: str, index: tuple) -> dict:
-            """One parameter's optimiser state ({"v": …} or {"m": …, "v": …}) before or after the step."""
-            held = rule[which][l][kind]
-            return {name: _at(values, index) for name, values in held.items()}
-
         for l, layer in enumerate(self.layers):
             if where is not None and l != where.layer:
                 continue
-            entries = [(layer["weight_labels"][j][i], "weights", (j, i)) for j in range(layer["units"])
-                       for i in range(layer["fan_in"])]
-            if layer["bias_mode"] == "shared":
-                entries.append((layer["bias_labels"][0], "bias", ()))
-            elif layer["bias_mode"] == "per_neuron":
-                entries += [(layer["bias_labels"][j], "bias", (j,)) for j in range(layer["units"])]
-            for label, kind, index in entries:
+            for label, kind, index in _entries(layer):
                 if only is not None and label != only:
                     continue
                 old, new = _at(self.before[l][kind], index), _at(after[l][kind], index)
-                grad = _at(self.trace.gradients[l][kind], index)
                 if label in frozen:
                     section.items.append(Eq([sym(label, "+"), Num(old)], "frozen"))
-                elif rule is None:
-                    section.items.append(Eq([sym(label, "+"), Sub(Num(old), Mul(Num(lr), Num(grad))), Num(new)]))
-                else:
-                    section.items += _rule_update(label, old, grad, new, lr, rule,
-                                                  state("before", l, kind, index), state("after", l, kind, index))
+                    continue
+                grad = _at(self.trace.gradients[l][kind], index)
+                before = optimizer_state(self.trace, "before", l, kind, index)
+                later = optimizer_state(self.trace, "after", l, kind, index)
+                section.items += update_equations(optimizer, label, old, grad, before, later, new)
         return section
 
     # ---- the whole step -------------------------------------------------------------------------------
@@ -638,78 +629,43 @@ def _at(values, index: tuple):
     return values
 
 
-def _update_heading(rule: dict | None, lr: float) -> Section:
-    """The update section with its rule in words and its settings: plain SGD, momentum, Adam."""
-    settings = [Eq([Sym("η"), Num(lr)])]
-    if rule is None:
-        return Section("Update: p⁺ = p − η·∂E/∂p", settings)
-    decay = rule["weight_decay"]
-    g = "g = ∂E/∂p + λ·p" if decay else "g = ∂E/∂p"
-    if decay:
-        settings.append(Eq([Sym("λ"), Num(decay)]))
-    if rule["name"] == "sgd" and not rule["momentum"]:
-        return Section(f"Update (SGD with weight decay): {g}, p⁺ = p − η·g", settings)
-    if rule["name"] == "sgd":
-        settings.append(Eq([Sym("μ"), Num(rule["momentum"])]))
-        step = "p⁺ = p − η·(g + μ·v⁺)" if rule["nesterov"] else "p⁺ = p − η·v⁺"
-        title = (f"Update (SGD with {'Nesterov ' if rule['nesterov'] else ''}momentum): {g}, "
-                 f"v⁺ = μ·v + g (v⁺ = g on the first step), {step}")
-        return Section(title, settings)
-    settings += [Eq([Sym("β", "1"), Num(rule["beta1"])]), Eq([Sym("β", "2"), Num(rule["beta2"])]),
-                 Eq([Sym("ε"), Num(rule["eps"])]), Eq([Sym("t"), Num(rule["t"])])]
-    title = (f"Update (Adam, step t = {rule['t']}): {g}, m⁺ = β_1·m + (1 − β_1)·g, v⁺ = β_2·v + (1 − β_2)·g², "
-             "p⁺ = p − η/(1 − β_1ᵗ)·m⁺/(√(v⁺)/√(1 − β_2ᵗ) + ε)")
-    return Section(title, settings)
+def optimizer_state(trace: StepTrace, which: str, l: int, kind: str, index: tuple) -> dict:
+    """One parameter's optimiser state ({"v": …}, {"m": …, "v": …}, …) "before" or "after" the step;
+    empty for plain SGD and before a parameter's first step."""
+    if trace.optimizer is None:
+        return {}
+    held = trace.optimizer[which][l][kind]
+    return {name: _at(values, index) for name, values in held.items()}
 
 
-def _rule_update(label: str, p: float, grad: float, new: float, lr: float, rule: dict,
-                 before: dict, after: dict) -> list[Eq]:
-    """One parameter's update by SGD with momentum or Adam, each quantity symbols = numbers = value."""
-    items, target = [], sym(label)
-    g, g_value = D(E, target), grad
-    decay = rule["weight_decay"]
-    if decay:
-        g_value = grad + decay * p
-        items.append(Eq([Sym("g", label), Add(g, Mul(Sym("λ"), target)),
-                         Add(Num(grad), Mul(Num(decay), Num(p))), Num(g_value)], "with weight decay"))
-        g = Sym("g", label)
-    v, v_new = Sym("v", label), Sym("v", label, "+")
-    if rule["name"] == "sgd" and not rule["momentum"]:
-        items.append(Eq([sym(label, "+"), Sub(target, Mul(Sym("η"), g)), Sub(Num(p), Mul(Num(lr), Num(g_value))),
-                         Num(new)]))
-        return items
-    if rule["name"] == "sgd":
-        velocity = after["v"]
-        if "v" in before:
-            mu = rule["momentum"]
-            items.append(Eq([v_new, Add(Mul(Sym("μ"), v), g), Add(Mul(Num(mu), Num(before["v"])), Num(g_value)),
-                             Num(velocity)]))
-        else:
-            items.append(Eq([v_new, g, Num(velocity)], "first step: the velocity starts at the gradient"))
-        if rule["nesterov"]:
-            mu = rule["momentum"]
-            items.append(Eq([sym(label, "+"), Sub(target, Mul(Sym("η"), Paren(Add(g, Mul(Sym("μ"), v_new))))),
-                             Sub(Num(p), Mul(Num(lr), Paren(Add(Num(g_value), Mul(Num(mu), Num(velocity)))))),
-                             Num(new)]))
-        else:
-            items.append(Eq([sym(label, "+"), Sub(target, Mul(Sym("η"), v_new)),
-                             Sub(Num(p), Mul(Num(lr), Num(velocity))), Num(new)]))
-        return items
-    b1, b2, eps, t = rule["beta1"], rule["beta2"], rule["eps"], rule["t"]
-    m, m_new = Sym("m", label), Sym("m", label, "+")
-    m_old, v_old = before.get("m", 0.0), before.get("v", 0.0)
-    items.append(Eq([m_new, Add(Mul(Sym("β", "1"), m), Mul(Paren(Sub(Num(1), Sym("β", "1"))), g)),
-                     Add(Mul(Num(b1), Num(m_old)), Mul(Num(1 - b1), Num(g_value))), Num(after["m"])]))
-    items.append(Eq([v_new, Add(Mul(Sym("β", "2"), v), Mul(Paren(Sub(Num(1), Sym("β", "2"))),
-                                                             Pow(Paren(g) if isinstance(g, D) else g, 2))),
-                     Add(Mul(Num(b2), Num(v_old)), Mul(Num(1 - b2), Pow(Num(g_value), 2))), Num(after["v"])]))
-    symbols = Sub(target, Mul(Frac(Sym("η"), Paren(Sub(Num(1), Pow(Sym("β", "1"), t)))),
-                              Frac(m_new, Paren(Add(Frac(Call("√", v_new), Call("√", Sub(Num(1), Pow(Sym("β", "2"), t)))),
-                                                    Sym("ε"))))))
-    numbers = Sub(Num(p), Mul(Frac(Num(lr), Num(1 - b1 ** t)),
-                              Frac(Num(after["m"]), Paren(Add(Frac(Call("√", Num(after["v"])), Call("√", Num(1 - b2 ** t))),
-                                                              Num(eps))))))
-    items.append(Eq([sym(label, "+"), symbols, numbers, Num(new)]))
+def _entries(layer: dict) -> list[tuple[str, str, tuple]]:
+    """(label, "weights" or "bias", index) of every parameter of a layer, weights row by row, then biases."""
+    entries = [(layer["weight_labels"][j][i], "weights", (j, i)) for j in range(layer["units"])
+               for i in range(layer["fan_in"])]
+    if layer["bias_mode"] == "shared":
+        entries.append((layer["bias_labels"][0], "bias", ()))
+    elif layer["bias_mode"] == "per_neuron":
+        entries += [(layer["bias_labels"][j], "bias", (j,)) for j in range(layer["units"])]
+    return entries
+
+
+def update_equations(optimizer: Optimizer, label: str, p: float, grad: float, before: dict, after: dict,
+                     new: float) -> list[Eq]:
+    """One parameter's update, each of the optimiser's equations as symbols = numbers = value: the
+    values are the engine's (its state after the step and p⁺), the numbers those it started from."""
+    env = optimizer.environment(label, p, grad, before)
+    recorded = {optimizer.state_symbol(name, label, True).text(): value for name, value in after.items()}
+    recorded[sym(label, "+").text()] = new
+    items = []
+    for lhs, rhs, note in optimizer.equations(label, first=not before):
+        value = recorded.get(lhs.text(), None)
+        if value is None:
+            value = rhs.value(env)
+        numbers = substitute(rhs, env)
+        shown = [] if optimizer.plain else [rhs]       # plain SGD: p⁺ = p − η·g with its numbers only
+        parts = [lhs, *shown] + ([numbers] if numbers.text() != num(value) else [])
+        items.append(Eq(parts + [Num(value)], note))
+        env[lhs.text()] = value
     return items
 
 

@@ -8,7 +8,7 @@ import math
 from html import escape
 
 from .derive import Document, Names, walk
-from .math import num
+from ..expr import num
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em; color: #222; }

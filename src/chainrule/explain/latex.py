@@ -6,7 +6,7 @@ chains and path sums never run off the page."""
 from __future__ import annotations
 
 from .derive import Document, walk
-from .math import Add, Eq, latex_text
+from ..expr import Add, Eq, latex_text
 
 PREAMBLE = r"""\documentclass[10pt]{article}
 \usepackage[a4paper,landscape,margin=1.5cm]{geometry}

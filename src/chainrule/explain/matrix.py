@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .derive import E, Section, StepDerivation
-from .math import D, Add, Call, Eq, Frac, Hadamard, MatMul, Mul, Num, Sub, Sym, Transposed, column, matrix, sym
+from ..expr import D, Add, Call, Eq, Frac, Hadamard, MatMul, Mul, Num, Sub, Sym, Transposed, column, matrix, sym
 
 
 def _numbers(values) -> object:
@@ -86,7 +86,8 @@ class MatrixForm:
         units = step.layers[last]["units"]
         outs = [step.names.neuron(last, j) for j in range(units)]
         if step.fused or not step.activations[last].elementwise:
-            note = "loss and output activation combined" if step.fused else "softmax: through its Jacobian"
+            note = ("loss and output activation combined" if step.fused
+                    else f"{step.layers[last]['activation']}: through its Jacobian")
             return Section("δ of the output layer", [Eq([delta, column([D(E, sym(f"net_{o}")) for o in outs]), values],
                                                         note)])
         grad = np.array([[env[f"∂E/∂out_{o}"] for env in step.envs] for o in outs])

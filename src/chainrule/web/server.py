@@ -13,6 +13,7 @@ Endpoints (all JSON; errors are {"error": message} with a 4xx status):
     GET  /api/sessions/{id}/boundary?resolution=40 → {"x", "y", "values", "points", "labels"}
     GET  /api/sessions/{id}/spec.toml           → the set-up as a spec file (text)
     GET  /api/examples                          → {"examples": [{"name", "summary"}]}
+    GET  /api/choices                           → {"activations", "losses", "optimizers"}: the engine's names
     GET  /api/health                            → {"ok": true, "sessions": n}
 """
 
@@ -137,6 +138,11 @@ def create_app(limits: Limits | None = None) -> Starlette:
         from .. import examples
         return JSONResponse({"examples": [{"name": n, "summary": examples.summary(n)} for n in examples.names()]})
 
+    async def list_choices(request):
+        from .. import activations, losses, optim
+        hidden = [name for name in activations.NAMES if activations.get_activation(name).elementwise]
+        return JSONResponse({"activations": hidden, "losses": list(losses.NAMES), "optimizers": list(optim.NAMES)})
+
     async def health(request):
         return JSONResponse({"ok": True, "sessions": len(store.sessions)})
 
@@ -159,6 +165,7 @@ def create_app(limits: Limits | None = None) -> Starlette:
         Route("/favicon.ico", favicon),
         Route("/api/health", health),
         Route("/api/examples", list_examples),
+        Route("/api/choices", list_choices),
         Route("/api/sessions", create, methods=["POST"]),
         Route("/api/sessions/{id}", get_state),
         Route("/api/sessions/{id}/step", step, methods=["POST"]),

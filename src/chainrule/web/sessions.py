@@ -20,7 +20,7 @@ from ..datasets.toy import GENERATORS, planar
 from ..explain.derive import MAX_SAMPLES, chains_as_data, explain_step, parameter_count, too_large
 from ..explain.html import document_html
 from ..io import network_table
-from ..spec import SpecError, from_dict
+from ..spec import SpecError, activation_params, from_dict
 from ..trace import Tracer
 from ..train import TrainingConfig, TrainingDiverged, fit
 
@@ -229,7 +229,9 @@ class Session:
                 raise _TimeUp
 
         try:
-            history = fit(self.network, self.x, self.t, config, callback=callback, optimizer=self.optimizer)
+            # the engine every step of the page runs (traced steps run it too): the same numbers, exactly
+            history = fit(self.network, self.x, self.t, config, callback=callback, optimizer=self.optimizer,
+                          engine="reference")
             losses = history.loss_history
         except _TimeUp:        # a call never holds the session longer than seconds_per_call
             losses = self._losses_after_timeout(done)
@@ -296,17 +298,17 @@ def to_toml(name: str, network, training, x, t) -> str:
     for layer in table["layers"]:
         lines += ["", "[[network.layers]]", f"units = {layer['units']}", f'activation = "{layer["activation"]}"',
                   f'bias_mode = "{layer["bias_mode"]}"', f"weights = {layer['weights']!r}"]
-        if "slope" in layer:
-            lines.append(f"slope = {layer['slope']!r}")
+        lines += [f"{key} = {layer[key]!r}" for key in activation_params(layer)]
         if "bias" in layer:
             lines.append(f"bias = {layer['bias']!r}")
     lines += ["", "[training]"]
     defaults = TrainingConfig()
-    for field in fields(TrainingConfig):       # every setting, the ones left at their default too where usual
-        value = getattr(training, field.name)
-        if value is None or (value == getattr(defaults, field.name) and field.name not in _ALWAYS_WRITTEN):
+    names = [f.name for f in fields(TrainingConfig) if f.name != "options"]
+    for name in names + list(training.optimizer_settings):   # every setting; defaults too where usual
+        value = getattr(training, name)
+        if value is None or (value == getattr(defaults, name, None) and name not in _ALWAYS_WRITTEN):
             continue
-        lines.append(f"{field.name} = {_toml_value(value)}")
+        lines.append(f"{name} = {_toml_value(value)}")
     lines += ["", "[data]", f"inputs = {x.tolist()!r}", f"targets = {t.tolist()!r}", ""]
     return "\n".join(lines)
 

@@ -319,6 +319,13 @@ async function guarded(fn) { try { say(""); await fn(); } catch (e) { say(e.mess
 
 async function main() {
   const { examples } = await api("GET", "/api/examples");
+  const { activations } = await api("GET", "/api/choices");     // every hidden activation the engine has
+  $("#b-activation").replaceChildren(...activations.map((name) => {
+    const option = document.createElement("option");
+    option.value = option.textContent = name;
+    return option;
+  }));
+  $("#b-activation").value = "tanh";
   $("#example").replaceChildren(...examples.map(({ name, summary }) => {
     const option = document.createElement("option");
     option.value = name; option.textContent = `${name} — ${summary}`.slice(0, 90);

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from html import escape
 
 DIGITS = 9
@@ -398,16 +398,24 @@ class Pow(Expr):
         return self.base.value(env) ** self.exponent
 
 
-FUNCTIONS = {"σ": lambda v: 1.0 / (1.0 + math.exp(-v)), "ln": math.log, "tanh": math.tanh, "exp": math.exp,
+def _sigmoid(v: float) -> float:
+    """σ(v) without overflow: e^(−|v|) only."""
+    e = math.exp(-abs(v))
+    return 1.0 / (1.0 + e) if v >= 0 else e / (1.0 + e)
+
+
+FUNCTIONS = {"σ": _sigmoid, "ln": math.log, "tanh": math.tanh, "exp": math.exp,
              "√": math.sqrt}
 
 
 @dataclass(frozen=True)
 class Call(Expr):
-    """A named function applied: σ(net_h1), ln(out), sigmoid(net_o1)."""
+    """A named function applied: σ(net_h1), ln(out), sigmoid(net_o1).  ``fn`` evaluates it where the
+    name is not one of FUNCTIONS (an activation's own scalar form)."""
 
     name: str
     arg: Expr
+    fn: object = field(default=None, compare=False, repr=False)
 
     def text(self) -> str:
         return f"{self.name}({self.arg.text()})"
@@ -432,7 +440,7 @@ class Call(Expr):
         return f"<mrow>{_mi(self.name)}<mo>&#x2061;</mo><mo>(</mo>{self.arg.mathml()}<mo>)</mo></mrow>"
 
     def value(self, env):
-        return FUNCTIONS[self.name](self.arg.value(env))
+        return (self.fn or FUNCTIONS[self.name])(self.arg.value(env))
 
 
 @dataclass(frozen=True)
@@ -578,3 +586,38 @@ class Eq:
 
     def mathml(self) -> str:
         return "<mrow>" + "<mo>=</mo>".join(p.mathml() for p in self.parts) + "</mrow>"
+
+
+def rewrite(expr: Expr, change) -> Expr:
+    """The tree with ``change(node)`` applied bottom-up: change returns a new node, or None to keep it."""
+    if isinstance(expr, _Chain):
+        expr = type(expr)(*(rewrite(item, change) for item in expr.items))
+    elif isinstance(expr, Matrix):
+        expr = Matrix(tuple(tuple(rewrite(cell, change) for cell in row) for row in expr.rows))
+    elif is_dataclass(expr) and not isinstance(expr, (Sym, D)):
+        updates = {f.name: rewrite(getattr(expr, f.name), change) for f in fields(expr)
+                   if isinstance(getattr(expr, f.name), Expr)}
+        if updates:
+            expr = replace(expr, **updates)
+    changed = change(expr)
+    return expr if changed is None else changed
+
+
+def substitute(expr: Expr, env: dict) -> Expr:
+    """The same formula with every known symbol replaced by its number."""
+    def number(node):
+        if isinstance(node, (Sym, D)) and node.text() in env:
+            return Num(env[node.text()])
+        return None
+    return rewrite(expr, number)
+
+
+def symbols(expr: Expr) -> set[str]:
+    """The text of every symbol (and derivative symbol) the formula reads."""
+    found: set[str] = set()
+
+    def collect(node):
+        if isinstance(node, (Sym, D)):
+            found.add(node.text())
+    rewrite(expr, collect)
+    return found
