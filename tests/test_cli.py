@@ -3,6 +3,7 @@
 import io
 import math
 import json
+from pathlib import Path
 import re
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import pytest
 import chainrule as cr
 from chainrule import gradcheck
 from chainrule.cli import main
-from conftest import printed
+from conftest import fashion_like_directory, printed
 
 
 def run(*argv):
@@ -405,3 +406,90 @@ target_columns = ["y"]
     network, data = cr.load(spec).build_network(), cr.load(spec).require_data()
     written = float(re.search(r"∂E/∂w3 += 1/500·Σ_s .* = (\S+)", text).group(1))
     assert written == pytest.approx(gradcheck.numeric_gradients(network, *data, "mean")[0][1, 0], rel=1e-6)
+
+
+# ---- train on real data: --data DIRECTORY, --data mnist, and spec files with [data] idx or dataset ----------------
+
+def test_train_data_directory_and_spec_idx_train_a_classifier_of_its_classes(tmp_path, capsys):
+    fashion_like_directory(tmp_path / "fashion", np.random.default_rng(1))
+    out = io.StringIO()
+    code = main(["train", "--data", str(tmp_path / "fashion"), "--layers", "16", "--batch", "20", "--epochs", "20",
+                 "--json", "--quiet"], out=out)
+    result = json.loads(out.getvalue())
+    assert code == 0 and result["data"] == "fashion" and result["network"] == "36-16-4"
+    assert result["test_accuracy"] == 1.0     # the lit quadrant decides the class
+    spec = """[network]
+inputs = 36
+loss = "cross_entropy"
+[[network.layers]]
+units = 16
+activation = "relu"
+init = { kind = "he", seed = 0 }
+[[network.layers]]
+units = 4
+activation = "softmax"
+init = { kind = "he", seed = 1 }
+[training]
+learning_rate = 0.05
+momentum = 0.9
+batch = 20
+epochs = 20
+reduction = "mean"
+[data]
+idx = "fashion"
+"""
+    (tmp_path / "fashion.toml").write_text(spec)
+    out = io.StringIO()
+    assert main(["train", str(tmp_path / "fashion.toml"), "--json", "--quiet"], out=out) == 0
+    assert json.loads(out.getvalue())["test_accuracy"] == 1.0
+    (tmp_path / "held.toml").write_text(spec.replace("epochs = 20", "epochs = 20\nvalidation_fraction = 0.25"))
+    out = io.StringIO()
+    assert main(["train", str(tmp_path / "held.toml"), "--json", "--quiet"], out=out) == 0
+    result = json.loads(out.getvalue())
+    assert result["validation_accuracy"] == 1.0 and result["test_accuracy"] == 1.0
+    (tmp_path / "wrong.toml").write_text(spec.replace("inputs = 36", "inputs = 35"))
+    with pytest.raises(cr.SpecError, match=r"data.idx: expected network.inputs = 36 \(pixels per image\) and 4 "):
+        cr.load(tmp_path / "wrong.toml")
+    (tmp_path / "none.toml").write_text(spec.replace('idx = "fashion"', 'idx = "nowhere"'))
+    with pytest.raises(cr.SpecError, match="data.idx: expected a directory of IDX files, got .*nowhere") as error:
+        cr.load(tmp_path / "none.toml")
+    assert str(error.value).count("data.idx") == 1
+    assert main(["train", "--data", str(tmp_path / "nowhere")], out=io.StringIO()) != 0
+    assert "train --data: expected mnist or a directory of IDX files, got" in capsys.readouterr().err
+
+
+def test_train_data_mnist_command_on_a_subset(tmp_path):
+    out = io.StringIO()
+    code = main(["train", "--data", "mnist", "--limit", "3000", "--epochs", "2", "--json", "--save",
+                 str(tmp_path / "m.npz")], out=out)
+    result = json.loads(out.getvalue())
+    assert code == 0 and result["network"] == "784-256-128-10" and result["test_accuracy"] > 0.85
+    assert cr.io.load_model(tmp_path / "m.npz").layers[0].weights.dtype == np.float32
+
+
+def test_spec_file_form_of_mnist_training(tmp_path):
+    text = (Path(__file__).parent.parent / "specs" / "mnist.toml").read_text()
+    text = text.replace('dataset = "mnist"', 'dataset = "mnist"\nlimit = 2000').replace("epochs = 5", "epochs = 1")
+    (tmp_path / "mnist.toml").write_text(text)
+    out = io.StringIO()
+    assert main(["train", str(tmp_path / "mnist.toml"), "--json", "--quiet"], out=out) == 0
+    result = json.loads(out.getvalue())
+    assert result["test_accuracy"] > 0.6 and result["initial_loss"] is None and len(result["loss_history"]) == 1
+    spec = cr.load(tmp_path / "mnist.toml")
+    assert spec.build_network().dtype == np.float32 and len(spec.inputs) == 2000 and len(spec.test_inputs) == 10_000
+
+
+def test_train_data_with_a_validation_split_stops_early_and_keeps_the_best_epoch(tmp_path, capsys):
+    fashion_like_directory(tmp_path / "fashion", np.random.default_rng(2))
+    out = io.StringIO()
+    assert main(["train", "--data", str(tmp_path / "fashion"), "--layers", "8", "--batch", "10", "--epochs", "40",
+                 "--learning-rate", "0.5", "--validation-fraction", "0.25", "--patience", "2", "--json", "--quiet"],
+                out=out) == 0
+    result = json.loads(out.getvalue())
+    losses = result["validation_loss_history"]
+    assert len(losses) == result["epochs_run"] and result["best_epoch"] == 1 + int(np.argmin(losses))
+    if result["stopped_because"] == "validation":
+        assert result["epochs_run"] == result["best_epoch"] + 2
+    assert result["validation_accuracy"] == 1.0      # the lit quadrant decides the class
+    assert main(["train", "--data", str(tmp_path / "fashion"), "--validation-fraction", "1.5"], out=io.StringIO()) != 0
+    assert "train --validation-fraction: expected a number in [0, 1), got 1.5" in capsys.readouterr().err

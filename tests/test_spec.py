@@ -1,5 +1,7 @@
 """Spec files: every mistake is one clear line with file, line, key, what was expected and what was got."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -175,3 +177,19 @@ def test_labels_number_weights_layer_by_layer_then_biases(order):
         assert wrong not in net.labels
     with pytest.raises(ValueError, match=r"unknown parameter label 'w15'; expected labels among w1 … w14, b1 … b4"):
         net.trainable_masks(["w15"])
+
+
+@pytest.mark.parametrize("change, message", [
+    (('inputs = 784', 'inputs = 780'), "data.dataset: expected network.inputs = 784 (pixels per image) and 10 output units (classes), got 780"),
+    (('dataset = "mnist"', 'dataset = "cifar"'), "data.dataset: expected one of 'mnist', got 'cifar'"),
+    (('dataset = "mnist"', 'limit = 5'), "data.limit: applies only with data.dataset or data.idx"),
+    (('dtype = "float32"', 'dtype = "float16"'), "network.dtype: expected one of 'float64', 'float32', got 'float16'"),
+])
+def test_spec_dataset_errors_name_the_key(tmp_path, change, message):
+    text = (Path(__file__).parent.parent / "specs" / "mnist.toml").read_text().replace(*change)
+    if change[1] == "limit = 5":
+        text = text.replace("[data]\n", "[data]\ninputs = [[0.0]]\ntargets = [[0.0]]\n")
+    (tmp_path / "bad.toml").write_text(text)
+    with pytest.raises(cr.SpecError, match=message.replace("(", r"\(").replace(")", r"\)")) as error:
+        cr.load(tmp_path / "bad.toml")
+    assert str(error.value).count("bad.toml") == 1      # one location, not a message wrapped twice

@@ -1,0 +1,92 @@
+"""The fast training path against the traced one, on every engine (floats, SciPy's gemm, NumPy), float32,
+and a loss that diverges."""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import chainrule as cr
+from chainrule.train import TrainingConfig, TrainingDiverged
+from conftest import random_network
+
+
+def targets(rng, loss, n, k):
+    if loss == "cross_entropy":
+        return np.eye(k)[rng.integers(0, k, n)]
+    return rng.uniform(0.05, 0.95, (n, k))
+
+
+OUTPUT = {"cross_entropy": "softmax", "bce": "sigmoid"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), hidden=st.sampled_from(["relu", "sigmoid", "tanh", "softplus", "leaky_relu",
+                                                             "identity"]),
+       loss=st.sampled_from(["half_sse", "sse", "mse", "bce", "cross_entropy"]),
+       bias_mode=st.sampled_from(["per_neuron", "shared", "none"]), reduction=st.sampled_from(["sum", "mean"]),
+       batch=st.sampled_from(["online", "full", 3]), optimizer=st.sampled_from(["sgd", "momentum", "adam"]),
+       frozen=st.booleans(), engine=st.sampled_from(["floats", "arrays with SciPy's gemm", "arrays with NumPy"]))
+def test_fast_path_gives_the_traced_paths_parameters(seed, hidden, loss, bias_mode, reduction, batch, optimizer,
+                                                       frozen, engine):
+    from chainrule import fast, small
+    saved = small.MAX_PARAMETERS, fast.BLAS
+    small.MAX_PARAMETERS = saved[0] if engine == "floats" else 0      # small networks train on floats by default
+    fast.BLAS = "numpy" if engine.endswith("NumPy") else "auto"
+    try:
+        check_fast_against_traced(seed, hidden, loss, bias_mode, reduction, batch, optimizer, frozen)
+    finally:
+        small.MAX_PARAMETERS, fast.BLAS = saved
+
+
+def test_scipy_gemm_is_used_when_installed():
+    pytest.importorskip("scipy")
+    from chainrule import fast
+    assert fast._scipy_gemm(np.float32) is not None and fast._scipy_gemm(np.float64) is not None
+
+
+def check_fast_against_traced(seed, hidden, loss, bias_mode, reduction, batch, optimizer, frozen):
+    rng = np.random.default_rng(seed)
+    sizes = [3, 4, 3, 2]
+    x, t = rng.normal(size=(7, 3)), targets(rng, loss, 7, 2)
+    options = {"sgd": {}, "momentum": {"momentum": 0.8, "nesterov": True, "weight_decay": 0.01},
+               "adam": {"optimizer": "adam", "learning_rate": 0.01}}[optimizer]
+    config = TrainingConfig(**{"learning_rate": 0.05, "batch": batch, "reduction": reduction, "epochs": 2,
+                               "shuffle": True, "seed": seed, "frozen": ("w1", "w7") if frozen else (), **options})
+    fast = random_network(np.random.default_rng(seed), sizes, hidden, OUTPUT.get(loss, "sigmoid"), loss,
+                          bias_mode=bias_mode)
+    traced = random_network(np.random.default_rng(seed), sizes, hidden, OUTPUT.get(loss, "sigmoid"), loss,
+                            bias_mode=bias_mode)
+    cr.fit(fast, x, t, config)
+    steps = 2 * len(range(0, 7, config.batch_size(7)))
+    cr.trace_steps(traced, x, t, config, steps)
+    for a, b in zip(fast.parameters(), traced.parameters()):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-13)
+    if frozen:
+        assert fast.labels["w1"].get(fast) == random_network(np.random.default_rng(seed), sizes, hidden,
+                                                             OUTPUT.get(loss, "sigmoid"), loss,
+                                                             bias_mode=bias_mode).labels["w1"].get(fast)
+
+
+def test_fast_path_in_float32_stays_float32_and_close_to_float64():
+    rng = np.random.default_rng(1)
+    x, t = rng.normal(size=(50, 3)).astype(np.float32), np.eye(2, dtype=np.float32)[rng.integers(0, 2, 50)]
+    nets = [random_network(np.random.default_rng(1), [3, 8, 2], "relu", "softmax", "cross_entropy", dtype=d)
+            for d in (np.float32, np.float64)]
+    config = TrainingConfig(learning_rate=0.1, batch=10, reduction="mean", epochs=3)
+    for net in nets:
+        cr.fit(net, x, t, config)
+    for a, b in zip(*(net.parameters() for net in nets)):
+        assert a.dtype == np.float32
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_non_finite_loss_stops_with_advice_and_no_warnings():
+    rng = np.random.default_rng(0)
+    network = random_network(rng, [2, 4, 1], "relu", "identity", "sse")
+    x, t = rng.normal(size=(20, 2)) * 1e3, rng.normal(size=(20, 1)) * 1e3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(TrainingDiverged, match=r"epoch \d+, step \d+: the loss became .*lower learning_rate"):
+            cr.fit(network, x, t, TrainingConfig(learning_rate=10.0, batch=4, epochs=50))
