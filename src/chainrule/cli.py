@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, examples, gradcheck
+from . import __version__, examples, gradcheck, optim
+from .settings import ConfigError
 from .explain import FORMATS, render, too_large
 from .check import ClaimsError, report_json, report_text
 from .check import check as check_claims
@@ -69,10 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--batch", type=int, default=128, help="--data: batch size (default 128)")
     t.add_argument("--learning-rate", type=float,
                    help="--data: learning rate (default 0.05 for sgd, 0.001 for adam)")
-    t.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd")
-    t.add_argument("--momentum", type=float, default=0.9, help="--data: SGD momentum (default 0.9)")
+    t.add_argument("--optimizer", choices=optim.NAMES, default="sgd")
+    t.add_argument("--momentum", type=float, help="--data: momentum μ (default 0.9 where the optimiser takes it)")
     t.add_argument("--nesterov", action="store_true", help="--data: Nesterov momentum")
-    t.add_argument("--weight-decay", type=float, default=0.0, help="--data: L2 weight decay λ (default 0)")
+    t.add_argument("--weight-decay", type=float, help="--data: L2 weight decay λ (default 0)")
     t.add_argument("--validation-fraction", type=float, default=0.0,
                    help="--data: hold out this share of the training images and stop early on their loss")
     t.add_argument("--patience", type=int, default=3,
@@ -298,14 +299,19 @@ def train_dataset(args, out) -> int:
     network = Network(sizes[0], layers, "cross_entropy")
     epochs = 5 if args.epochs is None else args.epochs
     if args.learning_rate is None:
-        args.learning_rate = 0.001 if args.optimizer == "adam" else 0.05
+        args.learning_rate = optim.default_rate(args.optimizer)
     try:
+        takes = optim.settings_of(args.optimizer)
+        options = {"momentum": 0.9} if "momentum" in takes else {}       # the --data preset
+        given = {"momentum": args.momentum, "nesterov": args.nesterov or None, "weight_decay": args.weight_decay}
+        options.update({key: value for key, value in given.items() if value is not None})
         config = TrainingConfig(learning_rate=args.learning_rate, batch=args.batch, reduction="mean", epochs=epochs,
-                                shuffle=True, seed=args.seed, optimizer=args.optimizer, momentum=args.momentum,
-                                nesterov=args.nesterov, weight_decay=args.weight_decay,
+                                shuffle=True, seed=args.seed, optimizer=args.optimizer, **options,
                                 validation_fraction=args.validation_fraction, patience=args.patience,
                                 epoch_loss="batches")
         held = len(validation_split(len(x), config)[1])
+    except ConfigError as exc:
+        raise UsageError(exc.message(f"train --{exc.key.replace('_', '-')}")) from None
     except ValueError as exc:
         raise UsageError(f"train --{str(exc).split(':')[0].replace('_', '-')}: {str(exc).split(': ', 1)[1]}") from None
     bar = _Bar(epochs, not (args.quiet or args.json))
@@ -398,7 +404,7 @@ def cmd_predict(args, out) -> int:
     x = _parse_rows(args.inputs, network.inputs) if args.inputs is not None else _read_csv_inputs(args.csv,
                                                                                                 network.inputs)
     y = network.predict(x)
-    classes = y.argmax(axis=1) if network.layers[-1].activation.name == "softmax" else None
+    classes = y.argmax(axis=1) if not network.layers[-1].activation.elementwise else None
     if args.json:
         result = {"inputs": x.tolist(), "outputs": y.tolist()}
         if classes is not None:

@@ -182,6 +182,9 @@ class SGD(Optimizer):
                 "weight_decay": WEIGHT_DECAY}
     STATE = ("v",)
 
+    def __init__(self, learning_rate: float = 0.05, **settings):
+        super().__init__(learning_rate, **settings)
+
     def validate(self) -> None:
         if self.nesterov and self.momentum == 0:
             raise ConfigError("nesterov", "momentum > 0 with Nesterov momentum", self.momentum)

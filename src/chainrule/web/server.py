@@ -13,7 +13,8 @@ Endpoints (all JSON; errors are {"error": message} with a 4xx status):
     GET  /api/sessions/{id}/boundary?resolution=40 → {"x", "y", "values", "points", "labels"}
     GET  /api/sessions/{id}/spec.toml           → the set-up as a spec file (text)
     GET  /api/examples                          → {"examples": [{"name", "summary"}]}
-    GET  /api/choices                           → {"activations", "losses", "optimizers"}: the engine's names
+    GET  /api/choices                           → {"activations", "losses": [{"name", "output_activation",
+                                                   "units"}], "optimizers"}: what the engine has
     GET  /api/health                            → {"ok": true, "sessions": n}
 """
 
@@ -141,7 +142,12 @@ def create_app(limits: Limits | None = None) -> Starlette:
     async def list_choices(request):
         from .. import activations, losses, optim
         hidden = [name for name in activations.NAMES if activations.get_activation(name).elementwise]
-        return JSONResponse({"activations": hidden, "losses": list(losses.NAMES), "optimizers": list(optim.NAMES)})
+        outputs = []          # each loss with the output layer it needs: its activation and at least how many units
+        for name in losses.NAMES:
+            output = losses.get_loss(name).output_activation or "sigmoid"
+            outputs.append({"name": name, "output_activation": output,
+                            "units": 1 if activations.get_activation(output).elementwise else 2})
+        return JSONResponse({"activations": hidden, "losses": outputs, "optimizers": list(optim.NAMES)})
 
     async def health(request):
         return JSONResponse({"ok": True, "sessions": len(store.sessions)})

@@ -64,13 +64,15 @@ async function start(setup, edits = {}) {
   await refreshTraining();
 }
 
+let CHOICES = { activations: [], losses: [], optimizers: [] };
+
 function buildSetup() {
   const hidden = $("#b-layers").value.split(",").map((s) => parseInt(s, 10)).filter((n) => n > 0);
   const loss = $("#b-loss").value;
-  const outputs = loss === "cross_entropy" ? 2 : 1;
+  const output = CHOICES.losses.find((choice) => choice.name === loss);
   const layers = hidden.map((units) => ({ units, activation: $("#b-activation").value, bias_mode: $("#b-bias").value,
                                           init: { kind: "xavier" } }));
-  layers.push({ units: outputs, activation: loss === "cross_entropy" ? "softmax" : "sigmoid" });
+  layers.push({ units: output.units, activation: output.output_activation });
   const batch = $("#b-batch").value;
   const spec = { name: "built", network: { inputs: 2, loss, layers },
                  training: { learning_rate: parseFloat($("#b-rate").value), batch: /^\d+$/.test(batch) ? parseInt(batch, 10) : batch,
@@ -319,13 +321,20 @@ async function guarded(fn) { try { say(""); await fn(); } catch (e) { say(e.mess
 
 async function main() {
   const { examples } = await api("GET", "/api/examples");
-  const { activations } = await api("GET", "/api/choices");     // every hidden activation the engine has
-  $("#b-activation").replaceChildren(...activations.map((name) => {
+  CHOICES = await api("GET", "/api/choices");     // every hidden activation and loss the engine has
+  $("#b-activation").replaceChildren(...CHOICES.activations.map((name) => {
     const option = document.createElement("option");
     option.value = option.textContent = name;
     return option;
   }));
   $("#b-activation").value = "tanh";
+  $("#b-loss").replaceChildren(...CHOICES.losses.map(({ name, output_activation, units }) => {
+    const option = document.createElement("option");
+    option.value = name;
+    option.textContent = `${name} (${output_activation} out${units > 1 ? `, ${units} out` : ""})`;
+    return option;
+  }));
+  $("#b-loss").value = "bce";
   $("#example").replaceChildren(...examples.map(({ name, summary }) => {
     const option = document.createElement("option");
     option.value = name; option.textContent = `${name} — ${summary}`.slice(0, 90);
