@@ -60,8 +60,11 @@ def log_softmax(z: Array) -> Array:
 
 
 def scalar_sigmoid(z: float) -> float:
-    e = math.exp(-abs(z))
-    return 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
+    """σ(z) on a float, e^x only for x ≤ 0 (no OverflowError)."""
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
 
 
 def _sigma(x: Expr) -> Call:
@@ -216,8 +219,7 @@ class Sigmoid(Activation):
         spare *= out
         return np.multiply(d, spare, out=d)
 
-    def scalar(self, z):
-        return scalar_sigmoid(z)
+    scalar = staticmethod(scalar_sigmoid)
 
     def scalar_derivative(self, z, out):
         return out * (1.0 - out)
@@ -246,8 +248,7 @@ class Tanh(Activation):
         np.subtract(1, spare, out=spare)
         return np.multiply(d, spare, out=d)
 
-    def scalar(self, z):
-        return math.tanh(z)
+    scalar = staticmethod(math.tanh)
 
     def scalar_derivative(self, z, out):
         return 1.0 - out * out

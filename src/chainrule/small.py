@@ -43,7 +43,11 @@ class ScalarTrainer:
         self.modes = [layer.bias_mode for layer in self.layers]
         self.activations = [layer.activation for layer in self.layers]
         self.df = [a.scalar_derivative for a in self.activations]
+        # f of an element-wise layer, called per neuron; None: the layer computes its outputs together (softmax)
+        self.f = [a.scalar if a.elementwise else None for a in self.activations]
         self.loss = network.loss
+        self._loss = self.loss.scalar_value
+        self.fused = self.loss.fused
         self.targets_sum_to_one = targets_sum_to_one
         self.masks = None
         if masks is not None and not all(np.all(m == 1) for m in masks):
@@ -73,19 +77,21 @@ class ScalarTrainer:
                 nets = [sum(map(mul, wj, x)) + b for wj in w]
             else:
                 nets = [sum(map(mul, wj, x)) for wj in w]
-            outs = self.activations[l].scalar_layer(nets)
+            f = self.f[l]
+            outs = [f(z) for z in nets] if f is not None else self.activations[l].scalar_layer(nets)
             values.append((nets, outs))
             x = outs
         return values
 
-    def _loss(self, nets: list, outs: list, t: list) -> float:
-        return self.loss.scalar_value(nets, outs, t)
-
     def _output_delta(self, nets: list, outs: list, t: list) -> list:
-        if self.loss.fused:
+        if self.fused:
             return self.loss.scalar_fused_delta(nets, outs, t, 1.0 if self.targets_sum_to_one else sum(t))
         k, g = len(outs), self.loss.scalar_gradient
-        return self.activations[-1].scalar_backward(nets, outs, [g(o, tj, k) for o, tj in zip(outs, t)])
+        grads = [g(o, tj, k) for o, tj in zip(outs, t)]
+        if self.f[-1] is None:          # the layer's outputs are coupled: its own backward rule
+            return self.activations[-1].scalar_backward(nets, outs, grads)
+        df = self.df[-1]
+        return [gj * df(z, o) for gj, z, o in zip(grads, nets, outs)]
 
     @staticmethod
     def prepare(x: np.ndarray, t: np.ndarray):
