@@ -1,12 +1,13 @@
 """Save and load trained models as JSON or .npz (never pickle).
 
-A JSON file holds the network exactly as a spec's ``[network]`` table with explicit
-weights and biases, so it is read back by the same validator as spec files.
-Python writes floats with repr(), so every float64 round-trips exactly.  An .npz file
-(for large models) holds the same table without the numbers as a JSON string, and
-each layer's weights and bias as arrays in their own dtype; it is read with
-``allow_pickle=False``.  Files are written to a temporary name and moved into place:
-never half-written.
+Both hold the network in its spec form (``serialize.network_to_table``) and are read back by
+one validator (``serialize.network_from_document``, which builds through the spec validator):
+format, version (a newer one refused), shapes against the table, float dtypes, finite values.
+A JSON file holds the table with explicit weights and biases; Python writes floats with
+repr(), so every float64 round-trips exactly.  An .npz file (for large models) holds the same
+document without the numbers as a JSON string (``model``), and each layer's weights and bias as
+arrays ``weights_0``, ``bias_0``, … in the network's dtype; it is read with ``allow_pickle=False``.
+Files are written to a temporary name and moved into place: never half-written.
 """
 
 from __future__ import annotations
@@ -15,31 +16,18 @@ import io
 import json
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from .network import Network
-from .spec import SpecError, activation_params, from_dict
+from .serialize import FORMAT, VERSION, model_document, network_arrays, network_from_document, network_to_table
+from .spec import SpecError
 
-FORMAT = "chainrule-model"
-VERSION = 1
+__all__ = ["FORMAT", "VERSION", "load_model", "network_table", "save_model", "write_atomically"]
 
-
-def network_table(network: Network) -> dict:
-    layers = []
-    for layer in network.layers:
-        entry = {"units": layer.units, "activation": layer.activation.name,
-                 "weights": layer.weights.tolist(), "bias_mode": layer.bias_mode}
-        entry.update(layer.activation.params)
-        if layer.bias is not None:
-            entry["bias"] = layer.bias_value()
-        layers.append(entry)
-    table = {"inputs": network.inputs, "loss": network.loss.name, "weight_labels": network.weight_labels,
-             "layers": layers}
-    if network.dtype != np.float64:
-        table["dtype"] = np.dtype(network.dtype).name
-    return table
+network_table = network_to_table      # the name this module gave it first
 
 
 def write_atomically(path: str | Path, content: str | bytes) -> None:
@@ -58,59 +46,60 @@ def write_atomically(path: str | Path, content: str | bytes) -> None:
 
 def save_model(network: Network, path: str | Path, name: str = "model") -> None:
     """JSON, or .npz when the file name ends in .npz."""
-    document = {"format": FORMAT, "version": VERSION, "name": name, "network": network_table(network)}
     if str(path).endswith(".npz"):
-        arrays = {}
-        for l, (layer, table) in enumerate(zip(network.layers, document["network"]["layers"])):
-            table.pop("weights")
-            table.pop("bias", None)
-            arrays[f"weights_{l}"] = layer.weights
-            if layer.bias is not None:
-                arrays[f"bias_{l}"] = layer.bias
+        document = model_document(network, name, values=False)
         buffer = io.BytesIO()
-        np.savez(buffer, model=np.array(json.dumps(document)), **arrays)
+        np.savez(buffer, model=np.array(json.dumps(document)), **network_arrays(network))
         write_atomically(path, buffer.getvalue())
         return
-    write_atomically(path, json.dumps(document, indent=1) + "\n")
+    write_atomically(path, json.dumps(model_document(network, name), indent=1) + "\n")
 
 
-def _load_npz(path: Path) -> Network:
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _read_npz(path: Path) -> tuple[object, dict]:
+    """The document (parsed from the ``model`` entry) and every other array of the archive."""
+    unreadable = (OSError, ValueError, EOFError, zipfile.BadZipFile)
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            document = json.loads(str(archive["model"]))
-            layers = document.get("network", {}).get("layers", [])
-            for l, table in enumerate(layers):
-                table["weights"] = archive[f"weights_{l}"]
-                if f"bias_{l}" in archive:
-                    table["bias"] = archive[f"bias_{l}"]
-    except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
-        raise SpecError(f"{path}: expected a chainrule model (.npz), got an unreadable file: {exc}") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise SpecError(f"{path}: format: expected {FORMAT!r}, got {document.get('format')!r}")
-    from .layers import Dense
+        archive = np.load(path, allow_pickle=False)
+    except unreadable as exc:
+        raise SpecError(f"{path}: expected a chainrule model (.npz), got an unreadable file: {_one_line(exc)}") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise SpecError(f"{path}: expected a chainrule model (.npz archive), got a single .npy array")
+    arrays = {}
+    with archive:
+        for name in archive.files:
+            try:
+                arrays[name] = archive[name]
+            except unreadable as exc:
+                raise SpecError(f"{path}: {name}: expected a numeric array, got an unreadable one: "
+                                f"{_one_line(exc)}") from None
+    model = arrays.pop("model", None)
+    if model is None:
+        raise SpecError(f"{path}: model: missing; expected the network table as a JSON string")
+    if model.dtype.kind != "U" or model.ndim != 0:
+        raise SpecError(f"{path}: model: expected the network table as a JSON string, "
+                        f"got a {model.dtype} array of shape {model.shape}")
     try:
-        net = document["network"]
-        dense = [Dense(t["weights"], t.get("bias"), activation=t["activation"], bias_mode=t["bias_mode"],
-                       dtype=np.asarray(t["weights"]).dtype, **activation_params(t)) for t in net["layers"]]
-        return Network(net["inputs"], dense, net["loss"], net.get("weight_labels", "row"))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise SpecError(f"{path}: network: expected a valid network, got {exc}") from None
+        document = json.loads(str(model))
+    except json.JSONDecodeError as exc:
+        raise SpecError(f"{path}: model: expected the network table as a JSON string, got invalid JSON: "
+                        f"{_one_line(exc)}") from None
+    return document, arrays
 
 
 def load_model(path: str | Path) -> Network:
+    """A model saved by save_model (JSON or .npz), validated as a spec is; SpecError names file and key."""
     path = Path(path)
     if path.suffix == ".npz":
-        return _load_npz(path)
+        document, arrays = _read_npz(path)
+        return network_from_document(document, str(path), arrays)
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise SpecError(f"{path}: cannot read the model: {exc.strerror or exc}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise SpecError(f"{path}: expected a chainrule model (JSON), got invalid JSON: {exc}") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        got = document.get("format") if isinstance(document, dict) else type(document).__name__
-        raise SpecError(f"{path}: format: expected {FORMAT!r}, got {got!r}")
-    if document.get("version") != VERSION:
-        raise SpecError(f"{path}: version: expected {VERSION}, got {document.get('version')!r}")
-    body = {k: v for k, v in document.items() if k not in ("format", "version")}
-    return from_dict(body, str(path)).build_network()
+        raise SpecError(f"{path}: expected a chainrule model (JSON), got invalid JSON: {_one_line(exc)}") from None
+    return network_from_document(document, str(path))

@@ -218,8 +218,10 @@ class Network:
 
     # ----- plain data ------------------------------------------------------------
     def parameters_as_data(self) -> list[dict]:
-        """[{"weights": units × fan_in lists, "bias": number | list | None}] per layer."""
-        return [{"weights": layer.weights.tolist(), "bias": layer.bias_value()} for layer in self.layers]
+        """[{"weights": units × fan_in lists, "bias": number | list | None}] per layer: the values of
+        the network's spec table (``serialize.network_to_table``)."""
+        from .serialize import network_to_table
+        return [{"weights": layer["weights"], "bias": layer.get("bias")} for layer in network_to_table(self)["layers"]]
 
     def shape_text(self) -> str:
         return "-".join(str(n) for n in [self.inputs, *(layer.units for layer in self.layers)])

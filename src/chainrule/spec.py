@@ -156,8 +156,28 @@ class _Validator:
             raise self.fail(key, "a string", value)
         return value
 
-    def matrix(self, value, key: str, rows: Optional[int], cols: int, what: str) -> np.ndarray:
-        """A list of ``rows`` lists of ``cols`` finite numbers (a flat list when cols == 1)."""
+    def array(self, value: np.ndarray, key: str, shape: tuple, what: str, dtype: str | None = None) -> np.ndarray:
+        """An array (read from an .npz model) of ``shape``, in a float dtype (``dtype`` when given), all finite."""
+        got = _Described(f"a {value.dtype} array of shape {value.shape}")
+        if value.dtype.kind != "f":
+            raise self.fail(key, "floating-point numbers (float32 or float64)", got)
+        if dtype is not None and value.dtype != np.dtype(dtype):
+            raise self.fail(key, f"{dtype} numbers (network.dtype is {dtype})", got)
+        if value.shape != tuple(shape):
+            raise self.fail(key, f"shape {tuple(shape)} ({what})", got)
+        bad = np.argwhere(~np.isfinite(value))
+        if bad.size:
+            names = ("row", "column") if value.ndim == 2 else ("item",)
+            where = "".join(f" {name} {i + 1}" for name, i in zip(names, bad[0]))
+            raise self.fail(key + where, "a finite number", value[tuple(bad[0])].item())
+        return value
+
+    def matrix(self, value, key: str, rows: Optional[int], cols: int, what: str,
+               dtype: str | None = None) -> np.ndarray:
+        """A list of ``rows`` lists of ``cols`` finite numbers (a flat list when cols == 1),
+        or an array of that shape in a float dtype (``dtype`` when given)."""
+        if isinstance(value, np.ndarray) and rows is not None:
+            return self.array(value, key, (rows, cols), what, dtype)
         if not isinstance(value, list):
             raise self.fail(key, f"a list of rows ({what})", value)
         if cols == 1 and all(not isinstance(v, list) for v in value):
@@ -218,7 +238,7 @@ def _check_network(table, v: _Validator) -> dict:
     v.integer(net["inputs"], "network.inputs", 1)
     v.choice(net.get("loss", "half_sse"), "network.loss", losses.NAMES)
     v.choice(net.get("weight_labels", "row"), "network.weight_labels", WEIGHT_LABELS)
-    v.choice(net.get("dtype", "float64"), "network.dtype", ("float64", "float32"))
+    dtype = v.choice(net.get("dtype", "float64"), "network.dtype", ("float64", "float32"))
     layers = net.get("layers")
     if not isinstance(layers, list) or not layers:
         raise v.fail("network.layers", "at least one [[network.layers]] table", layers)
@@ -239,12 +259,12 @@ def _check_network(table, v: _Validator) -> dict:
             raise v.error(key, "give either weights or init, not both")
         if "weights" in layer:
             v.matrix(layer["weights"], _layer_key(number, "weights"), units, fan_in,
-                     f"one row per neuron, {fan_in} weights each = the previous layer's units")
+                     f"one row per neuron, {fan_in} weights each = the previous layer's units", dtype)
         if "init" in layer:
             _check_init(layer["init"], _layer_key(number, "init"), v)
         mode = v.choice(layer.get("bias_mode", "per_neuron"), _layer_key(number, "bias_mode"), BIAS_MODES)
         if "bias" in layer:
-            _check_bias(layer["bias"], _layer_key(number, "bias"), mode, units, v)
+            _check_bias(layer["bias"], _layer_key(number, "bias"), mode, units, v, dtype)
         fan_in = units
     return net
 
@@ -272,8 +292,12 @@ def _check_init(table, key: str, v: _Validator) -> None:
         raise v.fail(f"{key}.legacy_seed", "an integer < 2**32 (numpy's legacy seed range)", table["legacy_seed"])
 
 
-def _check_bias(value, key: str, mode: str, units: int, v: _Validator) -> None:
-    if isinstance(value, list):
+def _check_bias(value, key: str, mode: str, units: int, v: _Validator, dtype: str | None = None) -> None:
+    if isinstance(value, np.ndarray):       # from an .npz model: one number (shared) or one per neuron
+        shape = () if mode == "shared" else (units,)
+        v.array(value, key, shape if mode != "none" else value.shape,
+                "one number" if mode == "shared" else "one number per neuron", dtype)
+    elif isinstance(value, list):
         if mode == "shared":
             raise v.fail(key, "one number (bias_mode is shared)", value)
         if len(value) != units:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .network import Network
+from .serialize import network_to_table
+from .spec import activation_params
 from .train import TrainingConfig, schedule, take_step
 
 
@@ -61,21 +63,20 @@ class StepTrace:
 
 
 def describe_network(network: Network) -> dict:
-    """Plain data about the network that renderers need: layers and their labels."""
-    layers = []
-    for l, layer in enumerate(network.layers):
-        layers.append({
-            "units": layer.units,
-            "fan_in": layer.fan_in,
-            "activation": layer.activation.name,
-            "activation_params": dict(layer.activation.params),
-            "bias_mode": layer.bias_mode,
-            "weight_labels": [[network.weight_label(l, j, i) for i in range(layer.fan_in)]
-                              for j in range(layer.units)],
-            "bias_labels": [network.bias_label(l, j) for j in range(layer.units)],
+    """Plain data about the network that renderers need: its spec table (without the numbers),
+    each layer's fan-in and activation parameters, and the label of every weight and bias."""
+    table = network_to_table(network, values=False)
+    fan_in = network.inputs
+    for l, layer in enumerate(table["layers"]):
+        units = layer["units"]
+        layer.update({
+            "fan_in": fan_in,
+            "activation_params": activation_params(layer),
+            "weight_labels": [[network.weight_label(l, j, i) for i in range(fan_in)] for j in range(units)],
+            "bias_labels": [network.bias_label(l, j) for j in range(units)],
         })
-    return {"inputs": network.inputs, "loss": network.loss.name, "layers": layers,
-            "dtype": np.dtype(network.dtype).name}
+        fan_in = units
+    return table
 
 
 def _by_layer(network: Network, arrays, as_data=lambda a: a.tolist()) -> list[dict]:

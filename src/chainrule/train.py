@@ -21,7 +21,7 @@ from typing import Callable, Iterator, Optional
 import numpy as np
 
 from . import engines
-from .engines import take_step  # noqa: F401  (a traced step runs it)
+from .engines import take_step  # noqa: F401  (re-exported: a traced step runs it)
 from .network import REDUCTIONS, Network
 from .optim import ALL_SETTINGS as ALL_OPTIMIZER_SETTINGS
 from .optim import OPTIMIZERS, SCHEDULES, get_optimizer, scheduled_rate

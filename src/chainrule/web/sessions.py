@@ -5,6 +5,7 @@ Everything a session computes comes from the engine (trace, fit, explain); the b
 
 from __future__ import annotations
 
+import json
 import math
 import secrets
 import threading
@@ -19,8 +20,8 @@ from ..datasets.tabular import numbers, read_rows
 from ..datasets.toy import GENERATORS, planar
 from ..explain.derive import MAX_SAMPLES, chains_as_data, explain_step, parameter_count, too_large
 from ..explain.html import document_html
-from ..io import network_table
-from ..spec import SpecError, activation_params, from_dict
+from ..serialize import network_to_table
+from ..spec import SpecError, from_dict
 from ..trace import Tracer
 from ..train import TrainingConfig, TrainingDiverged, fit
 
@@ -161,7 +162,7 @@ class Session:
         net = self.network
         return {
             "name": self.spec.name,
-            "network": network_table(net),
+            "network": network_to_table(net),
             "labels": {label: {"layer": ref.layer, "kind": ref.kind, "index": list(ref.index)}
                        for label, ref in net.labels.items()},
             "parameters": {label: ref.get(net) for label, ref in net.labels.items()},
@@ -289,18 +290,11 @@ class _TimeUp(Exception):
 
 def to_toml(name: str, network, training, x, t) -> str:
     """The session's set-up as a spec file, with the current weights and the data."""
-    table = network_table(network)
-    lines = [f'name = "{name}"', "", "[network]", f"inputs = {table['inputs']}", f'loss = "{table["loss"]}"']
-    if network.weight_labels != "row":
-        lines.append(f'weight_labels = "{network.weight_labels}"')
-    if network.dtype != np.float64:
-        lines.append(f'dtype = "{np.dtype(network.dtype).name}"')
+    table = network_to_table(network)
+    lines = [f"name = {_toml_value(name)}", "", "[network]"]
+    lines += [f"{key} = {_toml_value(value)}" for key, value in table.items() if key != "layers"]
     for layer in table["layers"]:
-        lines += ["", "[[network.layers]]", f"units = {layer['units']}", f'activation = "{layer["activation"]}"',
-                  f'bias_mode = "{layer["bias_mode"]}"', f"weights = {layer['weights']!r}"]
-        lines += [f"{key} = {layer[key]!r}" for key in activation_params(layer)]
-        if "bias" in layer:
-            lines.append(f"bias = {layer['bias']!r}")
+        lines += ["", "[[network.layers]]", *(f"{key} = {_toml_value(value)}" for key, value in layer.items())]
     lines += ["", "[training]"]
     defaults = TrainingConfig()
     names = [f.name for f in fields(TrainingConfig) if f.name != "options"]
@@ -321,7 +315,7 @@ def _toml_value(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return f'"{value}"'
+        return json.dumps(value)        # a TOML basic string: quotes and backslashes escaped
     if isinstance(value, (tuple, list)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     return repr(value)
