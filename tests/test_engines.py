@@ -53,8 +53,8 @@ def test_the_engine_is_an_argument_and_reported():
 
 def test_scipy_gemm_is_used_when_installed():
     pytest.importorskip("scipy")
-    from chainrule import fast
-    assert fast._scipy_gemm(np.float32) is not None and fast._scipy_gemm(np.float64) is not None
+    from chainrule import arrays
+    assert arrays._scipy_gemm(np.float32) is not None and arrays._scipy_gemm(np.float64) is not None
 
 
 def check_fast_against_traced(seed, hidden, loss, bias_mode, reduction, batch, optimizer, frozen, engine):

@@ -5,11 +5,11 @@ what differs is how:
 
     reference      Network.backprop + Optimizer.step on arrays: the readable one, and the one a
                    traced step runs (trace.py), so every explained number comes from it
-    arrays         the buffered step (fast.py): buffers allocated once, activations in place, for
+    arrays         the buffered step (arrays.py): buffers allocated once, activations in place, for
                    plain SGD η folded into the output δ and W ← W − δᵀx inside one BLAS gemm
                    (SciPy's when installed)
     arrays-numpy   the same with NumPy's matmul for every product
-    floats         the same step on Python floats (small.py): plain SGD in float64 only; on tiny
+    floats         the same step on Python floats (floats.py): plain SGD in float64 only; on tiny
                    networks each NumPy call costs more than its arithmetic
     auto           floats for at most 256 parameters, batches of at most 8 and plain SGD in
                    float64; arrays otherwise
@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import small
-from .fast import FastTrainer
+from . import floats
+from .arrays import ArrayTrainer
 from .network import Network
 from .settings import ConfigError
 
@@ -71,13 +71,13 @@ def trainer(engine: str, network: Network, optimizer, reduction: str, masks, bat
     """(the engine's name, a trainer running it); "auto" is resolved to the engine it picks."""
     check(engine)
     if engine == "auto":
-        engine = "floats" if small.suitable(network, optimizer, batch_size) else "arrays"
+        engine = "floats" if floats.suitable(network, optimizer, batch_size) else "arrays"
     if engine == "reference":
         return engine, ReferenceTrainer(network, optimizer, reduction, masks)
     if engine == "floats":
-        if not small.possible(network, optimizer):
+        if not floats.possible(network, optimizer):
             raise ConfigError("engine", "'floats' only for plain SGD (no momentum or weight decay) "
                               "on a float64 network", f"{optimizer.name} on {np.dtype(network.dtype).name}",)
-        return engine, small.ScalarTrainer(network, optimizer, reduction, masks, targets_sum_to_one)
+        return engine, floats.FloatTrainer(network, optimizer, reduction, masks, targets_sum_to_one)
     blas = "numpy" if engine == "arrays-numpy" else "auto"
-    return engine, FastTrainer(network, optimizer, reduction, masks, batch_size, targets_sum_to_one, blas)
+    return engine, ArrayTrainer(network, optimizer, reduction, masks, batch_size, targets_sum_to_one, blas)

@@ -1,8 +1,8 @@
-"""The fast step for very small networks: the same mathematics as ``fast.FastTrainer`` on
+"""The "floats" engine, for very small networks: the same mathematics as ``arrays.ArrayTrainer`` on
 Python floats.  Below a few hundred parameters and a few samples per batch, each NumPy call
 costs more than its arithmetic (about a microsecond against nanoseconds), so the 2-2-2 example
 trains several times faster on floats than through arrays.  ``fit`` picks it by size; the
-results equal the traced path's to float rounding (tests/test_fast.py runs both).
+results equal the reference engine's to float rounding (tests/test_engines.py runs every engine).
 
     net_j = Σ_i w_ji·x_i + b_j,   out_j = f(net_j)
     δ_L = η·s·∂E/∂net_L,   δ_l,j = (Σ_m δ_l+1,m·w_mj)·f'(net_j),   w_ji ← w_ji − Σ_samples δ_j·x_i
@@ -32,7 +32,7 @@ def possible(network: Network, optimizer) -> bool:
     return optimizer.plain and network.dtype == np.float64
 
 
-class ScalarTrainer:
+class FloatTrainer:
     """Plain SGD steps on Python floats; ``sync()`` writes the parameters back into the network."""
 
     def __init__(self, network: Network, optimizer, reduction: str, masks=None, targets_sum_to_one: bool = True):

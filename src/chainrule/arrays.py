@@ -1,4 +1,4 @@
-"""The fast training step: the same mathematics as ``Network.backprop`` + an optimiser, with
+"""The "arrays" engine: the same mathematics as ``Network.backprop`` + an optimiser, with
 every buffer allocated once, activations and their derivatives applied in place, and — for
 plain SGD — the learning rate folded into the output deltas, so each weight update is a single
 W ← W − δᵀx:
@@ -14,8 +14,8 @@ W ← W − δᵀx as one gemm call with β = 1, saving a pass over every weight
 All products go through the one library: two OpenBLAS thread pools taking turns on the same
 cores fight and were measured several times slower.
 
-The traced path (``train.take_step``) and this one give the same parameters up to float
-rounding (tests/test_fast.py).
+The reference engine (``engines.take_step``, which traced steps run) and this one give the same parameters up to float
+rounding (tests/test_engines.py).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class _Buffers:
         self.grad_w = np.empty((units, fan_in), dtype)
 
 
-class FastTrainer:
+class ArrayTrainer:
     """Steps of training on batches of at most ``batch_size`` rows, in place on ``network``."""
 
     def __init__(self, network: Network, optimizer, reduction: str, masks=None, batch_size: int = 1,
