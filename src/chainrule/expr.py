@@ -3,7 +3,10 @@
 MathML (the HTML page, rendered by the browser with no script and no network).
 
 Every node can also be evaluated, so a formula shown to the reader can be checked
-against the function the engine runs (``value(env)``, env maps symbol text → number).
+against the function the engine runs (``value(env)``, env maps symbol text → number), and
+rewritten (``rewrite``, ``substitute``): the checker names a mistake by rewriting the tree it
+evaluates.  Longer than 500 lines on purpose: each node keeps its four forms (text, LaTeX, MathML,
+value) side by side, so a node is written once and its forms cannot drift apart.
 """
 
 from __future__ import annotations

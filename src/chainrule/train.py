@@ -239,12 +239,8 @@ def _epochs(network, x, t, x_val, t_val, config, optimizer, trainer, callback, o
         return history
     want_losses = by_batches or on_step is not None
     epoch_sum, epoch_count, done = 0.0, 0, 0
-    best = (math.inf, None)
-    # unshuffled batches are the same views of the data every epoch
-    views = None if config.shuffle else [
-        (xb, tb, trainer.prepare(xb, tb)) for xb, tb in (
-            (x[b[0]:b[-1] + 1], t[b[0]:b[-1] + 1]) if _contiguous(b) else (x[b], t[b])
-            for b in epoch_batches(len(x), config, np.random.default_rng(0)))]
+    stopping = _Stopping(network, x_val, t_val, config)
+    views = None if config.shuffle else _fixed_batches(x, t, config, trainer)
     scheduled = config.schedule != "constant"
     for epoch, step, indices, ends_epoch in schedule(len(x), config):
         if epoch > config.epochs:
@@ -286,27 +282,52 @@ def _epochs(network, x, t, x_val, t_val, config, optimizer, trainer, callback, o
         history.epochs_run = epoch
         if callback:
             callback(epoch, loss)
-        if len(x_val):
-            validation = network.dataset_loss(x_val, t_val, config.reduction)
-            history.validation_loss_history.append(validation)
-            if validation < best[0] - config.min_delta:
-                best = (validation, [p.copy() for p in network.parameters()])
-                history.best_epoch = epoch
-            elif epoch - history.best_epoch >= config.patience:
-                history.stopped_because = "validation"
-                break
-        if config.stop_below is not None and loss < config.stop_below:
-            history.stopped_because = "loss_below"
-            break
-        if config.stop_change_below is not None and abs(previous - loss) < config.stop_change_below:
-            history.stopped_because = "loss_change_below"
+        reason = stopping.reason(history, epoch, loss, previous)
+        if reason:
+            history.stopped_because = reason
             break
         previous = loss
     trainer.sync()
-    if best[1] is not None:     # early stopping keeps the parameters of the best validation loss
-        for p, saved in zip(network.parameters(), best[1]):
-            p[...] = saved
+    stopping.restore_best()
     return history
+
+
+def _fixed_batches(x, t, config: TrainingConfig, trainer) -> list:
+    """Unshuffled batches are the same every epoch: (x, t, prepared) each, views of the data where they can be."""
+    return [(xb, tb, trainer.prepare(xb, tb)) for xb, tb in (
+        (x[b[0]:b[-1] + 1], t[b[0]:b[-1] + 1]) if _contiguous(b) else (x[b], t[b])
+        for b in epoch_batches(len(x), config, np.random.default_rng(0)))]
+
+
+class _Stopping:
+    """The stopping rules read after each epoch: early stopping on a validation split (keeping the best
+    parameters seen), a loss below ``stop_below``, a change below ``stop_change_below``."""
+
+    def __init__(self, network: Network, x_val, t_val, config: TrainingConfig):
+        self.network, self.x_val, self.t_val, self.config = network, x_val, t_val, config
+        self.best_loss, self.best_parameters = math.inf, None
+
+    def reason(self, history: History, epoch: int, loss: float, previous: float) -> str | None:
+        config = self.config
+        if len(self.x_val):
+            validation = self.network.dataset_loss(self.x_val, self.t_val, config.reduction)
+            history.validation_loss_history.append(validation)
+            if validation < self.best_loss - config.min_delta:
+                self.best_loss, self.best_parameters = validation, [p.copy() for p in self.network.parameters()]
+                history.best_epoch = epoch
+            elif epoch - history.best_epoch >= config.patience:
+                return "validation"
+        if config.stop_below is not None and loss < config.stop_below:
+            return "loss_below"
+        if config.stop_change_below is not None and abs(previous - loss) < config.stop_change_below:
+            return "loss_change_below"
+        return None
+
+    def restore_best(self) -> None:
+        """Early stopping keeps the parameters of the best validation loss."""
+        if self.best_parameters is not None:
+            for p, saved in zip(self.network.parameters(), self.best_parameters):
+                p[...] = saved
 
 
 def _contiguous(indices: np.ndarray) -> bool:

@@ -60,6 +60,8 @@ async def _json_body(request: Request):
 
 
 def create_app(limits: Limits | None = None) -> Starlette:
+    """The app: one small handler per endpoint, each a closure over the session store; long because the
+    route table is the API's table of contents, read top to bottom with its handlers."""
     store = Store(limits)
 
     async def locked(session, function, *args):
