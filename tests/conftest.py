@@ -70,9 +70,18 @@ def torch_twin(network):
             linear.weight.copy_(torch.from_numpy(layer.weights))
             linear.bias.copy_(torch.from_numpy(layer.bias))
         layers.append(linear)
-        if k < len(network.layers) - 1:
-            layers.append({"tanh": torch.nn.Tanh(), "relu": torch.nn.ReLU()}[layer.activation.name])
+        if k < len(network.layers) - 1 or layer.activation.name != "softmax":
+            layers.append(torch_activation(torch, layer.activation))
     return torch.nn.Sequential(*layers)
+
+
+def torch_activation(torch, activation):
+    """PyTorch's module for one of chainrule's activations, with its parameters."""
+    modules = {"identity": lambda: torch.nn.Identity(), "tanh": lambda: torch.nn.Tanh(),
+               "relu": lambda: torch.nn.ReLU(), "sigmoid": lambda: torch.nn.Sigmoid(), "silu": lambda: torch.nn.SiLU(),
+               "elu": lambda: torch.nn.ELU(alpha=activation.alpha),
+               "leaky_relu": lambda: torch.nn.LeakyReLU(activation.slope), "softplus": lambda: torch.nn.Softplus()}
+    return modules[activation.name]()
 
 
 def write_idx(path, array: np.ndarray) -> None:

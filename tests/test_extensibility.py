@@ -17,6 +17,7 @@ from chainrule import activations, losses, optim
 from chainrule.cli import main
 from chainrule.explain import FORMATS, render
 from chainrule.expr import Eq
+from conftest import torch_twin
 
 SRC = Path(cr.__file__).parent
 
@@ -63,22 +64,6 @@ def run(*argv):
     return main([str(a) for a in argv], out=out), out.getvalue()
 
 
-def twin(torch, network):
-    layers = []
-    for k, layer in enumerate(network.layers):
-        linear = torch.nn.Linear(layer.fan_in, layer.units).double()
-        with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(layer.weights))
-            linear.bias.copy_(torch.from_numpy(layer.bias))
-        layers.append(linear)
-        activation = layer.activation
-        if activation.name == "elu":
-            layers.append(torch.nn.ELU(alpha=activation.alpha))
-        elif activation.name == "silu":
-            layers.append(torch.nn.SiLU())
-    return torch.nn.Sequential(*layers)
-
-
 def torch_run(torch, model, x, t, optimizer, epochs, batch):
     xt, tt = torch.from_numpy(x), torch.from_numpy(t)
     for _ in range(epochs):
@@ -94,7 +79,7 @@ def test_elu_and_silu_train_as_pytorch_on_every_engine(tmp_path, torch, engine):
     spec = load(tmp_path)
     network = spec.build_network()
     x, t = spec.require_data()
-    model = twin(torch, network)
+    model = torch_twin(network)
     assert cr.fit(network, x, t, spec.training, engine=engine).engine == engine
     theirs = torch_run(torch, model, x, t, torch.optim.SGD(model.parameters(), lr=0.05), 3, 2)
     for a, b in zip(network.parameters(), theirs):
@@ -107,7 +92,7 @@ def test_rmsprop_trains_as_torch_optim_rmsprop(tmp_path, torch, engine, momentum
     spec = load(tmp_path, RMSPROP.replace("momentum = 0.5", f"momentum = {momentum}"))
     network = spec.build_network()
     x, t = spec.require_data()
-    model = twin(torch, network)
+    model = torch_twin(network)
     cr.fit(network, x, t, spec.training, engine=engine)
     rule = torch.optim.RMSprop(model.parameters(), lr=0.05, alpha=0.9, eps=1e-6, momentum=momentum, weight_decay=0.01)
     for a, b in zip(network.parameters(), torch_run(torch, model, x, t, rule, 3, 2)):
