@@ -75,7 +75,7 @@ def test_good_spec_loads(tmp_path):
     ("targets = [[1], [0]]", "targets = [[1]]", ["data.targets", "expected 2 rows", "got 1 rows"]),
     ('batch = "online"', 'batch = "sometimes"', ["training.batch", "'online'", "got 'sometimes'"]),
     ('batch = "online"', 'batch = 0', ["training.batch", "integer ≥ 1", "got 0"]),
-    ('batch = "online"', 'frozen = ["w9"]', ["training.frozen", "unknown parameter label 'w9'"]),
+    ('batch = "online"', 'frozen = ["w9"]', ["training.frozen", "expected labels of this network's parameters", "got 'w9'"]),
     ('bias_mode = "shared"', 'bias_mode = "shared_ish"', ["network.layers[1].bias_mode", "got 'shared_ish'"]),
     ('bias = 0.5\n', 'bias = [0.5, 0.1]\n', ["network.layers[1].bias", "one number (bias_mode is shared)"]),
     ("weights = [[0.5, 0.6]]", "weights = [[0.5, 0.6]]\nbias = [0.1, 0.2]",
@@ -175,7 +175,7 @@ def test_labels_number_weights_layer_by_layer_then_biases(order):
     assert net.bias_label(2, 0) is None
     for wrong in ("w0", "w15", "w01", "b5", "x1", "w", 3):
         assert wrong not in net.labels
-    with pytest.raises(ValueError, match=r"unknown parameter label 'w15'; expected labels among w1 … w14, b1 … b4"):
+    with pytest.raises(ValueError, match=r"frozen: expected labels of this network's parameters \(w1 … w14, b1 … b4\), got 'w15'"):
         net.trainable_masks(["w15"])
 
 

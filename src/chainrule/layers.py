@@ -17,6 +17,7 @@ from typing import Optional
 import numpy as np
 
 from .activations import Activation, get_activation
+from .settings import ConfigError, Described
 
 BIAS_MODES = ("per_neuron", "shared", "none")
 Array = np.ndarray
@@ -38,15 +39,18 @@ class Dense:
                  bias_mode: str = "per_neuron", dtype=np.float64, **activation_params):
         self.weights = np.array(weights, dtype=dtype, ndmin=2, copy=True)
         if self.weights.ndim != 2:
-            raise ValueError(f"weights: expected a matrix (units × fan_in), got {self.weights.ndim} dimensions")
+            raise ConfigError("weights", "a matrix (units × fan_in)", Described(f"{self.weights.ndim} dimensions"))
         if bias_mode not in BIAS_MODES:
-            raise ValueError(f"bias_mode: expected one of {', '.join(BIAS_MODES)}, got {bias_mode!r}")
+            raise ConfigError("bias_mode", f"one of {', '.join(BIAS_MODES)}", bias_mode)
         self.bias_mode = bias_mode
+        if isinstance(activation, Activation) and activation_params:
+            raise ConfigError(next(iter(activation_params)), f"the settings inside the {activation.name} object given",
+                              activation_params[next(iter(activation_params))])
         self.activation = activation if isinstance(activation, Activation) else get_activation(activation, **activation_params)
         units = self.weights.shape[0]
         if bias_mode == "none":
             if bias is not None and np.any(np.asarray(bias) != 0):
-                raise ValueError("bias: a layer with bias_mode 'none' cannot have a non-zero bias")
+                raise ConfigError("bias", "no bias (bias_mode is none)", np.asarray(bias).tolist())
             self.bias: Optional[Array] = None
         elif bias_mode == "shared":
             b = np.asarray(0.0 if bias is None else bias, dtype=dtype)
@@ -54,14 +58,14 @@ class Dense:
                 if b.size and np.all(b == b.flat[0]):
                     b = b.flat[0]
                 else:
-                    raise ValueError(f"bias: a shared bias is one number, got {np.asarray(bias).tolist()!r}")
+                    raise ConfigError("bias", "one number (bias_mode is shared)", np.asarray(bias).tolist())
             self.bias = np.array(b, dtype=dtype)
         else:
             b = np.zeros(units, dtype=dtype) if bias is None else np.asarray(bias, dtype=dtype)
             if b.ndim == 0:
                 b = np.full(units, b, dtype=dtype)
             if b.shape != (units,):
-                raise ValueError(f"bias: expected {units} numbers (one per neuron), got shape {b.shape}")
+                raise ConfigError("bias", f"{units} numbers (one per neuron)", Described(f"shape {b.shape}"))
             self.bias = np.array(b, dtype=dtype)
 
     @property

@@ -19,6 +19,7 @@ from itertools import accumulate
 import numpy as np
 
 from .layers import Dense, LayerValues
+from .settings import ConfigError, Described
 from .losses import Loss, get_loss, reduce
 
 Array = np.ndarray
@@ -105,22 +106,23 @@ class Network:
         self.layers = list(layers)
         self.loss = loss if isinstance(loss, Loss) else get_loss(loss)
         if weight_labels not in WEIGHT_LABELS:
-            raise ValueError(f"weight_labels: expected 'row' or 'column', got {weight_labels!r}")
+            raise ConfigError("weight_labels", "'row' or 'column'", weight_labels)
         self.weight_labels = weight_labels
         if not self.layers:
-            raise ValueError("layers: expected at least one layer, got none")
+            raise ConfigError("layers", "at least one layer", Described("none"))
         fan_in = self.inputs
         for number, layer in enumerate(self.layers, start=1):
             if layer.fan_in != fan_in:
-                raise ValueError(f"layer {number} weights: expected {fan_in} columns (its fan-in), "
-                                 f"got {layer.fan_in}")
+                raise ConfigError(f"layers[{number}].weights", f"{fan_in} columns (its fan-in)",
+                                  Described(f"{layer.fan_in}"))
             if not layer.activation.elementwise and number != len(self.layers):
-                raise ValueError(f"layer {number} activation: {layer.activation.name} is for the output layer only")
+                raise ConfigError(f"layers[{number}].activation", "an element-wise activation below the output "
+                                  f"layer ({layer.activation.name} is for the output layer only)", layer.activation.name)
             fan_in = layer.units
         wanted = self.loss.output_activation
         if wanted and self.layers[-1].activation.name != wanted:
-            raise ValueError(f"loss {self.loss.name}: expected a {wanted} output layer, "
-                             f"got {self.layers[-1].activation.name}")
+            raise ConfigError("loss", f"a {wanted} output layer with loss {self.loss.name}",
+                              Described(self.layers[-1].activation.name))
         self._labels = ParameterLabels(self.layers, weight_labels)
 
     # ----- shapes and labels -------------------------------------------------
@@ -157,8 +159,7 @@ class Network:
         """1 where a parameter is trained, 0 where its label is in ``frozen``."""
         unknown = [label for label in frozen if label not in self._labels]
         if unknown:
-            raise ValueError(f"frozen: unknown parameter label {unknown[0]!r}; "
-                             f"expected labels among {self._labels.summary()}")
+            raise ConfigError("frozen", f"labels of this network's parameters ({self._labels.summary()})", unknown[0])
         masks = [[np.ones_like(p) for p in layer.parameters()] for layer in self.layers]
         for label in frozen:
             ref = self._labels[label]

@@ -336,13 +336,13 @@ def _build_network(net: dict, v: _Validator, seed: int, dtype) -> Network:
             layers.append(Dense(weights.astype(dtype), layer.get("bias"), activation=layer.get("activation", "sigmoid"),
                                 bias_mode=layer.get("bias_mode", "per_neuron"), dtype=dtype,
                                 **activation_params(layer)))
-        except ValueError as exc:
-            raise v.error(_layer_key(number), str(exc)) from None
+        except ConfigError as exc:
+            raise v.config(exc, _layer_key(number)) from None
         fan_in = units
     try:
         return Network(net["inputs"], layers, net.get("loss", "half_sse"), net.get("weight_labels", "row"))
-    except ValueError as exc:
-        raise v.error("network.loss" if str(exc).startswith("loss") else "network", str(exc)) from None
+    except ConfigError as exc:
+        raise v.config(exc, "network") from None
 
 
 def _check_training(table, v: _Validator) -> TrainingConfig:
@@ -469,8 +469,8 @@ def from_dict(document: dict, source_name: str = "<spec>", text: str | None = No
     network = spec.build_network()  # every shape and combination checked here, once
     try:
         network.trainable_masks(training.frozen)
-    except ValueError as exc:
-        raise v.error("training.frozen", str(exc).removeprefix("frozen: ")) from None
+    except ConfigError as exc:
+        raise v.config(exc, "training") from None
     if "data" in document:
         data = _check_data(document["data"], v, network.inputs, network.outputs, base or Path("."))
         spec.inputs, spec.targets = data[:2]

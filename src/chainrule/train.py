@@ -203,8 +203,8 @@ def validation_split(n_samples: int, config: TrainingConfig) -> tuple[np.ndarray
     """(training indices, validation indices): a random ``validation_fraction`` held out, from the seed."""
     n_validation = int(round(n_samples * config.validation_fraction))
     if config.validation_fraction and not 1 <= n_validation < n_samples:
-        raise ValueError(f"validation_fraction: expected a fraction leaving at least one sample on each side of "
-                         f"{n_samples} sample{'s' * (n_samples != 1)}, got {config.validation_fraction}")
+        raise ConfigError("validation_fraction", "a fraction leaving at least one sample on each side of "
+                          f"{n_samples} sample{'s' * (n_samples != 1)}", config.validation_fraction)
     order = np.random.default_rng((config.seed, 2)).permutation(n_samples) if n_validation else np.arange(n_samples)
     return np.sort(order[n_validation:]), np.sort(order[:n_validation])
 
