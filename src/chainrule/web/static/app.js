@@ -331,7 +331,7 @@ async function main() {
   $("#b-loss").replaceChildren(...CHOICES.losses.map(({ name, output_activation, units }) => {
     const option = document.createElement("option");
     option.value = name;
-    option.textContent = `${name} (${output_activation} out${units > 1 ? `, ${units} out` : ""})`;
+    option.textContent = `${name} (${output_activation}${units > 1 ? `, ${units}` : ""} out)`;
     return option;
   }));
   $("#b-loss").value = "bce";
