@@ -4,7 +4,9 @@ chain of factors."""
 
 from __future__ import annotations
 
-from .derive import Document, chains_as_data, explain_step, too_large
+from .derive import chains_as_data, explain_step
+from .document import Document
+from .limits import too_large
 from .json import render_json
 from .text import render_text
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import ChainMap
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from operator import mul
 
 import numpy as np
@@ -20,63 +20,11 @@ from ..optim import Optimizer
 from ..losses import get_loss
 from ..trace import StepTrace
 from ..expr import D, Add, Call, Eq, Expr, Frac, Mul, Num, Paren, Sub, SumOver, Sym, Word, num, substitute, sym
-
-MAX_PATHS = 8       # more paths than this: the chain is shown through the next layer's δ only
-MAX_SAMPLES = 8     # batch gradients list at most this many samples' terms
-MAX_EXPLAINED = 2_000   # parameters; beyond this a whole derivation is pages long, and one
-                        # parameter's derivation shows only the neurons its gradient goes through
-MAX_EXPLAINED_TERMS = 20_000    # the same for parameters × samples in the step: a batch of 800 on a
-                                # network of 337 parameters wrote 200 MB
-
-
-def too_large(parameters: int, samples: int) -> str | None:
-    """Why a whole derivation of a step is too long to write (None when it is not)."""
-    if parameters > MAX_EXPLAINED:
-        return f"expected at most {MAX_EXPLAINED:,} parameters, got {parameters:,}"
-    if parameters * samples > MAX_EXPLAINED_TERMS:
-        return (f"expected at most {MAX_EXPLAINED_TERMS:,} parameters × samples in the step, got "
-                f"{parameters:,} × {samples:,} = {parameters * samples:,}")
-    return None
-
-
-@dataclass
-class Section:
-    title: str
-    items: list = field(default_factory=list)      # Eq, str (a sentence) or Section
-
-
-@dataclass
-class Document:
-    title: str
-    intro: list
-    sections: list
-    trace: StepTrace
-
-
-def _inline(section: Section) -> bool:
-    """A list of short definitions (w1 = 0.15, …) reads better on one line."""
-    return bool(section.items) and all(
-        isinstance(item, Eq) and len(item.parts) == 2 and not item.note for item in section.items)
-
-
-def walk(doc: Document, depth: int = 0, sections=None):
-    """The document in reading order as events every renderer handles alike:
-    ("heading", depth, title, None), ("inline", depth, title, [Eq]), ("eq", depth, Eq, None),
-    ("text", depth, sentence, None) and ("end", depth, title, None) after each section."""
-    for section in doc.sections if sections is None else sections:
-        if depth and _inline(section):
-            yield "inline", depth, section.title, section.items
-            continue
-        yield "heading", depth, section.title, None
-        for item in section.items:
-            if isinstance(item, Section):
-                yield from walk(doc, depth + 1, [item])
-            elif isinstance(item, Eq):
-                yield "eq", depth, item, None
-            else:
-                yield "text", depth, item, None
-        yield "end", depth, section.title, None
-
+from .document import Document, Section, walk
+from .limits import MAX_EXPLAINED, MAX_PATHS, MAX_SAMPLES, too_large
+from .names import E, Names, parameter_count
+from .names import label_list as _label_list
+from .names import vector as _vector
 
 @dataclass
 class Factor:
@@ -103,31 +51,6 @@ class Chain:
     samples: list
     gradient: float
     combined_by: str            # "sum" or "mean"
-
-
-class Names:
-    """Neuron symbols as the seeds write them: i1, i2 for inputs; h1, h2 for the one
-    hidden layer (h1_2 = hidden layer 1, neuron 2 when there are several); o1, o2 for outputs."""
-
-    def __init__(self, n_layers: int):
-        self.n_layers = n_layers
-
-    def neuron(self, layer: int, j: int) -> str:
-        """Layer −1 is the input layer; layer n_layers − 1 the output layer."""
-        if layer < 0:
-            return f"i{j + 1}"
-        if layer == self.n_layers - 1:
-            return f"o{j + 1}"
-        if self.n_layers == 2:
-            return f"h{j + 1}"
-        return f"h{layer + 1}_{j + 1}"
-
-    def out(self, layer: int, j: int) -> str:
-        """The symbol of a value entering layer + 1: an input i1, or out_h1."""
-        return self.neuron(layer, j) if layer < 0 else f"out_{self.neuron(layer, j)}"
-
-
-E = Sym("E")
 
 
 def _path_products(paths) -> tuple[Expr, Expr]:
@@ -667,40 +590,6 @@ def update_equations(optimizer: Optimizer, label: str, p: float, grad: float, be
         items.append(Eq(parts + [Num(value)], note))
         env[lhs.text()] = value
     return items
-
-
-def _vector(values) -> str:
-    """(v1, v2, …) in full when short; a long one (an image) by its size and non-zero count."""
-    if len(values) <= 16:
-        return f"({', '.join(num(v) for v in values)})"
-    return f"of {len(values)} values ({sum(1 for v in values if v != 0)} non-zero)"
-
-
-def _labels(trace: StepTrace) -> list[str]:
-    """Every parameter's label, layer by layer: its weights, then its biases."""
-    labels = []
-    for layer in trace.network["layers"]:
-        labels += [label for row in layer["weight_labels"] for label in row]
-        labels += dict.fromkeys(b for b in layer["bias_labels"] if b is not None)
-    return labels
-
-
-def parameter_count(trace: StepTrace) -> int:
-    return sum(layer["units"] * layer["fan_in"] + {"shared": 1, "per_neuron": layer["units"]}.get(layer["bias_mode"], 0)
-               for layer in trace.network["layers"])
-
-
-def _label_list(trace: StepTrace) -> str:
-    """All labels when few, else their ranges: 'w1–w2440, b1–b41'."""
-    labels = _labels(trace)
-    if len(labels) <= 20:
-        return ", ".join(labels)
-    ranges = []
-    for prefix in ("w", "b"):
-        numbers = sorted(int(label[1:]) for label in labels if label[0] == prefix)
-        if numbers:
-            ranges.append(f"{prefix}{numbers[0]}–{prefix}{numbers[-1]}")
-    return ", ".join(ranges)
 
 
 def chains_as_data(trace: StepTrace, parameter: str | None = None) -> list[dict]:

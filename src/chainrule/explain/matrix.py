@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .derive import E, Section, StepDerivation
+from .derive import Section, StepDerivation
+from .names import E
 from ..expr import D, Add, Call, Eq, Frac, Hadamard, MatMul, Mul, Num, Sub, Sym, Transposed, column, matrix, sym
 
 
