@@ -4,7 +4,8 @@ chain of factors."""
 
 from __future__ import annotations
 
-from .derive import chains_as_data, explain_step
+from .chains import chains_as_data
+from .derive import explain_step
 from .document import Document
 from .limits import too_large
 from .json import render_json
