@@ -4,7 +4,7 @@ a Document of sections of equations, each equation symbols = numbers = result.
 StepDerivation writes the sections — parameters, each sample's forward pass, error and
 backward pass, the gradients by the chain rule, the update and the loss — from the step's numbers
 (values.StepValues); ``explain_step`` here puts them in a Document, all of them or one parameter's.
-The matrix form (matrix.py) builds on StepDerivation.
+The matrix form (matrix.py) builds on StepDerivation; explain.step.explain_step chooses between the two.
 
 Where the rest lives: document.py (Section, Document, walk), names.py (Names, labels,
 parameter_count), limits.py (MAX_*, too_large), values.py (the numbers by symbol, Focus),
@@ -227,13 +227,12 @@ def step_heading(trace: StepTrace, title: str = "") -> str:
     return f"{title} — step {trace.step} (epoch {trace.epoch})".strip(" —")
 
 
-def explain_step(trace: StepTrace, title: str = "", parameter: str | None = None, matrix_form: bool = False) -> Document:
-    """The Document of one step: all of it, one parameter's derivation, or the matrix form."""
+def explain_step(trace: StepTrace, title: str = "", parameter: str | None = None) -> Document:
+    """The derivation Document of one step: all of it, or one parameter's (only the neurons its
+    gradient goes through, in a network too large to derive whole).  explain.step.explain_step
+    also offers the matrix form."""
     step = StepDerivation(trace)
     heading = step_heading(trace, title)
-    if matrix_form:
-        from .matrix import matrix_sections
-        return Document(heading + " — matrix form", step.intro(), matrix_sections(step), trace)
     if parameter is None:
         return Document(heading, step.intro(),
                         [step.parameters(), *step.samples(), step.gradients(), step.updates(), step.loss_line()], trace)
