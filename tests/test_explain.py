@@ -313,7 +313,7 @@ def optimised_mazur_traces(tmp_path, settings: str, steps: int = 3):
 
 @pytest.mark.parametrize("name", OPTIMISERS)
 def test_momentum_and_adam_updates_are_written_as_true_equations(tmp_path, name):
-    from chainrule.explain.derive import explain_step
+    from chainrule.explain import explain_step
     from chainrule.expr import Eq
     for trace in optimised_mazur_traces(tmp_path, OPTIMISERS[name]):
         update, = [s for s in explain_step(trace).sections if s.title.startswith("Update")]

@@ -125,7 +125,7 @@ def test_explain_writes_the_additions_in_every_format_as_true_equations(tmp_path
     assert "∂out_h1_1/∂net_h1_1 = [net_h1_1 > 0] + 0.7·exp(net_h1_1)·[net_h1_1 ≤ 0] = " in text
     assert "∂out_h2_1/∂net_h2_1 = σ(net_h2_1)·(1 + net_h2_1·(1 − σ(net_h2_1))) = " in text
     assert "v_w1⁺ = α·v_w1 + (1 − α)·g_w1² = " in text and "u_w1⁺ = μ·u_w1 + g_w1/(√(v_w1⁺) + ε) = " in text
-    from chainrule.explain.derive import explain_step
+    from chainrule.explain import explain_step
     for trace in traces:
         document = explain_step(trace)
         checked = 0

@@ -1,10 +1,13 @@
-"""Renderers of step traces.  Each format prints the same derivation Document
-(explain.derive) except JSON, which is the trace's plain data plus every gradient's
-chain of factors."""
+"""Renderers of step traces.  Each format prints the same Document (explain.step: the
+derivation of explain.derive, or the matrix form of explain.matrix) except JSON, which is the
+trace's plain data plus every gradient's chain of factors (explain.chains)."""
 
 from __future__ import annotations
 
-from .derive import Document, chains_as_data, explain_step, too_large
+from .chains import chains_as_data
+from .document import Document
+from .limits import too_large
+from .step import explain_step
 from .json import render_json
 from .text import render_text
 

@@ -1,284 +1,38 @@
 """One training step as the derivation a teacher writes on the board (seeds 000–004):
 a Document of sections of equations, each equation symbols = numbers = result.
 
-Every renderer (text, Markdown, LaTeX, HTML) prints the same Document, so the
-numbers and the order of the argument never differ between formats.  The chain
-of factors behind each gradient is also plain data (``parameter_chains``) for JSON.
+StepDerivation writes the sections — parameters, each sample's forward pass, error and
+backward pass, the gradients by the chain rule, the update and the loss — from the step's numbers
+(values.StepValues); ``derivation`` here puts them in a Document, all of them or one parameter's.
+The matrix form (matrix.py) builds on StepDerivation; explain.step.explain_step chooses between the two.
+
+Where the rest lives: document.py (Section, Document, walk), names.py (Names, labels,
+parameter_count), limits.py (MAX_*, too_large), values.py (the numbers by symbol, Focus),
+chains.py (the chain rule per parameter, chains_as_data), updates.py (the optimiser's equations).
 """
 
 from __future__ import annotations
 
-import math
-from collections import ChainMap
-from dataclasses import dataclass, field
-from operator import mul
-
 import numpy as np
 
-from ..activations import get_activation
-from ..optim import Optimizer
-from ..losses import get_loss
+from ..expr import D, Add, Call, Eq, Expr, Mul, Num, Paren, Sub, SumOver, Sym, Word, num, substitute, sym
 from ..trace import StepTrace
-from ..expr import D, Add, Call, Eq, Expr, Frac, Mul, Num, Paren, Sub, SumOver, Sym, Word, num, substitute, sym
-
-MAX_PATHS = 8       # more paths than this: the chain is shown through the next layer's δ only
-MAX_SAMPLES = 8     # batch gradients list at most this many samples' terms
-MAX_EXPLAINED = 2_000   # parameters; beyond this a whole derivation is pages long, and one
-                        # parameter's derivation shows only the neurons its gradient goes through
-MAX_EXPLAINED_TERMS = 20_000    # the same for parameters × samples in the step: a batch of 800 on a
-                                # network of 337 parameters wrote 200 MB
-
-
-def too_large(parameters: int, samples: int) -> str | None:
-    """Why a whole derivation of a step is too long to write (None when it is not)."""
-    if parameters > MAX_EXPLAINED:
-        return f"expected at most {MAX_EXPLAINED:,} parameters, got {parameters:,}"
-    if parameters * samples > MAX_EXPLAINED_TERMS:
-        return (f"expected at most {MAX_EXPLAINED_TERMS:,} parameters × samples in the step, got "
-                f"{parameters:,} × {samples:,} = {parameters * samples:,}")
-    return None
+from .chains import (Chain, Factor, SampleChain, all_chains, chain_items, chains_as_data, gradients_section,
+                     parameter_chain)
+from .document import Document, Section, walk
+from .limits import MAX_EXPLAINED, MAX_EXPLAINED_TERMS, MAX_PATHS, MAX_SAMPLES, too_large
+from .names import E, Names, parameter_count, unknown_parameter, vector
+from .updates import optimizer_state, update_equations, update_section
+from .values import Focus, StepValues
 
 
-@dataclass
-class Section:
-    title: str
-    items: list = field(default_factory=list)      # Eq, str (a sentence) or Section
-
-
-@dataclass
-class Document:
-    title: str
-    intro: list
-    sections: list
-    trace: StepTrace
-
-
-def _inline(section: Section) -> bool:
-    """A list of short definitions (w1 = 0.15, …) reads better on one line."""
-    return bool(section.items) and all(
-        isinstance(item, Eq) and len(item.parts) == 2 and not item.note for item in section.items)
-
-
-def walk(doc: Document, depth: int = 0, sections=None):
-    """The document in reading order as events every renderer handles alike:
-    ("heading", depth, title, None), ("inline", depth, title, [Eq]), ("eq", depth, Eq, None),
-    ("text", depth, sentence, None) and ("end", depth, title, None) after each section."""
-    for section in doc.sections if sections is None else sections:
-        if depth and _inline(section):
-            yield "inline", depth, section.title, section.items
-            continue
-        yield "heading", depth, section.title, None
-        for item in section.items:
-            if isinstance(item, Section):
-                yield from walk(doc, depth + 1, [item])
-            elif isinstance(item, Eq):
-                yield "eq", depth, item, None
-            else:
-                yield "text", depth, item, None
-        yield "end", depth, section.title, None
-
-
-@dataclass
-class Factor:
-    symbol: D
-    value: float
-
-
-@dataclass
-class SampleChain:
-    """One sample's share of a gradient: the products along every path, and the δ form."""
-
-    index: int
-    paths: list | None          # [[Factor, …], …]; None where there are too many paths to list
-    term: float                 # δ_n·x (a weight), δ_n (a bias), Σ_j δ_j (a shared bias)
-    delta_form: Expr
-    delta_numbers: Expr
-
-
-@dataclass
-class Chain:
-    label: str
-    layer: int
-    kind: str                   # "weight" or "bias"
-    samples: list
-    gradient: float
-    combined_by: str            # "sum" or "mean"
-
-
-class Names:
-    """Neuron symbols as the seeds write them: i1, i2 for inputs; h1, h2 for the one
-    hidden layer (h1_2 = hidden layer 1, neuron 2 when there are several); o1, o2 for outputs."""
-
-    def __init__(self, n_layers: int):
-        self.n_layers = n_layers
-
-    def neuron(self, layer: int, j: int) -> str:
-        """Layer −1 is the input layer; layer n_layers − 1 the output layer."""
-        if layer < 0:
-            return f"i{j + 1}"
-        if layer == self.n_layers - 1:
-            return f"o{j + 1}"
-        if self.n_layers == 2:
-            return f"h{j + 1}"
-        return f"h{layer + 1}_{j + 1}"
-
-    def out(self, layer: int, j: int) -> str:
-        """The symbol of a value entering layer + 1: an input i1, or out_h1."""
-        return self.neuron(layer, j) if layer < 0 else f"out_{self.neuron(layer, j)}"
-
-
-E = Sym("E")
-
-
-def _path_products(paths) -> tuple[Expr, Expr]:
-    symbols = Add(*(Mul(*(f.symbol for f in path)) for path in paths))
-    numbers = Add(*(Mul(*(Num(f.value) for f in path)) for path in paths))
-    return symbols, numbers
-
-
-@dataclass(frozen=True)
-class Focus:
-    """One parameter of a large network: its layer, "weight" or "bias", neuron j and input i."""
-
-    layer: int
-    kind: str
-    j: int
-    i: int = 0
-
-
-class StepDerivation:
-    """The quantities of one traced step, by symbol, and the sections built from them.
+class StepDerivation(StepValues):
+    """The quantities of one traced step, by symbol (StepValues), and the sections built from them.
 
     With a ``focus`` (one parameter of a large network) the sections show only what that
     parameter's gradient goes through: its neuron's forward pass, the δs of its layer, the next layer
     and the output layer, a few samples of a large batch, its chain, and its update; long sums leave
     out their terms with a zero factor."""
-
-    def __init__(self, trace: StepTrace, focus: Focus | None = None):
-        self.trace, self.focus = trace, focus
-        self.layers = trace.network["layers"]
-        self.L = len(self.layers)
-        self.names = Names(self.L)
-        self.loss = get_loss(trace.loss_name)
-        self.before = trace.parameters_before
-        self.activations = [get_activation(layer["activation"], **layer["activation_params"])
-                            for layer in self.layers]
-        self.fused = self.loss.fused
-        self._envs: dict[int, dict] = {}
-
-    # ---- values by symbol ---------------------------------------------------------------
-
-    def weight(self, l: int, j: int, i: int) -> float:
-        return self.before[l]["weights"][j][i]
-
-    def bias(self, l: int, j: int) -> float:
-        b = self.before[l]["bias"]
-        return b if self.layers[l]["bias_mode"] == "shared" else b[j]
-
-    def layer_input(self, sample, l: int, i: int) -> float:
-        return sample.input[i] if l == 0 else sample.layers[l - 1]["out"][i]
-
-    @property
-    def envs(self) -> list[dict]:
-        return [self.env(s) for s in range(len(self.trace.samples))]
-
-    def env(self, s: int) -> dict:
-        """Every number of sample s's step by the text of its symbol (built when first asked for)."""
-        if s not in self._envs:
-            self._envs[s] = self._environment(self.trace.samples[s])
-        return self._envs[s]
-
-    def rows(self, l: int):
-        """The neurons of layer l whose weights the sections show: all of them, or with a focus the
-        focused neuron (the first, for a shared bias) in its layer, every neuron above it, none below."""
-        if self.focus is None or l > self.focus.layer:
-            return range(self.layers[l]["units"])
-        if l < self.focus.layer:
-            return range(0)
-        return [0 if self.focus.kind == "bias" and self.layers[l]["bias_mode"] == "shared" else self.focus.j]
-
-    def delta_rows(self, l: int):
-        """The neurons of layer l whose δ the backward pass derives: all of them, or with a focus the
-        output layer's, the next layer's, and in its own layer its neuron (every neuron, for a shared
-        bias: their δs are summed). Layers further up enter by their δ values."""
-        f, units = self.focus, self.layers[l]["units"]
-        if f is None or (l > f.layer and (l == f.layer + 1 or l == self.L - 1)):
-            return range(units)
-        if l != f.layer:
-            return range(0)
-        return range(units) if f.kind == "bias" and self.layers[l]["bias_mode"] == "shared" else [f.j]
-
-    def nonzero(self, indices, value) -> list:
-        """With a focus, the terms of a long sum (more than 16) whose factor value(k) is not exactly 0:
-        a term with a zero factor adds nothing (an image's blank pixels, a ReLU that is off)."""
-        indices = list(indices)
-        if self.focus is None or len(indices) <= 16:
-            return indices
-        return [k for k in indices if value(k) != 0]
-
-    @staticmethod
-    def left_out(count: int, factor: str) -> str:
-        return f"the {count} terms whose {factor} is 0 are left out" if count else ""
-
-    def shown_samples(self) -> list[int]:
-        """The samples worked in full: all, or with a focus and a large batch the first and last few."""
-        n = len(self.trace.samples)
-        if self.focus is None or n <= MAX_SAMPLES:
-            return list(range(n))
-        return list(range(MAX_SAMPLES // 2)) + list(range(n - 2, n))
-
-    def locate(self, label: str) -> Focus | None:
-        """Where the parameter with this label is (None when there is none)."""
-        for l, layer in enumerate(self.layers):
-            if label in layer["bias_labels"]:
-                return Focus(l, "bias", layer["bias_labels"].index(label))
-            if label.startswith("w"):
-                for j, row in enumerate(layer["weight_labels"]):
-                    if label in row:
-                        return Focus(l, "weight", j, row.index(label))
-        return None
-
-    def _parameters_env(self) -> dict:
-        """The parameters by label, shared by every sample's environment (with a focus, the weights
-        only of the neurons the sections show)."""
-        if not hasattr(self, "_shared"):
-            env = {}
-            for l, layer in enumerate(self.layers):
-                for j in self.rows(l) if self.focus is not None else range(layer["units"]):
-                    env.update(zip(layer["weight_labels"][j], self.before[l]["weights"][j]))
-                for j in range(layer["units"]):
-                    if layer["bias_labels"][j] is not None:
-                        env[layer["bias_labels"][j]] = self.bias(l, j)
-            self._shared = env
-            self._columns = [list(zip(*self.before[l]["weights"])) for l in range(self.L)]
-        return self._shared
-
-    def _environment(self, sample) -> ChainMap:
-        """Every number of one sample's step by the text of its symbol: its own values, then the
-        parameters."""
-        parameters = self._parameters_env()
-        env = {f"i{i + 1}": v for i, v in enumerate(sample.input)}
-        last = self.L - 1
-        for l, layer in enumerate(self.layers):
-            nets, outs, deltas = sample.layers[l]["net"], sample.layers[l]["out"], sample.deltas[l]
-            derivative = (self.activations[l].derivative(np.array(nets), np.array(outs)).tolist()
-                          if self.activations[l].elementwise else None)
-            for j in range(layer["units"]):
-                n = self.names.neuron(l, j)
-                env[f"net_{n}"], env[f"out_{n}"], env[f"δ_{n}"] = nets[j], outs[j], deltas[j]
-                env[f"∂E/∂net_{n}"] = deltas[j]
-                if derivative is not None:
-                    env[f"∂out_{n}/∂net_{n}"] = derivative[j]
-                if l < last:
-                    env[f"∂E/∂out_{n}"] = sum(map(mul, sample.deltas[l + 1], self._columns[l + 1][j]))
-        if not self.fused:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                gradient = self.loss.gradient(np.array([sample.layers[-1]["out"]]), np.array([sample.target]))[0]
-            for j in range(self.layers[-1]["units"]):
-                env[f"∂E/∂out_{self.names.neuron(last, j)}"] = float(gradient[j])
-        for j, target in enumerate(sample.target):
-            env[f"t_{self.names.neuron(last, j)}"] = target
-        return ChainMap(env, parameters)
 
     def defined(self, lhs: Expr, formula: Expr, env: dict, value: float, note: str = "") -> Eq:
         """lhs = formula = the formula with numbers = value."""
@@ -293,28 +47,35 @@ class StepDerivation:
         if self.focus is not None:
             section.items.append(f"Only the neuron of {self.focus_label()} is shown; the other neurons' values "
                                  "enter below as numbers.")
-        for l, layer in enumerate(self.layers):
-            nets, outs = [], []
-            activation = self.activations[l]
-            for j in (self.rows(l) if self.focus is None or l == self.focus.layer else ()):
-                n = self.names.neuron(l, j)
-                inputs = self.nonzero(range(layer["fan_in"]), lambda i: self.layer_input(sample, l, i))
-                terms = [Mul(sym(layer["weight_labels"][j][i]), sym(self.names.out(l - 1, i))) for i in inputs]
-                if layer["bias_labels"][j] is not None:
-                    terms.append(sym(layer["bias_labels"][j]))
-                nets.append(self.defined(sym(f"net_{n}"), Add(*terms), env, sample.layers[l]["net"][j],
-                                         self.left_out(layer["fan_in"] - len(inputs), "input")))
-                if not activation.elementwise:      # a whole layer at once: every net first
-                    first, last = self.names.neuron(l, 0), self.names.neuron(l, layer["units"] - 1)
-                    value = Call(activation.name, Word(f"net_{first}…net_{last}"))
-                    outs.append(Eq([sym(f"out_{n}"), value, Num(sample.layers[l]["out"][j])],
-                                   activation.formula(sym(f"net_{n}")).text()))
-                else:
-                    outs.append(self.defined(sym(f"out_{n}"), activation.applied(sym(f"net_{n}")), env,
-                                             sample.layers[l]["out"][j]))
-            section.items += (nets + outs if not activation.elementwise
-                              else [eq for pair in zip(nets, outs) for eq in pair])
+        for l in range(self.L):
+            shown = self.rows(l) if self.focus is None or l == self.focus.layer else ()
+            pairs = [(self._net(sample, env, l, j), self._out(sample, env, l, j)) for j in shown]
+            if not self.activations[l].elementwise:      # a whole layer at once: every net first
+                section.items += [net for net, _ in pairs] + [out for _, out in pairs]
+            else:
+                section.items += [eq for pair in pairs for eq in pair]
         return section
+
+    def _net(self, sample, env: dict, l: int, j: int) -> Eq:
+        """net of neuron (l, j): its weighted inputs (those not exactly 0, with a focus) and its bias."""
+        layer, n = self.layers[l], self.names.neuron(l, j)
+        inputs = self.nonzero(range(layer["fan_in"]), lambda i: self.layer_input(sample, l, i))
+        terms = [Mul(sym(layer["weight_labels"][j][i]), sym(self.names.out(l - 1, i))) for i in inputs]
+        if layer["bias_labels"][j] is not None:
+            terms.append(sym(layer["bias_labels"][j]))
+        return self.defined(sym(f"net_{n}"), Add(*terms), env, sample.layers[l]["net"][j],
+                            self.left_out(layer["fan_in"] - len(inputs), "input"))
+
+    def _out(self, sample, env: dict, l: int, j: int) -> Eq:
+        """out of neuron (l, j): its activation of its net, or of the whole layer's nets (softmax)."""
+        layer, activation, n = self.layers[l], self.activations[l], self.names.neuron(l, j)
+        if activation.elementwise:
+            return self.defined(sym(f"out_{n}"), activation.applied(sym(f"net_{n}")), env,
+                                sample.layers[l]["out"][j])
+        first, last = self.names.neuron(l, 0), self.names.neuron(l, layer["units"] - 1)
+        value = Call(activation.name, Word(f"net_{first}…net_{last}"))
+        return Eq([sym(f"out_{n}"), value, Num(sample.layers[l]["out"][j])],
+                  activation.formula(sym(f"net_{n}")).text())
 
     def error(self, s: int) -> Section:
         sample, env = self.trace.samples[s], self.env(s)
@@ -333,223 +94,82 @@ class StepDerivation:
         sample, env = self.trace.samples[s], self.env(s)
         section = Section("Backward pass: δ = ∂E/∂net")
         last = self.L - 1
-        k = self.layers[-1]["units"]
         for l in range(last, -1 if self.focus is None else self.focus.layer - 1, -1):
-            layer = self.layers[l]
             if not self.delta_rows(l):
                 if l == last - 1:
-                    skipped = [str(m + 1) for m in range(l, self.focus.layer + 1, -1)][::-1]
-                    section.items.append(f"The δs of layer{'s' if len(skipped) > 1 else ''} {', '.join(skipped)} "
-                                         "are worked the same way; they enter below by value.")
+                    section.items.append(self._skipped_deltas(l))
                 continue
             for j in self.delta_rows(l):
-                n = self.names.neuron(l, j)
-                out, net, delta = sym(f"out_{n}"), sym(f"net_{n}"), sym(f"δ_{n}")
-                value = sample.deltas[l][j]
-                if l == last and self.fused:
-                    formula = self.loss.fused_delta_formula(out, sym(f"t_{n}"), k, float(np.sum(sample.target)))
-                    section.items.append(self.defined(delta, formula, env, value,
-                                                      f"loss and {layer['activation']} combined"))
-                    continue
-                if l == last:
-                    formula = self.loss.gradient_formula(out, sym(f"t_{n}"), k)
-                    section.items.append(self.defined(D(E, out), formula, env, env[f"∂E/∂out_{n}"]))
-                else:
-                    above = self.layers[l + 1]
-                    through = self.nonzero(range(above["units"]), lambda m: sample.deltas[l + 1][m])
-                    paths = Add(*(Mul(sym(f"δ_{self.names.neuron(l + 1, m)}"), sym(above["weight_labels"][m][j]))
-                                  for m in through))
-                    section.items.append(self.defined(D(E, out), paths, env, env[f"∂E/∂out_{n}"],
-                                                      "summed over the paths through the next layer" + (
-                                                          "; " + self.left_out(above["units"] - len(through), "δ")
-                                                          if len(through) < above["units"] else "")))
-                if self.activations[l].elementwise:
-                    derivative = self.activations[l].derivative_formula(net, out)
-                    section.items.append(self.defined(D(out, net), derivative, env, env[f"∂out_{n}/∂net_{n}"]))
-                    section.items.append(Eq([delta, Mul(D(E, out), D(out, net)),
-                                             Mul(Num(env[f"∂E/∂out_{n}"]), Num(env[f"∂out_{n}/∂net_{n}"])),
-                                             Num(value)]))
-                else:
-                    others = [self.names.neuron(l, m) for m in range(layer["units"])]
-                    inner = Add(*(Mul(Num(env[f"∂E/∂out_{o}"]), Num(env[f"out_{o}"])) for o in others))
-                    section.items.append(Eq([delta, Mul(out, Paren(Sub(D(E, out), SumOver(
-                        "k", Mul(D(E, Sym("out", "k")), Sym("out", "k")))))),
-                        Mul(Num(env[f"out_{n}"]), Paren(Sub(Num(env[f"∂E/∂out_{n}"]), inner))), Num(value)],
-                        f"{layer['activation']}: its Jacobian couples the layer's outputs"))
+                section.items += self._delta(sample, env, l, j)
         return section
 
-    # ---- the chain rule, parameter by parameter -------------------------------------------------
+    def _skipped_deltas(self, l: int) -> str:
+        """With a focus, the sentence for the layers between the output layer's next and the focus's."""
+        skipped = [str(m + 1) for m in range(l, self.focus.layer + 1, -1)][::-1]
+        return (f"The δs of layer{'s' if len(skipped) > 1 else ''} {', '.join(skipped)} "
+                "are worked the same way; they enter below by value.")
 
-    def _output_factors(self, env: dict, o: str) -> list[Factor]:
-        if self.fused or not self.activations[-1].elementwise:
-            return [Factor(D(E, sym(f"net_{o}")), env[f"δ_{o}"])]
-        return [Factor(D(E, sym(f"out_{o}")), env[f"∂E/∂out_{o}"]),
-                Factor(D(sym(f"out_{o}"), sym(f"net_{o}")), env[f"∂out_{o}/∂net_{o}"])]
-
-    def _paths(self, env: dict, l: int, j: int) -> list[list[Factor]] | None:
-        """Every path from the error down to net of neuron (l, j), as its factors in that order."""
+    def _delta(self, sample, env: dict, l: int, j: int) -> list[Eq]:
+        """Neuron (l, j)'s δ: its ∂E/∂out, then through its activation (one line where the loss and
+        the output activation are combined)."""
         n = self.names.neuron(l, j)
+        if l == self.L - 1 and self.fused:
+            formula = self.loss.fused_delta_formula(sym(f"out_{n}"), sym(f"t_{n}"), self.layers[-1]["units"],
+                                                    float(np.sum(sample.target)))
+            return [self.defined(sym(f"δ_{n}"), formula, env, sample.deltas[l][j],
+                                 f"loss and {self.layers[l]['activation']} combined")]
+        return [self._error_by_out(sample, env, l, j), *self._through_activation(env, l, j, sample.deltas[l][j])]
+
+    def _error_by_out(self, sample, env: dict, l: int, j: int) -> Eq:
+        """∂E/∂out of neuron (l, j): the loss's gradient in the output layer, else the sum over the
+        paths through the next layer."""
+        n = self.names.neuron(l, j)
+        out = sym(f"out_{n}")
         if l == self.L - 1:
-            return [self._output_factors(env, n)]
-        if not self.activations[l].elementwise:
-            return None
-        paths = []
-        for m in range(self.layers[l + 1]["units"]):
-            above = self._paths(env, l + 1, m)
-            if above is None:
-                return None
-            up = self.names.neuron(l + 1, m)
-            step = [Factor(D(sym(f"net_{up}"), sym(f"out_{n}")), self.weight(l + 1, m, j))]
-            paths += [p + step + [Factor(D(sym(f"out_{n}"), sym(f"net_{n}")), env[f"∂out_{n}/∂net_{n}"])]
-                      for p in above]
-            if len(paths) > MAX_PATHS:
-                return None
-        return paths
+            formula = self.loss.gradient_formula(out, sym(f"t_{n}"), self.layers[-1]["units"])
+            return self.defined(D(E, out), formula, env, env[f"∂E/∂out_{n}"])
+        above = self.layers[l + 1]
+        through = self.nonzero(range(above["units"]), lambda m: sample.deltas[l + 1][m])
+        paths = Add(*(Mul(sym(f"δ_{self.names.neuron(l + 1, m)}"), sym(above["weight_labels"][m][j]))
+                      for m in through))
+        return self.defined(D(E, out), paths, env, env[f"∂E/∂out_{n}"],
+                            "summed over the paths through the next layer" + (
+                                "; " + self.left_out(above["units"] - len(through), "δ")
+                                if len(through) < above["units"] else ""))
+
+    def _through_activation(self, env: dict, l: int, j: int, value: float) -> list[Eq]:
+        """δ of neuron (l, j) from its ∂E/∂out: times ∂out/∂net for an elementwise activation, else
+        through the layer's Jacobian (softmax)."""
+        layer, n = self.layers[l], self.names.neuron(l, j)
+        out, net, delta = sym(f"out_{n}"), sym(f"net_{n}"), sym(f"δ_{n}")
+        if self.activations[l].elementwise:
+            derivative = self.activations[l].derivative_formula(net, out)
+            return [self.defined(D(out, net), derivative, env, env[f"∂out_{n}/∂net_{n}"]),
+                    Eq([delta, Mul(D(E, out), D(out, net)),
+                        Mul(Num(env[f"∂E/∂out_{n}"]), Num(env[f"∂out_{n}/∂net_{n}"])), Num(value)])]
+        others = [self.names.neuron(l, m) for m in range(layer["units"])]
+        inner = Add(*(Mul(Num(env[f"∂E/∂out_{o}"]), Num(env[f"out_{o}"])) for o in others))
+        return [Eq([delta, Mul(out, Paren(Sub(D(E, out), SumOver("k", Mul(D(E, Sym("out", "k")), Sym("out", "k")))))),
+                    Mul(Num(env[f"out_{n}"]), Paren(Sub(Num(env[f"∂E/∂out_{n}"]), inner))), Num(value)],
+                   f"{layer['activation']}: its Jacobian couples the layer's outputs")]
+
+    # ---- the gradients and the update (chains.py, updates.py) ----------------------------------------
 
     def chain(self, l: int, kind: str, j: int, i: int = 0) -> Chain:
-        layer = self.layers[l]
-        shared = kind == "bias" and layer["bias_mode"] == "shared"
-        neurons = range(layer["units"]) if shared else [j]
-        label = layer["weight_labels"][j][i] if kind == "weight" else layer["bias_labels"][j]
-        target = sym(label)
-        samples = []
-        shown = set(self.shown_samples())
-        for s, sample in enumerate(self.trace.samples):
-            if s not in shown:      # a sample summed but not worked in full: its term, not its paths
-                samples.append(self._term_only(sample, l, kind, j, i, neurons))
-                continue
-            env = self.env(s)
-            paths = []
-            for jj in neurons:
-                n = self.names.neuron(l, jj)
-                through = self._paths(env, l, jj)
-                if through is None:
-                    paths = None
-                    break
-                last = Factor(D(sym(f"net_{n}"), target), self.layer_input(sample, l, i) if kind == "weight" else 1.0)
-                paths += [p + [last] for p in through]
-            if paths is not None and len(paths) > MAX_PATHS:
-                paths = None
-            if kind == "weight":
-                n = self.names.neuron(l, j)
-                source = self.layer_input(sample, l, i)
-                form = Mul(sym(f"δ_{n}"), sym(self.names.out(l - 1, i)))
-                numbers = Mul(Num(sample.deltas[l][j]), Num(source))
-                term = sample.deltas[l][j] * source
-            else:
-                deltas = [sample.deltas[l][jj] for jj in neurons]
-                form = Add(*(sym(f"δ_{self.names.neuron(l, jj)}") for jj in neurons))
-                numbers = Add(*(Num(d) for d in deltas))
-                term = sum(deltas)
-            samples.append(SampleChain(sample.index, paths, term, form, numbers))
-        grads = self.trace.gradients[l]
-        if kind == "weight":
-            gradient = grads["weights"][j][i]
-        else:
-            gradient = grads["bias"] if shared else grads["bias"][j]
-        return Chain(label, l, kind, samples, gradient, self.trace.reduction)
-
-    def _term_only(self, sample, l: int, kind: str, j: int, i: int, neurons) -> SampleChain:
-        if kind == "weight":
-            term = sample.deltas[l][j] * self.layer_input(sample, l, i)
-        else:
-            term = sum(sample.deltas[l][jj] for jj in neurons)
-        return SampleChain(sample.index, None, term, Word(""), Word(""))
+        return parameter_chain(self, l, kind, j, i)
 
     def chains(self) -> list[Chain]:
-        out = []
-        for l, layer in enumerate(self.layers):
-            for j in range(layer["units"]):
-                out += [self.chain(l, "weight", j, i) for i in range(layer["fan_in"])]
-            if layer["bias_mode"] == "per_neuron":
-                out += [self.chain(l, "bias", j) for j in range(layer["units"])]
-            elif layer["bias_mode"] == "shared":
-                out.append(self.chain(l, "bias", 0))
-        return out
+        return all_chains(self)
 
     def chain_items(self, chain: Chain) -> list:
-        """The equations of one gradient: along every path, then through δ, then combined over the batch."""
-        target = sym(chain.label)
-        lhs = D(E, target)
-        n = len(chain.samples)
-        items = []
-        note = "shared: summed over the layer's neurons" if (
-            chain.kind == "bias" and self.layers[chain.layer]["bias_mode"] == "shared") else ""
-        first = chain.samples[0]
-        if first.paths is not None:
-            symbols, _ = _path_products(first.paths)
-            if n == 1:
-                _, numbers = _path_products(first.paths)
-                items.append(Eq([lhs, symbols, numbers, Num(math.fsum(math.prod(f.value for f in p)
-                                                                      for p in first.paths))],
-                                "every path from the error to " + chain.label))
-            else:
-                items.append(Eq([D(Sym("E", "", "(s)"), target), symbols],
-                                "every path from the error to " + chain.label + ", for each sample s"))
-        if n == 1:
-            items.append(Eq([lhs, first.delta_form, first.delta_numbers, Num(chain.gradient)], note))
-            return items
-        shown = chain.samples if n <= MAX_SAMPLES else chain.samples[:MAX_SAMPLES // 2] + chain.samples[-2:]
-        for sc in shown:
-            numbers = [sc.delta_numbers] if sc.delta_numbers.text() != num(sc.term) else []
-            items.append(Eq([D(Sym("E", "", f"({sc.index + 1})"), target), sc.delta_form, *numbers, Num(sc.term)],
-                            f"sample {sc.index + 1}"))
-        terms = [Num(sc.term) for sc in shown]
-        if n > len(shown):
-            terms.insert(MAX_SAMPLES // 2, Word("…"))
-        total = Paren(Add(*terms))
-        if chain.combined_by == "sum":
-            form, numbers = SumOver("s", D(Sym("E", "", "(s)"), target)), total
-        else:
-            form = Mul(Frac(Num(1), Num(n)), SumOver("s", D(Sym("E", "", "(s)"), target)))
-            numbers = Frac(total, Num(n))
-        items.append(Eq([lhs, form, numbers, Num(chain.gradient)],
-                        f"{chain.combined_by} over the {n} samples" + (f"; {note}" if note else "")))
-        return items
+        return chain_items(self, chain)
 
     def gradients(self, only: str | None = None) -> Section:
-        section = Section("Gradients by the chain rule")
-        if only is not None:
-            where = self.locate(only)
-            chains = [self.chain(where.layer, where.kind, where.j, where.i)]
-        else:
-            chains = self.chains()
-        for chain in chains:
-            section.items.append(Section(f"∂E/∂{chain.label}", self.chain_items(chain)))
-        return section
-
-    def focus_label(self) -> str:
-        f = self.focus
-        layer = self.layers[f.layer]
-        return layer["weight_labels"][f.j][f.i] if f.kind == "weight" else layer["bias_labels"][f.j]
-
-    # ---- the update ---------------------------------------------------------------------------------
+        return gradients_section(self, only)
 
     def updates(self, only: str | None = None) -> Section:
         """Each parameter's update by the optimiser's own equations: symbols = numbers = value."""
-        rule = self.trace.optimizer
-        optimizer = Optimizer.from_description(rule, self.trace.learning_rate)
-        section = Section(optimizer.heading(), [Eq([Sym("η"), Num(optimizer.learning_rate)])] +
-                          [Eq([symbol, Num(value)]) for symbol, value in optimizer.settings_shown()])
-        frozen = set(self.trace.frozen)
-        after = self.trace.parameters_after
-        where = self.locate(only) if only is not None else None
-
-        for l, layer in enumerate(self.layers):
-            if where is not None and l != where.layer:
-                continue
-            for label, kind, index in _entries(layer):
-                if only is not None and label != only:
-                    continue
-                old, new = _at(self.before[l][kind], index), _at(after[l][kind], index)
-                if label in frozen:
-                    section.items.append(Eq([sym(label, "+"), Num(old)], "frozen"))
-                    continue
-                grad = _at(self.trace.gradients[l][kind], index)
-                before = optimizer_state(self.trace, "before", l, kind, index)
-                later = optimizer_state(self.trace, "after", l, kind, index)
-                section.items += update_equations(optimizer, label, old, grad, before, later, new)
-        return section
+        return update_section(self, only)
 
     # ---- the whole step -------------------------------------------------------------------------------
 
@@ -587,7 +207,7 @@ class StepDerivation:
         shown = self.shown_samples()
         for s in shown:
             sample = self.trace.samples[s]
-            heading = f"Sample {sample.index + 1}: input {_vector(sample.input)}, target {_vector(sample.target)}"
+            heading = f"Sample {sample.index + 1}: input {vector(sample.input)}, target {vector(sample.target)}"
             out.append(Section(heading, [self.forward(s), self.error(s), self.backward(s)]))
             if len(shown) < len(self.trace.samples) and s == shown[MAX_SAMPLES // 2 - 1]:
                 others = len(self.trace.samples) - len(shown)
@@ -602,134 +222,31 @@ class StepDerivation:
                         Eq([Word("after it"), Num(t.loss_after)])])
 
 
-def explain_step(trace: StepTrace, title: str = "", parameter: str | None = None, matrix_form: bool = False) -> Document:
-    """The Document of one step: all of it, one parameter's derivation, or the matrix form."""
+def step_heading(trace: StepTrace, title: str = "") -> str:
+    """'title — step 3 (epoch 1)', or without the title when there is none."""
+    return f"{title} — step {trace.step} (epoch {trace.epoch})".strip(" —")
+
+
+def derivation(trace: StepTrace, title: str = "", parameter: str | None = None) -> Document:
+    """The derivation Document of one step: all of it, or one parameter's (only the neurons its
+    gradient goes through, in a network too large to derive whole).  explain.step.explain_step
+    also offers the matrix form."""
     step = StepDerivation(trace)
-    heading = f"{title} — step {trace.step} (epoch {trace.epoch})".strip(" —")
-    if matrix_form:
-        from .matrix import matrix_sections
-        return Document(heading + " — matrix form", step.intro(), matrix_sections(step), trace)
-    if parameter is not None:
-        where = step.locate(parameter)
-        if where is None:
-            raise ValueError(f"--param: expected one of {_label_list(trace)}, got {parameter!r}")
-        if too_large(parameter_count(trace), len(trace.samples)):
-            step = StepDerivation(trace, where)
-        return Document(f"{heading} — {parameter}", step.intro(),
-                        [step.parameters(), *step.samples(), step.gradients(parameter), step.updates(parameter)],
-                        trace)
-    return Document(heading, step.intro(),
-                    [step.parameters(), *step.samples(), step.gradients(), step.updates(), step.loss_line()], trace)
-
-
-def _at(values, index: tuple):
-    """values[j][i], values[j] or the value itself for index (j, i), (j,) or () of nested lists."""
-    for k in index:
-        values = values[k]
-    return values
-
-
-def optimizer_state(trace: StepTrace, which: str, l: int, kind: str, index: tuple) -> dict:
-    """One parameter's optimiser state ({"v": …}, {"m": …, "v": …}, …) "before" or "after" the step;
-    empty for plain SGD and before a parameter's first step."""
-    if trace.optimizer is None:
-        return {}
-    held = trace.optimizer[which][l][kind]
-    return {name: _at(values, index) for name, values in held.items()}
-
-
-def _entries(layer: dict) -> list[tuple[str, str, tuple]]:
-    """(label, "weights" or "bias", index) of every parameter of a layer, weights row by row, then biases."""
-    entries = [(layer["weight_labels"][j][i], "weights", (j, i)) for j in range(layer["units"])
-               for i in range(layer["fan_in"])]
-    if layer["bias_mode"] == "shared":
-        entries.append((layer["bias_labels"][0], "bias", ()))
-    elif layer["bias_mode"] == "per_neuron":
-        entries += [(layer["bias_labels"][j], "bias", (j,)) for j in range(layer["units"])]
-    return entries
-
-
-def update_equations(optimizer: Optimizer, label: str, p: float, grad: float, before: dict, after: dict,
-                     new: float) -> list[Eq]:
-    """One parameter's update, each of the optimiser's equations as symbols = numbers = value: the
-    values are the engine's (its state after the step and p⁺), the numbers those it started from."""
-    env = optimizer.environment(label, p, grad, before)
-    recorded = {optimizer.state_symbol(name, label, True).text(): value for name, value in after.items()}
-    recorded[sym(label, "+").text()] = new
-    items = []
-    for lhs, rhs, note in optimizer.equations(label, first=not before):
-        value = recorded.get(lhs.text(), None)
-        if value is None:
-            value = rhs.value(env)
-        numbers = substitute(rhs, env)
-        shown = [] if optimizer.plain else [rhs]       # plain SGD: p⁺ = p − η·g with its numbers only
-        parts = [lhs, *shown] + ([numbers] if numbers.text() != num(value) else [])
-        items.append(Eq(parts + [Num(value)], note))
-        env[lhs.text()] = value
-    return items
-
-
-def _vector(values) -> str:
-    """(v1, v2, …) in full when short; a long one (an image) by its size and non-zero count."""
-    if len(values) <= 16:
-        return f"({', '.join(num(v) for v in values)})"
-    return f"of {len(values)} values ({sum(1 for v in values if v != 0)} non-zero)"
-
-
-def _labels(trace: StepTrace) -> list[str]:
-    """Every parameter's label, layer by layer: its weights, then its biases."""
-    labels = []
-    for layer in trace.network["layers"]:
-        labels += [label for row in layer["weight_labels"] for label in row]
-        labels += dict.fromkeys(b for b in layer["bias_labels"] if b is not None)
-    return labels
-
-
-def parameter_count(trace: StepTrace) -> int:
-    return sum(layer["units"] * layer["fan_in"] + {"shared": 1, "per_neuron": layer["units"]}.get(layer["bias_mode"], 0)
-               for layer in trace.network["layers"])
-
-
-def _label_list(trace: StepTrace) -> str:
-    """All labels when few, else their ranges: 'w1–w2440, b1–b41'."""
-    labels = _labels(trace)
-    if len(labels) <= 20:
-        return ", ".join(labels)
-    ranges = []
-    for prefix in ("w", "b"):
-        numbers = sorted(int(label[1:]) for label in labels if label[0] == prefix)
-        if numbers:
-            ranges.append(f"{prefix}{numbers[0]}–{prefix}{numbers[-1]}")
-    return ", ".join(ranges)
-
-
-def chains_as_data(trace: StepTrace, parameter: str | None = None) -> list[dict]:
-    """Every gradient's chain of factors (or one parameter's) as plain data, for JSON."""
-    out = []
-    step = StepDerivation(trace)
+    heading = step_heading(trace, title)
     if parameter is None:
-        chains = step.chains()
-    else:
-        where = step.locate(parameter)
-        if where is None:
-            raise ValueError(f"--param: expected one of {_label_list(trace)}, got {parameter!r}")
-        chains = [step.chain(where.layer, where.kind, where.j, where.i)]
-    for chain in chains:
-        out.append({
-            "parameter": chain.label,
-            "gradient": chain.gradient,
-            "combined_by": chain.combined_by,
-            "samples": [{
-                "index": sc.index,
-                "term": sc.term,
-                "delta_form": sc.delta_form.text(),
-                "paths": None if sc.paths is None else [
-                    {"factors": [{"symbol": f.symbol.text(), "value": f.value} for f in path],
-                     "product": math.prod(f.value for f in path)} for path in sc.paths],
-            } for sc in chain.samples],
-        })
-    return out
+        return Document(heading, step.intro(),
+                        [step.parameters(), *step.samples(), step.gradients(), step.updates(), step.loss_line()], trace)
+    where = step.locate(parameter)
+    if where is None:
+        raise unknown_parameter(trace, parameter)
+    if too_large(parameter_count(trace), len(trace.samples)):
+        step = StepDerivation(trace, where)
+    return Document(f"{heading} — {parameter}", step.intro(),
+                    [step.parameters(), *step.samples(), step.gradients(parameter), step.updates(parameter)], trace)
 
 
-__all__ = ["Document", "Section", "Eq", "explain_step", "chains_as_data", "Names", "StepDerivation", "walk",
-           "MAX_EXPLAINED", "parameter_count", "too_large"]
+__all__ = ["Document", "Section", "Eq", "derivation", "chains_as_data", "Names", "StepDerivation", "walk",
+           "MAX_EXPLAINED", "parameter_count", "too_large", "optimizer_state", "update_equations", "step_heading",
+           # re-exported from the modules they moved to, for code that imports them from here
+           "E", "Focus", "StepValues", "Chain", "Factor", "SampleChain",
+           "MAX_EXPLAINED_TERMS", "MAX_PATHS", "MAX_SAMPLES"]

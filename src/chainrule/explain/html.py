@@ -7,7 +7,8 @@ from __future__ import annotations
 import math
 from html import escape
 
-from .derive import Document, Names, walk
+from .document import Document, walk
+from .names import Names
 from ..expr import num
 
 STYLE = """

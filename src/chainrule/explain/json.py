@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 
-from .derive import chains_as_data
+from .chains import chains_as_data
 
 
 def render_json(traces, parameter: str | None = None) -> str:

@@ -5,7 +5,7 @@ chains and path sums never run off the page."""
 
 from __future__ import annotations
 
-from .derive import Document, walk
+from .document import Document, walk
 from ..expr import Add, Eq, latex_text
 
 PREAMBLE = r"""\documentclass[10pt]{article}

@@ -5,7 +5,7 @@ definitions are one inline formula; notes follow their equation in italics."""
 
 from __future__ import annotations
 
-from .derive import Document, walk
+from .document import Document, walk
 
 
 def document_markdown(doc: Document) -> str:

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .derive import E, Section, StepDerivation
 from ..expr import D, Add, Call, Eq, Frac, Hadamard, MatMul, Mul, Num, Sub, Sym, Transposed, column, matrix, sym
+from ..trace import StepTrace
+from .derive import StepDerivation, step_heading
+from .document import Document, Section
+from .names import E
 
 
 def _numbers(values) -> object:
@@ -159,3 +162,9 @@ def matrix_sections(step: StepDerivation) -> list[Section]:
     else:       # momentum and Adam update each parameter from its own state: written out one by one
         sections.append(step.updates())
     return sections
+
+
+def matrix_document(trace: StepTrace, title: str = "") -> Document:
+    """The Document of one step in matrix form."""
+    step = StepDerivation(trace)
+    return Document(step_heading(trace, title) + " — matrix form", step.intro(), matrix_sections(step), trace)

@@ -3,7 +3,7 @@ each equation on one line (matrices drawn over several), colour on a terminal.""
 
 from __future__ import annotations
 
-from .derive import Document, walk
+from .document import Document, walk
 from ..expr import Eq
 
 BOLD, GREEN, DIM, RESET = "\033[1m", "\033[32m", "\033[2m", "\033[0m"

@@ -18,7 +18,8 @@ from .. import examples
 from ..datasets import one_hot
 from ..datasets.tabular import numbers, read_rows
 from ..datasets.toy import GENERATORS, planar
-from ..explain.derive import MAX_SAMPLES, chains_as_data, explain_step, parameter_count, too_large
+from ..explain import explain_step
+from ..explain.derive import MAX_SAMPLES, chains_as_data, parameter_count, too_large
 from ..explain.html import document_html
 from ..serialize import network_to_table
 from ..spec import SpecError, from_dict
