@@ -35,6 +35,21 @@ def _short(value: float) -> str:
     return f"{value:.6g}"
 
 
+RADIUS = 24
+
+
+class _Layout:
+    """Where each neuron sits: layers in columns 280 px apart, neurons 130 px apart, centred."""
+
+    def __init__(self, sizes: list[int]):
+        self.sizes, self.col, self.row = sizes, 280, 130
+        self.height = self.row * max(sizes) + 40
+        self.width = self.col * (len(sizes) - 1) + 200
+
+    def position(self, c: int, j: int) -> tuple[float, float]:
+        return 100 + c * self.col, 20 + self.row / 2 + j * self.row + (max(self.sizes) - self.sizes[c]) * self.row / 2
+
+
 def diagram(doc: Document) -> str:
     """The network with sample 1's net, out and δ on each neuron, each weight before → after on its edge."""
     trace = doc.trace
@@ -42,22 +57,24 @@ def diagram(doc: Document) -> str:
     sizes = [trace.network["inputs"], *(layer["units"] for layer in layers)]
     if max(sizes) > MAX_DIAGRAM_UNITS:
         return f'<p class="legend">(network {"-".join(map(str, sizes))}: too wide to draw)</p>'
-    names, sample = Names(len(layers)), trace.samples[0]
-    col, row, radius = 280, 130, 24
-    height = row * max(sizes) + 40
-    width = col * (len(sizes) - 1) + 200
+    layout, sample = _Layout(sizes), trace.samples[0]
+    legend = (f'<p class="legend">Sample {sample.index + 1}: net and out above and below each neuron, its δ in red; '
+              f'each weight before → after the update on its edge (or in its tooltip where many edges meet).</p>')
+    return (f'<svg class="network" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {layout.width} {layout.height}" '
+            f'width="{layout.width}" height="{layout.height}" role="img" aria-label="network diagram">'
+            + "".join(_edges(trace, layout)) + "".join(_neurons(trace, layout)) + "</svg>" + legend)
 
-    def position(c: int, j: int) -> tuple[float, float]:
-        return 100 + c * col, 20 + row / 2 + j * row + (max(sizes) - sizes[c]) * row / 2
 
-    edges, nodes = [], []
-    for l, layer in enumerate(layers):
+def _edges(trace, layout: _Layout) -> list[str]:
+    """Each weight's edge, labelled with its value before → after where few edges meet."""
+    edges, radius = [], RADIUS
+    for l, layer in enumerate(trace.network["layers"]):
         # with many edges into a neuron their labels would pile up: then the values are in the tooltips
         labelled = layer["fan_in"] <= 4 and layer["units"] <= 4
         for j in range(layer["units"]):
-            x2, y2 = position(l + 1, j)
+            x2, y2 = layout.position(l + 1, j)
             for i in range(layer["fan_in"]):
-                x1, y1 = position(l, i)
+                x1, y1 = layout.position(l, i)
                 label = layer["weight_labels"][j][i]
                 before = trace.parameters_before[l]["weights"][j][i]
                 after = trace.parameters_after[l]["weights"][j][i]
@@ -77,15 +94,22 @@ def diagram(doc: Document) -> str:
                     f'transform="rotate({angle:.2f} {tx:.1f} {ty:.1f})">{label} {before:.4g}'
                     f' → {after:.4g}</text>' if labelled else '')
                     + '</g>')
-    for i in range(sizes[0]):
-        x, y = position(0, i)
+    return edges
+
+
+def _neurons(trace, layout: _Layout) -> list[str]:
+    """The inputs with their values; each neuron with its net, out, δ and bias."""
+    layers, sample, radius = trace.network["layers"], trace.samples[0], RADIUS
+    names, nodes = Names(len(layers)), []
+    for i in range(layout.sizes[0]):
+        x, y = layout.position(0, i)
         nodes.append(f'<g class="neuron input" id="neuron-i{i + 1}"><circle cx="{x}" cy="{y}" r="{radius}"/>'
                      f'<text class="name" x="{x}" y="{y + 4}" text-anchor="middle">i{i + 1}</text>'
                      f'<text class="value" x="{x}" y="{y + radius + 14}" text-anchor="middle">'
                      f'{_short(sample.input[i])}</text></g>')
     for l, layer in enumerate(layers):
         for j in range(layer["units"]):
-            x, y = position(l + 1, j)
+            x, y = layout.position(l + 1, j)
             n = names.neuron(l, j)
             net, out = sample.layers[l]["net"][j], sample.layers[l]["out"][j]
             delta = sample.deltas[l][j]
@@ -105,11 +129,7 @@ def diagram(doc: Document) -> str:
                 f'<text class="value" x="{x}" y="{y + radius + 14}" text-anchor="middle">out {_short(out)}</text>'
                 f'<text class="delta" x="{x}" y="{y + radius + 28}" text-anchor="middle">δ {_short(delta)}</text>'
                 f'</g>')
-    legend = (f'<p class="legend">Sample {sample.index + 1}: net and out above and below each neuron, its δ in red; '
-              f'each weight before → after the update on its edge (or in its tooltip where many edges meet).</p>')
-    return (f'<svg class="network" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-            f'width="{width}" height="{height}" role="img" aria-label="network diagram">'
-            + "".join(edges) + "".join(nodes) + "</svg>" + legend)
+    return nodes
 
 
 def _math(expr_mathml: str, block: bool) -> str:
