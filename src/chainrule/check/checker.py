@@ -101,9 +101,11 @@ class Checker:
                 if (name, number) not in memo:
                     memo[(name, number)] = (None, set())        # a guard while it is being computed
                     outer = set(used)
+                    used.clear()            # what it reads, even where something before read it too
                     probe = Claim(name, name, step, number, "0", 0.0, None)
                     value = self.recompute(probe, lambda n, smp=None: look(n, number if smp is None else smp))
-                    memo[(name, number)] = (value, used - outer)
+                    memo[(name, number)] = (value, set(used))
+                    used.update(outer)
                 value, depends = memo[(name, number)]
                 if value is not None:
                     used.update(depends)
