@@ -1,0 +1,192 @@
+"""Reading a claims file: the spec it names and its claims, each by name, step, sample and literal.
+
+A claims file (TOML) names a spec and the numbers claimed::
+
+    spec = "mazur"                # a built-in example, a spec file (relative to this file) or a [spec] table
+    [[claims]]                    # one group of claims: step (default 1) and sample (default 1)
+    step = 1
+    net_h1 = 0.3775
+    "out_o1 (line 12)" = 0.75136507      # a remark in parentheses is kept for the report
+
+Each claim is compared at the precision it was written with (0.5824 means ±0.00005).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from ..spec import SpecError, from_dict, load
+
+GROUP_KEYS = {"step", "sample"}
+TOP_KEYS = {"spec", "title", "claims"}
+MAX_STEP = 10_000     # steps are traced one by one to the last claimed
+
+# names: net_h1, out_o2, E_o1, E_total, delta_h1, dE_dnet_o1, dE_dout_h1, dout_o1_dnet_o1,
+# dE_o1_dout_h1, dE_dw5, w5, w5_after, loss_before, loss_after
+NEURON = r"(?:i\d+|h\d+(?:_\d+)?|o\d+)"
+PARAM = r"[wb]\d+"
+PATTERNS = [
+    ("net", rf"net_({NEURON})"), ("out", rf"out_({NEURON})"), ("error", r"E_(o\d+)"), ("error_total", r"E_total"),
+    ("delta", rf"(?:delta|δ|dE_dnet)_({NEURON})"), ("dE_dout", rf"dE_dout_({NEURON})"),
+    ("dout_dnet", rf"dout_({NEURON})_dnet_\1"), ("dEo_dout", rf"dE_(o\d+)_dout_({NEURON})"),
+    ("gradient", rf"dE_d({PARAM})"), ("after", rf"({PARAM})_after"), ("before", rf"({PARAM})"),
+    ("loss_before", r"loss_before"), ("loss_after", r"loss_after"),
+]
+
+
+class ClaimsError(ValueError):
+    """A claims file that cannot be checked: names the file, line and key."""
+
+
+@dataclass
+class Claim:
+    key: str            # as written, with any remark
+    name: str
+    step: int
+    sample: int
+    literal: str
+    value: float
+    line: int | None
+    source: str = "<claims>"
+
+    @property
+    def where(self) -> str:
+        """file:line: key — for messages."""
+        return f"{self.source}{':' + str(self.line) if self.line else ''}: {self.key}"
+
+    @property
+    def tolerance(self) -> float:
+        """Half a unit in the last written digit: 0.5824 → 0.00005."""
+        mantissa, _, exponent = self.literal.lower().replace("_", "").partition("e")
+        decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+        return 0.5 * 10.0 ** (-decimals + (int(exponent) if exponent else 0))
+
+    def matches(self, value: float) -> bool:
+        return value is not None and math.isfinite(value) and (
+            abs(value - self.value) <= self.tolerance * (1 + 1e-9) + 1e-12 * abs(value))
+
+
+# ---- reading a claims file --------------------------------------------------------------------------
+
+def _literals(text: str) -> list[tuple[int, str, str]]:
+    """(line, key, number literal) for every `key = number` line, in file order."""
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        m = re.match(r'\s*("(?:[^"\\]|\\.)*"|[A-Za-z0-9_\-]+)\s*=\s*([-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?\d+)?)\s*(?:#.*)?$',
+                     line)
+        if m:
+            found.append((number, m.group(1).strip('"'), m.group(2)))
+    return found
+
+
+def parse_name(key: str) -> str:
+    """The claim's name without its remark: 'out_o1 (line 12)' → 'out_o1'."""
+    return re.sub(r"\s*\(.*\)\s*$", "", key).strip()
+
+
+@lru_cache(maxsize=4096)
+def kind_of(name: str) -> tuple[str | None, tuple]:
+    """(kind, its parts) of a claim name: 'dE_o1_dout_h1' → ('dEo_dout', ('o1', 'h1'))."""
+    for kind, pattern in PATTERNS:
+        m = re.fullmatch(pattern, name)
+        if m:
+            return kind, m.groups()
+    return None, ()
+
+
+def read_claims(path_or_text: str | Path, *, text: str | None = None, base: Path | None = None,
+                source: str | None = None):
+    """(spec, [Claim], title) from a claims file (or its text)."""
+    if text is None:
+        path = Path(path_or_text)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ClaimsError(f"{path}: cannot read the claims file: {exc}") from None
+        base, source = path.parent, str(path)
+    source = source or "<claims>"
+    base = base or Path(".")
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ClaimsError(f"{source}: invalid TOML: {exc}") from None
+    literals = _literals(text)
+    lines = text.splitlines()
+
+    def line_of(key: str, after: int = 0) -> int | None:
+        for number, k, _ in literals:
+            if number > after and k == key:
+                return number
+        for number, line in enumerate(lines, 1):
+            if number > after and re.match(rf'\s*"?{re.escape(key)}"?\s*=', line):
+                return number
+        return None
+
+    def fail(key: str, message: str, after: int = 0) -> ClaimsError:
+        line = line_of(key, after)
+        return ClaimsError(f"{source}{':' + str(line) if line else ''}: {key}: {message}")
+
+    unknown = set(document) - TOP_KEYS
+    if unknown:
+        key = sorted(unknown)[0]
+        raise fail(key, f"expected one of {', '.join(sorted(TOP_KEYS))}, got an unknown key")
+    if "spec" not in document:
+        raise ClaimsError(f"{source}: spec: missing; expected an example name, a spec file or a [spec] table")
+    spec = _load_spec(document["spec"], base, source, fail)
+    groups = document.get("claims")
+    if groups is None:
+        raise ClaimsError(f"{source}: claims: missing; expected [[claims]] tables of name = number")
+    if isinstance(groups, dict):
+        groups = [groups]
+    if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
+        raise fail("claims", "expected [[claims]] tables of name = number")
+    claims, cursor = [], 0
+    header_lines = [n for n, line in enumerate(lines, 1) if re.match(r"\s*\[\[?\s*claims\s*\]\]?", line)]
+    for g, group in enumerate(groups):
+        cursor = header_lines[g] if g < len(header_lines) else cursor
+        step = group.get("step", 1)
+        sample = group.get("sample", 1)
+        for key, value in (("step", step), ("sample", sample)):
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_STEP:
+                raise fail(key, f"expected an integer from 1 to {MAX_STEP}, got {value!r}", cursor)
+        for key, value in group.items():
+            if key in GROUP_KEYS:
+                continue
+            line = line_of(key, cursor)
+            where = f"{source}:{line}" if line else source
+            name = parse_name(key)
+            kind, _ = kind_of(name)
+            if kind is None:
+                raise ClaimsError(f"{where}: {key}: expected a claim name such as net_h1, out_o1, E_o1, E_total, "
+                                  f"delta_h1, dE_dout_o1, dout_o1_dnet_o1, dE_dw5, w5, w5_after, loss_after; "
+                                  f"got {name!r}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ClaimsError(f"{where}: {key}: expected a number, got {value!r}")
+            literal = next((lit for n, k, lit in literals if n == line and k == key), repr(value))
+            claims.append(Claim(key, name, step, sample, literal, float(value), line, source))
+    if not claims:
+        raise ClaimsError(f"{source}: claims: expected at least one claimed number, got none")
+    return spec, claims, document.get("title", spec.name)
+
+
+def _load_spec(value, base: Path, source: str, fail):
+    if isinstance(value, dict):
+        try:
+            return from_dict(value, f"{source} [spec]", None, base)
+        except SpecError as exc:
+            raise ClaimsError(f"{source}: spec: {exc}") from None
+    if not isinstance(value, str):
+        raise fail("spec", f"expected an example name, a spec file or a [spec] table, got {value!r}")
+    candidate = base / value
+    try:
+        return load(candidate if candidate.is_file() else value)
+    except SpecError as exc:
+        raise fail("spec", f"does not load: {exc}") from None
+
+
+PARAMETER_KINDS = ("gradient", "before", "after", "loss_before", "loss_after")   # one per step, not per sample
