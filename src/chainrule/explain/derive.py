@@ -621,7 +621,7 @@ def explain_step(trace: StepTrace, title: str = "", parameter: str | None = None
     if parameter is not None:
         where = step.locate(parameter)
         if where is None:
-            raise ValueError(f"--param: expected one of {_label_list(trace)}, got {parameter!r}")
+            raise ValueError(f"param: expected one of {_label_list(trace)}, got {parameter!r}")
         if too_large(parameter_count(trace), len(trace.samples)):
             step = StepDerivation(trace, where)
         return Document(f"{heading} — {parameter}", step.intro(),
@@ -756,7 +756,7 @@ def chains_as_data(trace: StepTrace, parameter: str | None = None) -> list[dict]
     else:
         where = step.locate(parameter)
         if where is None:
-            raise ValueError(f"--param: expected one of {_label_list(trace)}, got {parameter!r}")
+            raise ValueError(f"param: expected one of {_label_list(trace)}, got {parameter!r}")
         chains = [step.chain(where.layer, where.kind, where.j, where.i)]
     for chain in chains:
         out.append({
