@@ -214,7 +214,7 @@ def test_one_parameter_explains_its_chain_and_update_only(mazur_step):
     assert "∂E/∂w1 = ∂E/∂out_o1·∂out_o1/∂net_o1·∂net_o1/∂out_h1·∂out_h1/∂net_h1·∂net_h1/∂w1 + " in text
     assert "w1⁺ = 0.15 − 0.5·0.000438567734 = 0.149780716" in text
     assert "∂E/∂w5" not in text and "w5⁺" not in text
-    with pytest.raises(ValueError, match="--param: expected one of w1, w2, w3, w4, b1, w5, .*, b2, got 'w9'"):
+    with pytest.raises(ValueError, match="param: expected one of w1, w2, w3, w4, b1, w5, .*, b2, got 'w9'"):
         render([mazur_step], "text", "mazur", parameter="w9")
 
 

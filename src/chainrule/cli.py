@@ -8,25 +8,25 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
-import time
 import traceback
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from . import __version__, examples, gradcheck, optim
-from .settings import ConfigError
+from . import __version__, examples, gradcheck, optim, runs
 from .explain import FORMATS, render, too_large
 from .check import ClaimsError, report_json, report_text
 from .check import check as check_claims
-from .io import load_model, save_model
-from .spec import SpecError, load
+from .datasets import idx_sizes
+from .datasets.tabular import read_matrix
+from .io import load_model
+from .runs import vec
+from .spec import Spec, SpecError, from_dict, load
 from .trace import trace_steps
-from .train import TrainingDiverged, fit
-
-
-MAX_LISTED = 100        # parameters and samples listed one per line by `train`
+from .train import TrainingDiverged
 
 
 class UsageError(Exception):
@@ -43,7 +43,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"chainrule {__version__}")
     p.add_argument("--traceback", action="store_true", help="print the full traceback on errors")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
-
     sub.add_parser("examples", help="list the built-in examples")
 
     e = sub.add_parser("explain", help="explain training steps number by number")
@@ -55,32 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--param", metavar="LABEL", help="explain one parameter's gradient and update (e.g. w1)")
     e.add_argument("--colour", choices=("auto", "always", "never"), default="auto",
                    help="colour in text output (default: when writing to a terminal)")
-
-    t = sub.add_parser("train", help="train a network and report the loss (or MNIST with --data mnist)")
-    t.add_argument("spec", nargs="?", help="built-in example name or spec file (not with --data)")
-    t.add_argument("--epochs", type=int, help="override the spec's number of epochs")
-    t.add_argument("--json", action="store_true", help="print the result as JSON")
-    t.add_argument("--save", metavar="FILE", help="save the trained model (.json, or .npz for large models)")
-    t.add_argument("--quiet", action="store_true", help="no progress display")
-    t.add_argument("--data", metavar="mnist|DIR",
-                   help="train a classifier on MNIST (from `make data`) or on the four IDX files in DIR, "
-                        "plain or .gz, named as MNIST's (Fashion-MNIST, KMNIST)")
-    t.add_argument("--layers", default="256,128", help="--data: hidden layer sizes (default 256,128)")
-    t.add_argument("--activation", default="relu", help="--data: hidden activation (default relu)")
-    t.add_argument("--batch", type=int, default=128, help="--data: batch size (default 128)")
-    t.add_argument("--learning-rate", type=float,
-                   help="--data: learning rate (default 0.05 for sgd, 0.001 for adam)")
-    t.add_argument("--optimizer", choices=optim.NAMES, default="sgd")
-    t.add_argument("--momentum", type=float, help="--data: momentum μ (default 0.9 where the optimiser takes it)")
-    t.add_argument("--nesterov", action="store_true", help="--data: Nesterov momentum")
-    t.add_argument("--weight-decay", type=float, help="--data: L2 weight decay λ (default 0)")
-    t.add_argument("--validation-fraction", type=float, default=0.0,
-                   help="--data: hold out this share of the training images and stop early on their loss")
-    t.add_argument("--patience", type=int, default=3,
-                   help="--data: epochs without a better validation loss before stopping (default 3)")
-    t.add_argument("--dtype", choices=("float32", "float64"), default="float32")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--limit", type=int, help="--data: train on the first N samples only")
+    _add_train(sub)
 
     g = sub.add_parser("gradcheck", help="compare every backprop gradient with finite differences")
     g.add_argument("spec", nargs="?", help="built-in example name or spec file (not needed with --cost)")
@@ -111,8 +85,52 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _fmt(value: float) -> str:
-    return f"{value:.9g}"
+def _add_train(sub) -> None:
+    t = sub.add_parser("train", help="train a network and report the loss (or MNIST with --data mnist)")
+    t.add_argument("spec", nargs="?", help="built-in example name or spec file (not with --data)")
+    t.add_argument("--epochs", type=int, help="override the spec's number of epochs")
+    t.add_argument("--json", action="store_true", help="print the result as JSON")
+    t.add_argument("--save", metavar="FILE", help="save the trained model (.json, or .npz for large models)")
+    t.add_argument("--quiet", action="store_true", help="no progress display")
+    t.add_argument("--data", metavar="mnist|DIR",
+                   help="train a classifier on MNIST (from `make data`) or on the four IDX files in DIR, "
+                        "plain or .gz, named as MNIST's (Fashion-MNIST, KMNIST)")
+    t.add_argument("--layers", default="256,128", help="--data: hidden layer sizes (default 256,128)")
+    t.add_argument("--activation", default="relu", help="--data: hidden activation (default relu)")
+    t.add_argument("--batch", type=int, default=128, help="--data: batch size (default 128)")
+    t.add_argument("--learning-rate", type=float,
+                   help="--data: learning rate (default 0.05 for sgd, 0.001 for adam and rmsprop)")
+    t.add_argument("--optimizer", choices=optim.NAMES, default="sgd")
+    t.add_argument("--momentum", type=float, help="--data: momentum μ (sgd's default 0.9)")
+    t.add_argument("--nesterov", action="store_true", help="--data: Nesterov momentum")
+    t.add_argument("--weight-decay", type=float, help="--data: L2 weight decay λ (default 0)")
+    t.add_argument("--validation-fraction", type=float, default=0.0,
+                   help="--data: hold out this share of the training images and stop early on their loss")
+    t.add_argument("--patience", type=int, default=3,
+                   help="--data: epochs without a better validation loss before stopping (default 3)")
+    t.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--limit", type=int, help="--data: train on the first N samples only")
+
+
+# The library names a bad value by its key ("param: expected …", "training.batch: expected …"): the flag
+# that sets each key, for the one place (_flag_error) where such an error gets the flag's name instead.
+FLAGS = {"--param": "param", "--format": "format", "--csv": "csv", "--epochs": "epochs", "--batch": "batch",
+         "--learning-rate": "learning_rate", "--optimizer": "optimizer", "--momentum": "momentum",
+         "--nesterov": "nesterov", "--weight-decay": "weight_decay", "--validation-fraction": "validation_fraction",
+         "--patience": "patience", "--seed": "seed", "--limit": "limit", "--dtype": "dtype",
+         "--activation": "activation"}
+_KEYS = {key: flag for flag, key in FLAGS.items()}
+
+
+def _flag_error(command: str, error: Exception, source: str = "") -> UsageError | None:
+    """``error`` — "key: …", "training.key: …" or "SOURCE: network.layers[1].key: …" — as the UsageError
+    "command --flag: …" when FLAGS has a flag for the key; None when it has not."""
+    message = str(error).removeprefix(f"{source}: " if source else "")
+    key, _, rest = message.partition(": ")
+    match = re.fullmatch(r"(?:[A-Za-z_][\w\[\]]*\.)*([A-Za-z_]\w*)", key)
+    flag = _KEYS.get(match.group(1)) if match and rest else None
+    return UsageError(f"{command} {flag}: {rest}") if flag else None
 
 
 def cmd_examples(args, out) -> int:
@@ -144,133 +162,44 @@ def cmd_explain(args, out) -> int:
     try:
         text = render(traces, args.format, spec.name, args.param, args.matrix, colour)
     except ValueError as error:
-        raise UsageError(f"explain {error}") from None
+        raise _flag_error("explain", error) or UsageError(f"explain: {error}") from None
     out.write(text)
     if args.format == "json":
         out.write("\n")
     return 0
 
 
-class _Progress:
-    """Progress on stderr for long runs: at most a few lines a second, only after 1 s."""
-
-    def __init__(self, total: int, enabled: bool):
-        self.total, self.enabled = total, enabled
-        self.start = self.last = time.monotonic()
-        self.tty = sys.stderr.isatty()
-
-    def __call__(self, epoch: int, loss: float) -> None:
-        now = time.monotonic()
-        if not self.enabled or now - self.last < (0.2 if self.tty else 2.0) or now - self.start < 1.0:
-            return
-        self.last = now
-        line = f"epoch {epoch}/{self.total} ({100 * epoch / self.total:.0f}%)  loss {_fmt(loss)}"
-        print(("\r" + line) if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self.enabled and self.tty and self.last != self.start:
-            print(file=sys.stderr)
-
-
 def cmd_train(args, out) -> int:
-    if args.data:
-        if args.spec:
-            raise UsageError("train: expected a spec file or --data, got both")
-        return train_dataset(args, out)
-    if not args.spec:
+    """`train SPEC`, or `train --data` on the spec that _data_spec builds from its flags: the same run."""
+    if args.data and args.spec:
+        raise UsageError("train: expected a spec file or --data, got both")
+    if not (args.data or args.spec):
         raise UsageError("train: expected a spec file or example name (or --data mnist), got neither")
-    spec = load(args.spec)
-    x, t = spec.require_data()
-    config = spec.training
-    if args.epochs is not None:
-        if args.epochs < 0:
-            raise UsageError(f"train --epochs: expected an integer ≥ 0, got {args.epochs}")
-        from dataclasses import replace
-        config = replace(config, epochs=args.epochs)
-    network = spec.build_network()
-    show = not (args.quiet or args.json)
-    large = len(x) >= 5_000          # a bar within each epoch; small data gets a line per epoch at most
-    progress = _Progress(config.epochs, show and not large)
     try:
-        history = fit(network, x, t, config, callback=progress, on_step=_Bar(config.epochs, show) if large else None)
-    finally:
-        progress.close()
-    accuracy = {} if spec.test_inputs is None else _accuracies(network, x, t, config, spec.test_inputs,
-                                                               spec.test_targets)
-    if args.save:
-        save_model(network, args.save, spec.name)
+        spec = _data_spec(args) if args.data else load(args.spec)
+        config = spec.training if args.epochs is None else replace(spec.training, epochs=args.epochs)
+        run = runs.train(spec, config, show=not (args.quiet or args.json), bar=bool(args.data), save=args.save,
+                         save_name=(lambda network: f"{spec.name}-{network.shape_text()}") if args.data else None)
+    except ValueError as exc:       # SpecError too; a value that a flag gave is named by its flag
+        usage = _flag_error("train", exc, DATA_SOURCE) if args.data or str(exc).startswith("epochs:") else None
+        if usage is None:
+            raise
+        raise usage from None
     if args.json:
-        result = history.as_dict()
-        result["parameters"] = network.parameters_as_data()
-        result.update(accuracy)
-        json.dump(result, out)
-        out.write("\n")
+        _write(out, runs.dataset_data(run) if args.data else runs.spec_data(run), True)
         return 0
-    final = history.loss_history[-1] if history.loss_history else history.initial_loss
-    print(f"{spec.name}: network {network.shape_text()}, loss {network.loss.name} ({config.reduction} over "
-          f"{len(x)} sample{'s' if len(x) != 1 else ''}), learning rate {_fmt(config.learning_rate)}", file=out)
-    start = "" if history.initial_loss is None else f"{_fmt(history.initial_loss)} → "
-    print(f"loss {start}{_fmt(final)} after {history.epochs_run} epoch"
-          f"{'s' if history.epochs_run != 1 else ''} ({history.steps_run} steps); stopped because: "
-          f"{history.stopped_because}", file=out)
-    if accuracy:
-        print("accuracy: " + ", ".join(f"{k.split('_')[0]} {100 * v:.2f}%" for k, v in accuracy.items()), file=out)
-    if len(network.labels) <= MAX_LISTED:
-        print("parameters:", file=out)
-        for label, ref in network.labels.items():
-            print(f"  {label} = {_fmt(ref.get(network))}", file=out)
-    else:
-        print(f"parameters: {len(network.labels):,} (save them with --save)", file=out)
-    if len(x) <= MAX_LISTED:
-        print("outputs on the training data:", file=out)
-        for xi, ti, oi in zip(x, t, network.predict(x)):
-            print(f"  input {_vec(xi)} → output {_vec(oi)}  (target {_vec(ti)})", file=out)
+    out.write(runs.dataset_text(run) if args.data else runs.spec_text(run))
     if args.save:
         print(f"saved the model to {args.save}", file=out)
     return 0
 
 
-class _Bar:
-    """A one-line progress bar on stderr: epoch, samples, samples/s, running loss and accuracy."""
-
-    def __init__(self, epochs: int, enabled: bool):
-        self.epochs, self.enabled = epochs, enabled
-        self.tty = sys.stderr.isatty()
-        self.last = 0.0
-        self.reset()
-
-    def reset(self):
-        self.start = time.monotonic()
-        self.loss_sum = self.correct = self.seen = 0
-
-    def __call__(self, epoch, done, total, losses, outputs, targets):
-        if done == len(targets) and self.seen:
-            self.reset()
-        self.loss_sum += float(np.sum(losses))
-        self.correct += int(np.sum(outputs.argmax(axis=1) == targets.argmax(axis=1)))
-        self.seen += len(targets)
-        now = time.monotonic()
-        if not self.enabled or (done < total and (not self.tty or now - self.last < 0.2)):
-            return
-        self.last = now
-        rate = self.seen / max(now - self.start, 1e-9)
-        width = 24
-        filled = int(width * done / total)
-        line = (f"epoch {epoch}/{self.epochs} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}  "
-                f"{rate:,.0f} samples/s  loss {self.loss_sum / self.seen:.4f}  accuracy {100 * self.correct / self.seen:.2f}%")
-        print(("\r" + line) if self.tty else line, end="" if self.tty and done < total else "\n",
-              file=sys.stderr, flush=True)
+DATA_SOURCE = "train --data"        # the source name of the spec document that train --data builds
 
 
-def train_dataset(args, out) -> int:
-    """A classifier on MNIST or another IDX data set: inputs → hidden layers → softmax, cross-entropy,
-    He initialisation."""
-    from .datasets import load_idx_directory, load_mnist, one_hot
-    from .init import draw_weights
-    from .layers import Dense
-    from .network import Network
-    from .train import TrainingConfig, validation_split
-    dtype = np.float32 if args.dtype == "float32" else np.float64
+def _data_spec(args) -> Spec:
+    """The spec of `train --data`: its hidden layers (He initialisation) and a softmax output with
+    cross-entropy, minibatch training on the shuffled data, as specs/mnist.toml is written."""
     try:
         hidden = [int(n) for n in args.layers.split(",") if n.strip()]
     except ValueError:
@@ -278,96 +207,28 @@ def train_dataset(args, out) -> int:
     if not hidden or any(n < 1 or n > 100_000 for n in hidden):
         raise UsageError(f"train --layers: expected sizes from 1 to 100000, got {args.layers!r}")
     if args.data == "mnist":
-        name, (x, y, x_test, y_test) = "mnist", load_mnist(dtype=dtype)
+        name, data, directory = "mnist", {"dataset": "mnist"}, None
     elif Path(args.data).is_dir():
-        name, (x, y, x_test, y_test) = Path(args.data).resolve().name, load_idx_directory(args.data, dtype)
+        directory = Path(args.data).resolve()
+        name, data = directory.name, {"idx": str(directory)}
     else:
         raise UsageError(f"train --data: expected mnist or a directory of IDX files, got {args.data!r}")
-    classes = int(max(y.max(), y_test.max())) + 1
+    inputs, classes = idx_sizes(directory)
     if classes < 2:
         raise UsageError(f"train --data {args.data}: expected labels of at least 2 classes, got only class 0")
     if args.limit is not None:
-        if args.limit < 1:
-            raise UsageError(f"train --limit: expected an integer ≥ 1, got {args.limit}")
-        x, y = x[:args.limit], y[:args.limit]
-    t = one_hot(y, classes, dtype)
-    rng = np.random.default_rng(args.seed)
-    sizes = [x.shape[1], *hidden, classes]
-    layers = [Dense(draw_weights("he", b, a, rng=rng), np.zeros(b), dtype=dtype,
-                    activation=args.activation if k < len(hidden) else "softmax")
-              for k, (a, b) in enumerate(zip(sizes, sizes[1:]))]
-    network = Network(sizes[0], layers, "cross_entropy")
-    epochs = 5 if args.epochs is None else args.epochs
-    if args.learning_rate is None:
-        args.learning_rate = optim.default_rate(args.optimizer)
-    try:
-        takes = optim.settings_of(args.optimizer)
-        options = {"momentum": 0.9} if "momentum" in takes else {}       # the --data preset
-        given = {"momentum": args.momentum, "nesterov": args.nesterov or None, "weight_decay": args.weight_decay}
-        options.update({key: value for key, value in given.items() if value is not None})
-        config = TrainingConfig(learning_rate=args.learning_rate, batch=args.batch, reduction="mean", epochs=epochs,
-                                shuffle=True, seed=args.seed, optimizer=args.optimizer, **options,
-                                validation_fraction=args.validation_fraction, patience=args.patience,
-                                epoch_loss="batches")
-        held = len(validation_split(len(x), config)[1])
-    except ConfigError as exc:
-        raise UsageError(exc.message(f"train --{exc.key.replace('_', '-')}")) from None
-    except ValueError as exc:
-        raise UsageError(f"train --{str(exc).split(':')[0].replace('_', '-')}: {str(exc).split(': ', 1)[1]}") from None
-    bar = _Bar(epochs, not (args.quiet or args.json))
-    start = time.perf_counter()
-    history = fit(network, x, t, config, on_step=bar)
-    seconds = time.perf_counter() - start
-
-    accuracy = _accuracies(network, x, t, config, x_test, one_hot(y_test, classes, dtype))
-    if args.save:
-        save_model(network, args.save, f"{name}-{'-'.join(map(str, sizes))}")
-    result = {"data": name, "network": network.shape_text(), "epochs_run": history.epochs_run,
-              "loss_history": history.loss_history, **accuracy,
-              "seconds": seconds, "samples_per_second": (len(x) - held) * history.epochs_run / seconds}
-    if held:
-        result.update(validation_loss_history=history.validation_loss_history, best_epoch=history.best_epoch,
-                      stopped_because=history.stopped_because)
-    if args.json:
-        json.dump(result, out)
-        out.write("\n")
-        return 0
-    print(f"{name}: network {network.shape_text()} ({args.activation}, softmax, cross-entropy), {args.dtype}, "
-          f"{args.optimizer} η = {_fmt(args.learning_rate)}, batch {args.batch}, {len(x) - held} training samples"
-          + (f" + {held} for validation" if held else ""), file=out)
-    print(f"{history.epochs_run} epoch{'s' * (history.epochs_run != 1)} in {seconds:.1f} s ({result['samples_per_second']:,.0f} samples/s); "
-          f"loss per epoch: {', '.join(f'{v:.4f}' for v in history.loss_history)}", file=out)
-    if held:
-        print(f"validation loss per epoch: {', '.join(f'{v:.4f}' for v in history.validation_loss_history)}; "
-              f"kept the parameters of epoch {history.best_epoch}"
-              + (" (stopped early)" if history.stopped_because == "validation" else ""), file=out)
-    print("accuracy: " + ", ".join(f"{k.split('_')[0]} {100 * v:.2f}%" for k, v in accuracy.items())
-          + f" ({len(x_test):,} test images)", file=out)
-    if args.save:
-        print(f"saved the model to {args.save}", file=out)
-    return 0
-
-
-def _classified(network, inputs, targets) -> float:
-    """The share of rows whose largest output is at their target's largest entry."""
-    predictions = np.concatenate([network.predict(inputs[k:k + 10_000]).argmax(axis=1)
-                                  for k in range(0, len(inputs), 10_000)])
-    return float(np.mean(predictions == targets.argmax(axis=1)))
-
-
-def _accuracies(network, x, t, config, x_test, t_test) -> dict:
-    """Train (the rows trained on), validation (when held out) and test accuracy of a classifier."""
-    from .train import validation_split
-    trained, validated = validation_split(len(x), config)
-    accuracy = {"train_accuracy": _classified(network, x[trained], t[trained])}
-    if len(validated):
-        accuracy["validation_accuracy"] = _classified(network, x[validated], t[validated])
-    accuracy["test_accuracy"] = _classified(network, x_test, t_test)
-    return accuracy
-
-
-def _vec(values) -> str:
-    return "(" + ", ".join(_fmt(v) for v in values) + ")"
+        data["limit"] = args.limit
+    layers = [{"units": n, "activation": args.activation if k < len(hidden) else "softmax", "init": {"kind": "he"}}
+              for k, n in enumerate([*hidden, classes])]
+    training = {**optim.preset(args.optimizer), "batch": args.batch, "reduction": "mean", "shuffle": True,
+                "epochs": 5 if args.epochs is None else args.epochs, "seed": args.seed, "epoch_loss": "batches",
+                "optimizer": args.optimizer, "validation_fraction": args.validation_fraction,
+                "patience": args.patience}
+    given = {"learning_rate": args.learning_rate, "momentum": args.momentum, "nesterov": args.nesterov or None,
+             "weight_decay": args.weight_decay}
+    training.update({key: value for key, value in given.items() if value is not None})    # refused where not taken
+    network = {"inputs": inputs, "loss": "cross_entropy", "dtype": args.dtype, "layers": layers}
+    return from_dict({"name": name, "network": network, "training": training, "data": data}, DATA_SOURCE)
 
 
 def _parse_rows(text: str, width: int) -> np.ndarray:
@@ -384,25 +245,14 @@ def _parse_rows(text: str, width: int) -> np.ndarray:
     return np.array(rows)
 
 
-def _read_csv_inputs(path: str, width: int) -> np.ndarray:
-    from .datasets.tabular import numbers, read_rows
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise UsageError(f"predict --csv: cannot read {path!r}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"predict --csv: expected a UTF-8 text file, got undecodable bytes in {path!r}") from None
-    _, rows = read_rows(text)
-    if not rows:
-        raise UsageError(f"predict --csv: expected rows of {width} numbers in {path}, got none")
-    return numbers(rows, path, width)
-
-
 def cmd_predict(args, out) -> int:
     model = args.model
     network = load_model(model) if model.endswith((".json", ".npz")) else load(model).build_network()
-    x = _parse_rows(args.inputs, network.inputs) if args.inputs is not None else _read_csv_inputs(args.csv,
-                                                                                                network.inputs)
+    try:
+        x = _parse_rows(args.inputs, network.inputs) if args.inputs is not None else read_matrix(args.csv,
+                                                                                                 network.inputs)
+    except ValueError as exc:       # "csv: …" about the file; a bad row names file:line itself
+        raise _flag_error("predict", exc) or exc from None
     y = network.predict(x)
     classes = y.argmax(axis=1) if not network.layers[-1].activation.elementwise else None
     if args.json:
@@ -413,14 +263,11 @@ def cmd_predict(args, out) -> int:
         out.write("\n")
     elif len(x) > 20 or network.inputs > 8:     # wide rows: the outputs (and class) only, one line per row
         for r, yi in enumerate(y):
-            print(f"row {r + 1}: {_vec(yi)}" + ("" if classes is None else f"  class {classes[r]}"), file=out)
+            print(f"row {r + 1}: {vec(yi)}" + ("" if classes is None else f"  class {classes[r]}"), file=out)
     else:
         for r, (xi, yi) in enumerate(zip(x, y)):
-            print(f"{_vec(xi)} → {_vec(yi)}" + ("" if classes is None else f"  class {classes[r]}"), file=out)
+            print(f"{vec(xi)} → {vec(yi)}" + ("" if classes is None else f"  class {classes[r]}"), file=out)
     return 0
-
-
-GRADCHECK_TOLERANCE = 1e-7
 
 
 def cmd_serve(args, out) -> int:
@@ -445,32 +292,12 @@ def cmd_check(args, out) -> int:
     return 1 if any(not v.ok for v in verdicts) else 0
 
 
-def cmd_cost(args, out) -> int:
-    rows = gradcheck.cost()
-    if args.json:
-        json.dump({"rows": [{"parameters": r.parameters, "backprop_seconds": r.backprop_seconds,
-                             "finite_difference_seconds": r.finite_difference_seconds, "ratio": r.ratio,
-                             "measured_parameters": r.measured_parameters} for r in rows],
-                   "backprop_growth": gradcheck.growth(rows, "backprop_seconds"),
-                   "finite_difference_growth": gradcheck.growth(rows, "finite_difference_seconds")}, out)
-        out.write("\n")
-        return 0
-    print("Backprop against finite differences: one gradient of a 16-m-10 tanh network, batch 16", file=out)
-    print(f"{'parameters W':>13}  {'backprop':>11}  {'finite diff.':>13}  {'ratio':>9}", file=out)
-    for r in rows:
-        note = "" if r.measured_parameters == r.parameters else f"  (timed on {r.measured_parameters}, scaled by W)"
-        print(f"{r.parameters:>13,}  {r.backprop_seconds * 1e3:>9.3f}ms  {r.finite_difference_seconds:>12.3f}s  "
-              f"{r.ratio:>9,.0f}×{note}", file=out)
-    b, f = gradcheck.growth(rows, "backprop_seconds"), gradcheck.growth(rows, "finite_difference_seconds")
-    print(f"measured growth over the two largest: backprop time ∝ W^{b:.2f}, finite differences ∝ W^{f:.2f} "
-          f"(theory: W and W²)", file=out)
-    return 0
-
-
 def cmd_gradcheck(args, out) -> int:
     """Exit 0 when every layer's gradients agree with finite differences to 1e-7, 1 otherwise."""
     if args.cost:
-        return cmd_cost(args, out)
+        rows = gradcheck.cost()
+        _write(out, gradcheck.cost_data(rows) if args.json else gradcheck.cost_text(rows), args.json)
+        return 0
     if args.spec is None:
         raise UsageError("gradcheck: expected a spec file or example name (or --cost), got neither")
     for name in ("max_parameters", "max_samples"):
@@ -478,29 +305,20 @@ def cmd_gradcheck(args, out) -> int:
             raise UsageError(f"gradcheck --{name.replace('_', '-')}: expected an integer ≥ 1, got {getattr(args, name)}")
     spec = load(args.spec)
     x, t = spec.require_data()
-    x, t = x[:args.max_samples], t[:args.max_samples]
     network = spec.build_network()
-    layers = gradcheck.check(network, x, t, spec.training.reduction, max_parameters=args.max_parameters)
-    ok = all(layer.max_relative_error < GRADCHECK_TOLERANCE for layer in layers)
-    if args.json:
-        json.dump({"layers": [vars(layer) for layer in layers], "tolerance": GRADCHECK_TOLERANCE, "ok": ok}, out)
-        out.write("\n")
-        return 0 if ok else 1
-    available = len(spec.require_data()[0])
-    samples = f"the {len(x)} sample{'s' if len(x) != 1 else ''}" if len(x) == available else \
-        f"the first {len(x):,} of {available:,} samples"
-    dtype = "" if network.dtype == np.float64 else f", in float64 (the network is {np.dtype(network.dtype).name})"
-    print(f"{spec.name}: backprop against central finite differences (4th order, h = {gradcheck.STEP:g}) on "
-          f"{samples} of the spec, loss {network.loss.name}, reduction {spec.training.reduction}{dtype}", file=out)
-    for layer in layers:
-        checked = "" if layer.checked == layer.parameters else f" ({layer.checked:,} checked, chosen at random)"
-        kinks = "" if not layer.at_kinks else (f"; {layer.at_kinks:,} left out, a ReLU kink lying within ±2h "
-                                               "of them (no derivative there)")
-        print(f"  layer {layer.layer}: {layer.parameters:,} parameters{checked}, max relative error "
-              f"{layer.max_relative_error:.2e}{kinks}", file=out)
-    print(f"{'all layers agree' if ok else 'MISMATCH: some layer differs'} (tolerance {GRADCHECK_TOLERANCE:g})",
-          file=out)
-    return 0 if ok else 1
+    layers = gradcheck.check(network, x[:args.max_samples], t[:args.max_samples], spec.training.reduction,
+                             max_parameters=args.max_parameters)
+    _write(out, gradcheck.report_data(layers) if args.json else gradcheck.report_text(
+        spec.name, network, spec.training.reduction, layers, min(len(x), args.max_samples), len(x)), args.json)
+    return 0 if gradcheck.agrees(layers) else 1
+
+
+def _write(out, report, as_json: bool) -> None:
+    """A report: text as it is, data as one line of JSON."""
+    if as_json:
+        json.dump(report, out)
+        report = "\n"
+    out.write(report)
 
 
 COMMANDS = {"examples": cmd_examples, "explain": cmd_explain, "train": cmd_train, "predict": cmd_predict,

@@ -18,6 +18,7 @@ import numpy as np
 from .network import Network
 
 STEP = 1e-4   # h of the stencil
+TOLERANCE = 1e-7    # the largest relative error at which backprop and finite differences agree
 
 
 def numeric_gradient(network: Network, x, t, reduction: str, p: np.ndarray, idx: tuple, h: float = STEP) -> float:
@@ -168,3 +169,50 @@ def growth(rows: list[CostRow], attribute: str) -> float:
     """The exponent a of time ∝ W^a over the two largest networks."""
     a, b = rows[-2], rows[-1]
     return float(np.log(getattr(b, attribute) / getattr(a, attribute)) / np.log(b.parameters / a.parameters))
+
+
+def agrees(layers: list[LayerCheck]) -> bool:
+    return all(layer.max_relative_error < TOLERANCE for layer in layers)
+
+
+def report_data(layers: list[LayerCheck]) -> dict:
+    return {"layers": [vars(layer) for layer in layers], "tolerance": TOLERANCE, "ok": agrees(layers)}
+
+
+def report_text(name: str, network: Network, reduction: str, layers: list[LayerCheck], samples: int,
+                available: int) -> str:
+    """The check of ``network`` on the first ``samples`` of the ``available`` samples of spec ``name``."""
+    what = f"the {samples} sample{'s' if samples != 1 else ''}" if samples == available else \
+        f"the first {samples:,} of {available:,} samples"
+    dtype = "" if network.dtype == np.float64 else f", in float64 (the network is {np.dtype(network.dtype).name})"
+    lines = [f"{name}: backprop against central finite differences (4th order, h = {STEP:g}) on "
+             f"{what} of the spec, loss {network.loss.name}, reduction {reduction}{dtype}"]
+    for layer in layers:
+        checked = "" if layer.checked == layer.parameters else f" ({layer.checked:,} checked, chosen at random)"
+        kinks = "" if not layer.at_kinks else (f"; {layer.at_kinks:,} left out, a ReLU kink lying within ±2h "
+                                               "of them (no derivative there)")
+        lines.append(f"  layer {layer.layer}: {layer.parameters:,} parameters{checked}, max relative error "
+                     f"{layer.max_relative_error:.2e}{kinks}")
+    lines.append(f"{'all layers agree' if agrees(layers) else 'MISMATCH: some layer differs'} (tolerance {TOLERANCE:g})")
+    return "\n".join(lines) + "\n"
+
+
+def cost_data(rows: list[CostRow]) -> dict:
+    return {"rows": [{"parameters": r.parameters, "backprop_seconds": r.backprop_seconds,
+                      "finite_difference_seconds": r.finite_difference_seconds, "ratio": r.ratio,
+                      "measured_parameters": r.measured_parameters} for r in rows],
+            "backprop_growth": growth(rows, "backprop_seconds"),
+            "finite_difference_growth": growth(rows, "finite_difference_seconds")}
+
+
+def cost_text(rows: list[CostRow]) -> str:
+    lines = ["Backprop against finite differences: one gradient of a 16-m-10 tanh network, batch 16",
+             f"{'parameters W':>13}  {'backprop':>11}  {'finite diff.':>13}  {'ratio':>9}"]
+    for r in rows:
+        note = "" if r.measured_parameters == r.parameters else f"  (timed on {r.measured_parameters}, scaled by W)"
+        lines.append(f"{r.parameters:>13,}  {r.backprop_seconds * 1e3:>9.3f}ms  {r.finite_difference_seconds:>12.3f}s  "
+                     f"{r.ratio:>9,.0f}×{note}")
+    b, f = growth(rows, "backprop_seconds"), growth(rows, "finite_difference_seconds")
+    lines.append(f"measured growth over the two largest: backprop time ∝ W^{b:.2f}, finite differences ∝ W^{f:.2f} "
+                 f"(theory: W and W²)")
+    return "\n".join(lines) + "\n"

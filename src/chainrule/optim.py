@@ -46,6 +46,8 @@ class Optimizer:
     name: ClassVar[str] = ""
     SETTINGS: ClassVar[dict[str, Setting]] = {}
     STATE: ClassVar[tuple[str, ...]] = ()       # the names of each parameter's state arrays
+    # learning rate and settings that train an MLP on MNIST-like data well (`chainrule train --data`)
+    PRESET: ClassVar[dict] = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -177,6 +179,7 @@ class SGD(Optimizer):
     """
 
     name = "sgd"
+    PRESET = {"learning_rate": 0.05, "momentum": 0.9}
     SETTINGS = {"momentum": Setting("momentum", 0.0, number_in(0, 1, high_open=True), "a number in [0, 1)", ("μ",)),
                 "nesterov": Setting("nesterov", False, boolean, "true or false"),
                 "weight_decay": WEIGHT_DECAY}
@@ -257,6 +260,7 @@ class Adam(Optimizer):
     """
 
     name = "adam"
+    PRESET = {"learning_rate": 0.001}
     SETTINGS = {"beta1": Setting("beta1", 0.9, number_in(0, 1, high_open=True), "a number in [0, 1)", ("β", "1")),
                 "beta2": Setting("beta2", 0.999, number_in(0, 1, high_open=True), "a number in [0, 1)", ("β", "2")),
                 "eps": EPS, "weight_decay": WEIGHT_DECAY}
@@ -304,6 +308,7 @@ class RMSprop(Optimizer):
     """
 
     name = "rmsprop"
+    PRESET = {"learning_rate": 0.001}       # 0.01 (PyTorch's default) reached 73% on MNIST in an epoch, 0.001 82%
     SETTINGS = {"alpha": Setting("alpha", 0.99, number_in(0, 1), "a number in [0, 1]", ("α",)),
                 "eps": EPS,
                 "momentum": Setting("momentum", 0.0, number_in(0, 1, high_open=True), "a number in [0, 1)", ("μ",)),
@@ -365,9 +370,9 @@ def settings_of(name: str) -> dict[str, Setting]:
     return _OPTIMIZERS[name].SETTINGS
 
 
-def default_rate(name: str) -> float:
-    """The optimiser's own default learning rate (as in PyTorch: Adam 0.001, RMSprop 0.01)."""
-    return _OPTIMIZERS[name]().learning_rate
+def preset(name: str) -> dict:
+    """The learning rate and settings the optimiser called ``name`` starts from on a data set."""
+    return dict(_OPTIMIZERS[name].PRESET)
 
 
 SCHEDULES = ("constant", "step", "exponential", "inverse_scaling")

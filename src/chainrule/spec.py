@@ -19,7 +19,7 @@ from typing import Any, Optional
 import numpy as np
 
 from . import activations, examples, init, losses, optim, train
-from .datasets.tabular import numbers, read_rows
+from .datasets.tabular import numbers, read_rows, read_text
 from .layers import BIAS_MODES, Dense
 from .network import WEIGHT_LABELS, Network
 from .settings import ConfigError
@@ -353,9 +353,10 @@ def _check_training(table, v: _Validator) -> TrainingConfig:
         raise v.config(exc, "training") from None
 
 
-def _load_dataset(d: dict, v: _Validator, n_in: int, n_out: int, base: Path):
+def _load_dataset(d: dict, v: _Validator, n_in: int, n_out: int, base: Path, dtype):
     """(x, t, x_test, t_test) of MNIST from the local cache (``make data``, data.dataset = "mnist"), or
-    of the IDX files in a directory (data.idx, relative to the spec file: Fashion-MNIST and the like)."""
+    of the IDX files in a directory (data.idx, relative to the spec file: Fashion-MNIST and the like),
+    in the network's dtype (pixels scaled in it, as fit would use them)."""
     if "dataset" in d and "idx" in d:
         raise v.error("data.idx", "give either data.dataset or data.idx, not both")
     key = "data.dataset" if "dataset" in d else "data.idx"
@@ -372,9 +373,9 @@ def _load_dataset(d: dict, v: _Validator, n_in: int, n_out: int, base: Path):
             raise v.error(key, f"expected a directory of IDX files, got {str(directory)!r}, which is not one")
     try:
         if "dataset" in d:
-            x, y, x_test, y_test = load_mnist(dtype=np.float64)
+            x, y, x_test, y_test = load_mnist(dtype=dtype)
         else:
-            x, y, x_test, y_test = load_idx_directory(directory, dtype=np.float64)
+            x, y, x_test, y_test = load_idx_directory(directory, dtype=dtype)
     except ValueError as exc:
         raise v.error(key, str(exc)) from None
     classes = int(max(y.max(), y_test.max())) + 1
@@ -382,13 +383,13 @@ def _load_dataset(d: dict, v: _Validator, n_in: int, n_out: int, base: Path):
         raise v.error(key, f"expected network.inputs = {x.shape[1]} (pixels per image) and {classes} output units "
                            f"(classes), got {n_in} and {n_out}")
     x, y = x[:limit], y[:limit]
-    return x, one_hot(y, classes), x_test, one_hot(y_test, classes)
+    return x, one_hot(y, classes, dtype), x_test, one_hot(y_test, classes, dtype)
 
 
-def _check_data(table, v: _Validator, n_in: int, n_out: int, base: Path) -> tuple[np.ndarray, np.ndarray]:
+def _check_data(table, v: _Validator, n_in: int, n_out: int, base: Path, dtype=np.float64) -> tuple:
     d = v.table(table, "data", _DATA)
     if "dataset" in d or "idx" in d:
-        return _load_dataset(d, v, n_in, n_out, base)
+        return _load_dataset(d, v, n_in, n_out, base, dtype)
     if "limit" in d:
         raise v.error("data.limit", "applies only with data.dataset or data.idx")
     if "csv" in d:
@@ -414,11 +415,9 @@ def _read_csv(d: dict, v: _Validator, n_in: int, n_out: int, base: Path) -> tupl
     if len(delimiter) != 1:
         raise v.fail("data.delimiter", "one character", delimiter)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise v.error("data.csv", f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise v.error("data.csv", f"expected a UTF-8 text file, got undecodable bytes in {str(path)!r}") from None
+        text = read_text(path)
+    except ValueError as exc:
+        raise v.error("data.csv", str(exc)) from None
     header = d.get("header")
     if header is not None and not isinstance(header, bool):
         raise v.fail("data.header", "true or false", header)
@@ -472,7 +471,8 @@ def from_dict(document: dict, source_name: str = "<spec>", text: str | None = No
     except ConfigError as exc:
         raise v.config(exc, "training") from None
     if "data" in document:
-        data = _check_data(document["data"], v, network.inputs, network.outputs, base or Path("."))
+        data = _check_data(document["data"], v, network.inputs, network.outputs, base or Path("."),
+                           network.dtype.type)
         spec.inputs, spec.targets = data[:2]
         if len(data) == 4:
             spec.test_inputs, spec.test_targets = data[2:]

@@ -4,8 +4,8 @@ Nothing here downloads: MNIST comes from a local cache that ``make data`` fills.
 """
 
 from .idx import read_idx
-from .mnist import MNIST_FILES, load_idx_directory, load_mnist, mnist_directory
+from .mnist import MNIST_FILES, idx_sizes, load_idx_directory, load_mnist, mnist_directory
 from .tabular import Standardizer, load_csv, one_hot, train_test_split
 
-__all__ = ["read_idx", "load_idx_directory", "load_mnist", "mnist_directory", "MNIST_FILES", "Standardizer", "load_csv", "one_hot",
+__all__ = ["read_idx", "idx_sizes", "load_idx_directory", "load_mnist", "mnist_directory", "MNIST_FILES", "Standardizer", "load_csv", "one_hot",
            "train_test_split"]

@@ -33,3 +33,21 @@ def read_idx(path: str | Path) -> np.ndarray:
     if len(data) - header != expected:
         raise ValueError(f"{path}: expected {expected} bytes of values for shape {shape}, got {len(data) - header}")
     return np.frombuffer(data, dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def read_idx_shape(path: str | Path) -> tuple[int, ...]:
+    """The shape of the array in an IDX file, from its header alone (the values are not read)."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            magic = f.read(4)
+            if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in _TYPES:
+                raise ValueError(f"{path}: expected an IDX file (magic 0 0 type dims), "
+                                 f"got bytes {magic.hex(' ') or 'none'}")
+            sizes = f.read(4 * magic[3])
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read the IDX file: {exc}") from None
+    if magic[3] == 0 or len(sizes) < 4 * magic[3]:
+        raise ValueError(f"{path}: expected {magic[3]} dimension sizes after the magic, got too few bytes")
+    return tuple(int(n) for n in np.frombuffer(sizes, ">i4"))

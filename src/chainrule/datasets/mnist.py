@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .idx import read_idx
+from .idx import read_idx, read_idx_shape
 
 MNIST_FILES = {"train_images": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",
                "test_images": "t10k-images-idx3-ubyte", "test_labels": "t10k-labels-idx1-ubyte"}
@@ -33,15 +33,19 @@ def _idx_path(directory: Path, name: str) -> Path | None:
     return None
 
 
-def load_idx_directory(directory: str | Path, dtype=np.float32):
-    """(x_train, y_train, x_test, y_test) from the four IDX files in ``directory``: each image as a
-    row of its pixels (bytes scaled to [0, 1]), labels as integers 0 … classes − 1."""
-    directory = Path(directory)
+def _idx_paths(directory: Path) -> dict:
     paths = {key: _idx_path(directory, name) for key, name in MNIST_FILES.items()}
     missing = [MNIST_FILES[key] for key, path in paths.items() if path is None]
     if missing:
         raise ValueError(f"{directory}: expected the four IDX files {', '.join(MNIST_FILES.values())} "
                          f"(or .gz), got none of {', '.join(missing)}")
+    return paths
+
+
+def load_idx_directory(directory: str | Path, dtype=np.float32):
+    """(x_train, y_train, x_test, y_test) from the four IDX files in ``directory``: each image as a
+    row of its pixels (bytes scaled to [0, 1]), labels as integers 0 … classes − 1."""
+    paths = _idx_paths(Path(directory))
     arrays = {key: read_idx(path) for key, path in paths.items()}
     pixels = arrays["train_images"].shape[1:]
     for split in ("train", "test"):
@@ -61,10 +65,23 @@ def load_idx_directory(directory: str | Path, dtype=np.float32):
             rows(arrays["test_images"]), arrays["test_labels"].astype(np.int64))
 
 
-def load_mnist(directory: str | Path | None = None, dtype=np.float32):
-    """(x_train, y_train, x_test, y_test): images as rows of 784 values in [0, 1], labels 0–9."""
+def _mnist_cache(directory: str | Path | None) -> Path:
     directory = Path(directory) if directory else mnist_directory()
     if not all(_idx_path(directory, name) for name in MNIST_FILES.values()):
         raise ValueError(f"MNIST: expected the IDX files in {directory}, got none there; "
                          f"run `make data` (or set CHAINRULE_MNIST)")
-    return load_idx_directory(directory, dtype)
+    return directory
+
+
+def load_mnist(directory: str | Path | None = None, dtype=np.float32):
+    """(x_train, y_train, x_test, y_test): images as rows of 784 values in [0, 1], labels 0–9."""
+    return load_idx_directory(_mnist_cache(directory), dtype)
+
+
+def idx_sizes(directory: str | Path | None = None) -> tuple[int, int]:
+    """(values per image, classes) of the IDX data set in ``directory`` (MNIST's cache when None), from
+    the image files' headers and the labels, without reading the images; load_idx_directory checks the rest."""
+    paths = _idx_paths(_mnist_cache(None) if directory is None else Path(directory))
+    values = int(np.prod(read_idx_shape(paths["train_images"])[1:]))
+    classes = max(int(read_idx(paths[key]).max(initial=0)) for key in ("train_labels", "test_labels")) + 1
+    return values, classes

@@ -70,6 +70,29 @@ def read_rows(text: str, delimiter: str = ",", header: bool | None = None):
     return (rows[0][1] if header and rows else None), (rows[1:] if header else rows)
 
 
+def read_text(path: str | Path) -> str:
+    """The text of a UTF-8 file (a byte-order mark dropped); ValueError "cannot read …" otherwise."""
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ValueError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"expected a UTF-8 text file, got undecodable bytes in {str(path)!r}") from None
+
+
+def read_matrix(path: str | Path, width: int) -> np.ndarray:
+    """The rows of a CSV file of numbers (a header row skipped), ``width`` in each.  A file that cannot
+    be used raises "csv: …"; a bad row raises "file:line: …" (``numbers``)."""
+    try:
+        text = read_text(path)
+    except ValueError as exc:
+        raise ValueError(f"csv: {exc}") from None
+    _, rows = read_rows(text)
+    if not rows:
+        raise ValueError(f"csv: expected rows of {width} numbers in {path}, got none")
+    return numbers(rows, str(path), width)
+
+
 def numbers(rows, source: str, width: int | None = None) -> np.ndarray:
     """The rows as a matrix of finite numbers; errors name source:line and the column (from 1)."""
     width = width if width is not None else (len(rows[0][1]) if rows else 0)

@@ -31,7 +31,7 @@ def render(traces, fmt: str = "text", title: str = "", parameter: str | None = N
     if fmt == "html":
         from .html import render_html
         return render_html(documents)
-    raise ValueError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    raise ValueError(f"format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
 
 
 __all__ = ["FORMATS", "Document", "chains_as_data", "explain_step", "render", "too_large"]

@@ -5,6 +5,7 @@ number of parameters, and a sample's input or target written as a vector."""
 from __future__ import annotations
 
 from ..expr import Sym, num
+from ..settings import ConfigError
 from ..trace import StepTrace
 
 E = Sym("E")
@@ -56,7 +57,7 @@ def label_list(trace: StepTrace) -> str:
 
 def unknown_parameter(trace: StepTrace, parameter: str) -> ValueError:
     """The error for a --param that names no parameter of the network."""
-    return ValueError(f"--param: expected one of {label_list(trace)}, got {parameter!r}")
+    return ConfigError("param", f"one of {label_list(trace)}", parameter)
 
 
 def parameter_count(trace: StepTrace) -> int:
