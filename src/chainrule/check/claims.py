@@ -99,6 +99,29 @@ def kind_of(name: str) -> tuple[str | None, tuple]:
     return None, ()
 
 
+class _Lines:
+    """Where a key is written in a claims file, for messages: file:line: key: …"""
+
+    def __init__(self, text: str, source: str):
+        self.literals, self.lines, self.source = _literals(text), text.splitlines(), source
+
+    def line_of(self, key: str, after: int = 0) -> int | None:
+        for number, k, _ in self.literals:
+            if number > after and k == key:
+                return number
+        for number, line in enumerate(self.lines, 1):
+            if number > after and re.match(rf'\s*"?{re.escape(key)}"?\s*=', line):
+                return number
+        return None
+
+    def fail(self, key: str, message: str, after: int = 0) -> ClaimsError:
+        line = self.line_of(key, after)
+        return ClaimsError(f"{self.source}{':' + str(line) if line else ''}: {key}: {message}")
+
+    def group_starts(self) -> list[int]:
+        return [n for n, line in enumerate(self.lines, 1) if re.match(r"\s*\[\[?\s*claims\s*\]\]?", line)]
+
+
 def read_claims(path_or_text: str | Path, *, text: str | None = None, base: Path | None = None,
                 source: str | None = None):
     """(spec, [Claim], title) from a claims file (or its text)."""
@@ -110,68 +133,56 @@ def read_claims(path_or_text: str | Path, *, text: str | None = None, base: Path
             raise ClaimsError(f"{path}: cannot read the claims file: {exc}") from None
         base, source = path.parent, str(path)
     source = source or "<claims>"
-    base = base or Path(".")
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ClaimsError(f"{source}: invalid TOML: {exc}") from None
-    literals = _literals(text)
-    lines = text.splitlines()
-
-    def line_of(key: str, after: int = 0) -> int | None:
-        for number, k, _ in literals:
-            if number > after and k == key:
-                return number
-        for number, line in enumerate(lines, 1):
-            if number > after and re.match(rf'\s*"?{re.escape(key)}"?\s*=', line):
-                return number
-        return None
-
-    def fail(key: str, message: str, after: int = 0) -> ClaimsError:
-        line = line_of(key, after)
-        return ClaimsError(f"{source}{':' + str(line) if line else ''}: {key}: {message}")
-
+    where = _Lines(text, source)
     unknown = set(document) - TOP_KEYS
     if unknown:
-        key = sorted(unknown)[0]
-        raise fail(key, f"expected one of {', '.join(sorted(TOP_KEYS))}, got an unknown key")
+        raise where.fail(sorted(unknown)[0], f"expected one of {', '.join(sorted(TOP_KEYS))}, got an unknown key")
     if "spec" not in document:
         raise ClaimsError(f"{source}: spec: missing; expected an example name, a spec file or a [spec] table")
-    spec = _load_spec(document["spec"], base, source, fail)
+    spec = _load_spec(document["spec"], base or Path("."), source, where.fail)
     groups = document.get("claims")
     if groups is None:
         raise ClaimsError(f"{source}: claims: missing; expected [[claims]] tables of name = number")
     if isinstance(groups, dict):
         groups = [groups]
     if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
-        raise fail("claims", "expected [[claims]] tables of name = number")
-    claims, cursor = [], 0
-    header_lines = [n for n, line in enumerate(lines, 1) if re.match(r"\s*\[\[?\s*claims\s*\]\]?", line)]
+        raise where.fail("claims", "expected [[claims]] tables of name = number")
+    claims, cursor, starts = [], 0, where.group_starts()
     for g, group in enumerate(groups):
-        cursor = header_lines[g] if g < len(header_lines) else cursor
-        step = group.get("step", 1)
-        sample = group.get("sample", 1)
-        for key, value in (("step", step), ("sample", sample)):
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_STEP:
-                raise fail(key, f"expected an integer from 1 to {MAX_STEP}, got {value!r}", cursor)
-        for key, value in group.items():
-            if key in GROUP_KEYS:
-                continue
-            line = line_of(key, cursor)
-            where = f"{source}:{line}" if line else source
-            name = parse_name(key)
-            kind, _ = kind_of(name)
-            if kind is None:
-                raise ClaimsError(f"{where}: {key}: expected a claim name such as net_h1, out_o1, E_o1, E_total, "
-                                  f"delta_h1, dE_dout_o1, dout_o1_dnet_o1, dE_dw5, w5, w5_after, loss_after; "
-                                  f"got {name!r}")
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ClaimsError(f"{where}: {key}: expected a number, got {value!r}")
-            literal = next((lit for n, k, lit in literals if n == line and k == key), repr(value))
-            claims.append(Claim(key, name, step, sample, literal, float(value), line, source))
+        cursor = starts[g] if g < len(starts) else cursor
+        claims += _group_claims(group, where, cursor)
     if not claims:
         raise ClaimsError(f"{source}: claims: expected at least one claimed number, got none")
     return spec, claims, document.get("title", spec.name)
+
+
+def _group_claims(group: dict, where: _Lines, cursor: int) -> list[Claim]:
+    """The claims of one [[claims]] table (its step and sample checked), written after line ``cursor``."""
+    step, sample = group.get("step", 1), group.get("sample", 1)
+    for key, value in (("step", step), ("sample", sample)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_STEP:
+            raise where.fail(key, f"expected an integer from 1 to {MAX_STEP}, got {value!r}", cursor)
+    claims = []
+    for key, value in group.items():
+        if key in GROUP_KEYS:
+            continue
+        line = where.line_of(key, cursor)
+        at = f"{where.source}:{line}" if line else where.source
+        name = parse_name(key)
+        kind, _ = kind_of(name)
+        if kind is None:
+            raise ClaimsError(f"{at}: {key}: expected a claim name such as net_h1, out_o1, E_o1, E_total, "
+                              f"delta_h1, dE_dout_o1, dout_o1_dnet_o1, dE_dw5, w5, w5_after, loss_after; "
+                              f"got {name!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ClaimsError(f"{at}: {key}: expected a number, got {value!r}")
+        literal = next((lit for n, k, lit in where.literals if n == line and k == key), repr(value))
+        claims.append(Claim(key, name, step, sample, literal, float(value), line, where.source))
+    return claims
 
 
 def _load_spec(value, base: Path, source: str, fail):
