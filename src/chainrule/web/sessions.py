@@ -213,7 +213,7 @@ class Session:
         try:
             document = explain_step(record["_trace"], self.spec.name, parameter)
         except ValueError as exc:
-            raise BadRequest(str(exc).replace("--param", "param")) from None
+            raise BadRequest(str(exc)) from None
         return document_html(document, with_diagram=False)
 
     def train(self, epochs: int) -> dict:
