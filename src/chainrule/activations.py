@@ -67,6 +67,11 @@ def scalar_sigmoid(z: float) -> float:
     return e / (1.0 + e)
 
 
+def scalar_softplus(z: float) -> float:
+    """ln(1 + e^z) on a float, e^x only for x ≤ 0."""
+    return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+
+
 def _sigma(x: Expr) -> Call:
     return Call("σ", x, scalar_sigmoid)
 
@@ -322,8 +327,7 @@ class Softplus(Activation):
     def derivative(self, z, out):
         return sigmoid(z)
 
-    def scalar(self, z):
-        return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+    scalar = staticmethod(scalar_softplus)
 
     def scalar_derivative(self, z, out):
         return scalar_sigmoid(z)

@@ -25,11 +25,9 @@ import numpy as np
 from .network import Network
 
 
-BLAS = ("auto", "numpy")     # "auto": SciPy's gemm when SciPy is installed; "numpy": NumPy's matmul
-
-
 def _scipy_gemm(dtype, blas: str = "auto"):
-    """SciPy's sgemm/dgemm for this dtype, if SciPy is installed and writes into C in place."""
+    """SciPy's sgemm/dgemm for this dtype, if SciPy is installed and writes into C in place; None with
+    ``blas = "numpy"`` (the engine "arrays-numpy": NumPy's matmul for every product)."""
     if blas == "numpy" or dtype not in (np.float32, np.float64):
         return None
     try:

@@ -22,12 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from .network import Network
-from .serialize import FORMAT, VERSION, model_document, network_arrays, network_from_document, network_to_table
+from .serialize import FORMAT, VERSION, model_document, network_arrays, network_from_document
 from .spec import SpecError
 
-__all__ = ["FORMAT", "VERSION", "load_model", "network_table", "save_model", "write_atomically"]
-
-network_table = network_to_table      # the name this module gave it first
+__all__ = ["FORMAT", "VERSION", "load_model", "save_model", "write_atomically"]
 
 
 def write_atomically(path: str | Path, content: str | bytes) -> None:

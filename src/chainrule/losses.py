@@ -23,7 +23,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .activations import log_softmax, scalar_sigmoid, sigmoid, softplus
+from .activations import log_softmax, scalar_sigmoid, scalar_softplus, sigmoid, softplus
 from .expr import Add, Call, Expr, Frac, Mul, Neg, Num, Pow, Sub
 from .settings import ConfigError
 
@@ -31,10 +31,6 @@ Array = np.ndarray
 ONE, TWO = Num(1), Num(2)
 
 _LOSSES: dict[str, type["Loss"]] = {}
-
-
-def _softplus(z: float) -> float:
-    return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
 
 
 class Loss:
@@ -191,7 +187,7 @@ class BCE(Loss):
 
     def scalar_value(self, nets, outs, t):
         k = len(outs)
-        return sum((tj * _softplus(-z) + (1 - tj) * _softplus(z)) / k for tj, z in zip(t, nets))
+        return sum((tj * scalar_softplus(-z) + (1 - tj) * scalar_softplus(z)) / k for tj, z in zip(t, nets))
 
     def scalar_gradient(self, out, t, k):
         return (out - t) / (out * (1.0 - out) * k)

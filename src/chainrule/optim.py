@@ -34,10 +34,17 @@ WEIGHT_DECAY = Setting("weight_decay", 0.0, number_in(0), "a finite number ≥ 0
 EPS = Setting("eps", 1e-8, number_in(0, low_open=True), "a number > 0", ("ε",))
 
 
-def check_rate(learning_rate) -> float:
-    if not number_in(0)(learning_rate):
-        raise ConfigError("learning_rate", "a finite number ≥ 0", learning_rate)
-    return float(learning_rate)
+LEARNING_RATE = Setting("learning_rate", 0.1, number_in(0), "a finite number ≥ 0")
+
+
+def parameter(label: str, sup: str = "") -> Sym:
+    """The parameter's symbol (w5, w5⁺), or p (p⁺) in a rule's generic form (label "")."""
+    return sym(label, sup) if label else Sym("p", "", sup)
+
+
+def squared(g: Expr) -> Pow:
+    """g², with ∂E/∂p in parentheses: (∂E/∂p)²."""
+    return Pow(Paren(g) if isinstance(g, D) else g, 2)
 
 
 class Optimizer:
@@ -55,7 +62,7 @@ class Optimizer:
             _OPTIMIZERS[cls.name] = cls
 
     def __init__(self, learning_rate: float = 0.1, **settings):
-        self.learning_rate = check_rate(learning_rate)
+        self.learning_rate = LEARNING_RATE.check(learning_rate)
         self.settings = checked_settings(self.name, self.SETTINGS, settings)
         for key, value in self.settings.items():
             setattr(self, key, value)
@@ -129,7 +136,7 @@ class Optimizer:
 
     def gradient_equations(self, label: str) -> tuple[list, Expr]:
         """The gradient the rule uses: ∂E/∂p, or g = ∂E/∂p + λ·p with weight decay."""
-        p = sym(label) if label else Sym("p")
+        p = parameter(label)
         if not self.settings.get("weight_decay"):
             return [], D(E, p)
         g = Sym("g", label)
@@ -196,13 +203,6 @@ class SGD(Optimizer):
     def plain(self) -> bool:
         return self.momentum == 0 and self.weight_decay == 0
 
-    def update(self, index, p, g, mask=None):
-        if self.plain:
-            step = self.learning_rate * g
-            p -= step if mask is None else step * mask
-            return
-        super().update(index, p, g, mask)
-
     def direction(self, index, p, g):
         if self.momentum:
             state = self.states.get(index)
@@ -237,17 +237,17 @@ class SGD(Optimizer):
         return f"Update ({self.title()}): " + ", ".join(parts)
 
     def equations(self, label="", first=False):
-        p, eta = (sym(label) if label else Sym("p")), Sym("η")
+        p, eta = parameter(label), Sym("η")
         items, g = self.gradient_equations(label)
         if not self.momentum:
-            return items + [(sym(label, "+") if label else Sym("p", "", "+"), Sub(p, Mul(eta, g)), "")]
+            return items + [(parameter(label, "+"), Sub(p, Mul(eta, g)), "")]
         v, v_new, mu = self.state_symbol("v", label), self.state_symbol("v", label, True), Sym("μ")
         if first:
             items.append((v_new, g, "first step: the velocity starts at the gradient"))
         else:
             items.append((v_new, Add(Mul(mu, v), g), ""))
         step = Paren(Add(g, Mul(mu, v_new))) if self.nesterov else v_new
-        items.append((sym(label, "+") if label else Sym("p", "", "+"), Sub(p, Mul(eta, step)), ""))
+        items.append((parameter(label, "+"), Sub(p, Mul(eta, step)), ""))
         return items
 
 
@@ -285,16 +285,16 @@ class Adam(Optimizer):
         return f"Adam, step t = {self.t}"
 
     def equations(self, label="", first=False):
-        p, eta, t = (sym(label) if label else Sym("p")), Sym("η"), max(self.t, 1)
+        p, eta, t = parameter(label), Sym("η"), max(self.t, 1)
         items, g = self.gradient_equations(label)
         b1, b2 = Sym("β", "1"), Sym("β", "2")
         m, m_new = self.state_symbol("m", label), self.state_symbol("m", label, True)
         v, v_new = self.state_symbol("v", label), self.state_symbol("v", label, True)
         items.append((m_new, Add(Mul(b1, m), Mul(Paren(Sub(ONE, b1)), g)), ""))
-        items.append((v_new, Add(Mul(b2, v), Mul(Paren(Sub(ONE, b2)), Pow(Paren(g) if isinstance(g, D) else g, 2))), ""))
+        items.append((v_new, Add(Mul(b2, v), Mul(Paren(Sub(ONE, b2)), squared(g))), ""))
         step = Mul(Frac(eta, Paren(Sub(ONE, Pow(b1, t)))),
                    Frac(m_new, Paren(Add(Frac(Call("√", v_new), Call("√", Sub(ONE, Pow(b2, t)))), Sym("ε")))))
-        items.append((sym(label, "+") if label else Sym("p", "", "+"), Sub(p, step), ""))
+        items.append((parameter(label, "+"), Sub(p, step), ""))
         return items
 
 
@@ -336,17 +336,17 @@ class RMSprop(Optimizer):
         return "RMSprop with momentum" if self.momentum else "RMSprop"
 
     def equations(self, label="", first=False):
-        p, eta, alpha = (sym(label) if label else Sym("p")), Sym("η"), Sym("α")
+        p, eta, alpha = parameter(label), Sym("η"), Sym("α")
         items, g = self.gradient_equations(label)
         v, v_new = self.state_symbol("v", label), self.state_symbol("v", label, True)
-        items.append((v_new, Add(Mul(alpha, v), Mul(Paren(Sub(ONE, alpha)), Pow(Paren(g) if isinstance(g, D) else g, 2))), ""))
+        items.append((v_new, Add(Mul(alpha, v), Mul(Paren(Sub(ONE, alpha)), squared(g))), ""))
         scaled = Frac(g, Paren(Add(Call("√", v_new), Sym("ε"))))
         if self.momentum:
             u, u_new = self.state_symbol("u", label), self.state_symbol("u", label, True)
             items.append((u_new, Add(Mul(Sym("μ"), u), scaled), ""))
-            items.append((sym(label, "+") if label else Sym("p", "", "+"), Sub(p, Mul(eta, u_new)), ""))
+            items.append((parameter(label, "+"), Sub(p, Mul(eta, u_new)), ""))
         else:
-            items.append((sym(label, "+") if label else Sym("p", "", "+"), Sub(p, Mul(eta, scaled)), ""))
+            items.append((parameter(label, "+"), Sub(p, Mul(eta, scaled)), ""))
         return items
 
 

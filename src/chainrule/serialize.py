@@ -61,7 +61,8 @@ def network_arrays(network) -> dict[str, np.ndarray]:
 def network_from_document(document, source: str, arrays: dict[str, np.ndarray] | None = None):
     """The network of a model document, validated like a spec; ``arrays`` (from an .npz) are the
     weights and biases the document's table leaves out.  Raises SpecError: ``source: key: …``."""
-    from .spec import SpecError, _Described, _layer_key, _show, from_dict
+    from .settings import Described, show
+    from .spec import SpecError, _layer_key, from_dict
 
     def fail(key: str, message: str) -> SpecError:
         return SpecError(f"{source}: {key}: {message}")
@@ -69,10 +70,10 @@ def network_from_document(document, source: str, arrays: dict[str, np.ndarray] |
     if not isinstance(document, dict):
         raise fail("format", f"expected a {FORMAT} document (an object), got {type(document).__name__}")
     if document.get("format") != FORMAT:
-        raise fail("format", f"expected {FORMAT!r}, got {_show(document.get('format'))}")
+        raise fail("format", f"expected {FORMAT!r}, got {show(document.get('format'))}")
     version = document.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise fail("version", f"expected an integer from 1 to {VERSION}, got {_show(version)}")
+        raise fail("version", f"expected an integer from 1 to {VERSION}, got {show(version)}")
     if version > VERSION:
         raise fail("version", f"expected {VERSION} or lower, got {version}: written by a newer chainrule "
                               f"(this one reads model versions up to {VERSION})")
@@ -95,7 +96,7 @@ def network_from_document(document, source: str, arrays: dict[str, np.ndarray] |
         if arrays:
             name = min(arrays)
             raise fail(name, f"unexpected array; expected model and weights_L, bias_L for the "
-                             f"{len(layers)} layers, got {_Described(name)}")
+                             f"{len(layers)} layers, got {Described(name)}")
     if isinstance(layers, list):       # a saved model gives every parameter: nothing initialised at random
         for l, table in enumerate(layers, start=1):
             if not isinstance(table, dict):

@@ -22,7 +22,7 @@ from . import activations, examples, init, losses, optim, train
 from .datasets.tabular import numbers, read_rows, read_text
 from .layers import BIAS_MODES, Dense
 from .network import WEIGHT_LABELS, Network
-from .settings import ConfigError
+from .settings import ConfigError, Described, show
 from .train import TrainingConfig
 
 
@@ -39,18 +39,6 @@ _INIT_PARAMS = {"constant": {"value"}, "uniform": {"low", "high"}, "normal": {"m
 _TRAINING = set(train.SETTINGS) | set(optim.ALL_SETTINGS)
 _DATA = {"inputs", "targets", "csv", "target_columns", "header", "delimiter", "dataset", "idx", "limit"}
 DATASETS = ("mnist",)
-
-
-class _Described(str):
-    """A description of what was got (e.g. "3 rows"), shown as it is, not quoted."""
-
-    def __repr__(self) -> str:
-        return str(self)
-
-
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "…"
 
 
 class _Validator:
@@ -118,7 +106,7 @@ class _Validator:
         return self.error(key, exc.message(""))
 
     def fail(self, key: str, expected: str, got: Any) -> SpecError:
-        return self.error(key, f"expected {expected}, got {_show(got)}")
+        return self.error(key, f"expected {expected}, got {show(got)}")
 
     # typed getters -------------------------------------------------------------
     def table(self, value, key: str, allowed: set) -> dict:
@@ -158,7 +146,7 @@ class _Validator:
 
     def array(self, value: np.ndarray, key: str, shape: tuple, what: str, dtype: str | None = None) -> np.ndarray:
         """An array (read from an .npz model) of ``shape``, in a float dtype (``dtype`` when given), all finite."""
-        got = _Described(f"a {value.dtype} array of shape {value.shape}")
+        got = Described(f"a {value.dtype} array of shape {value.shape}")
         if value.dtype.kind != "f":
             raise self.fail(key, "floating-point numbers (float32 or float64)", got)
         if dtype is not None and value.dtype != np.dtype(dtype):
@@ -183,14 +171,14 @@ class _Validator:
         if cols == 1 and all(not isinstance(v, list) for v in value):
             value = [[v] for v in value]
         if rows is not None and len(value) != rows:
-            raise self.fail(key, f"{rows} rows ({what}) of {cols} numbers", _Described(f"{len(value)} rows"))
+            raise self.fail(key, f"{rows} rows ({what}) of {cols} numbers", Described(f"{len(value)} rows"))
         if not value:
             raise self.fail(key, f"at least one row ({what})", value)
         for r, row in enumerate(value, start=1):
             if not isinstance(row, list):
                 raise self.fail(f"{key} row {r}", f"a list of {cols} numbers", row)
             if len(row) != cols:
-                raise self.fail(f"{key} row {r}", f"{cols} numbers ({what})", _Described(f"{len(row)} numbers: {_show(row)}"))
+                raise self.fail(f"{key} row {r}", f"{cols} numbers ({what})", Described(f"{len(row)} numbers: {show(row)}"))
             for c, item in enumerate(row, start=1):
                 self.number(item, f"{key} row {r} column {c}")
         return np.array(value, dtype=np.float64)
@@ -302,7 +290,7 @@ def _check_bias(value, key: str, mode: str, units: int, v: _Validator, dtype: st
             raise v.fail(key, "one number (bias_mode is shared)", value)
         if len(value) != units:
             raise v.fail(key, f"a number or a list of {units} numbers (one per neuron)",
-                         _Described(f"{len(value)} numbers"))
+                         Described(f"{len(value)} numbers"))
         for j, item in enumerate(value, start=1):
             v.number(item, f"{key} item {j}")
     else:

@@ -24,7 +24,7 @@ from . import engines
 from .engines import take_step  # noqa: F401  (re-exported: a traced step runs it)
 from .network import REDUCTIONS, Network
 from .optim import ALL_SETTINGS as ALL_OPTIMIZER_SETTINGS
-from .optim import OPTIMIZERS, SCHEDULES, get_optimizer, scheduled_rate
+from .optim import LEARNING_RATE, OPTIMIZERS, SCHEDULES, get_optimizer, scheduled_rate
 from .settings import ConfigError, Setting, boolean, is_integer, number_in
 
 
@@ -46,7 +46,7 @@ def _optional(accepts):
 
 # Every training setting but the optimiser's own (those are declared by each optimiser in optim.py).
 SETTINGS = {s.name: s for s in (
-    Setting("learning_rate", 0.1, number_in(0), "a finite number ≥ 0"),
+    LEARNING_RATE,
     Setting("batch", "full", _batch, "'online', 'full' or an integer ≥ 1"),
     Setting("reduction", "sum", lambda v: v in REDUCTIONS, "'sum' or 'mean'"),
     Setting("epochs", 1, lambda v: is_integer(v) and v >= 0, "an integer ≥ 0"),
