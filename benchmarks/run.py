@@ -89,7 +89,7 @@ def mnist(n_rounds: int) -> None:
         def chainrule_prepare():
             layers = [cr.Dense(w, np.zeros(len(w)), dtype=dtype, activation="relu" if k < 2 else "softmax")
                       for k, w in enumerate(weights)]
-            return cr.Network(784, layers, "cross_entropy")
+            return cr.Network(layers, "cross_entropy")
 
         config = TrainingConfig(learning_rate=rate, batch=batch, reduction="mean", epochs=1, epoch_loss="batches")
         competitors = {f"chainrule {name}": (chainrule_prepare, lambda net: cr.fit(net, x, t, config))}
@@ -236,7 +236,7 @@ def small_net(n_rounds: int) -> None:
     config = TrainingConfig(learning_rate=0.05, batch=10, reduction="mean", epochs=1, epoch_loss="batches")
 
     def chainrule_prepare():
-        return cr.Network(2, [cr.Dense(w, np.zeros(len(w)), activation="tanh" if k < 2 else "identity")
+        return cr.Network([cr.Dense(w, np.zeros(len(w)), activation="tanh" if k < 2 else "identity")
                               for k, w in enumerate(weights)], "mse")
 
     competitors = {"chainrule": (chainrule_prepare, lambda net: cr.fit(net, x, t, config))}

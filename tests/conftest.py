@@ -57,7 +57,7 @@ def random_network(rng, sizes, hidden, output, loss, dtype=np.float64, bias_mode
         bias = {"per_neuron": rng.normal(0, 0.3, b), "shared": rng.normal(0, 0.3), "none": None}[mode]
         layers.append(Dense(rng.normal(0, 0.7, (b, a)), bias, dtype=dtype, bias_mode=mode,
                             activation=hidden if k < len(sizes) - 2 else output))
-    return Network(sizes[0], layers, loss)
+    return Network(layers, loss)
 
 
 def torch_twin(network):

@@ -244,7 +244,7 @@ def test_mnist_missing_is_a_clear_error(tmp_path, monkeypatch, capsys):
 
 def test_predict_reads_npz_models_and_csv_rows_and_names_the_class(tmp_path, capsys):
     # softmax of net = x: for x = (3, 0) the outputs are e³/(e³ + 1) = 0.952574127 and 1/(e³ + 1)
-    network = cr.Network(2, [cr.Dense([[1.0, 0.0], [0.0, 1.0]], [0.0, 0.0], activation="softmax")], "cross_entropy")
+    network = cr.Network([cr.Dense([[1.0, 0.0], [0.0, 1.0]], [0.0, 0.0], activation="softmax")], "cross_entropy")
     cr.io.save_model(network, tmp_path / "m.npz")
     (tmp_path / "rows.csv").write_text("a,b\n3,0\n0,3\n")
     out = io.StringIO()

@@ -157,7 +157,7 @@ def test_path_products_summed_over_samples_equal_finite_differences(seed, hidden
     layers = [cr.Dense(rng.normal(0, 0.8, (b, a)), rng.normal(0, 0.5, b),
                        activation=activation if k < len(hidden) else out_act)
               for k, (a, b) in enumerate(zip(sizes, sizes[1:]))]
-    network = cr.Network(2, layers, loss)
+    network = cr.Network(layers, loss)
     x = rng.normal(size=(samples, 2))
     t = np.eye(2)[rng.integers(0, 2, samples)] if loss == "cross_entropy" else rng.uniform(0.05, 0.95, (samples, 2))
     numeric = numeric_by_label(network, x, t, reduction)

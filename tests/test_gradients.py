@@ -42,7 +42,7 @@ def build(loss, inputs, units, acts, modes, seed):
         bias = None if m == "none" else (rng.normal() if m == "shared" else rng.normal(size=u))
         layers.append(Dense(rng.normal(size=(u, fan_in)), bias, activation=a, bias_mode=m, **params))
         fan_in = u
-    return Network(inputs, layers, loss)
+    return Network(layers, loss)
 
 
 def targets(loss, rng, n, k):

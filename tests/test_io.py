@@ -19,7 +19,7 @@ def sample_network(dtype=np.float64) -> cr.Network:
                        dtype=dtype),
               cr.Dense(rng.normal(size=(4, 3)), None, activation="tanh", bias_mode="none", dtype=dtype),
               cr.Dense(rng.normal(size=(2, 4)), rng.normal(size=2), activation="softmax", dtype=dtype)]
-    return cr.Network(2, layers, "cross_entropy", "column")
+    return cr.Network(layers, "cross_entropy", "column")
 
 
 def assert_same(a: cr.Network, b: cr.Network) -> None:

@@ -158,7 +158,7 @@ def test_labels_number_weights_layer_by_layer_then_biases(order):
     shapes, modes = [(3, 2), (2, 3), (1, 2)], ["per_neuron", "shared", "none"]
     layers = [cr.Dense(np.zeros(shape), None if mode == "none" else (0.0 if mode == "shared" else np.zeros(shape[0])),
                        bias_mode=mode) for shape, mode in zip(shapes, modes)]
-    net = cr.Network(2, layers, weight_labels=order)
+    net = cr.Network(layers, weight_labels=order)
     expected = []
     for l, (units, fan_in) in enumerate(shapes):
         cells = [(j, i) for j in range(units) for i in range(fan_in)] if order == "row" else \

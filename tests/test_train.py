@@ -11,7 +11,7 @@ from chainrule.train import TrainingConfig, epoch_batches
 
 def small_problem(seed=0, n=10):
     rng = np.random.default_rng(seed)
-    net = Network(3, [Dense(rng.normal(size=(4, 3)), rng.normal(size=4), activation="tanh"),
+    net = Network([Dense(rng.normal(size=(4, 3)), rng.normal(size=4), activation="tanh"),
                       Dense(rng.normal(size=(2, 4)), 0.1, activation="sigmoid", bias_mode="shared")], "mse")
     return net, rng.normal(size=(n, 3)), rng.uniform(size=(n, 2))
 

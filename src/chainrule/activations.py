@@ -85,6 +85,7 @@ class Activation:
     name: ClassVar[str] = ""
     SETTINGS: ClassVar[dict[str, Setting]] = {}
     elementwise: ClassVar[bool] = True
+    distribution: ClassVar[bool] = False     # its outputs are a probability distribution over classes
     kinks: tuple = ()               # net values where f' jumps (finite differences across them are wrong)
 
     def __init_subclass__(cls, **kwargs):
@@ -400,6 +401,7 @@ class Softmax(Activation):
 
     name = "softmax"
     elementwise = False
+    distribution = True
 
     def value(self, z):
         return softmax(z)

@@ -145,7 +145,7 @@ def cost(sizes=(100, 1_000, 10_000, 100_000), batch: int = 16, sample: int = 300
         hidden = max(1, round((size - outputs) / (inputs + 1 + outputs + 1)))
         layers = [Dense(rng.normal(0, 0.3, (hidden, inputs)), rng.normal(0, 0.1, hidden), activation="tanh"),
                   Dense(rng.normal(0, 0.3, (outputs, hidden)), rng.normal(0, 0.1, outputs), activation="identity")]
-        network = Network(inputs, layers, "mse")
+        network = Network(layers, "mse")
         x, t = rng.normal(size=(batch, inputs)), rng.normal(size=(batch, outputs))
         total = sum(p.size for p in network.parameters())
         backprop = _timed(lambda: network.backprop(x, t, "mean"), 7)

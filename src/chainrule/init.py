@@ -17,7 +17,42 @@ from __future__ import annotations
 
 import numpy as np
 
+from .settings import ConfigError, is_integer, is_number
+
 KINDS = ("constant", "uniform", "normal", "xavier", "he")
+PARAMETERS = {"constant": ("value",), "uniform": ("low", "high"), "normal": ("mean", "std"),
+              "xavier": (), "he": ()}
+SOURCES = ("seed", "legacy_seed")     # the generator: its own seed, or numpy's legacy sequence
+
+
+def checked(init) -> dict:
+    """An init table checked: ``"he"`` or ``{"kind": "normal", "std": 0.5, "legacy_seed": 42}``.
+    Raises ConfigError with the key inside the table (``kind``, ``std``, …)."""
+    table = {"kind": init} if isinstance(init, str) else init
+    if not isinstance(table, dict):
+        raise ConfigError("", f"an initialiser name ({', '.join(KINDS)}) or a table with its kind", init)
+    kind = table.get("kind")
+    if kind not in KINDS:
+        raise ConfigError("kind", f"one of {', '.join(KINDS)}", kind) if "kind" in table else \
+            ConfigError("kind", f"one of {', '.join(KINDS)}", shown=False)
+    for name, value in table.items():
+        if name == "kind":
+            continue
+        if name in SOURCES:
+            limit = 2 ** 32 if name == "legacy_seed" else None
+            if not (is_integer(value) and value >= 0 and (limit is None or value < limit)):
+                raise ConfigError(name, "an integer ≥ 0" + (" and < 2**32 (numpy's legacy seed range)" if limit else ""),
+                                  value)
+        elif name not in PARAMETERS[kind]:
+            takes = ", ".join(PARAMETERS[kind]) or "no parameters"
+            raise ConfigError(name, f"a setting of init kind {kind!r}, which takes {takes}", shown=False)
+        elif not is_number(value) or (name == "std" and value < 0):
+            raise ConfigError(name, "a finite number" + (" ≥ 0" if name == "std" else ""), value)
+    if kind == "uniform" and table.get("low", 0.0) >= table.get("high", 1.0):
+        raise ConfigError("high", f"a number > low ({table.get('low', 0.0)})", table.get("high", 1.0))
+    if "seed" in table and "legacy_seed" in table:
+        raise ConfigError("", "either seed or legacy_seed, not both", shown=False)
+    return dict(table)
 
 
 def draw_weights(kind: str, units: int, fan_in: int, *, rng=None, order: str = "row",
@@ -60,3 +95,17 @@ class RandomSources:
 
     def seeded(self, seed: int) -> np.random.Generator:
         return self._seeded.setdefault(seed, np.random.default_rng(seed))
+
+    def draw(self, init: dict, units: int, fan_in: int, order: str = "row") -> np.ndarray:
+        """A layer's weights from its init table ({"kind": "normal", "std": 0.5, "legacy_seed": 42}):
+        from the legacy seed's RandomState, the table's own seed, or this build's generator."""
+        settings = dict(init)
+        kind = settings.pop("kind")
+        if "legacy_seed" in settings:
+            rng = self.legacy(settings.pop("legacy_seed"))
+        elif "seed" in settings:
+            rng = self.seeded(settings.pop("seed"))
+        else:
+            rng = self.default
+        return draw_weights(kind, units, fan_in, rng=rng, order=order,
+                            **{key: float(value) for key, value in settings.items()})

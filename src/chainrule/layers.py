@@ -17,6 +17,7 @@ from typing import Optional
 import numpy as np
 
 from .activations import Activation, get_activation
+from .data import numbers
 from .settings import ConfigError, Described
 
 BIAS_MODES = ("per_neuron", "shared", "none")
@@ -37,7 +38,11 @@ class Dense:
 
     def __init__(self, weights, bias=None, *, activation: str | Activation = "sigmoid",
                  bias_mode: str = "per_neuron", dtype=np.float64, **activation_params):
-        self.weights = np.array(weights, dtype=dtype, ndmin=2, copy=True)
+        given = numbers(weights, "weights", dtype)
+        if given.ndim == 0:
+            raise ConfigError("weights", "a matrix of weights, units × fan_in (Dense(2) is not a layer of 2 neurons: "
+                              "chainrule.mlp([inputs, 2, …]) builds layers from sizes)", weights)
+        self.weights = np.array(given, dtype=dtype, ndmin=2, copy=True)
         if self.weights.ndim != 2:
             raise ConfigError("weights", "a matrix (units × fan_in)", Described(f"{self.weights.ndim} dimensions"))
         if bias_mode not in BIAS_MODES:

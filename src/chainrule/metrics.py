@@ -10,15 +10,34 @@ import numpy as np
 CHUNK = 10_000      # rows run forward at a time by network_accuracy (bounded memory on large data)
 
 
+def classes(outputs) -> np.ndarray:
+    """The class of each row of outputs: the column of the largest, or for a single output 1 where it is
+    ≥ 0.5 (a sigmoid's probability, or a regressor fitted to 0/1 targets) and 0 elsewhere."""
+    outputs = np.asarray(outputs)
+    return (outputs[:, 0] >= 0.5).astype(np.int64) if outputs.shape[1] == 1 else outputs.argmax(axis=1)
+
+
 def target_classes(targets) -> np.ndarray:
-    """The class of each target: the column of a one-hot row's largest entry, or the label itself."""
+    """The class of each target: a one-hot row's largest entry (a single 0/1 column: its value), or the label."""
     targets = np.asarray(targets)
-    return targets.argmax(axis=1) if targets.ndim == 2 else targets
+    return classes(targets) if targets.ndim == 2 else targets
 
 
 def correct(outputs, targets) -> int:
-    """How many rows have their largest output at their target class."""
-    return int(np.sum(np.asarray(outputs).argmax(axis=1) == target_classes(targets)))
+    """How many rows have their class (``classes``) at their target class."""
+    return int(np.sum(classes(outputs) == target_classes(targets)))
+
+
+def r2(outputs, targets) -> float:
+    """The coefficient of determination per output, 1 − Σ(t − out)² / Σ(t − t̄)², averaged over the
+    outputs as scikit-learn's r2_score does (an output whose targets are all equal scores 1 when fitted
+    exactly, else 0)."""
+    outputs, targets = np.asarray(outputs, dtype=float), np.asarray(targets, dtype=float)
+    residual = np.sum((targets - outputs) ** 2, axis=0)
+    total = np.sum((targets - targets.mean(axis=0)) ** 2, axis=0)
+    safe = np.where(total > 0, total, 1.0)
+    scores = np.where(total > 0, 1.0 - residual / safe, np.where(residual == 0, 1.0, 0.0))
+    return float(scores.mean())
 
 
 def accuracy(outputs, targets) -> float:

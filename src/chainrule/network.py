@@ -10,6 +10,7 @@ The backward pass reads like the four equations of backpropagation:
 
 from __future__ import annotations
 
+import copy
 import re
 from bisect import bisect_right
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ from itertools import accumulate
 
 import numpy as np
 
+from . import data, metrics
 from .layers import Dense, LayerValues
 from .settings import ConfigError, Described
 from .losses import Loss, get_loss, reduce
@@ -98,22 +100,28 @@ class ParameterLabels(Mapping):
 
 
 class Network:
-    """A feed-forward network; ``layers[0]`` reads the inputs, ``layers[-1]`` is the output."""
+    """A feed-forward network: ``Network([Dense(W¹, b¹), Dense(W², b²)], loss="half_sse")``;
+    ``layers[0]`` reads the inputs (its fan-in is the number of inputs), ``layers[-1]`` is the output.
+    ``chainrule.mlp([2, 2, 2], …)`` builds one from layer sizes."""
 
-    def __init__(self, inputs: int, layers: list[Dense], loss: str | Loss = "half_sse",
-                 weight_labels: str = "row"):
-        self.inputs = int(inputs)
+    def __init__(self, layers: list[Dense], loss: str | Loss = "half_sse", weight_labels: str = "row"):
+        if not isinstance(layers, (list, tuple)) or not all(isinstance(layer, Dense) for layer in layers):
+            raise ConfigError("layers", "a list of Dense layers (the number of inputs is the first layer's fan-in; "
+                              "chainrule.mlp([2, 2, 2]) builds from sizes)",
+                              Described(type(layers).__name__) if not isinstance(layers, (list, tuple)) else
+                              Described("a list of " + ", ".join(sorted({type(x).__name__ for x in layers}))))
         self.layers = list(layers)
+        if not self.layers:
+            raise ConfigError("layers", "at least one layer", Described("none"))
+        self.inputs = self.layers[0].fan_in
         self.loss = loss if isinstance(loss, Loss) else get_loss(loss)
         if weight_labels not in WEIGHT_LABELS:
             raise ConfigError("weight_labels", "'row' or 'column'", weight_labels)
         self.weight_labels = weight_labels
-        if not self.layers:
-            raise ConfigError("layers", "at least one layer", Described("none"))
         fan_in = self.inputs
         for number, layer in enumerate(self.layers, start=1):
             if layer.fan_in != fan_in:
-                raise ConfigError(f"layers[{number}].weights", f"{fan_in} columns (its fan-in)",
+                raise ConfigError(f"layers[{number}].weights", f"{fan_in} columns (the previous layer's units)",
                                   Described(f"{layer.fan_in}"))
             if not layer.activation.elementwise and number != len(self.layers):
                 raise ConfigError(f"layers[{number}].activation", "an element-wise activation below the output "
@@ -138,7 +146,7 @@ class Network:
         """A copy of the network whose parameters are in ``dtype`` (float32 or float64)."""
         layers = [Dense(layer.weights, layer.bias, activation=layer.activation, bias_mode=layer.bias_mode,
                         dtype=dtype) for layer in self.layers]
-        return Network(self.inputs, layers, self.loss, self.weight_labels)
+        return Network(layers, self.loss, self.weight_labels)
 
     @property
     def labels(self) -> ParameterLabels:
@@ -176,8 +184,6 @@ class Network:
             x = v.out
         return values
 
-    def predict(self, x) -> Array:
-        return self.forward(np.asarray(x, dtype=self.dtype).reshape(-1, self.inputs))[-1].out
 
     def sample_losses(self, x: Array, t: Array, values: list[LayerValues] | None = None) -> Array:
         """E of every sample, shape (n,)."""
@@ -216,6 +222,68 @@ class Network:
         values = self.forward(x)
         deltas = self.deltas(t, values)
         return values, deltas, self.gradients(x, values, deltas, reduction)
+
+    # ----- what a user calls ----------------------------------------------------
+    def predict(self, x) -> Array:
+        """The outputs for inputs ``x``, shape (n, outputs) (x: (n, inputs), or see ``data.inputs``)."""
+        return self.forward(data.inputs(x, self.inputs, self.dtype))[-1].out
+
+    @property
+    def is_classifier(self) -> bool:
+        """Whether the outputs are class scores: a softmax output layer, or a loss made for classes."""
+        return self.loss.output_activation is not None or self.layers[-1].activation.distribution
+
+    def predict_classes(self, x) -> Array:
+        """The class of each row: the largest output, or output ≥ 0.5 for a single output."""
+        return metrics.classes(self.predict(x))
+
+    def accuracy(self, x, t) -> float:
+        """The share of rows classified right; ``t`` one-hot rows or class labels (n,)."""
+        xs, ts = data.samples(x, t, self.inputs, self.outputs, self.dtype)
+        return metrics.network_accuracy(self, xs, ts)
+
+    def score(self, x, t) -> float:
+        """As scikit-learn scores: the accuracy of a classifier (``is_classifier``, or ``t`` given as class
+        labels), else R², the coefficient of determination of the outputs (1 is perfect)."""
+        xs, ts = data.samples(x, t, self.inputs, self.outputs, self.dtype)
+        labels = np.asarray(t).ndim == 1 and self.outputs > 1
+        if self.is_classifier or labels:
+            return metrics.network_accuracy(self, xs, ts)
+        return metrics.r2(self.predict(xs), ts)
+
+    def loss_of(self, x, t, reduction: str = "sum") -> float:
+        """The dataset loss on (x, t): the ``reduction`` (sum or mean) of the per-sample losses."""
+        xs, ts = data.samples(x, t, self.inputs, self.outputs, self.dtype)
+        return self.dataset_loss(xs, ts, reduction)
+
+    def fit(self, x, t, config=None, *, engine: str = "auto", callback=None, **settings):
+        """Train in place on (x, t) and return the History: ``net.fit(x, t, epochs=100, learning_rate=0.5,
+        batch="online")``.  Settings are TrainingConfig's (``config`` gives them all at once; keywords
+        given with it replace its values).  Each call starts a fresh optimiser from the current weights."""
+        from .train import fit
+        return fit(self, x, t, config, callback=callback, engine=engine, **settings)
+
+    def explain(self, x, t, config=None, *, steps: int = 1, apply: bool = False, **settings):
+        """Trace ``steps`` training steps on (x, t) and return them as an Explanation (``.render(fmt)``;
+        a notebook shows its derivation).  The network is left as it was unless ``apply=True``."""
+        from .explain import Explanation
+        from .trace import trace_steps
+        from .train import training_config
+        if not (isinstance(steps, int) and not isinstance(steps, bool) and steps >= 1):
+            raise ConfigError("steps", "an integer ≥ 1", steps)
+        if not isinstance(apply, bool):
+            raise ConfigError("apply", "True or False", apply)
+        network = self if apply else copy.deepcopy(self)
+        return Explanation(trace_steps(network, x, t, training_config(config, settings), steps))
+
+    def copy(self) -> "Network":
+        """An independent copy (parameters and all)."""
+        return copy.deepcopy(self)
+
+    def save(self, path, name: str = "model") -> None:
+        """A model file: JSON, or .npz when ``path`` ends in .npz (see ``io.save_model``)."""
+        from .io import save_model
+        save_model(self, path, name)
 
     # ----- plain data ------------------------------------------------------------
     def parameters_as_data(self) -> list[dict]:

@@ -33,9 +33,6 @@ class SpecError(ValueError):
 _TOP = {"name", "description", "network", "training", "data"}
 _NETWORK = {"inputs", "loss", "weight_labels", "layers", "dtype"}
 _LAYER = {"units", "activation", "weights", "init", "bias", "bias_mode", *activations.ALL_SETTINGS}
-_INIT = {"kind", "mean", "std", "low", "high", "value", "seed", "legacy_seed"}
-_INIT_PARAMS = {"constant": {"value"}, "uniform": {"low", "high"}, "normal": {"mean", "std"},
-                "xavier": set(), "he": set()}
 _TRAINING = set(train.SETTINGS) | set(optim.ALL_SETTINGS)
 _DATA = {"inputs", "targets", "csv", "target_columns", "header", "delimiter", "dataset", "idx", "limit"}
 DATASETS = ("mnist",)
@@ -258,26 +255,12 @@ def _check_network(table, v: _Validator) -> dict:
 
 
 def _check_init(table, key: str, v: _Validator) -> None:
-    v.table(table, key, _INIT)
-    kind = v.choice(table.get("kind"), f"{key}.kind", init.KINDS)
-    for name in table:
-        if name in ("kind", "seed", "legacy_seed"):
-            continue
-        if name not in _INIT_PARAMS[kind]:
-            raise v.error(f"{key}.{name}", f"does not apply to init kind {kind!r}"
-                          + (f"; it takes {', '.join(sorted(_INIT_PARAMS[kind]))}" if _INIT_PARAMS[kind] else ""))
-        v.number(table[name], f"{key}.{name}")
-    if "std" in table:
-        v.number(table["std"], f"{key}.std", minimum=0)
-    if kind == "uniform" and table.get("low", 0.0) >= table.get("high", 1.0):
-        raise v.fail(f"{key}.high", f"a number > low ({table.get('low', 0.0)})", table.get("high", 1.0))
-    for name in ("seed", "legacy_seed"):
-        if name in table:
-            v.integer(table[name], f"{key}.{name}", 0)
-    if "seed" in table and "legacy_seed" in table:
-        raise v.error(key, "give either seed or legacy_seed, not both")
-    if "legacy_seed" in table and table["legacy_seed"] >= 2 ** 32:
-        raise v.fail(f"{key}.legacy_seed", "an integer < 2**32 (numpy's legacy seed range)", table["legacy_seed"])
+    """An init table, checked by the initialisers' own rules (init.checked)."""
+    v.table(table, key, {"kind", *init.SOURCES, *(p for ps in init.PARAMETERS.values() for p in ps)})
+    try:
+        init.checked(table)
+    except ConfigError as exc:
+        raise v.config(exc, key) from None
 
 
 def _check_bias(value, key: str, mode: str, units: int, v: _Validator, dtype: str | None = None) -> None:
@@ -309,17 +292,7 @@ def _build_network(net: dict, v: _Validator, seed: int, dtype) -> Network:
         if "weights" in layer:
             weights = np.array(layer["weights"], dtype=np.float64).reshape(units, fan_in)
         else:
-            spec = dict(layer.get("init", {"kind": "xavier"}))
-            kind = spec.pop("kind")
-            if "legacy_seed" in spec:
-                rng = sources.legacy(spec.pop("legacy_seed"))
-            elif "seed" in spec:
-                rng = sources.seeded(spec.pop("seed"))
-            else:
-                rng = sources.default
-            params = {k: float(val) for k, val in spec.items()}
-            weights = init.draw_weights(kind, units, fan_in, rng=rng, order="column" if column else "row",
-                                        **params)
+            weights = sources.draw(layer.get("init", {"kind": "xavier"}), units, fan_in, "column" if column else "row")
         try:
             layers.append(Dense(weights.astype(dtype), layer.get("bias"), activation=layer.get("activation", "sigmoid"),
                                 bias_mode=layer.get("bias_mode", "per_neuron"), dtype=dtype,
@@ -328,7 +301,7 @@ def _build_network(net: dict, v: _Validator, seed: int, dtype) -> Network:
             raise v.config(exc, _layer_key(number)) from None
         fan_in = units
     try:
-        return Network(net["inputs"], layers, net.get("loss", "half_sse"), net.get("weight_labels", "row"))
+        return Network(layers, net.get("loss", "half_sse"), net.get("weight_labels", "row"))
     except ConfigError as exc:
         raise v.config(exc, "network") from None
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import data
 from .network import Network
 from .serialize import network_to_table
 from .spec import activation_params
@@ -50,6 +51,12 @@ class StepTrace:
     # None for plain SGD (p⁺ = p − η·g); else the rule's settings and each parameter's state
     # before and after the step: {"name", settings…, "before": [{"weights": {"v": …}, "bias": …}], "after": …}
     optimizer: dict | None = None
+
+    def render(self, fmt: str = "text", *, param: str | None = None, matrix: bool = False,
+               title: str = "", colour: bool = False) -> str:
+        """This step in ``fmt`` (text, markdown, latex, html, json); see ``explain.Explanation.render``."""
+        from .explain import Explanation
+        return Explanation([self]).render(fmt, param=param, matrix=matrix, title=title, colour=colour)
 
     def as_dict(self) -> dict:
         out = {"step": self.step, "epoch": self.epoch, "samples": [s.as_dict() for s in self.samples],
@@ -105,8 +112,7 @@ class Tracer:
 
     def __init__(self, network: Network, x, t, config: TrainingConfig, optimizer=None):
         self.network, self.config = network, config
-        self.x = np.asarray(x, dtype=network.dtype)
-        self.t = np.asarray(t, dtype=network.dtype)
+        self.x, self.t = data.samples(x, t, network.inputs, network.outputs, network.dtype)
         self.optimizer = optimizer or config.build_optimizer()
         self.masks = network.trainable_masks(config.frozen)
         self.description = describe_network(network)

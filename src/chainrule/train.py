@@ -20,7 +20,7 @@ from typing import Callable, Iterator, Optional
 
 import numpy as np
 
-from . import engines
+from . import data, engines
 from .engines import take_step  # noqa: F401  (re-exported: a traced step runs it)
 from .network import REDUCTIONS, Network
 from .optim import ALL_SETTINGS as ALL_OPTIMIZER_SETTINGS
@@ -121,6 +121,14 @@ class TrainingConfig:
         """The chosen optimiser's settings, defaults filled in."""
         return dict(self.build_optimizer().settings)
 
+    def settings(self) -> dict:
+        """The settings as keyword arguments that make this configuration again (the optimiser's as given)."""
+        return {**{name: getattr(self, name) for name in SETTINGS}, **dict(self.options)}
+
+    def replace(self, **changes) -> "TrainingConfig":
+        """A copy with some settings changed (checked as when made)."""
+        return TrainingConfig(**{**self.settings(), **changes})
+
     def batch_size(self, n_samples: int) -> int:
         return {"online": 1, "full": n_samples}.get(self.batch, self.batch)
 
@@ -130,6 +138,16 @@ class TrainingConfig:
 
     def rate(self, epoch: int) -> float:
         return scheduled_rate(self.learning_rate, self.schedule, epoch, self.step_size, self.gamma, self.power)
+
+
+def training_config(config: "TrainingConfig | None", settings: dict) -> TrainingConfig:
+    """The configuration of a call such as ``net.fit(x, t, config, epochs=5)``: ``config`` (default:
+    every setting's default) with the keyword settings given in the call replacing its values."""
+    if config is None:
+        return TrainingConfig(**settings)
+    if not isinstance(config, TrainingConfig):
+        raise ConfigError("config", "a TrainingConfig (or settings as keyword arguments)", type(config).__name__)
+    return config.replace(**settings) if settings else config
 
 
 def epoch_batches(n_samples: int, config: TrainingConfig, rng: np.random.Generator) -> list[np.ndarray]:
@@ -178,10 +196,12 @@ class History:
         return result
 
 
-def fit(network: Network, x, t, config: TrainingConfig,
+def fit(network: Network, x, t, config: TrainingConfig | None = None,
         callback: Callable[[int, float], None] | None = None, on_step: Callable | None = None,
-        optimizer=None, engine: str = "auto") -> History:
-    """Train ``network`` in place on (x, t) as ``config`` says; return the History.
+        optimizer=None, engine: str = "auto", **settings) -> History:
+    """Train ``network`` in place on (x, t) as ``config`` says — or as the keyword settings say
+    (``fit(net, x, t, epochs=100, learning_rate=0.5)``; given with ``config`` they replace its
+    values) — and return the History.
 
     Stops after ``config.epochs`` epochs, or earlier when the epoch loss falls below
     ``stop_below`` or changes by less than ``stop_change_below`` from the epoch before.
@@ -193,10 +213,11 @@ def fit(network: Network, x, t, config: TrainingConfig,
     engine for tiny networks with plain SGD, else the fast one); ``History.engine`` says which ran.
     """
     engines.check(engine)
+    config = training_config(config, settings)
+    x, t = data.samples(x, t, network.inputs, network.outputs, network.dtype)
     # Overflow while diverging is reported once, by TrainingDiverged, not as numpy warnings.
     with np.errstate(over="ignore", invalid="ignore"):
-        return _fit(network, np.asarray(x, dtype=network.dtype), np.asarray(t, dtype=network.dtype),
-                    config, callback, on_step, optimizer, engine)
+        return _fit(network, x, t, config, callback, on_step, optimizer, engine)
 
 
 def validation_split(n_samples: int, config: TrainingConfig) -> tuple[np.ndarray, np.ndarray]:

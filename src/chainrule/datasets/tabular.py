@@ -11,18 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-
-def one_hot(labels, classes: int | None = None, dtype=np.float64) -> np.ndarray:
-    """Rows of 0/1 with a 1 in each label's column: labels 0…k−1 → (n, k)."""
-    labels = np.asarray(labels)
-    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer) or (labels.size and labels.min() < 0):
-        raise ValueError(f"labels: expected a list of integers ≥ 0, got {labels.dtype} of shape {labels.shape}")
-    k = int(labels.max()) + 1 if classes is None else classes
-    if labels.size and labels.max() >= k:
-        raise ValueError(f"labels: expected values below {k} classes, got {int(labels.max())}")
-    out = np.zeros((len(labels), k), dtype=dtype)
-    out[np.arange(len(labels)), labels] = 1
-    return out
+from ..data import one_hot
 
 
 @dataclass

@@ -4,9 +4,13 @@ trace's plain data plus every gradient's chain of factors (explain.chains)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from ..settings import ConfigError
 from .chains import chains_as_data
 from .document import Document
 from .limits import too_large
+from .names import parameter_count
 from .step import explain_step
 from .json import render_json
 from .text import render_text
@@ -14,9 +18,47 @@ from .text import render_text
 FORMATS = ("text", "markdown", "latex", "html", "json")
 
 
+class Explanation(Sequence):
+    """Traced training steps (``StepTrace``s), rendered on demand: ``net.explain(x, t).render("markdown")``.
+    Indexing gives one step's trace; ``str()`` is the text rendering."""
+
+    def __init__(self, traces):
+        self.traces = list(traces)
+
+    def __len__(self) -> int:
+        return len(self.traces)
+
+    def __getitem__(self, index):
+        return Explanation(self.traces[index]) if isinstance(index, slice) else self.traces[index]
+
+    def render(self, fmt: str = "text", *, param: str | None = None, matrix: bool = False,
+               title: str = "", colour: bool = False) -> str:
+        """The steps in ``fmt`` (text, markdown, latex, html, json); ``param`` keeps one parameter's
+        chain rule (e.g. "w5"), as ``chainrule explain --param``; ``matrix`` writes the step as matrices."""
+        return render(self.traces, fmt, title, param, matrix, colour)
+
+    def __str__(self) -> str:
+        return self.render("text")
+
+    def __repr__(self) -> str:
+        if not self.traces:
+            return "Explanation(no steps)"
+        first, last = self.traces[0], self.traces[-1]
+        steps = f"step {first.step}" if len(self) == 1 else f"steps {first.step}–{last.step}"
+        return f"<Explanation: {steps}, loss {first.loss_before:.9g} → {last.loss_after:.9g}>"
+
+
 def render(traces, fmt: str = "text", title: str = "", parameter: str | None = None,
            matrix_form: bool = False, colour: bool = False) -> str:
     """The traces of one or more steps in ``fmt`` (one of FORMATS)."""
+    if fmt not in FORMATS:
+        raise ConfigError("format", f"one of {', '.join(FORMATS)}", fmt)
+    if parameter is None or matrix_form:
+        for trace in traces:
+            large = too_large(parameter_count(trace), len(trace.samples))
+            if large:
+                what = "the matrix form" if matrix_form else "a whole derivation"
+                raise ConfigError("param", f"one parameter to explain ({what}: {large})", shown=False)
     if fmt == "json":
         return render_json(traces, parameter)
     documents = [explain_step(t, title, parameter, matrix_form) for t in traces]
@@ -31,7 +73,7 @@ def render(traces, fmt: str = "text", title: str = "", parameter: str | None = N
     if fmt == "html":
         from .html import render_html
         return render_html(documents)
-    raise ValueError(f"format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    raise AssertionError(fmt)
 
 
-__all__ = ["FORMATS", "Document", "chains_as_data", "explain_step", "render", "too_large"]
+__all__ = ["FORMATS", "Document", "Explanation", "chains_as_data", "explain_step", "render", "too_large"]
