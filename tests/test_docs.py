@@ -1,7 +1,9 @@
 """docs/architecture.md stays true to the tree: every module it names exists, and every module of the
-package is named there (and in README's module map)."""
+package is named there (and in README's module map); README's Python snippets run."""
 
 import re
+
+import pytest
 from pathlib import Path
 
 import chainrule
@@ -27,3 +29,14 @@ def test_the_readme_module_map_names_every_module():
     block = block[:block.index("```")]
     named = set(re.findall(r"\b([a-z_]+\.py)\b", block))
     assert modules() - named == set(), f"README's module map does not name: {modules() - named}"
+
+
+def readme_python_snippets() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```python\n(.*?)```", text, re.S)
+
+
+@pytest.mark.parametrize("number", range(len(readme_python_snippets())))
+def test_readme_python_snippets_run(number, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    exec(compile(readme_python_snippets()[number], f"README.md python block {number + 1}", "exec"), {})

@@ -69,7 +69,7 @@ def test_an_optimiser_passed_to_fit_carries_its_state_across_calls():
     from dataclasses import replace
     optimizer = config.build_optimizer()
     for _ in range(2):
-        cr.fit(twice, x, t, replace(config, epochs=1), optimizer=optimizer)
+        cr.fit(twice, x, t, replace(config, epochs=1), resume=optimizer)
     for a, b in zip(once.parameters(), twice.parameters()):
         np.testing.assert_allclose(a, b, rtol=1e-13)
 

@@ -32,12 +32,27 @@ class LayerValues:
     out: Array
 
 
+DTYPES = ("float64", "float32")
+
+
+def float_dtype(dtype) -> type:
+    """float64 or float32 (a name or a numpy type); anything else refused."""
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        name = None
+    if name not in DTYPES:
+        raise ConfigError("dtype", "float64 or float32", dtype)
+    return np.dtype(name).type
+
+
 class Dense:
     """A fully connected layer with its activation and bias mode; ``activation_params`` are the
     activation's own settings (``slope=0.1`` for leaky_relu, ``alpha=0.5`` for elu)."""
 
     def __init__(self, weights, bias=None, *, activation: str | Activation = "sigmoid",
                  bias_mode: str = "per_neuron", dtype=np.float64, **activation_params):
+        dtype = float_dtype(dtype)
         given = numbers(weights, "weights", dtype)
         if given.ndim == 0:
             raise ConfigError("weights", "a matrix of weights, units × fan_in (Dense(2) is not a layer of 2 neurons: "

@@ -14,6 +14,7 @@ improved for ``patience`` epochs and the best parameters are restored.
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional
@@ -105,8 +106,10 @@ class TrainingConfig:
             object.__setattr__(self, name, value)
         unknown = [key for key in settings if key not in ALL_OPTIMIZER_SETTINGS]
         if unknown:
-            raise ConfigError(unknown[0], "a training setting (" + ", ".join([*SETTINGS, *ALL_OPTIMIZER_SETTINGS])
-                              + ")", shown=False)
+            names = [*SETTINGS, *ALL_OPTIMIZER_SETTINGS]
+            close = difflib.get_close_matches(unknown[0], names, n=1)
+            raise ConfigError(unknown[0], (f"{close[0]!r}, or another " if close else "") + "training setting ("
+                              + ", ".join(names) + ")", shown=False)
         options.update(settings)
         self.build_optimizer(options)       # the optimiser checks its own settings
         object.__setattr__(self, "options", tuple(options.items()))
@@ -198,7 +201,7 @@ class History:
 
 def fit(network: Network, x, t, config: TrainingConfig | None = None,
         callback: Callable[[int, float], None] | None = None, on_step: Callable | None = None,
-        optimizer=None, engine: str = "auto", **settings) -> History:
+        resume=None, engine: str = "auto", **settings) -> History:
     """Train ``network`` in place on (x, t) as ``config`` says — or as the keyword settings say
     (``fit(net, x, t, epochs=100, learning_rate=0.5)``; given with ``config`` they replace its
     values) — and return the History.
@@ -208,7 +211,8 @@ def fit(network: Network, x, t, config: TrainingConfig | None = None,
     ``callback(epoch, loss)`` is called after every epoch (progress display), and
     ``on_step(epoch, done, total, losses, outputs, targets)`` after every step with the batch's
     losses and outputs before its update (``done`` samples of ``total`` in this epoch).
-    ``optimizer`` continues an optimiser's state (momentum, Adam's moments) from an earlier call.
+    ``resume`` is an optimiser (``config.build_optimizer()``) whose state — momentum, Adam's moments —
+    goes on from an earlier call, and is updated in place.
     ``engine`` says which implementation of the step runs (``engines.ENGINES``; "auto": the float
     engine for tiny networks with plain SGD, else the fast one); ``History.engine`` says which ran.
     """
@@ -217,7 +221,7 @@ def fit(network: Network, x, t, config: TrainingConfig | None = None,
     x, t = data.samples(x, t, network.inputs, network.outputs, network.dtype)
     # Overflow while diverging is reported once, by TrainingDiverged, not as numpy warnings.
     with np.errstate(over="ignore", invalid="ignore"):
-        return _fit(network, x, t, config, callback, on_step, optimizer, engine)
+        return _fit(network, x, t, config, callback, on_step, resume, engine)
 
 
 def validation_split(n_samples: int, config: TrainingConfig) -> tuple[np.ndarray, np.ndarray]:

@@ -232,7 +232,7 @@ class Session:
 
         try:
             # the engine every step of the page runs (traced steps run it too): the same numbers, exactly
-            history = fit(self.network, self.x, self.t, config, callback=callback, optimizer=self.optimizer,
+            history = fit(self.network, self.x, self.t, config, callback=callback, resume=self.optimizer,
                           engine="reference")
             losses = history.loss_history
         except _TimeUp:        # a call never holds the session longer than seconds_per_call
