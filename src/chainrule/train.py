@@ -218,6 +218,9 @@ def fit(network: Network, x, t, config: TrainingConfig | None = None,
     """
     engines.check(engine)
     config = training_config(config, settings)
+    for name, function in (("callback", callback), ("on_step", on_step)):
+        if function is not None and not callable(function):
+            raise ConfigError(name, "a function (or None)", function)
     x, t = data.samples(x, t, network.inputs, network.outputs, network.dtype)
     # Overflow while diverging is reported once, by TrainingDiverged, not as numpy warnings.
     with np.errstate(over="ignore", invalid="ignore"):
