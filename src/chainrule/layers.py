@@ -88,6 +88,9 @@ class Dense:
                 raise ConfigError("bias", f"{units} numbers (one per neuron)", Described(f"shape {b.shape}"))
             self.bias = np.array(b, dtype=dtype)
 
+    def __repr__(self) -> str:
+        return f"Dense({self.fan_in} → {self.units}, {self.activation.name}, bias {self.bias_mode})"
+
     @property
     def units(self) -> int:
         return self.weights.shape[0]

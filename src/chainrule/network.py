@@ -133,6 +133,15 @@ class Network:
                               Described(self.layers[-1].activation.name))
         self._labels = ParameterLabels(self.layers, weight_labels)
 
+    def __repr__(self) -> str:
+        names = [layer.activation.name for layer in self.layers]
+        flow = " → ".join(names) if len(names) <= 4 else f"{names[0]} … {names[-1]}"
+        return f"<Network {self.shape_text()}: {flow}, loss {self.loss.name}, {len(self._labels):,} parameters>"
+
+    def _repr_html_(self) -> str:
+        from .display import network_html
+        return network_html(self)
+
     # ----- shapes and labels -------------------------------------------------
     @property
     def outputs(self) -> int:

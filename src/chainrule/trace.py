@@ -52,6 +52,19 @@ class StepTrace:
     # before and after the step: {"name", settings…, "before": [{"weights": {"v": …}, "bias": …}], "after": …}
     optimizer: dict | None = None
 
+    def __repr__(self) -> str:
+        n = len(self.samples)
+        return (f"<StepTrace step {self.step} (epoch {self.epoch}): {n} sample{'s' * (n != 1)}, "
+                f"loss {self.loss_before:.9g} → {self.loss_after:.9g}>")
+
+    def _repr_html_(self) -> str:
+        from .explain import Explanation
+        return Explanation([self])._repr_html_()
+
+    def _repr_markdown_(self) -> str:
+        from .explain import Explanation
+        return Explanation([self])._repr_markdown_()
+
     def render(self, fmt: str = "text", *, param: str | None = None, matrix: bool = False,
                title: str = "", colour: bool = False) -> str:
         """This step in ``fmt`` (text, markdown, latex, html, json); see ``explain.Explanation.render``."""

@@ -190,6 +190,17 @@ class History:
     best_epoch: Optional[int] = None
     engine: str = ""                     # the implementation that ran the steps (engines.ENGINES)
 
+    def __repr__(self) -> str:
+        first = self.initial_loss if self.initial_loss is not None else (self.loss_history or [None])[0]
+        last = self.loss_history[-1] if self.loss_history else None
+        loss = f", loss {first:.6g} → {last:.6g}" if first is not None and last is not None else ""
+        engine = f", engine {self.engine}" if self.engine else ""
+        return f"<History: {self.epochs_run} epoch{'s' * (self.epochs_run != 1)}{loss}, stopped: {self.stopped_because}{engine}>"
+
+    def _repr_html_(self) -> str:
+        from .display import history_html
+        return history_html(self)
+
     def as_dict(self) -> dict:
         result = {"initial_loss": self.initial_loss, "loss_history": list(self.loss_history),
                   "epochs_run": self.epochs_run, "stopped_because": self.stopped_because}

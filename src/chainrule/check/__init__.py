@@ -20,11 +20,12 @@ from .checker import Checker, Verdict
 from .claims import Claim, ClaimsError, parse_name, read_claims
 from .formulas import evaluate
 from .mistakes import digit_slip
-from .report import report_json, report_text
+from .report import Report, report_json, report_text
 
 
-def check(path_or_name: str) -> tuple[str, list[Verdict]]:
-    """(title, verdicts) for a claims file, or a seed's built-in claims ('seed:000')."""
+def check(path_or_name: str) -> Report:
+    """The Report — (title, verdicts) — of a claims file, or of a seed's built-in claims ('seed:000');
+    ``print(report)`` writes it as ``chainrule check`` does, a notebook shows its table."""
     if path_or_name.startswith("seed:"):
         from .. import examples
         path = examples.claims_path(path_or_name.removeprefix("seed:"))
@@ -32,8 +33,8 @@ def check(path_or_name: str) -> tuple[str, list[Verdict]]:
         spec, claims, title = read_claims(path, text=text, base=path.parent, source=f"{path_or_name} (built-in)")
     else:
         spec, claims, title = read_claims(path_or_name)
-    return title, Checker(spec, claims).run()
+    return Report(title, Checker(spec, claims).run())
 
 
-__all__ = ["check", "report_text", "report_json", "ClaimsError", "read_claims", "digit_slip", "Checker",
+__all__ = ["check", "Report", "report_text", "report_json", "ClaimsError", "read_claims", "digit_slip", "Checker",
            "Claim", "Verdict", "parse_name", "evaluate"]

@@ -2,6 +2,32 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+
+class Report(NamedTuple):
+    """A check's result: its title and one verdict per claim (unpacks as ``title, verdicts``)."""
+
+    title: str
+    verdicts: list
+
+    @property
+    def wrong(self) -> list:
+        return [v for v in self.verdicts if not v.ok]
+
+    def __str__(self) -> str:
+        return report_text(self.title, self.verdicts)
+
+    def __repr__(self) -> str:
+        return f"<Report {self.title!r}: {len(self.verdicts)} claims, {len(self.wrong)} wrong>"
+
+    def as_dict(self) -> dict:
+        return report_json(self.verdicts)
+
+    def _repr_html_(self) -> str:
+        from ..display import report_html
+        return report_html(self)
+
 
 def report_text(title: str, verdicts: list) -> str:
     wrong = [v for v in verdicts if not v.ok]

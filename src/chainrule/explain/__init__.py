@@ -40,6 +40,14 @@ class Explanation(Sequence):
     def __str__(self) -> str:
         return self.render("text")
 
+    def _repr_html_(self) -> str:
+        from ..display import explanation_html
+        return explanation_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from ..display import explanation_markdown
+        return explanation_markdown(self)
+
     def __repr__(self) -> str:
         if not self.traces:
             return "Explanation(no steps)"

@@ -53,22 +53,33 @@ class _Layout:
 def diagram(doc: Document) -> str:
     """The network with sample 1's net, out and δ on each neuron, each weight before → after on its edge."""
     trace = doc.trace
-    layers = trace.network["layers"]
-    sizes = [trace.network["inputs"], *(layer["units"] for layer in layers)]
-    if max(sizes) > MAX_DIAGRAM_UNITS:
-        return f'<p class="legend">(network {"-".join(map(str, sizes))}: too wide to draw)</p>'
-    layout, sample = _Layout(sizes), trace.samples[0]
+    sample = trace.samples[0]
     legend = (f'<p class="legend">Sample {sample.index + 1}: net and out above and below each neuron, its δ in red; '
               f'each weight before → after the update on its edge (or in its tooltip where many edges meet).</p>')
+    svg = network_svg(trace.network, trace.parameters_before, sample, trace.parameters_after, trace.gradients)
+    return svg + (legend if svg.startswith("<svg") else "")
+
+
+def network_svg(network: dict, parameters: list[dict], sample=None, after: list[dict] | None = None,
+                gradients: list[dict] | None = None) -> str:
+    """The network as SVG: ``network`` its description (trace.describe_network), ``parameters`` its weights and
+    biases by layer; with a step's ``sample``, ``after`` and ``gradients`` also each neuron's net, out and δ
+    and each weight before → after."""
+    layers = network["layers"]
+    sizes = [network["inputs"], *(layer["units"] for layer in layers)]
+    if max(sizes) > MAX_DIAGRAM_UNITS:
+        return f'<p class="legend">(network {"-".join(map(str, sizes))}: too wide to draw)</p>'
+    layout = _Layout(sizes)
     return (f'<svg class="network" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {layout.width} {layout.height}" '
             f'width="{layout.width}" height="{layout.height}" role="img" aria-label="network diagram">'
-            + "".join(_edges(trace, layout)) + "".join(_neurons(trace, layout)) + "</svg>" + legend)
+            + "".join(_edges(layers, parameters, after, gradients, layout))
+            + "".join(_neurons(layers, parameters, sample, layout)) + "</svg>")
 
 
-def _edges(trace, layout: _Layout) -> list[str]:
-    """Each weight's edge, labelled with its value before → after where few edges meet."""
+def _edges(layers: list[dict], before_all: list[dict], after_all, gradients, layout: _Layout) -> list[str]:
+    """Each weight's edge, labelled with its value (before → after a step) where few edges meet."""
     edges, radius = [], RADIUS
-    for l, layer in enumerate(trace.network["layers"]):
+    for l, layer in enumerate(layers):
         # with many edges into a neuron their labels would pile up: then the values are in the tooltips
         labelled = layer["fan_in"] <= 4 and layer["units"] <= 4
         for j in range(layer["units"]):
@@ -76,59 +87,65 @@ def _edges(trace, layout: _Layout) -> list[str]:
             for i in range(layer["fan_in"]):
                 x1, y1 = layout.position(l, i)
                 label = layer["weight_labels"][j][i]
-                before = trace.parameters_before[l]["weights"][j][i]
-                after = trace.parameters_after[l]["weights"][j][i]
-                gradient = trace.gradients[l]["weights"][j][i]
+                before = before_all[l]["weights"][j][i]
                 # each label ends before its target neuron, written along its edge; the labels of the
                 # edges meeting there end at staggered distances, so neighbours do not overlap
                 stagger = 0.4 * i / (layer["fan_in"] - 1) if layer["fan_in"] > 1 else 0.0
                 f = 1 - (radius + 8) / math.hypot(x2 - x1, y2 - y1) - stagger
                 tx, ty = x1 + f * (x2 - x1), y1 + f * (y2 - y1)
                 angle = math.degrees(math.atan2(y2 - y1, x2 - x1))
+                if after_all is None:
+                    data, title, text = f'data-value="{before!r}"', f"{label} = {num(before)}", f"{label} {before:.4g}"
+                else:
+                    after, gradient = after_all[l]["weights"][j][i], gradients[l]["weights"][j][i]
+                    data = f'data-before="{before!r}" data-gradient="{gradient!r}" data-after="{after!r}"'
+                    title = f"{label} = {num(before)}, ∂E/∂{label} = {num(gradient)}, {label}⁺ = {num(after)}"
+                    text = f"{label} {before:.4g} → {after:.4g}"
                 edges.append(
-                    f'<g class="edge" id="edge-{label}" data-label="{label}" data-before="{before!r}" '
-                    f'data-gradient="{gradient!r}" data-after="{after!r}"><title>{label} = {num(before)}, '
-                    f'∂E/∂{label} = {num(gradient)}, {label}⁺ = {num(after)}</title>'
+                    f'<g class="edge" id="edge-{label}" data-label="{label}" {data}><title>{title}</title>'
                     f'<line x1="{x1 + radius}" y1="{y1}" x2="{x2 - radius}" y2="{y2}"/>'
                     + (f'<text class="weight" x="{tx:.1f}" y="{ty - 4:.1f}" text-anchor="end" '
-                    f'transform="rotate({angle:.2f} {tx:.1f} {ty:.1f})">{label} {before:.4g}'
-                    f' → {after:.4g}</text>' if labelled else '')
+                       f'transform="rotate({angle:.2f} {tx:.1f} {ty:.1f})">{text}</text>' if labelled else '')
                     + '</g>')
     return edges
 
 
-def _neurons(trace, layout: _Layout) -> list[str]:
-    """The inputs with their values; each neuron with its net, out, δ and bias."""
-    layers, sample, radius = trace.network["layers"], trace.samples[0], RADIUS
+def _neurons(layers: list[dict], parameters: list[dict], sample, layout: _Layout) -> list[str]:
+    """The inputs (with a sample's values); each neuron with its bias (and a sample's net, out and δ)."""
+    radius = RADIUS
     names, nodes = Names(len(layers)), []
     for i in range(layout.sizes[0]):
         x, y = layout.position(0, i)
+        value = (f'<text class="value" x="{x}" y="{y + radius + 14}" text-anchor="middle">'
+                 f'{_short(sample.input[i])}</text>') if sample is not None else ""
         nodes.append(f'<g class="neuron input" id="neuron-i{i + 1}"><circle cx="{x}" cy="{y}" r="{radius}"/>'
-                     f'<text class="name" x="{x}" y="{y + 4}" text-anchor="middle">i{i + 1}</text>'
-                     f'<text class="value" x="{x}" y="{y + radius + 14}" text-anchor="middle">'
-                     f'{_short(sample.input[i])}</text></g>')
+                     f'<text class="name" x="{x}" y="{y + 4}" text-anchor="middle">i{i + 1}</text>{value}</g>')
     for l, layer in enumerate(layers):
         for j in range(layer["units"]):
             x, y = layout.position(l + 1, j)
             n = names.neuron(l, j)
-            net, out = sample.layers[l]["net"][j], sample.layers[l]["out"][j]
-            delta = sample.deltas[l][j]
             bias = layer["bias_labels"][j]
             bias_text = ""
             if bias is not None:
-                b = trace.parameters_before[l]["bias"]
+                b = parameters[l]["bias"]
                 b = b if layer["bias_mode"] == "shared" else b[j]
                 bias_text = (f'<text class="weight" x="{x}" y="{y - radius - 20}" text-anchor="middle">'
                              f'{bias} {_short(b)}</text>')
+            if sample is None:
+                data, title, values = "", f"{n}: {layer['activation']}", (
+                    f'<text class="value" x="{x}" y="{y + radius + 14}" text-anchor="middle">'
+                    f'{escape(layer["activation"])}</text>')
+            else:
+                net, out, delta = sample.layers[l]["net"][j], sample.layers[l]["out"][j], sample.deltas[l][j]
+                data = f' data-net="{net!r}" data-out="{out!r}" data-delta="{delta!r}"'
+                title = f"net_{n} = {num(net)}, out_{n} = {num(out)}, δ_{n} = {num(delta)}"
+                values = (f'<text class="value" x="{x}" y="{y - radius - 6}" text-anchor="middle">net {_short(net)}</text>'
+                          f'<text class="value" x="{x}" y="{y + radius + 14}" text-anchor="middle">out {_short(out)}</text>'
+                          f'<text class="delta" x="{x}" y="{y + radius + 28}" text-anchor="middle">δ {_short(delta)}</text>')
             nodes.append(
-                f'<g class="neuron" id="neuron-{n}" data-net="{net!r}" data-out="{out!r}" data-delta="{delta!r}">'
-                f'<title>net_{n} = {num(net)}, out_{n} = {num(out)}, δ_{n} = {num(delta)}</title>{bias_text}'
+                f'<g class="neuron" id="neuron-{n}"{data}><title>{title}</title>{bias_text}'
                 f'<circle cx="{x}" cy="{y}" r="{radius}"/>'
-                f'<text class="name" x="{x}" y="{y + 4}" text-anchor="middle">{n}</text>'
-                f'<text class="value" x="{x}" y="{y - radius - 6}" text-anchor="middle">net {_short(net)}</text>'
-                f'<text class="value" x="{x}" y="{y + radius + 14}" text-anchor="middle">out {_short(out)}</text>'
-                f'<text class="delta" x="{x}" y="{y + radius + 28}" text-anchor="middle">δ {_short(delta)}</text>'
-                f'</g>')
+                f'<text class="name" x="{x}" y="{y + 4}" text-anchor="middle">{n}</text>{values}</g>')
     return nodes
 
 
