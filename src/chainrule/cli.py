@@ -6,6 +6,7 @@ main(argv) -> exit code: 0 success, 2 bad input (one line on stderr; --traceback
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import math
 import re
@@ -22,7 +23,7 @@ from .check import ClaimsError, report_json, report_text
 from .check import check as check_claims
 from .datasets import idx_sizes
 from .datasets.tabular import read_matrix
-from .io import load_model
+from .io import load_model, write_atomically
 from .runs import vec
 from .spec import Spec, SpecError, from_dict, load
 from .trace import trace_steps
@@ -74,6 +75,14 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="check hand-computed numbers (a claims file, or seed:000 … seed:004)")
     c.add_argument("claims", help="claims TOML file, or seed:NNN for a seed's own printed numbers")
     c.add_argument("--format", choices=("text", "json"), default="text")
+
+    d = sub.add_parser("plot", help="draw a loss curve, decision regions, a fitted curve, the network or a "
+                                    "confusion matrix to a file (extra: plot)")
+    d.add_argument("kind", choices=PLOTS, help="what to draw")
+    d.add_argument("spec", help="built-in example name or spec file: its data, and its network trained as it says")
+    d.add_argument("--out", required=True, metavar="FILE", help="the picture: .png, .svg or .pdf")
+    d.add_argument("--model", metavar="FILE", help="draw this saved model (train --save) instead of training")
+    d.add_argument("--epochs", type=int, help="override the spec's number of epochs")
 
     r = sub.add_parser("predict", help="run a saved model (or a spec's network) forward")
     r.add_argument("model", help="model .json or .npz file saved by train --save, a spec file or an example name")
@@ -292,6 +301,52 @@ def cmd_check(args, out) -> int:
     return 1 if any(not v.ok for v in verdicts) else 0
 
 
+PLOTS = ("loss", "regions", "fit", "network", "confusion")
+PICTURES = (".png", ".svg", ".pdf")
+
+
+def cmd_plot(args, out) -> int:
+    """Train the spec's network (or read --model) and draw ``kind`` into --out, written whole or not at all."""
+    if Path(args.out).suffix.lower() not in PICTURES:
+        raise UsageError(f"plot --out: expected a file name ending in {', '.join(PICTURES)}, got {args.out!r}")
+    if args.model and (args.kind == "loss" or args.epochs is not None):
+        what = "plot loss" if args.kind == "loss" else "plot --epochs"
+        raise UsageError(f"{what}: expected a spec to train, got --model (a saved model has no training to draw)")
+    if args.epochs is not None and args.epochs < 0:
+        raise UsageError(f"plot --epochs: expected an integer ≥ 0, got {args.epochs}")
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        from . import plot
+    except ImportError:
+        raise UsageError('plot: expected matplotlib (pip install "chainrule[plot]"), got none installed') from None
+    spec = load(args.spec)
+    x, t = spec.require_data()
+    config = spec.training if args.epochs is None else spec.training.replace(epochs=args.epochs)
+    before = spec.build_network()
+    network = load_model(args.model) if args.model else before.copy()
+    history = None if args.model else network.fit(x, t, config)
+    try:
+        if args.kind == "loss":
+            ax = plot.loss(history, title=f"{spec.name}: loss over {history.epochs_run} epochs")
+        elif args.kind == "regions":
+            ax = plot.decision_regions(network, x, t)
+        elif args.kind == "fit":
+            ax = None if args.model else plot.fitted(before, x, t, label="before training")
+            ax = plot.fitted(network, x, t, ax, label="the model" if args.model else "after training")
+        elif args.kind == "network":
+            ax = plot.network(network, x[0])
+        else:
+            ax = plot.confusion(network, x, t)
+    except ValueError as error:
+        raise UsageError(f"plot {args.kind}: {error}") from None
+    buffer = io.BytesIO()
+    ax.figure.savefig(buffer, format=Path(args.out).suffix[1:].lower(), dpi=120, bbox_inches="tight")
+    write_atomically(args.out, buffer.getvalue())
+    out.write(f"{args.out}: {args.kind} of {spec.name}\n")
+    return 0
+
+
 def cmd_gradcheck(args, out) -> int:
     """Exit 0 when every layer's gradients agree with finite differences to 1e-7, 1 otherwise."""
     if args.cost:
@@ -322,7 +377,7 @@ def _write(out, report, as_json: bool) -> None:
 
 
 COMMANDS = {"examples": cmd_examples, "explain": cmd_explain, "train": cmd_train, "predict": cmd_predict,
-            "gradcheck": cmd_gradcheck, "check": cmd_check, "serve": cmd_serve}
+            "gradcheck": cmd_gradcheck, "check": cmd_check, "serve": cmd_serve, "plot": cmd_plot}
 
 
 def main(argv=None, out=None) -> int:
