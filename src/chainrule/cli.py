@@ -14,6 +14,7 @@ import sys
 import traceback
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -326,8 +327,10 @@ def cmd_plot(args, out) -> int:
     before = spec.build_network()
     network = load_model(args.model) if args.model else before.copy()
     history = None if args.model else network.fit(x, t, config)
+    ax: Any
     try:
         if args.kind == "loss":
+            assert history is not None, "plot loss trains the spec (--model was refused above)"
             ax = plot.loss(history, title=f"{spec.name}: loss over {history.epochs_run} epochs")
         elif args.kind == "regions":
             ax = plot.decision_regions(network, x, t)
@@ -341,7 +344,8 @@ def cmd_plot(args, out) -> int:
     except ValueError as error:
         raise UsageError(f"plot {args.kind}: {error}") from None
     buffer = io.BytesIO()
-    ax.figure.savefig(buffer, format=Path(args.out).suffix[1:].lower(), dpi=120, bbox_inches="tight")
+    figure: Any = ax.figure
+    figure.savefig(buffer, format=Path(args.out).suffix[1:].lower(), dpi=120, bbox_inches="tight")
     write_atomically(args.out, buffer.getvalue())
     out.write(f"{args.out}: {args.kind} of {spec.name}\n")
     return 0

@@ -79,7 +79,7 @@ def network_html(network) -> str:
 
 
 # ----- histories ---------------------------------------------------------------------------------
-def curve_svg(series: dict[str, list[float]], width: int = 420, height: int = 180) -> str:
+def curve_svg(series: dict[str, list[float | None]], width: int = 420, height: int = 180) -> str:
     """Loss curves as an SVG polyline each (epoch 0 first), log scale when they span over two decades."""
     values = [v for ys in series.values() for v in ys if v is not None and math.isfinite(v)]
     if not values:

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass, replace
+from typing import Any
 from html import escape
 
 DIGITS = 9
@@ -365,8 +367,8 @@ class Frac(Expr):
 class D(Expr):
     """The partial derivative ∂top/∂bottom."""
 
-    top: Sym
-    bottom: Sym
+    top: Expr
+    bottom: Expr
 
     def text(self) -> str:
         return f"∂{self.top.text()}/∂{self.bottom.text()}"
@@ -546,7 +548,7 @@ def column(items) -> Matrix:
 
 
 def _bracket_column(ch: str, height: int) -> list[str]:
-    top, mid, bottom = {"(": "⎛⎜⎝", ")": "⎞⎟⎠", "[": "⎡⎢⎣", "]": "⎤⎥⎦"}[ch]
+    top, mid, bottom = tuple({"(": "⎛⎜⎝", ")": "⎞⎟⎠", "[": "⎡⎢⎣", "]": "⎤⎥⎦"}[ch])
     return [top] + [mid] * (height - 2) + [bottom]
 
 
@@ -594,7 +596,8 @@ class Eq:
 def rewrite(expr: Expr, change) -> Expr:
     """The tree with ``change(node)`` applied bottom-up: change returns a new node, or None to keep it."""
     if isinstance(expr, _Chain):
-        expr = type(expr)(*(rewrite(item, change) for item in expr.items))
+        chain: Any = type(expr)         # Add, Mul, …: each made from its items
+        expr = chain(*(rewrite(item, change) for item in expr.items))
     elif isinstance(expr, Matrix):
         expr = Matrix(tuple(tuple(rewrite(cell, change) for cell in row) for row in expr.rows))
     elif is_dataclass(expr) and not isinstance(expr, (Sym, D)):
@@ -606,7 +609,7 @@ def rewrite(expr: Expr, change) -> Expr:
     return expr if changed is None else changed
 
 
-def substitute(expr: Expr, env: dict) -> Expr:
+def substitute(expr: Expr, env: Mapping) -> Expr:
     """The same formula with every known symbol replaced by its number."""
     def number(node):
         if isinstance(node, (Sym, D)) and node.text() in env:

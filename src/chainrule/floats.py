@@ -11,6 +11,7 @@ results equal the reference engine's to float rounding (tests/test_engines.py ru
 from __future__ import annotations
 
 from operator import mul
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +40,8 @@ class FloatTrainer:
         self.network, self.optimizer, self.reduction = network, optimizer, reduction
         self.layers = network.layers
         self.weights = [layer.weights.tolist() for layer in self.layers]
-        self.biases = [None if layer.bias is None else layer.bias.tolist() for layer in self.layers]
+        # each layer's bias: a list (per neuron), a float (shared) or None
+        self.biases: list[Any] = [None if layer.bias is None else layer.bias.tolist() for layer in self.layers]
         self.modes = [layer.bias_mode for layer in self.layers]
         self.activations = [layer.activation for layer in self.layers]
         self.df = [a.scalar_derivative for a in self.activations]
@@ -49,7 +51,7 @@ class FloatTrainer:
         self._loss = self.loss.scalar_value
         self.fused = self.loss.fused
         self.targets_sum_to_one = targets_sum_to_one
-        self.masks = None
+        self.masks: list[tuple[list, Any]] | None = None
         if masks is not None and not all(np.all(m == 1) for m in masks):
             k, self.masks = 0, []
             for layer in self.layers:
@@ -60,12 +62,12 @@ class FloatTrainer:
                     b_mask = masks[k].tolist()
                     k += 1
                 self.masks.append((w_mask, b_mask))
-        self._outputs = []
+        self._outputs: list = []
 
     def sync(self) -> None:
         for layer, w, b in zip(self.layers, self.weights, self.biases):
             layer.weights[...] = w
-            if b is not None:
+            if layer.bias is not None:
                 layer.bias[...] = b
 
     def _forward(self, x: list) -> list:
@@ -111,7 +113,7 @@ class FloatTrainer:
             return self._online_step(rows[0], targets[0], scale, want_losses)
         L = len(self.layers)
         grad_w = [[[0.0] * len(wj) for wj in w] for w in self.weights]
-        grad_b = [0.0 if mode == "shared" else (None if mode == "none" else [0.0] * len(w))
+        grad_b: list[Any] = [0.0 if mode == "shared" else (None if mode == "none" else [0.0] * len(w))
                   for mode, w in zip(self.modes, self.weights)]
         losses, outputs = [], []
         for xr, tr in zip(rows, targets):
@@ -153,7 +155,7 @@ class FloatTrainer:
         for l in range(len(self.layers) - 1, -1, -1):
             below = xr if l == 0 else values[l - 1][1]
             w = self.weights[l]
-            d_below = None
+            d_below: list | None = None
             if l:
                 net_b, out_b = values[l - 1]
                 df = self.df[l - 1]
@@ -167,15 +169,16 @@ class FloatTrainer:
             if mode == "shared":
                 self.biases[l] -= sum(d) * (masks[1] if masks else 1.0)
             elif mode == "per_neuron":
-                b = self.biases[l]
+                biases: list = self.biases[l]
                 for j, dj in enumerate(d):
-                    b[j] -= dj if masks is None else dj * masks[1][j]
-            d = d_below
+                    biases[j] -= dj if masks is None else dj * masks[1][j]
+            if d_below is not None:
+                d = d_below
         return losses
 
     def _update(self, grad_w, grad_b) -> None:
         for l, (w, b) in enumerate(zip(self.weights, self.biases)):
-            masks = self.masks[l] if self.masks else None
+            masks: Any = self.masks[l] if self.masks else None
             for j, (wj, gj) in enumerate(zip(w, grad_w[l])):
                 mj = masks[0][j] if masks else None
                 for i in range(len(wj)):

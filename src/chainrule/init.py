@@ -101,6 +101,7 @@ class RandomSources:
         from the legacy seed's RandomState, the table's own seed, or this build's generator."""
         settings = dict(init)
         kind = settings.pop("kind")
+        rng: np.random.RandomState | np.random.Generator
         if "legacy_seed" in settings:
             rng = self.legacy(settings.pop("legacy_seed"))
         elif "seed" in settings:

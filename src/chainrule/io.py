@@ -47,7 +47,8 @@ def save_model(network: Network, path: str | Path, name: str = "model") -> None:
     if str(path).endswith(".npz"):
         document = model_document(network, name, values=False)
         buffer = io.BytesIO()
-        np.savez(buffer, model=np.array(json.dumps(document)), **network_arrays(network))
+        arrays: dict = {"model": np.array(json.dumps(document)), **network_arrays(network)}
+        np.savez(buffer, **arrays)
         write_atomically(path, buffer.getvalue())
         return
     write_atomically(path, json.dumps(model_document(network, name), indent=1) + "\n")

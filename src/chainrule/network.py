@@ -39,7 +39,8 @@ class ParameterRef:
     index: tuple
 
     def get(self, network: "Network") -> float:
-        array = network.layers[self.layer].weights if self.kind == "weights" else network.layers[self.layer].bias
+        layer = network.layers[self.layer]
+        array = layer.weights if self.kind == "weights" or layer.bias is None else layer.bias
         return float(array[self.index])
 
 

@@ -191,6 +191,9 @@ class SGD(Optimizer):
                 "nesterov": Setting("nesterov", False, boolean, "true or false"),
                 "weight_decay": WEIGHT_DECAY}
     STATE = ("v",)
+    momentum: float                 # the settings, set from SETTINGS by Optimizer.__init__
+    nesterov: bool
+    weight_decay: float
 
     def __init__(self, learning_rate: float = 0.05, **settings):
         super().__init__(learning_rate, **settings)
@@ -306,6 +309,11 @@ class RMSprop(Optimizer):
         u ← μ·u + g/(√v + ε),  p ← p − η·u          (with momentum; u starts at 0)
         p ← p − η·g/(√v + ε)                        (without)
     """
+
+    alpha: float                    # the settings, set from SETTINGS by Optimizer.__init__
+    eps: float
+    momentum: float
+    weight_decay: float
 
     name = "rmsprop"
     PRESET = {"learning_rate": 0.001}       # 0.01 (PyTorch's default) reached 73% on MNIST in an epoch, 0.001 82%

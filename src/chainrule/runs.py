@@ -21,8 +21,9 @@ MAX_LISTED = 100        # parameters and samples listed one per line by the spec
 LARGE = 5_000           # samples from which progress is a bar within each epoch
 
 
-def fmt(value: float) -> str:
-    return f"{value:.9g}"
+def fmt(value: float | None) -> str:
+    """A loss as reports write it; "n/a" where none was computed (no epoch run, with epoch_loss = "batches")."""
+    return "n/a" if value is None else f"{value:.9g}"
 
 
 def vec(values) -> str:
@@ -94,7 +95,7 @@ class Run:
 
     @property
     def trained(self) -> int:
-        return len(self.spec.inputs) - self.held
+        return len(self.spec.require_data()[0]) - self.held
 
 
 def train(spec: Spec, config: TrainingConfig | None = None, *, show: bool = True, bar: bool = False,
@@ -179,5 +180,6 @@ def dataset_text(run: Run) -> str:
         lines.append(f"validation loss per epoch: {', '.join(f'{v:.4f}' for v in history.validation_loss_history)}; "
                      f"kept the parameters of epoch {history.best_epoch}"
                      + (" (stopped early)" if history.stopped_because == "validation" else ""))
-    lines.append(accuracy_text(run.accuracy) + f" ({len(run.spec.test_inputs):,} test images)")
+    tested = 0 if run.spec.test_inputs is None else len(run.spec.test_inputs)
+    lines.append(accuracy_text(run.accuracy) + f" ({tested:,} test images)")
     return "\n".join(lines) + "\n"

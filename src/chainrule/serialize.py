@@ -80,7 +80,7 @@ def network_from_document(document, source: str, arrays: dict[str, np.ndarray] |
     body = {k: v for k, v in document.items() if k not in ("format", "version")}
     network = body.get("network")
     layers = network.get("layers") if isinstance(network, dict) else None
-    if arrays is not None and isinstance(layers, list):
+    if arrays is not None and isinstance(network, dict) and isinstance(layers, list):
         arrays = dict(arrays)
         body["network"] = network = dict(network, layers=[dict(t) if isinstance(t, dict) else t for t in layers])
         layers = network["layers"]

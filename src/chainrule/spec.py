@@ -202,7 +202,7 @@ class Spec:
         return _build_network(self.network_table, self._validator, self.training.seed, dtype)
 
     def require_data(self) -> tuple[np.ndarray, np.ndarray]:
-        if self.inputs is None:
+        if self.inputs is None or self.targets is None:
             raise SpecError(f"{self.source}: data: expected a [data] table with inputs and targets, got none")
         return self.inputs, self.targets
 

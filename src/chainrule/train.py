@@ -133,7 +133,9 @@ class TrainingConfig:
         return TrainingConfig(**{**self.settings(), **changes})
 
     def batch_size(self, n_samples: int) -> int:
-        return {"online": 1, "full": n_samples}.get(self.batch, self.batch)
+        if isinstance(self.batch, int):
+            return self.batch
+        return 1 if self.batch == "online" else n_samples
 
     def build_optimizer(self, options: dict | None = None):
         """The optimiser this configuration names, at the first epoch's learning rate."""
@@ -344,7 +346,8 @@ class _Stopping:
 
     def __init__(self, network: Network, x_val, t_val, config: TrainingConfig):
         self.network, self.x_val, self.t_val, self.config = network, x_val, t_val, config
-        self.best_loss, self.best_parameters = math.inf, None
+        self.best_loss = math.inf
+        self.best_parameters: list[np.ndarray] | None = None
 
     def reason(self, history: History, epoch: int, loss: float, previous: float) -> str | None:
         config = self.config
@@ -354,7 +357,7 @@ class _Stopping:
             if validation < self.best_loss - config.min_delta:
                 self.best_loss, self.best_parameters = validation, [p.copy() for p in self.network.parameters()]
                 history.best_epoch = epoch
-            elif epoch - history.best_epoch >= config.patience:
+            elif epoch - (history.best_epoch or 0) >= config.patience:      # (no best yet: a NaN validation loss)
                 return "validation"
         if config.stop_below is not None and loss < config.stop_below:
             return "loss_below"

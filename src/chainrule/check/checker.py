@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 
 from ..explain.derive import optimizer_state
-from ..expr import Add, Num, Sym, rewrite
+from ..expr import Add, Num, Sub, Sym, rewrite
 from ..optim import Optimizer
 from ..trace import trace_steps
 from .claims import PARAMETER_KINDS, Claim, ClaimsError, kind_of
@@ -40,7 +40,7 @@ class Checker:
         last = max(c.step for c in claims)
         traces = trace_steps(network, x, t, spec.training, last)
         self.steps = {k: Step(traces[k - 1], network) for k in {c.step for c in claims}}
-        self.by_key = {}
+        self.by_key: dict[tuple, Claim] = {}
         for c in claims:
             self.by_key.setdefault((c.step, c.sample, c.name), c)
         self.data = (x, t)
@@ -83,7 +83,7 @@ class Checker:
         memo: dict = {}
 
         def look(name: str, s_sample: int | None = None):
-            key = (step, sample if s_sample is None else s_sample, name)
+            key: tuple = (step, sample if s_sample is None else s_sample, name)
             kind, _ = kind_of(name)
             if kind in PARAMETER_KINDS:
                 key = (step, None, name)
@@ -186,7 +186,7 @@ class Checker:
         if kind in PARAMETER_KINDS:
             return None
         s = st.sample_position(c.sample)
-        formula = st.share(*args, s) if kind == "dEo_dout" else st.formula(c.name, s)
+        formula = st.share(args[0], args[1], s) if kind == "dEo_dout" else st.formula(c.name, s)
         return None if formula is None else evaluate(formula, look, st.targets(s))
 
     def gradient(self, st: Step, label: str, look, forms=None, known=None) -> float:
@@ -210,6 +210,7 @@ class Checker:
         equations = optimizer.equations(label, first=not state)
         *rest, (lhs, rhs, note) = equations
         if sign > 0:
+            assert isinstance(rhs, Sub), "an optimiser's last equation is p⁺ = p − step"
             rhs = Add(rhs.left, rhs.right)          # p − step → p + step
         if not rate:
             rhs = rewrite(rhs, lambda node: Num(1) if node == Sym("η") else None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 from functools import lru_cache
+from typing import Any
 
 from ..explain.derive import StepDerivation
 from ..expr import Add, Eq, Expr, Mul, Sym, rewrite, sym, symbols
@@ -147,7 +148,7 @@ class Step:
         """The engine's value of a claim name (s: position of the sample in the step)."""
         kind, args = kind_of(name)
         d, trace = self.d, self.trace
-        env = d.env(s) if s is not None else None
+        env: Any = d.env(s) if s is not None else None
         if kind in ("net", "out"):
             l, j = self.locate(args[0])
             return trace.samples[s].input[j] if l < 0 else env[f"{kind}_{args[0]}"]
@@ -180,7 +181,7 @@ class Step:
         """Symbol text → the formula that defines it in sample s's forward pass, error and backward
         pass, exactly as the explanation prints it (only those that can be evaluated)."""
         if s not in self._definitions:
-            found = {}
+            found: dict[str, Expr] = {}
             for section in (self.d.forward(s), self.d.error(s), self.d.backward(s)):
                 for item in section.items:
                     if isinstance(item, Eq) and len(item.parts) > 2 and evaluable(item.parts[1]):

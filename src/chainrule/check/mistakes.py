@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections import ChainMap
 
-from ..expr import D, Pow, Sub, Sym, sym
+from ..expr import D, Expr, Pow, Sub, Sym, sym
 from .claims import kind_of
 from .formulas import evaluate, only_term, replaced, updated, without_factor
 
@@ -160,7 +160,7 @@ def _backward_trees(st, s: int, mistake: str) -> list:
         d, definitions = st.d, st.definitions(s)
         last, layers = d.L - 1, []
         for l in range(last, -1, -1):
-            trees = {}
+            trees: dict[str, Expr | None] = {}
             for n in (d.names.neuron(l, j) for j in range(d.layers[l]["units"])):
                 if l == last and d.fused:
                     trees[f"δ_{n}"] = None

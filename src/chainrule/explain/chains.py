@@ -9,6 +9,7 @@ along every path from the error down to the parameter (``Chain`` of ``SampleChai
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..expr import D, Add, Eq, Expr, Frac, Mul, Num, Paren, SumOver, Sym, Word, num, sym
@@ -55,14 +56,14 @@ def path_products(paths) -> tuple[Expr, Expr]:
 
 # ---- building the chains ------------------------------------------------------------------------
 
-def _output_factors(step: StepValues, env: dict, o: str) -> list[Factor]:
+def _output_factors(step: StepValues, env: Mapping, o: str) -> list[Factor]:
     if step.fused or not step.activations[-1].elementwise:
         return [Factor(D(E, sym(f"net_{o}")), env[f"δ_{o}"])]
     return [Factor(D(E, sym(f"out_{o}")), env[f"∂E/∂out_{o}"]),
             Factor(D(sym(f"out_{o}"), sym(f"net_{o}")), env[f"∂out_{o}/∂net_{o}"])]
 
 
-def paths_to_net(step: StepValues, env: dict, l: int, j: int) -> list[list[Factor]] | None:
+def paths_to_net(step: StepValues, env: Mapping, l: int, j: int) -> list[list[Factor]] | None:
     """Every path from the error down to net of neuron (l, j), as its factors in that order
     (None where there are more than MAX_PATHS or a layer's Jacobian couples its outputs)."""
     n = step.names.neuron(l, j)
@@ -84,7 +85,7 @@ def paths_to_net(step: StepValues, env: dict, l: int, j: int) -> list[list[Facto
     return paths
 
 
-def _sample_paths(step: StepValues, sample, env: dict, l: int, kind: str, i: int, neurons,
+def _sample_paths(step: StepValues, sample, env: Mapping, l: int, kind: str, i: int, neurons,
                   target: Expr) -> list[list[Factor]] | None:
     """Every path from the error to the parameter in one sample, through each of its neurons
     (None where there are too many to list)."""
@@ -108,6 +109,7 @@ def _term(step: StepValues, sample, l: int, kind: str, j: int, i: int, neurons) 
 
 def _delta_form(step: StepValues, sample, l: int, kind: str, j: int, i: int, neurons) -> tuple[Expr, Expr]:
     """One sample's share of the gradient through δ, in symbols and in numbers."""
+    form: Expr
     if kind == "weight":
         form = Mul(sym(f"δ_{step.names.neuron(l, j)}"), sym(step.names.out(l - 1, i)))
         return form, Mul(Num(sample.deltas[l][j]), Num(step.layer_input(sample, l, i)))
@@ -189,13 +191,15 @@ def _batch_equations(chain: Chain, lhs: Expr, target: Expr, note: str) -> list[E
     shown = chain.samples if n <= MAX_SAMPLES else chain.samples[:MAX_SAMPLES // 2] + chain.samples[-2:]
     items = []
     for sc in shown:
-        numbers = [sc.delta_numbers] if sc.delta_numbers.text() != num(sc.term) else []
-        items.append(Eq([D(_sample_error(str(sc.index + 1)), target), sc.delta_form, *numbers, Num(sc.term)],
+        worked = [sc.delta_numbers] if sc.delta_numbers.text() != num(sc.term) else []
+        items.append(Eq([D(_sample_error(str(sc.index + 1)), target), sc.delta_form, *worked, Num(sc.term)],
                         f"sample {sc.index + 1}"))
-    terms = [Num(sc.term) for sc in shown]
+    terms: list[Expr] = [Num(sc.term) for sc in shown]
     if n > len(shown):
         terms.insert(MAX_SAMPLES // 2, Word("…"))
     total = Paren(Add(*terms))
+    form: Expr
+    numbers: Expr
     if chain.combined_by == "sum":
         form, numbers = SumOver("s", D(_sample_error("s"), target)), total
     else:

@@ -13,6 +13,8 @@ chains.py (the chain rule per parameter, chains_as_data), updates.py (the optimi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from ..expr import D, Add, Call, Eq, Expr, Mul, Num, Paren, Sub, SumOver, Sym, Word, num, substitute, sym
@@ -34,7 +36,7 @@ class StepDerivation(StepValues):
     and the output layer, a few samples of a large batch, its chain, and its update; long sums leave
     out their terms with a zero factor."""
 
-    def defined(self, lhs: Expr, formula: Expr, env: dict, value: float, note: str = "") -> Eq:
+    def defined(self, lhs: Expr, formula: Expr, env: Mapping, value: float, note: str = "") -> Eq:
         """lhs = formula = the formula with numbers = value."""
         numbers = substitute(formula, env)
         parts = [lhs, formula] + ([numbers] if numbers != formula and numbers.text() != num(value) else [])
@@ -56,17 +58,17 @@ class StepDerivation(StepValues):
                 section.items += [eq for pair in pairs for eq in pair]
         return section
 
-    def _net(self, sample, env: dict, l: int, j: int) -> Eq:
+    def _net(self, sample, env: Mapping, l: int, j: int) -> Eq:
         """net of neuron (l, j): its weighted inputs (those not exactly 0, with a focus) and its bias."""
         layer, n = self.layers[l], self.names.neuron(l, j)
         inputs = self.nonzero(range(layer["fan_in"]), lambda i: self.layer_input(sample, l, i))
-        terms = [Mul(sym(layer["weight_labels"][j][i]), sym(self.names.out(l - 1, i))) for i in inputs]
+        terms: list[Expr] = [Mul(sym(layer["weight_labels"][j][i]), sym(self.names.out(l - 1, i))) for i in inputs]
         if layer["bias_labels"][j] is not None:
             terms.append(sym(layer["bias_labels"][j]))
         return self.defined(sym(f"net_{n}"), Add(*terms), env, sample.layers[l]["net"][j],
                             self.left_out(layer["fan_in"] - len(inputs), "input"))
 
-    def _out(self, sample, env: dict, l: int, j: int) -> Eq:
+    def _out(self, sample, env: Mapping, l: int, j: int) -> Eq:
         """out of neuron (l, j): its activation of its net, or of the whole layer's nets (softmax)."""
         layer, activation, n = self.layers[l], self.activations[l], self.names.neuron(l, j)
         if activation.elementwise:
@@ -105,11 +107,12 @@ class StepDerivation(StepValues):
 
     def _skipped_deltas(self, l: int) -> str:
         """With a focus, the sentence for the layers between the output layer's next and the focus's."""
+        assert self.focus is not None, "layers are skipped with a focus only"
         skipped = [str(m + 1) for m in range(l, self.focus.layer + 1, -1)][::-1]
         return (f"The δs of layer{'s' if len(skipped) > 1 else ''} {', '.join(skipped)} "
                 "are worked the same way; they enter below by value.")
 
-    def _delta(self, sample, env: dict, l: int, j: int) -> list[Eq]:
+    def _delta(self, sample, env: Mapping, l: int, j: int) -> list[Eq]:
         """Neuron (l, j)'s δ: its ∂E/∂out, then through its activation (one line where the loss and
         the output activation are combined)."""
         n = self.names.neuron(l, j)
@@ -120,7 +123,7 @@ class StepDerivation(StepValues):
                                  f"loss and {self.layers[l]['activation']} combined")]
         return [self._error_by_out(sample, env, l, j), *self._through_activation(env, l, j, sample.deltas[l][j])]
 
-    def _error_by_out(self, sample, env: dict, l: int, j: int) -> Eq:
+    def _error_by_out(self, sample, env: Mapping, l: int, j: int) -> Eq:
         """∂E/∂out of neuron (l, j): the loss's gradient in the output layer, else the sum over the
         paths through the next layer."""
         n = self.names.neuron(l, j)
@@ -137,13 +140,14 @@ class StepDerivation(StepValues):
                                 "; " + self.left_out(above["units"] - len(through), "δ")
                                 if len(through) < above["units"] else ""))
 
-    def _through_activation(self, env: dict, l: int, j: int, value: float) -> list[Eq]:
+    def _through_activation(self, env: Mapping, l: int, j: int, value: float) -> list[Eq]:
         """δ of neuron (l, j) from its ∂E/∂out: times ∂out/∂net for an elementwise activation, else
         through the layer's Jacobian (softmax)."""
         layer, n = self.layers[l], self.names.neuron(l, j)
         out, net, delta = sym(f"out_{n}"), sym(f"net_{n}"), sym(f"δ_{n}")
         if self.activations[l].elementwise:
             derivative = self.activations[l].derivative_formula(net, out)
+            assert derivative is not None, "an element-wise activation writes its derivative"
             return [self.defined(D(out, net), derivative, env, env[f"∂out_{n}/∂net_{n}"]),
                     Eq([delta, Mul(D(E, out), D(out, net)),
                         Mul(Num(env[f"∂E/∂out_{n}"]), Num(env[f"∂out_{n}/∂net_{n}"])), Num(value)])]

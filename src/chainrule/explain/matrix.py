@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..expr import D, Add, Call, Eq, Frac, Hadamard, MatMul, Mul, Num, Sub, Sym, Transposed, column, matrix, sym
+from ..expr import (D, Add, Call, Eq, Expr, Frac, Hadamard, MatMul, Matrix, Mul, Num, Sub, Sym, Transposed, column,
+                    matrix, sym)
 from ..trace import StepTrace
 from .derive import StepDerivation, step_heading
 from .document import Document, Section
 from .names import E
 
 
-def _numbers(values) -> object:
+def _numbers(values) -> Matrix:
     return matrix([[Num(float(v)) for v in row] for row in np.atleast_2d(values)])
 
 
@@ -120,9 +121,9 @@ class MatrixForm:
         symbols = [[D(E, sym(layer["weight_labels"][j][i])) for i in range(layer["fan_in"])]
                    + ([D(E, sym(layer["bias_labels"][j]))] if self.has_bias(l) else []) for j in range(units)]
         delta, x = self.per_neuron(l, "delta"), self.input_values(l)
-        product = MatMul(_numbers(delta), Transposed(_numbers(x)))
+        product: Expr = MatMul(_numbers(delta), Transposed(_numbers(x)))
         scale = 1.0 if self.step.trace.reduction == "sum" else 1.0 / self.n
-        form = MatMul(self.neuron_column(l, "δ_"), Transposed(self.input_symbols(l)))
+        form: Expr = MatMul(self.neuron_column(l, "δ_"), Transposed(self.input_symbols(l)))
         if self.n > 1 and scale != 1.0:
             form, product = Mul(Frac(Num(1), Num(self.n)), form), Mul(Frac(Num(1), Num(self.n)), product)
         items = [Eq([matrix(symbols), form, product, _numbers(scale * delta @ x.T)],

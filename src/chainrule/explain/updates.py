@@ -29,7 +29,7 @@ def optimizer_state(trace: StepTrace, which: str, l: int, kind: str, index: tupl
 
 def _entries(layer: dict) -> list[tuple[str, str, tuple]]:
     """(label, "weights" or "bias", index) of every parameter of a layer, weights row by row, then biases."""
-    entries = [(layer["weight_labels"][j][i], "weights", (j, i)) for j in range(layer["units"])
+    entries: list[tuple[str, str, tuple]] = [(layer["weight_labels"][j][i], "weights", (j, i)) for j in range(layer["units"])
                for i in range(layer["fan_in"])]
     if layer["bias_mode"] == "shared":
         entries.append((layer["bias_labels"][0], "bias", ()))

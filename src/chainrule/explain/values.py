@@ -9,6 +9,7 @@ reads them to judge a claim.
 from __future__ import annotations
 
 from collections import ChainMap
+from collections.abc import Mapping
 from dataclasses import dataclass
 from operator import mul
 
@@ -45,7 +46,7 @@ class StepValues:
         self.activations = [get_activation(layer["activation"], **layer["activation_params"])
                             for layer in self.layers]
         self.fused = self.loss.fused
-        self._envs: dict[int, dict] = {}
+        self._envs: dict[int, Mapping] = {}
 
     # ---- values by symbol ---------------------------------------------------------------
 
@@ -60,10 +61,10 @@ class StepValues:
         return sample.input[i] if l == 0 else sample.layers[l - 1]["out"][i]
 
     @property
-    def envs(self) -> list[dict]:
+    def envs(self) -> list[Mapping]:
         return [self.env(s) for s in range(len(self.trace.samples))]
 
-    def env(self, s: int) -> dict:
+    def env(self, s: int) -> Mapping:
         """Every number of sample s's step by the text of its symbol (built when first asked for)."""
         if s not in self._envs:
             self._envs[s] = self._environment(self.trace.samples[s])
@@ -73,7 +74,7 @@ class StepValues:
         """The parameters by label, shared by every sample's environment (with a focus, the weights
         only of the neurons the sections show)."""
         if not hasattr(self, "_shared"):
-            env = {}
+            env: dict[str, float] = {}
             for l, layer in enumerate(self.layers):
                 for j in self.rows(l) if self.focus is not None else range(layer["units"]):
                     env.update(zip(layer["weight_labels"][j], self.before[l]["weights"][j]))
@@ -126,6 +127,7 @@ class StepValues:
 
     def focus_label(self) -> str:
         f = self.focus
+        assert f is not None, "focus_label is asked for with a focus only"
         layer = self.layers[f.layer]
         return layer["weight_labels"][f.j][f.i] if f.kind == "weight" else layer["bias_labels"][f.j]
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -185,7 +186,8 @@ def create_app(limits: Limits | None = None) -> Starlette:
         Route("/api/sessions/{id}/spec.toml", spec_toml),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    app = Starlette(routes=routes, exception_handlers={BadRequest: bad_request, 404: not_found, 405: not_found})
+    handlers: dict[Any, Any] = {BadRequest: bad_request, 404: not_found, 405: not_found}
+    app = Starlette(routes=routes, exception_handlers=handlers)
     app.state.store = store
     return app
 

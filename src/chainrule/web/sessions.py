@@ -142,7 +142,8 @@ class Session:
         doc = {k: v for k, v in document.items() if k != "data"}
         data = dict(document["data"])
         outputs = document["network"]["layers"][-1]["units"]
-        x_test = t_test = []
+        x_test: list = []
+        t_test: list = []
         if "generator" in data:
             x, labels, x_test, labels_test = _data_from_generator(data, self.limits)
             encode = (lambda ls: one_hot(np.array(ls, dtype=int), outputs).tolist()) if outputs > 1 \
@@ -262,7 +263,7 @@ class Session:
             raise BadRequest(f"value: expected a finite number of magnitude ≤ 1e6, got {value!r}")
         ref = self.network.labels[label]
         layer = self.network.layers[ref.layer]
-        array = layer.weights if ref.kind == "weights" else layer.bias
+        array = layer.weights if ref.kind == "weights" or layer.bias is None else layer.bias
         array[ref.index] = value
         self.tracer = self._tracer()
 
