@@ -299,6 +299,7 @@ class ReLU(Activation):
 class LeakyReLU(Activation):
     name = "leaky_relu"
     SETTINGS = {"slope": Setting("slope", 0.01, number_in(-math.inf), "a finite number")}
+    slope: float
     kinks = (0.0,)
 
     def value(self, z):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
 from html import escape
@@ -409,7 +409,7 @@ def _sigmoid(v: float) -> float:
     return 1.0 / (1.0 + e) if v >= 0 else e / (1.0 + e)
 
 
-FUNCTIONS = {"σ": _sigmoid, "ln": math.log, "tanh": math.tanh, "exp": math.exp,
+FUNCTIONS: dict[str, Callable[[float], float]] = {"σ": _sigmoid, "ln": math.log, "tanh": math.tanh, "exp": math.exp,
              "√": math.sqrt}
 
 
@@ -420,7 +420,7 @@ class Call(Expr):
 
     name: str
     arg: Expr
-    fn: object = field(default=None, compare=False, repr=False)
+    fn: Callable[[float], float] | None = field(default=None, compare=False, repr=False)
 
     def text(self) -> str:
         return f"{self.name}({self.arg.text()})"

@@ -264,6 +264,10 @@ class Adam(Optimizer):
 
     name = "adam"
     PRESET = {"learning_rate": 0.001}
+    beta1: float                    # the settings, set from SETTINGS by Optimizer.__init__
+    beta2: float
+    eps: float
+    weight_decay: float
     SETTINGS = {"beta1": Setting("beta1", 0.9, number_in(0, 1, high_open=True), "a number in [0, 1)", ("β", "1")),
                 "beta2": Setting("beta2", 0.999, number_in(0, 1, high_open=True), "a number in [0, 1)", ("β", "2")),
                 "eps": EPS, "weight_decay": WEIGHT_DECAY}

@@ -62,7 +62,7 @@ class StepBar:
 
     def reset(self):
         self.start = time.monotonic()
-        self.loss_sum = self.correct = self.seen = 0
+        self.loss_sum, self.correct, self.seen = 0.0, 0, 0
 
     def __call__(self, epoch, done, total, losses, outputs, targets):
         if done == len(targets) and self.seen:

@@ -211,6 +211,8 @@ class Step:
         """The derivation's chain of a parameter's gradient (each sample's δ form, how they combine)."""
         if label not in self._chains:
             where = self.d.locate(label)
+            if where is None:
+                raise KeyError(label)
             self._chains[label] = self.d.chain(where.layer, where.kind, where.j, where.i)
         return self._chains[label]
 

@@ -59,10 +59,10 @@ def variants(checker, c, look):
                            value(replaced(formula, sym(sources[i]), sym(other))))
     elif kind == "out":
         formula = definitions.get(f"out_{n}")
-        for other in range(d.layers[l]["units"]):
-            if other != j and formula is not None:
-                net = definitions[f"net_{d.names.neuron(l, other)}"]
-                yield (f"swapped indices: computed with the weights of {d.names.neuron(l, other)}",
+        for k in range(d.layers[l]["units"]):
+            if k != j and formula is not None:
+                net = definitions[f"net_{d.names.neuron(l, k)}"]
+                yield (f"swapped indices: computed with the weights of {d.names.neuron(l, k)}",
                        value(replaced(formula, sym(f"net_{n}"), net)))
     elif kind in ("dE_dout", "delta"):
         out, net = sym(f"out_{n}"), sym(f"net_{n}")

@@ -182,7 +182,7 @@ class Session:
         }
 
     def test_loss(self):
-        if self.x_test is None or not len(self.x_test):
+        if self.x_test is None or self.t_test is None or not len(self.x_test):
             return None
         return self.network.dataset_loss(self.x_test, self.t_test, self.spec.training.reduction)
 
