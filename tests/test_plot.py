@@ -175,3 +175,13 @@ def test_importing_chainrule_does_not_import_matplotlib():
     import sys
     code = "import sys, chainrule as cr; cr.mlp([2, 1]); assert 'matplotlib' not in sys.modules"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_history_and_network_plot_themselves(tmp_path):
+    ex = cr.example("xor")
+    history = ex.fit(epochs=5)
+    ax = history.plot(log=False)
+    assert ax.get_ylabel() == "loss" and ax.get_yscale() == "linear"
+    ax = ex.network.plot(ex.x[0])
+    assert len([p for p in ax.patches if isinstance(p, Circle)]) == 5
+    png(ax, tmp_path)

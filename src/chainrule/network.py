@@ -286,6 +286,11 @@ class Network:
         network = self if apply else copy.deepcopy(self)
         return Explanation(trace_steps(network, x, t, training_config(config, settings), steps))
 
+    def plot(self, x=None, ax=None):
+        """The network with matplotlib (the plot extra): ``chainrule.plot.network(self, x, ax)``."""
+        from . import plot
+        return plot.network(self, x, ax)
+
     def copy(self) -> "Network":
         """An independent copy (parameters and all)."""
         return copy.deepcopy(self)

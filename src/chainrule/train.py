@@ -203,6 +203,11 @@ class History:
         from .display import history_html
         return history_html(self)
 
+    def plot(self, ax=None, **options):
+        """The loss curve with matplotlib (the plot extra): ``chainrule.plot.loss(self, ax, **options)``."""
+        from . import plot
+        return plot.loss(self, ax, **options)
+
     def as_dict(self) -> dict:
         result = {"initial_loss": self.initial_loss, "loss_history": list(self.loss_history),
                   "epochs_run": self.epochs_run, "stopped_because": self.stopped_because}
