@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 matplotlib.use("Agg")
+import matplotlib.pyplot                                 # noqa: E402
 
 import chainrule as cr                                   # noqa: E402
 from chainrule import plot                               # noqa: E402
@@ -13,6 +14,12 @@ from chainrule.cli import main                           # noqa: E402
 from chainrule.settings import ConfigError               # noqa: E402
 from matplotlib.collections import PathCollection        # noqa: E402
 from matplotlib.patches import Circle                    # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    matplotlib.pyplot.close("all")
 
 
 def png(ax, tmp_path, name="plot.png"):

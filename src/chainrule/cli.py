@@ -346,6 +346,7 @@ def cmd_plot(args, out) -> int:
     buffer = io.BytesIO()
     figure: Any = ax.figure
     figure.savefig(buffer, format=Path(args.out).suffix[1:].lower(), dpi=120, bbox_inches="tight")
+    plot.plt.close(figure)
     write_atomically(args.out, buffer.getvalue())
     out.write(f"{args.out}: {args.kind} of {spec.name}\n")
     return 0
