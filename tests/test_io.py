@@ -188,3 +188,23 @@ def test_unreadable_npz_files_are_one_line_errors(tmp_path):
     assert "model: missing" in refusal(tmp_path / "nomodel.npz")
     np.savez(tmp_path / "objects.npz", model=np.array([{"a": 1}], dtype=object))
     assert refusal(tmp_path / "objects.npz").startswith(f"{tmp_path / 'objects.npz'}: model: ")
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    """A model or picture is written as open() would write it (0o666 less the umask), not with the
+    temporary file's 0o600; a replaced file keeps its own mode."""
+    import os
+    import stat
+    from chainrule.io import write_atomically
+    umask = os.umask(0o022)
+    try:
+        fresh = tmp_path / "fresh.json"
+        write_atomically(fresh, "{}")
+        assert stat.S_IMODE(fresh.stat().st_mode) == 0o644
+        kept = tmp_path / "kept.json"
+        kept.write_text("old")
+        kept.chmod(0o640)
+        write_atomically(kept, "new")
+        assert (stat.S_IMODE(kept.stat().st_mode), kept.read_text()) == (0o640, "new")
+    finally:
+        os.umask(umask)
