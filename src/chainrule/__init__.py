@@ -15,6 +15,7 @@ from .io import load_model, save_model
 from .layers import Dense
 from .losses import Loss, get_loss
 from .network import Network
+from .pytorch import from_torch
 from .settings import ConfigError
 from .spec import Spec, SpecError, load, loads
 from .trace import StepTrace, trace_steps
@@ -23,5 +24,5 @@ from .train import History, TrainingConfig, TrainingDiverged, fit
 __version__ = "0.1.0"
 
 __all__ = ["Activation", "ConfigError", "Dense", "Example", "Explanation", "History", "Loss", "Network", "Spec",
-           "SpecError", "StepTrace", "TrainingConfig", "TrainingDiverged", "example", "fit", "get_activation",
+           "SpecError", "StepTrace", "TrainingConfig", "TrainingDiverged", "example", "fit", "from_torch", "get_activation",
            "get_loss", "load", "load_model", "loads", "mlp", "one_hot", "save_model", "trace_steps", "__version__"]

@@ -16,7 +16,10 @@ Each class gives, for everything else in chainrule to read:
   networks (by default through numpy, slower but the same numbers);
 * ``formula(net)`` and ``derivative_formula(net, out)``: the trees explanations print (text,
   LaTeX, MathML) and the checker evaluates;
-* ``SETTINGS``: its parameters (leaky_relu's slope, elu's alpha) with their validation.
+* ``SETTINGS``: its parameters (leaky_relu's slope, elu's alpha) with their validation;
+* ``TORCH``, ``TORCH_SETTINGS``, ``TORCH_FIXED``: the ``torch.nn`` module that computes the same
+  function, which of its arguments hold our settings, and the values its other arguments must have
+  (pytorch.py reads them both ways; None where PyTorch has no such module).
 
 Adding an activation is adding a class here: the spec files, both engines, explanations, the
 checker, gradcheck and the web page's build form find it in ``NAMES``.
@@ -87,6 +90,10 @@ class Activation:
     elementwise: ClassVar[bool] = True
     distribution: ClassVar[bool] = False     # its outputs are a probability distribution over classes
     kinks: tuple = ()               # net values where f' jumps (finite differences across them are wrong)
+    TORCH: ClassVar[str | None] = None                 # the torch.nn module of the same function
+    TORCH_SETTINGS: ClassVar[dict[str, str]] = {}       # our setting → that module's argument
+    TORCH_FIXED: ClassVar[dict[str, tuple]] = {}        # its other arguments: the values that give our
+                                                        # function (the first one is what we write)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -178,6 +185,7 @@ def _rebuild(name: str, params: dict) -> Activation:
 
 class Identity(Activation):
     name = "identity"
+    TORCH = "Identity"
 
     def value(self, z):
         return np.array(z, dtype=float, copy=True)
@@ -206,6 +214,7 @@ class Identity(Activation):
 
 class Sigmoid(Activation):
     name = "sigmoid"
+    TORCH = "Sigmoid"
 
     def value(self, z):
         return sigmoid(z)
@@ -239,6 +248,7 @@ class Sigmoid(Activation):
 
 class Tanh(Activation):
     name = "tanh"
+    TORCH = "Tanh"
 
     def value(self, z):
         return np.tanh(z)
@@ -269,6 +279,7 @@ class Tanh(Activation):
 
 class ReLU(Activation):
     name = "relu"
+    TORCH = "ReLU"
     kinks = (0.0,)
 
     def value(self, z):
@@ -298,6 +309,7 @@ class ReLU(Activation):
 
 class LeakyReLU(Activation):
     name = "leaky_relu"
+    TORCH, TORCH_SETTINGS = "LeakyReLU", {"slope": "negative_slope"}
     SETTINGS = {"slope": Setting("slope", 0.01, number_in(-math.inf), "a finite number")}
     slope: float
     kinks = (0.0,)
@@ -323,6 +335,8 @@ class LeakyReLU(Activation):
 
 class Softplus(Activation):
     name = "softplus"
+    # PyTorch returns z itself above `threshold`; at 36 that differs from ln(1 + e^z) by e^−36 < ε·36
+    TORCH, TORCH_FIXED = "Softplus", {"beta": (1.0,), "threshold": (36.0, 20.0)}
 
     def value(self, z):
         return softplus(z)
@@ -346,6 +360,7 @@ class ELU(Activation):
     """elu(z) = z for z > 0, α·(e^z − 1) otherwise (PyTorch's ELU)."""
 
     name = "elu"
+    TORCH, TORCH_SETTINGS = "ELU", {"alpha": "alpha"}
     SETTINGS = {"alpha": Setting("alpha", 1.0, number_in(0, low_open=True), "a finite number > 0", ("α",))}
     alpha: float
 
@@ -377,6 +392,7 @@ class SiLU(Activation):
     """silu(z) = z·σ(z) (also called swish; PyTorch's SiLU)."""
 
     name = "silu"
+    TORCH = "SiLU"
 
     def value(self, z):
         return z * sigmoid(z)
@@ -403,6 +419,7 @@ class Softmax(Activation):
     """softmax_j(net) = e^(net_j) / Σ_k e^(net_k): a whole layer at once; output layers only."""
 
     name = "softmax"
+    TORCH, TORCH_FIXED = "Softmax", {"dim": (-1, 1)}
     elementwise = False
     distribution = True
 

@@ -300,6 +300,21 @@ class Network:
         from .io import save_model
         save_model(self, path, name)
 
+    def to_torch(self):
+        """A ``torch.nn.Sequential`` with the same outputs and gradients (the torch extra; see pytorch.py)."""
+        from .pytorch import to_torch
+        return to_torch(self)
+
+    def state_dict(self) -> dict:
+        """The parameters as numpy arrays under PyTorch's names (``0.weight``, ``0.bias``, …)."""
+        from .pytorch import state_dict
+        return state_dict(self)
+
+    def load_state_dict(self, state) -> None:
+        """Set the parameters from PyTorch's names (tensors or arrays), all checked before any is changed."""
+        from .pytorch import load_state_dict
+        load_state_dict(self, state)
+
     # ----- plain data ------------------------------------------------------------
     def parameters_as_data(self) -> list[dict]:
         """[{"weights": units × fan_in lists, "bias": number | list | None}] per layer: the values of

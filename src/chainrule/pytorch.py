@@ -1,0 +1,178 @@
+"""A network as a ``torch.nn.Sequential`` and back (the torch extra), and PyTorch's state_dict names.
+
+Layer l of a network is ``nn.Linear(fan_in, units)`` (weight = W, units × fan_in, as here; bias = b)
+followed by its activation's module (``Activation.TORCH``), except identity, which needs none. The
+modules are numbered as a Sequential numbers them, so parameter names agree both ways: a 2-2-2
+sigmoid network is ``0.weight, 0.bias, 2.weight, 2.bias``, whether ``net.state_dict()`` or
+``net.to_torch().state_dict()`` lists them.
+
+What PyTorch cannot say is refused, naming the layer: a shared bias (one number for a whole layer:
+nn.Linear has one per neuron), a module that is not a Linear or one of the activations, an
+activation whose arguments give another function (Softplus with beta ≠ 1).  torch is imported only
+by ``to_torch`` and ``from_torch``; state_dict names and arrays need numpy alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .activations import _ACTIVATIONS, Activation, get_activation
+from .layers import DTYPES, Dense
+from .network import Network
+from .settings import ConfigError, Described
+
+__all__ = ["from_torch", "load_state_dict", "module_indices", "state_dict", "to_torch"]
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        raise ConfigError("torch", 'PyTorch installed (pip install "chainrule[torch]")', Described("none")) from None
+    return torch
+
+
+def _expressible(network: Network) -> None:
+    for number, layer in enumerate(network.layers, start=1):
+        if layer.bias_mode == "shared":
+            raise ConfigError(f"layers[{number}].bias_mode", "per_neuron or none (nn.Linear has one bias per "
+                              "neuron, or none; a shared bias has no PyTorch equivalent)", "shared")
+        if layer.activation.TORCH is None:
+            raise ConfigError(f"layers[{number}].activation", "an activation PyTorch has a module for",
+                              layer.activation.name)
+
+
+def _needs_module(activation: Activation) -> bool:
+    """Identity is the Linear layer alone."""
+    return activation.TORCH != "Identity"
+
+
+def module_indices(network: Network) -> list[int]:
+    """The Sequential index of each layer's nn.Linear: [0, 2] for a 2-2-2 sigmoid network."""
+    indices, index = [], 0
+    for layer in network.layers:
+        indices.append(index)
+        index += 1 + _needs_module(layer.activation)
+    return indices
+
+
+def state_dict(network: Network) -> dict[str, np.ndarray]:
+    """The parameters under PyTorch's names (``0.weight``, ``0.bias``, …), as copies."""
+    _expressible(network)
+    result = {}
+    for index, layer in zip(module_indices(network), network.layers):
+        result[f"{index}.weight"] = layer.weights.copy()
+        if layer.bias is not None:
+            result[f"{index}.bias"] = layer.bias.copy()
+    return result
+
+
+def _array(value: Any, key: str) -> np.ndarray:
+    if hasattr(value, "detach"):             # a torch tensor
+        value = value.detach().cpu().numpy()
+    array = np.asarray(value)
+    if array.dtype.kind not in "fiu":
+        raise ConfigError(key, "an array of numbers", Described(f"dtype {array.dtype}"))
+    return array
+
+
+def load_state_dict(network: Network, state: dict) -> None:
+    """Copy ``state`` (PyTorch's names; tensors or arrays) into the network, every key and shape checked
+    first, so that a refused state changes nothing."""
+    expected = state_dict(network)
+    if not hasattr(state, "keys"):
+        raise ConfigError("state_dict", "a mapping of parameter names to arrays", Described(type(state).__name__))
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    if missing or unexpected:
+        raise ConfigError("state_dict", f"the keys {', '.join(expected)}",
+                          Described(f"{'missing ' + ', '.join(missing) if missing else ''}"
+                                    f"{'; ' if missing and unexpected else ''}"
+                                    f"{'unexpected ' + ', '.join(map(str, unexpected)) if unexpected else ''}"))
+    arrays = {}
+    for key, ours in expected.items():
+        array = _array(state[key], f"state_dict[{key!r}]")
+        if array.shape != ours.shape:
+            raise ConfigError(f"state_dict[{key!r}]", f"shape {ours.shape}", Described(f"shape {array.shape}"))
+        if not np.all(np.isfinite(array)):
+            raise ConfigError(f"state_dict[{key!r}]", "finite numbers", Described("NaN or infinity"))
+        arrays[key] = array
+    for index, layer in zip(module_indices(network), network.layers):
+        layer.weights[...] = arrays[f"{index}.weight"]
+        if layer.bias is not None:
+            layer.bias[...] = arrays[f"{index}.bias"]
+
+
+def _activation_module(torch, activation: Activation):
+    arguments = {torch_name: activation.params[ours] for ours, torch_name in activation.TORCH_SETTINGS.items()}
+    arguments.update({name: values[0] for name, values in activation.TORCH_FIXED.items()})
+    return getattr(torch.nn, str(activation.TORCH))(**arguments)
+
+
+def to_torch(network: Network):
+    """A ``torch.nn.Sequential`` computing the same function in the network's dtype, its parameters copied."""
+    torch = _torch()
+    _expressible(network)
+    dtype = getattr(torch, network.dtype.name)
+    modules = []
+    for layer in network.layers:
+        linear = torch.nn.Linear(layer.fan_in, layer.units, bias=layer.bias is not None, dtype=dtype)
+        modules.append(linear)
+        if _needs_module(layer.activation):
+            modules.append(_activation_module(torch, layer.activation))
+    sequential = torch.nn.Sequential(*modules)
+    with torch.no_grad():
+        for key, array in state_dict(network).items():
+            sequential.get_parameter(key).copy_(torch.from_numpy(array))
+    return sequential
+
+
+def _activation_of(torch, module, where: str) -> Activation | None:
+    """Our activation for an activation module (None when it is not one)."""
+    for cls in _ACTIVATIONS.values():
+        if cls.TORCH and isinstance(module, getattr(torch.nn, cls.TORCH)):
+            for argument, accepted in cls.TORCH_FIXED.items():
+                if getattr(module, argument) not in accepted:
+                    raise ConfigError(f"{where}.{argument}", f"{' or '.join(map(repr, accepted))} (the function "
+                                      f"chainrule's {cls.name} computes)", getattr(module, argument))
+            return cls(**{ours: float(getattr(module, theirs)) for ours, theirs in cls.TORCH_SETTINGS.items()})
+    return None
+
+
+def from_torch(module, loss: str = "half_sse", weight_labels: str = "row") -> Network:
+    """A Network from a ``torch.nn.Sequential`` of Linear layers, each followed by at most one supported
+    activation module (none: identity), or from one Linear; parameters copied."""
+    torch = _torch()
+    if isinstance(module, torch.nn.Linear):
+        module = torch.nn.Sequential(module)
+    if not isinstance(module, torch.nn.Sequential):
+        raise ConfigError("module", "a torch.nn.Sequential of Linear layers and activations", Described(type(module).__name__))
+    supported = ", ".join(sorted({str(cls.TORCH) for cls in _ACTIVATIONS.values() if cls.TORCH}))
+    pending: list[tuple[Any, Activation | None]] = []
+    for name, child in module.named_children():
+        where = f"module[{name}]"
+        if isinstance(child, torch.nn.Linear):
+            pending.append((child, None))
+            continue
+        activation = _activation_of(torch, child, where)
+        if activation is None:
+            raise ConfigError(where, f"nn.Linear or one of the activations {supported}", Described(type(child).__name__))
+        if activation.TORCH == "Identity":
+            continue
+        if not pending or pending[-1][1] is not None:
+            raise ConfigError(where, "an activation right after an nn.Linear", Described(f"{type(child).__name__} "
+                              + ("first" if not pending else "after another activation")))
+        pending[-1] = (pending[-1][0], activation)
+    if not pending:
+        raise ConfigError("module", "at least one nn.Linear", Described("none"))
+    layers = []
+    for number, (linear, activation) in enumerate(pending, start=1):
+        weights = linear.weight.detach().cpu().numpy()
+        if weights.dtype.name not in DTYPES:
+            raise ConfigError(f"layers[{number}].weight", "float64 or float32 parameters", Described(f"{weights.dtype}"))
+        bias = None if linear.bias is None else linear.bias.detach().cpu().numpy()
+        layers.append(Dense(weights, bias, activation=activation or get_activation("identity"),
+                            bias_mode="none" if bias is None else "per_neuron", dtype=weights.dtype))
+    return Network(layers, loss, weight_labels)
