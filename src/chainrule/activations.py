@@ -19,7 +19,9 @@ Each class gives, for everything else in chainrule to read:
 * ``SETTINGS``: its parameters (leaky_relu's slope, elu's alpha) with their validation;
 * ``TORCH``, ``TORCH_SETTINGS``, ``TORCH_FIXED``: the ``torch.nn`` module that computes the same
   function, which of its arguments hold our settings, and the values its other arguments must have
-  (pytorch.py reads them both ways; None where PyTorch has no such module).
+  (pytorch.py reads them both ways; None where PyTorch has no such module);
+* ``onnx(g, net)``: the ONNX nodes computing out from the tensor ``net``, written with onnx.py's graph
+  builder (``g.op("Exp", x)``, ``g.constant(0.5)``) in stable forms that ONNX Runtime runs in float64 too.
 
 Adding an activation is adding a class here: the spec files, both engines, explanations, the
 checker, gradcheck and the web page's build form find it in ``NAMES``.
@@ -178,6 +180,11 @@ class Activation:
         """f(net) written with the activation's name, as the seeds write out_h1 = sigmoid(net_h1)."""
         return Call(self.name, net, self.scalar)
 
+    # ---- ONNX (onnx.py) ----
+    def onnx(self, g, net: str) -> str:
+        """The name of the tensor out = f(net), after adding the nodes that compute it to the graph ``g``."""
+        raise NotImplementedError(f"{self.name} has no ONNX form")
+
 
 def _rebuild(name: str, params: dict) -> Activation:
     return get_activation(name, **params)
@@ -210,6 +217,9 @@ class Identity(Activation):
 
     def derivative_formula(self, net, out):
         return ONE
+
+    def onnx(self, g, net):
+        return net
 
 
 class Sigmoid(Activation):
@@ -245,6 +255,9 @@ class Sigmoid(Activation):
     def derivative_formula(self, net, out):
         return Mul(out, Sub(ONE, out))
 
+    def onnx(self, g, net):
+        return g.op("Sigmoid", net)
+
 
 class Tanh(Activation):
     name = "tanh"
@@ -276,6 +289,9 @@ class Tanh(Activation):
     def derivative_formula(self, net, out):
         return Sub(ONE, Pow(out, 2))
 
+    def onnx(self, g, net):
+        return g.op("Tanh", net)
+
 
 class ReLU(Activation):
     name = "relu"
@@ -306,6 +322,9 @@ class ReLU(Activation):
     def derivative_formula(self, net, out):
         return Iverson(net, ">", ZERO)
 
+    def onnx(self, g, net):
+        return g.op("Relu", net)
+
 
 class LeakyReLU(Activation):
     name = "leaky_relu"
@@ -332,6 +351,9 @@ class LeakyReLU(Activation):
     def derivative_formula(self, net, out):
         return Add(Iverson(net, ">", ZERO), Mul(Num(self.slope), Iverson(net, "≤", ZERO)))
 
+    def onnx(self, g, net):         # max(z, 0) + slope·min(z, 0)
+        return g.op("Add", g.op("Relu", net), g.op("Mul", g.constant(self.slope), g.op("Min", net, g.constant(0.0))))
+
 
 class Softplus(Activation):
     name = "softplus"
@@ -354,6 +376,16 @@ class Softplus(Activation):
 
     def derivative_formula(self, net, out):
         return _sigma(net)
+
+    def onnx(self, g, net):
+        """max(z, 0) + ln(1 + y), y = e^−|z|: no overflow, float64 kernels only. ONNX has no log1p, so
+        ln(1 + y) is written as ln(u)·y/(u − 1) with u = 1 + y (y itself where u rounds to 1), which keeps
+        its relative precision when y is tiny (Goldberg, 1991)."""
+        y = g.op("Exp", g.op("Neg", g.op("Abs", net)))
+        u = g.op("Add", g.constant(1.0), y)
+        log1p = g.op("Where", g.op("Equal", u, g.constant(1.0)), y,
+                     g.op("Div", g.op("Mul", g.op("Log", u), y), g.op("Sub", u, g.constant(1.0))))
+        return g.op("Add", g.op("Relu", net), log1p)
 
 
 class ELU(Activation):
@@ -387,6 +419,10 @@ class ELU(Activation):
     def derivative_formula(self, net, out):
         return Add(Iverson(net, ">", ZERO), Mul(Num(self.alpha), Call("exp", net), Iverson(net, "≤", ZERO)))
 
+    def onnx(self, g, net):         # max(z, 0) + α·(e^min(z, 0) − 1)
+        negative = g.op("Sub", g.op("Exp", g.op("Min", net, g.constant(0.0))), g.constant(1.0))
+        return g.op("Add", g.op("Relu", net), g.op("Mul", g.constant(self.alpha), negative))
+
 
 class SiLU(Activation):
     """silu(z) = z·σ(z) (also called swish; PyTorch's SiLU)."""
@@ -413,6 +449,9 @@ class SiLU(Activation):
 
     def derivative_formula(self, net, out):
         return Mul(_sigma(net), Paren(Add(ONE, Mul(net, Paren(Sub(ONE, _sigma(net)))))))
+
+    def onnx(self, g, net):
+        return g.op("Mul", net, g.op("Sigmoid", net))
 
 
 class Softmax(Activation):
@@ -455,6 +494,9 @@ class Softmax(Activation):
 
     def derivative_formula(self, net, out):
         return None
+
+    def onnx(self, g, net):
+        return g.op("Softmax", net, axis=-1)
 
 
 NAMES = tuple(sorted(_ACTIVATIONS))

@@ -85,6 +85,11 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--model", metavar="FILE", help="draw this saved model (train --save) instead of training")
     d.add_argument("--epochs", type=int, help="override the spec's number of epochs")
 
+    x = sub.add_parser("export", help="write a saved model (or a spec's network) for another runtime (extra: onnx)")
+    x.add_argument("format", choices=EXPORTS, help="the format: onnx (ONNX Runtime and others)")
+    x.add_argument("model", help="model .json or .npz file saved by train --save, a spec file or an example name")
+    x.add_argument("out", metavar="OUT", help="the file to write: .onnx")
+
     r = sub.add_parser("predict", help="run a saved model (or a spec's network) forward")
     r.add_argument("model", help="model .json or .npz file saved by train --save, a spec file or an example name")
     source = r.add_mutually_exclusive_group(required=True)
@@ -255,9 +260,13 @@ def _parse_rows(text: str, width: int) -> np.ndarray:
     return np.array(rows)
 
 
+def _network(model: str):
+    """The network of a model file (.json, .npz) or of a spec file or example name."""
+    return load_model(model) if model.endswith((".json", ".npz")) else load(model).build_network()
+
+
 def cmd_predict(args, out) -> int:
-    model = args.model
-    network = load_model(model) if model.endswith((".json", ".npz")) else load(model).build_network()
+    network = _network(args.model)
     try:
         x = _parse_rows(args.inputs, network.inputs) if args.inputs is not None else read_matrix(args.csv,
                                                                                                  network.inputs)
@@ -277,6 +286,24 @@ def cmd_predict(args, out) -> int:
     else:
         for r, (xi, yi) in enumerate(zip(x, y)):
             print(f"{vec(xi)} → {vec(yi)}" + ("" if classes is None else f"  class {classes[r]}"), file=out)
+    return 0
+
+
+EXPORTS = ("onnx",)
+
+
+def cmd_export(args, out) -> int:
+    """`export onnx MODEL OUT`: the file is checked and written whole, or not at all."""
+    if Path(args.out).suffix.lower() != ".onnx":
+        raise UsageError(f"export OUT: expected a file name ending in .onnx, got {args.out!r}")
+    try:
+        import onnx  # noqa: F401  (the extra)
+        from .onnx import OPSET, save_onnx
+    except ImportError:
+        raise UsageError('export onnx: expected the onnx extra (pip install "chainrule[onnx]"), got none installed') from None
+    network = _network(args.model)
+    save_onnx(network, args.out, Path(args.model).stem)
+    out.write(f"{args.out}: {network.shape_text()} network as ONNX (opset {OPSET})\n")
     return 0
 
 
@@ -382,7 +409,8 @@ def _write(out, report, as_json: bool) -> None:
 
 
 COMMANDS = {"examples": cmd_examples, "explain": cmd_explain, "train": cmd_train, "predict": cmd_predict,
-            "gradcheck": cmd_gradcheck, "check": cmd_check, "serve": cmd_serve, "plot": cmd_plot}
+            "gradcheck": cmd_gradcheck, "check": cmd_check, "serve": cmd_serve, "plot": cmd_plot,
+            "export": cmd_export}
 
 
 def main(argv=None, out=None) -> int:
