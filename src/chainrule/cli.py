@@ -24,7 +24,7 @@ from .check import ClaimsError, report_json, report_text
 from .check import check as check_claims
 from .datasets import idx_sizes
 from .datasets.tabular import read_matrix
-from .io import load_model, write_atomically
+from .io import MODEL_SUFFIXES, load_model, write_atomically
 from .runs import vec
 from .spec import Spec, SpecError, from_dict, load
 from .trace import trace_steps
@@ -87,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
 
     x = sub.add_parser("export", help="write a saved model (or a spec's network) for another runtime (extra: onnx)")
     x.add_argument("format", choices=EXPORTS, help="the format: onnx (ONNX Runtime and others)")
-    x.add_argument("model", help="model .json or .npz file saved by train --save, a spec file or an example name")
+    x.add_argument("model", help="model file saved by train --save, a spec file or an example name")
     x.add_argument("out", metavar="OUT", help="the file to write: .onnx")
 
     r = sub.add_parser("predict", help="run a saved model (or a spec's network) forward")
@@ -261,8 +261,8 @@ def _parse_rows(text: str, width: int) -> np.ndarray:
 
 
 def _network(model: str):
-    """The network of a model file (.json, .npz) or of a spec file or example name."""
-    return load_model(model) if model.endswith((".json", ".npz")) else load(model).build_network()
+    """The network of a model file (.json, .npz, .safetensors) or of a spec file or example name."""
+    return load_model(model) if model.lower().endswith(MODEL_SUFFIXES) else load(model).build_network()
 
 
 def cmd_predict(args, out) -> int:

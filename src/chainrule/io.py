@@ -1,13 +1,22 @@
-"""Save and load trained models as JSON or .npz (never pickle).
+"""Save and load trained models as JSON, .npz or .safetensors, chosen by the file's suffix (never pickle).
 
-Both hold the network in its spec form (``serialize.network_to_table``) and are read back by
-one validator (``serialize.network_from_document``, which builds through the spec validator):
-format, version (a newer one refused), shapes against the table, float dtypes, finite values.
-A JSON file holds the table with explicit weights and biases; Python writes floats with
-repr(), so every float64 round-trips exactly.  An .npz file (for large models) holds the same
-document without the numbers as a JSON string (``model``), and each layer's weights and bias as
-arrays ``weights_0``, ``bias_0``, … in the network's dtype; it is read with ``allow_pickle=False``.
-Files are written to a temporary name and moved into place: never half-written.
+Every format holds one model document (``serialize.model_document``): format ``chainrule-model``,
+version (2), the chainrule that wrote it, the name, the network in its spec form
+(``serialize.network_to_table``) and, for a training run that can go on, its settings, history,
+optimiser (step count and state), epochs run and the shuffling generator's state
+(``serialize.Run``). Reading goes through one validator (``serialize.network_from_document``, which
+builds through the spec validator, and ``serialize.run_from_document``): version (a newer one refused,
+naming it), shapes against the table, float dtypes, finite values, one line naming file and key.
+
+* ``.json``: the document with every number in it; floats through repr(), so float64 round-trips exactly.
+* ``.npz``: the document without the numbers as a JSON string (``model``), and the arrays
+  ``weights_0``, ``bias_0``, …, ``state_<parameter>_<name>`` in the network's dtype; read with
+  ``allow_pickle=False``.
+* ``.safetensors`` (the safetensors extra): the same arrays, the document in the header's metadata
+  (``chainrule-model``).
+
+Files are written to a temporary name, synced and moved into place: a crash (even SIGKILL) during a
+write leaves the previous file as it was.
 """
 
 from __future__ import annotations
@@ -18,14 +27,28 @@ import os
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .network import Network
-from .serialize import FORMAT, VERSION, model_document, network_arrays, network_from_document
+from .serialize import (FORMAT, VERSION, model_document, network_arrays, network_from_document, run_arrays,
+                        run_from_document)
 from .spec import SpecError
 
-__all__ = ["FORMAT", "VERSION", "load_model", "save_model", "write_atomically"]
+__all__ = ["FORMAT", "MODEL_SUFFIXES", "VERSION", "load_model", "model_suffix", "save_model", "write_atomically"]
+
+MODEL_SUFFIXES = (".json", ".npz", ".safetensors")
+METADATA_KEY = "chainrule-model"          # the safetensors header's metadata entry that holds the document
+
+
+def model_suffix(path: str | Path, key: str = "path") -> str:
+    """The model format ``path`` names by its suffix; any other suffix is refused (ConfigError naming ``key``)."""
+    from .settings import ConfigError
+    suffix = Path(path).suffix.lower()
+    if suffix not in MODEL_SUFFIXES:
+        raise ConfigError(key, f"a model file name ending in {', '.join(MODEL_SUFFIXES)}", str(path))
+    return suffix
 
 
 def _mode_for(path: Path) -> int:
@@ -68,15 +91,33 @@ def write_atomically(path: str | Path, content: str | bytes) -> None:
 
 
 def save_model(network: Network, path: str | Path, name: str = "model") -> None:
-    """JSON, or .npz when the file name ends in .npz."""
-    if str(path).endswith(".npz"):
-        document = model_document(network, name, values=False)
+    """The model file of ``network`` (and of its run, ``network.run``, when it has one): JSON, .npz or
+    .safetensors by the suffix of ``path``, written whole or not at all."""
+    suffix = model_suffix(path)
+    run = getattr(network, "run", None)
+    if suffix == ".json":
+        write_atomically(path, json.dumps(model_document(network, name, run=run), indent=1) + "\n")
+        return
+    document = json.dumps(model_document(network, name, values=False, run=run))
+    arrays = {**network_arrays(network), **run_arrays(run)}
+    if suffix == ".npz":
         buffer = io.BytesIO()
-        arrays: dict = {"model": np.array(json.dumps(document)), **network_arrays(network)}
-        np.savez(buffer, **arrays)
+        entries: dict[str, Any] = {"model": np.array(document), **arrays}
+        np.savez(buffer, **entries)
         write_atomically(path, buffer.getvalue())
         return
-    write_atomically(path, json.dumps(model_document(network, name), indent=1) + "\n")
+    write_atomically(path, _safetensors().numpy.save({k: np.array(v, order="C") for k, v in arrays.items()},
+                                                     metadata={METADATA_KEY: document}))
+
+
+def _safetensors():
+    try:
+        import safetensors.numpy
+    except ImportError:
+        from .settings import ConfigError, Described
+        raise ConfigError("safetensors", 'the safetensors package installed (pip install "chainrule[safetensors]")',
+                          Described("none")) from None
+    return safetensors
 
 
 def _one_line(exc: BaseException) -> str:
@@ -114,16 +155,52 @@ def _read_npz(path: Path) -> tuple[object, dict]:
     return document, arrays
 
 
-def load_model(path: str | Path) -> Network:
-    """A model saved by save_model (JSON or .npz), validated as a spec is; SpecError names file and key."""
-    path = Path(path)
-    if path.suffix == ".npz":
-        document, arrays = _read_npz(path)
-        return network_from_document(document, str(path), arrays)
+def _read_safetensors(path: Path) -> tuple[object, dict]:
+    """The document (from the header's metadata) and the arrays of a .safetensors file."""
+    safetensors = _safetensors()
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+        header = data[8:8 + int.from_bytes(data[:8], "little")] if len(data) >= 8 else b""
+        metadata = json.loads(header).get("__metadata__") or {}
+        arrays = safetensors.numpy.load(data)
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read the model: {exc.strerror or exc}") from None
+    except Exception as exc:        # the safetensors library raises its own error kinds for a bad file
+        raise SpecError(f"{path}: expected a chainrule model (.safetensors), got an unreadable file: "
+                        f"{_one_line(exc)}") from None
+    if METADATA_KEY not in metadata:
+        raise SpecError(f"{path}: {METADATA_KEY}: missing; expected the model document in the header's metadata")
+    try:
+        return json.loads(metadata[METADATA_KEY]), arrays
+    except json.JSONDecodeError as exc:
+        raise SpecError(f"{path}: {METADATA_KEY}: expected the model document as JSON, got invalid JSON: "
+                        f"{_one_line(exc)}") from None
+
+
+def _read_json(path: Path) -> tuple[object, dict]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8")), {}
     except OSError as exc:
         raise SpecError(f"{path}: cannot read the model: {exc.strerror or exc}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise SpecError(f"{path}: expected a chainrule model (JSON), got invalid JSON: {_one_line(exc)}") from None
-    return network_from_document(document, str(path))
+
+
+READERS = {".json": _read_json, ".npz": _read_npz, ".safetensors": _read_safetensors}
+
+
+def load_model(path: str | Path) -> Network:
+    """A model saved by save_model, validated as a spec is (SpecError names file and key). A model saved
+    with its run has it as ``network.run`` (``serialize.Run``), so that training can go on from it."""
+    path = Path(path)
+    try:
+        suffix = model_suffix(path)
+    except ValueError as error:
+        raise SpecError(f"{path}: {error}") from None
+    document, arrays = READERS[suffix](path)
+    state = {k: v for k, v in arrays.items() if k.startswith("state_")}
+    parameters = {k: v for k, v in arrays.items() if k not in state}
+    network = network_from_document(document, str(path), parameters if suffix != ".json" else None)
+    assert isinstance(document, dict)        # network_from_document refuses anything else
+    network.run = run_from_document(document, network, str(path), state)
+    return network

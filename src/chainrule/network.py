@@ -16,6 +16,7 @@ from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import accumulate
+from typing import Any
 
 import numpy as np
 
@@ -104,6 +105,8 @@ class Network:
     """A feed-forward network: ``Network([Dense(W¹, b¹), Dense(W², b²)], loss="half_sse")``;
     ``layers[0]`` reads the inputs (its fan-in is the number of inputs), ``layers[-1]`` is the output.
     ``chainrule.mlp([2, 2, 2], …)`` builds one from layer sizes."""
+
+    run: Any = None     # serialize.Run: where its training stands (set by fit and load_model), saved with it
 
     def __init__(self, layers: list[Dense], loss: str | Loss = "half_sse", weight_labels: str = "row"):
         if not isinstance(layers, (list, tuple)) or not all(isinstance(layer, Dense) for layer in layers):

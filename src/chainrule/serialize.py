@@ -15,10 +15,17 @@ with one line naming the file and the key.
 
 from __future__ import annotations
 
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
 import numpy as np
 
 FORMAT = "chainrule-model"
-VERSION = 1
+VERSION = 2          # 2: a run's training settings, history, optimiser state, epoch and RNG state beside the network
+
+# the keys of a model document that hold a run (version 2), beside format, version, chainrule, name, network
+RUN_KEYS = ("training", "history", "optimizer", "epoch", "rng")
 
 # the keys of a layer's table that are not activation parameters
 LAYER_KEYS = ("units", "activation", "weights", "bias", "bias_mode")
@@ -43,9 +50,16 @@ def network_to_table(network, values: bool = True) -> dict:
             "layers": [layer_to_table(layer, values) for layer in network.layers]}
 
 
-def model_document(network, name: str = "model", values: bool = True) -> dict:
-    """A model file's content: format, version, name and the network table."""
-    return {"format": FORMAT, "version": VERSION, "name": name, "network": network_to_table(network, values)}
+def model_document(network, name: str = "model", values: bool = True, run: "Run | None" = None) -> dict:
+    """A model file's content: format, version, the chainrule that wrote it, name, the network table and,
+    for a run that can go on, ``run_to_document``'s training state (without ``values``, the optimiser's
+    state arrays are left out too: ``run_arrays`` holds them)."""
+    from . import __version__
+    document = {"format": FORMAT, "version": VERSION, "chainrule": __version__, "name": name,
+                "network": network_to_table(network, values)}
+    if run is not None:
+        document.update(run_to_document(run, values))
+    return document
 
 
 def network_arrays(network) -> dict[str, np.ndarray]:
@@ -77,7 +91,9 @@ def network_from_document(document, source: str, arrays: dict[str, np.ndarray] |
     if version > VERSION:
         raise fail("version", f"expected {VERSION} or lower, got {version}: written by a newer chainrule "
                               f"(this one reads model versions up to {VERSION})")
-    body = {k: v for k, v in document.items() if k not in ("format", "version")}
+    body = {k: v for k, v in document.items() if k not in ("format", "version", "chainrule", *RUN_KEYS)}
+    if "chainrule" in document and not isinstance(document["chainrule"], str):
+        raise fail("chainrule", f"expected the version of chainrule that wrote the file, got {show(document['chainrule'])}")
     network = body.get("network")
     layers = network.get("layers") if isinstance(network, dict) else None
     if arrays is not None and isinstance(network, dict) and isinstance(layers, list):
@@ -110,3 +126,160 @@ def network_from_document(document, source: str, arrays: dict[str, np.ndarray] |
                 where = f" (the array bias_{l - 1})" if arrays is not None else ""
                 raise fail(_layer_key(l, "bias"), f"missing; expected the layer's bias{where}")
     return from_dict(body, source).build_network()
+
+
+# ---- a run that can go on: training settings, history, optimiser state, epochs run, the shuffling RNG ----
+
+@dataclass
+class Run:
+    """Where a training run stands, beside its network: what ``chainrule train MODEL`` and a resumed
+    checkpoint go on from. ``optimizer`` carries its step count and per-parameter state (momentum,
+    Adam's moments); ``rng`` is the batch-shuffling generator's state (numpy's plain-data form)."""
+
+    training: Any                    # TrainingConfig
+    history: Any = None              # History
+    optimizer: Any = None            # optim.Optimizer
+    epoch: int = 0                   # epochs run so far
+    rng: dict | None = None
+
+
+def run_to_document(run: Run, values: bool = True) -> dict:
+    """The ``training``, ``history``, ``optimizer``, ``epoch`` and ``rng`` keys of a model document."""
+    document: dict[str, Any] = {"training": _plain(run.training.settings()), "epoch": run.epoch}
+    if run.history is not None:
+        document["history"] = _plain(asdict(run.history))
+    if run.optimizer is not None:
+        optimizer = {"name": run.optimizer.name, "t": run.optimizer.t}
+        if values:
+            optimizer["state"] = {str(i): {k: v.tolist() for k, v in run.optimizer.state(i).items()}
+                                  for i in sorted(run.optimizer.states)}
+        document["optimizer"] = optimizer
+    if run.rng is not None:
+        document["rng"] = _plain(run.rng)
+    return document
+
+
+def run_arrays(run: Run | None) -> dict[str, np.ndarray]:
+    """The optimiser's state as arrays of an .npz or .safetensors file: state_<parameter>_<name>."""
+    if run is None or run.optimizer is None:
+        return {}
+    return {f"state_{i}_{k}": v for i in sorted(run.optimizer.states) for k, v in run.optimizer.state(i).items()}
+
+
+def _plain(value):
+    """JSON's kinds only (tuples → lists), exactly: floats through repr, ints of any size."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def run_from_document(document: dict, network, source: str, arrays: dict[str, np.ndarray] | None = None) -> Run | None:
+    """The run of a version-2 model document (None when it holds a network alone), every part checked
+    against the network: the settings by TrainingConfig, the history's numbers, the optimiser's state
+    arrays (shapes of the parameters, float, finite). Raises SpecError: ``source: key: …``."""
+    from dataclasses import fields
+
+    from .optim import NAMES, get_optimizer
+    from .settings import ConfigError, Described, show
+    from .spec import SpecError
+    from .train import History, TrainingConfig
+
+    def fail(key: str, message: str) -> SpecError:
+        return SpecError(f"{source}: {key}: {message}")
+
+    arrays = dict(arrays or {})
+    if "training" not in document:
+        if any(k in document for k in ("history", "optimizer", "epoch", "rng")) or arrays:
+            raise fail("training", "missing; expected the run's training settings beside its history and state")
+        return None
+    settings = document["training"]
+    if not isinstance(settings, dict):
+        raise fail("training", f"expected a table of training settings, got {show(settings)}")
+    try:
+        training = TrainingConfig(**settings)
+    except ConfigError as error:
+        raise fail(f"training.{error.key}", error.message(""))
+    except TypeError as error:
+        raise fail("training", f"expected training settings, got {error}")
+    epoch = document.get("epoch", 0)
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise fail("epoch", f"expected an integer ≥ 0, got {show(epoch)}")
+    history = None
+    if document.get("history") is not None:
+        table = document["history"]
+        known = {f.name for f in fields(History)}
+        if not isinstance(table, dict) or not set(table) <= known or "initial_loss" not in table:
+            extra = sorted(set(table) - known) if isinstance(table, dict) else []
+            raise fail("history", f"expected a table of {', '.join(sorted(known))}, got "
+                                  f"{show(extra[0]) if extra else show(table)}")
+        for key in ("loss_history", "validation_loss_history"):
+            values = table.get(key, [])
+            if not isinstance(values, list) or not all(_finite(v) for v in values):
+                raise fail(f"history.{key}", f"expected a list of finite numbers, got {show(values)}")
+        history = History(**table)
+    optimizer = None
+    if document.get("optimizer") is not None:
+        table = document["optimizer"]
+        if not isinstance(table, dict) or table.get("name") not in NAMES:
+            raise fail("optimizer.name", f"expected one of {', '.join(NAMES)}, got "
+                                         f"{show(table.get('name') if isinstance(table, dict) else table)}")
+        if table["name"] != training.optimizer:
+            raise fail("optimizer.name", f"expected {training.optimizer!r} (training.optimizer), got {table['name']!r}")
+        t = table.get("t", 0)
+        if isinstance(t, bool) or not isinstance(t, int) or t < 0:
+            raise fail("optimizer.t", f"expected an integer ≥ 0 (steps taken), got {show(t)}")
+        optimizer = get_optimizer(training.optimizer, training.rate(epoch + 1), **dict(training.options))
+        optimizer.t = t
+        given = table.get("state", {})
+        if not isinstance(given, dict):
+            raise fail("optimizer.state", f"expected a table of state per parameter, got {show(given)}")
+        for index, state in given.items():
+            if not isinstance(state, dict):
+                raise fail(f"optimizer.state.{index}", f"expected a table of {', '.join(optimizer.STATE)}, got {show(state)}")
+            for name, value in state.items():
+                arrays[f"state_{index}_{name}"] = value
+        parameters = network.parameters()
+        for key in sorted(arrays):
+            match = re.fullmatch(r"state_(\d+)_(\w+)", key)
+            if not match or int(match.group(1)) >= len(parameters) or match.group(2) not in optimizer.STATE:
+                raise fail(key, f"unexpected; expected state_<0…{len(parameters) - 1}>_<{'|'.join(optimizer.STATE)}> "
+                                f"for {optimizer.name}, got {Described(key)}")
+            index, name = int(match.group(1)), match.group(2)
+            p, value = parameters[index], arrays[key]
+            if isinstance(value, list):                 # from JSON
+                try:
+                    array = np.array(value, dtype=p.dtype)
+                except (TypeError, ValueError):
+                    raise fail(key, f"expected numbers of shape {p.shape}, got {show(value)}") from None
+            else:                                       # from an archive: its dtype must be a float one
+                array = np.asarray(value)
+                if array.dtype.kind != "f":
+                    raise fail(key, f"expected {p.dtype} numbers, got a {array.dtype} array")
+            if array.shape != p.shape:
+                raise fail(key, f"expected shape {p.shape} (parameter {index}), got shape {array.shape}")
+            if not np.all(np.isfinite(array)):
+                raise fail(key, "expected finite numbers, got NaN or infinity")
+            optimizer.zeros(index, p)[name] = np.array(array, dtype=p.dtype)
+        for index in optimizer.states:
+            missing = [k for k in optimizer.STATE if f"state_{index}_{k}" not in arrays]
+            if missing:
+                raise fail(f"state_{index}_{missing[0]}", f"missing; expected {optimizer.name}'s "
+                                                          f"{', '.join(optimizer.STATE)} for parameter {index}")
+    elif arrays:
+        raise fail(min(arrays), "unexpected; expected no optimiser state without an optimizer table")
+    rng = document.get("rng")
+    if rng is not None:
+        try:
+            generator = np.random.default_rng()
+            generator.bit_generator.state = rng
+        except (TypeError, ValueError, KeyError) as error:
+            raise fail("rng", f"expected numpy's state of a PCG64 generator, got {show(rng)} ({error})") from None
+    return Run(training, history, optimizer, epoch, rng)
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
