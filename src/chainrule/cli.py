@@ -24,7 +24,7 @@ from .check import ClaimsError, report_json, report_text
 from .check import check as check_claims
 from .datasets import idx_sizes
 from .datasets.tabular import read_matrix
-from .io import MODEL_SUFFIXES, load_model, write_atomically
+from .io import MODEL_SUFFIXES, check_writable, load_model, write_atomically
 from .runs import vec
 from .spec import Spec, SpecError, from_dict, load
 from .trace import trace_steps
@@ -102,10 +102,17 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_train(sub) -> None:
     t = sub.add_parser("train", help="train a network and report the loss (or MNIST with --data mnist)")
-    t.add_argument("spec", nargs="?", help="built-in example name or spec file (not with --data)")
-    t.add_argument("--epochs", type=int, help="override the spec's number of epochs")
+    t.add_argument("spec", nargs="?", help="built-in example name or spec file (not with --data), or a model "
+                                           "saved with its run (.json, .npz, .safetensors) to go on training")
+    t.add_argument("--epochs", type=int, help="override the spec's number of epochs (a saved run: how many more)")
     t.add_argument("--json", action="store_true", help="print the result as JSON")
-    t.add_argument("--save", metavar="FILE", help="save the trained model (.json, or .npz for large models)")
+    t.add_argument("--save", metavar="FILE", help="save the trained model with its run (.json, .npz or .safetensors)")
+    t.add_argument("--checkpoint", metavar="FILE", help="save the run here every --checkpoint-every epochs, at the "
+                                                        "end and on Ctrl-C (.json, .npz or .safetensors)")
+    t.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
+                   help="epochs between checkpoints (with --checkpoint; default 0: only at the end and on Ctrl-C)")
+    t.add_argument("--resume", metavar="FILE", help="go on with the run saved in a checkpoint (or --save) file: its "
+                                                    "remaining epochs, or --epochs more")
     t.add_argument("--quiet", action="store_true", help="no progress display")
     t.add_argument("--data", metavar="mnist|DIR",
                    help="train a classifier on MNIST (from `make data`) or on the four IDX files in DIR, "
@@ -185,16 +192,40 @@ def cmd_explain(args, out) -> int:
 
 
 def cmd_train(args, out) -> int:
-    """`train SPEC`, or `train --data` on the spec that _data_spec builds from its flags: the same run."""
-    if args.data and args.spec:
-        raise UsageError("train: expected a spec file or --data, got both")
-    if not (args.data or args.spec):
-        raise UsageError("train: expected a spec file or example name (or --data mnist), got neither")
+    """`train SPEC`, `train --data` on the spec that _data_spec builds from its flags — the same run —
+    or `train MODEL` / `train --resume FILE`, going on with a saved run."""
+    saved = args.resume or (args.spec if args.spec and args.spec.lower().endswith(MODEL_SUFFIXES) else None)
+    given = [what for what, value in (("a spec file", args.spec), ("--data", args.data), ("--resume", args.resume))
+             if value]
+    if len(given) > 1:
+        raise UsageError(f"train: expected one of a spec file, --data or --resume, got {' and '.join(given)}")
+    if not given:
+        raise UsageError("train: expected a spec file or example name (or --data mnist, or --resume FILE), got neither")
+    _check_outputs(args)
     try:
-        spec = _data_spec(args) if args.data else load(args.spec)
-        config = spec.training if args.epochs is None else replace(spec.training, epochs=args.epochs)
+        if saved:
+            spec, network = runs.going_on(saved)
+            assert network.run is not None
+            epochs = network.run.remaining() if args.epochs is None else args.epochs
+            if args.epochs is None and not epochs:
+                raise UsageError(f"train {saved}: expected --epochs N (how many more), got a run that has ended "
+                                 f"after {network.run.epoch} epochs (stopped because: "
+                                 f"{network.run.history.stopped_because})")
+            config = spec.training.replace(epochs=epochs)
+        else:
+            spec, network = (_data_spec(args) if args.data else load(args.spec)), None
+            config = spec.training if args.epochs is None else replace(spec.training, epochs=args.epochs)
+        checkpoint = args.checkpoint or args.save or f"{spec.name}.interrupted.json"     # where a Ctrl-C saves the run
         run = runs.train(spec, config, show=not (args.quiet or args.json), bar=bool(args.data), save=args.save,
-                         save_name=(lambda network: f"{spec.name}-{network.shape_text()}") if args.data else None)
+                         save_name=(lambda network: f"{spec.name}-{network.shape_text()}") if args.data else None,
+                         network=network, checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
+                         interrupted_to=checkpoint)
+    except KeyboardInterrupt:
+        kept = load_model(checkpoint).run if Path(checkpoint).exists() else None
+        where = f"after epoch {kept.epoch}" if kept is not None else "before its first epoch"
+        print(f"chainrule: interrupted; saved the run as it was {where} to {checkpoint} (go on with: chainrule "
+              f"train --resume {checkpoint})", file=sys.stderr)
+        return 130
     except ValueError as exc:       # SpecError too; a value that a flag gave is named by its flag
         usage = _flag_error("train", exc, DATA_SOURCE) if args.data or str(exc).startswith("epochs:") else None
         if usage is None:
@@ -207,6 +238,21 @@ def cmd_train(args, out) -> int:
     if args.save:
         print(f"saved the model to {args.save}", file=out)
     return 0
+
+
+def _check_outputs(args) -> None:
+    """The files `train` writes, refused before any training when they could not be written."""
+    if args.checkpoint_every < 0:
+        raise UsageError(f"train --checkpoint-every: expected an integer ≥ 0, got {args.checkpoint_every}")
+    if args.checkpoint_every and not args.checkpoint:
+        raise UsageError(f"train --checkpoint-every: expected --checkpoint FILE with it, got "
+                         f"--checkpoint-every {args.checkpoint_every} alone")
+    for flag, path in (("--save", args.save), ("--checkpoint", args.checkpoint)):
+        if path is not None:
+            try:
+                check_writable(path, flag)
+            except ValueError as error:
+                raise UsageError(f"train {error}") from None
 
 
 DATA_SOURCE = "train --data"        # the source name of the spec document that train --data builds

@@ -51,6 +51,25 @@ def model_suffix(path: str | Path, key: str = "path") -> str:
     return suffix
 
 
+def check_writable(path: str | Path, key: str = "path") -> None:
+    """Refuse, before any work is done, a model file that could not be written: a suffix that names no
+    format, a directory, a missing or read-only directory (ConfigError naming ``key`` and the path)."""
+    from .settings import ConfigError, Described
+    model_suffix(path, key)
+    target = Path(path)
+    folder = target.parent
+    problem = ("is a directory" if target.is_dir() else f"the directory {str(folder)!r} does not exist"
+               if not folder.exists() else f"{str(folder)!r} is not a directory" if not folder.is_dir() else None)
+    if problem is None:
+        try:                                        # the one sure test: make a file there (and remove it)
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{target.name}.", suffix=".probe"):
+                pass
+        except OSError as error:
+            problem = f"the directory {str(folder)!r} cannot be written to ({error.strerror or error})"
+    if problem:
+        raise ConfigError(key, "a model file in a directory that can be written to", Described(f"{str(path)!r}: {problem}"))
+
+
 def _mode_for(path: Path) -> int:
     """The permissions a plain open() would give: the replaced file's own, or 0o666 less the umask
     (mkstemp's temporary file is 0o600, which a file handed to others must not keep)."""
@@ -198,7 +217,7 @@ def load_model(path: str | Path) -> Network:
     except ValueError as error:
         raise SpecError(f"{path}: {error}") from None
     document, arrays = READERS[suffix](path)
-    state = {k: v for k, v in arrays.items() if k.startswith("state_")}
+    state = {k: v for k, v in arrays.items() if k.startswith(("state_", "best_"))}
     parameters = {k: v for k, v in arrays.items() if k not in state}
     network = network_from_document(document, str(path), parameters if suffix != ".json" else None)
     assert isinstance(document, dict)        # network_from_document refuses anything else

@@ -269,12 +269,24 @@ class Network:
         xs, ts = data.samples(x, t, self.inputs, self.outputs, self.dtype)
         return self.dataset_loss(xs, ts, reduction)
 
-    def fit(self, x, t, config=None, *, engine: str = "auto", callback=None, **settings):
+    def fit(self, x, t, config=None, *, engine: str = "auto", callback=None, fresh: bool = False, **settings):
         """Train in place on (x, t) and return the History: ``net.fit(x, t, epochs=100, learning_rate=0.5,
         batch="online")``.  Settings are TrainingConfig's (``config`` gives them all at once; keywords
-        given with it replace its values).  Each call starts a fresh optimiser from the current weights."""
-        from .train import fit
-        return fit(self, x, t, config, callback=callback, engine=engine, **settings)
+        given with it replace its values).  A network that has been trained (or loaded with its run) goes on
+        where its run stopped: ``epochs`` more, with the run's settings unless others are given, its
+        optimiser state, shuffling and epoch count (so 2 calls of 5 epochs end where 1 of 10 does);
+        ``fresh=True`` starts a new run from the current weights instead."""
+        from .train import fit, training_config
+        if not isinstance(fresh, bool):
+            raise ConfigError("fresh", "True or False", fresh)
+        run = None if fresh else self.run
+        if run is not None and config is None:
+            if "epochs" not in settings and not run.remaining():
+                raise ConfigError("epochs", f"how many more epochs to train (the run has ended after its "
+                                            f"{run.epoch}: {run.history.stopped_because})", Described("none given"))
+            settings = {"epochs": run.remaining(), **settings}
+            config = run.training
+        return fit(self, x, t, training_config(config, settings), callback=callback, engine=engine, resume=run)
 
     def explain(self, x, t, config=None, *, steps: int = 1, apply: bool = False, **settings):
         """Trace ``steps`` training steps on (x, t) and return them as an Explanation (``.render(fmt)``;

@@ -7,11 +7,12 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from .io import save_model
+from .io import load_model, save_model
 from .metrics import correct, split_accuracies
 from .network import Network
 from .spec import Spec
@@ -99,28 +100,66 @@ class Run:
 
 
 def train(spec: Spec, config: TrainingConfig | None = None, *, show: bool = True, bar: bool = False,
-          save: str | None = None, save_name: Callable[[Network], str] | None = None) -> Run:
-    """Fit a fresh network of ``spec`` as ``config`` (default: the spec's training) says, showing progress
-    (``bar``: a bar within each epoch, as for any data of LARGE samples or more), then measure the accuracy
-    on a data set's splits and save the model to ``save``, named ``save_name(network)`` (default: the spec's name)."""
+          save: str | None = None, save_name: Callable[[Network], str] | None = None,
+          network: Network | None = None, checkpoint: str | None = None, checkpoint_every: int = 0,
+          interrupted_to: str | None = None) -> Run:
+    """Fit a fresh network of ``spec`` — or go on with ``network``'s run — as ``config`` (default: the
+    spec's training) says, showing progress (``bar``: a bar within each epoch, as for any data of LARGE
+    samples or more), then measure the accuracy on a data set's splits and save the model to ``save``,
+    named ``save_name(network)`` (default: the spec's name).  With ``checkpoint``, the run is saved there
+    every ``checkpoint_every`` epochs, at the end and on Ctrl-C (as it was after its last whole epoch);
+    without, a Ctrl-C saves it to ``interrupted_to`` (when given)."""
     x, t = spec.require_data()
     config = config or spec.training
     held = len(validation_split(len(x), config)[1])
-    network = spec.build_network()
+    network = network or spec.build_network()
+    first = network.run.epoch if network.run is not None else 0
     bar = bar or len(x) >= LARGE        # small data gets a line per epoch at most
-    lines = None if bar else EpochLines(config.epochs, show)
+    lines = None if bar else EpochLines(first + config.epochs, show)
+    name = save_name(network) if save_name else spec.name
+
+    def keep(trained: Network) -> None:
+        assert trained.run is not None
+        trained.run.data, trained.run.name = spec.data, name
+        path = checkpoint or (interrupted_to if trained.run.history.stopped_because == "interrupted" else None)
+        if path:
+            save_model(trained, path, name)
+
     start = time.perf_counter()
     try:
-        history = fit(network, x, t, config, callback=lines, on_step=StepBar(config.epochs, show) if bar else None)
+        history = fit(network, x, t, config, callback=lines, on_step=StepBar(first + config.epochs, show) if bar else None,
+                      resume=network.run, checkpoint=keep if checkpoint or interrupted_to else None,
+                      checkpoint_every=checkpoint_every)
     finally:
         if lines:
             lines.close()
     seconds = time.perf_counter() - start
+    assert network.run is not None
+    network.run.data, network.run.name = spec.data, name
     accuracy = {} if spec.test_inputs is None else split_accuracies(network, x, t, config, spec.test_inputs,
                                                                     spec.test_targets)
     if save:
-        save_model(network, save, save_name(network) if save_name else spec.name)
+        save_model(network, save, name)
     return Run(spec, network, config, history, seconds, held, accuracy)
+
+
+def going_on(path: str) -> tuple[Spec, Network]:
+    """The spec and network of a model saved with its run (``chainrule train --save`` or ``--checkpoint``):
+    its network with the run, the run's settings and the data its ``[data]`` table names, read again."""
+    from .serialize import network_to_table
+    from .spec import SpecError, from_dict
+    network = load_model(path)
+    run = network.run
+    if run is None:
+        raise SpecError(f"{path}: training: missing; expected a model saved with its run (chainrule train --save "
+                        "or --checkpoint), got a network alone")
+    if run.data is None:
+        raise SpecError(f"{path}: data: missing; expected the run's [data] table (saved by chainrule train), got a "
+                        "run trained from Python: go on there with net.fit(x, t)")
+    document = {"name": run.name or Path(path).stem, "network": network_to_table(network),
+                "training": {k: list(v) if isinstance(v, tuple) else v for k, v in run.training.settings().items()
+                             if v is not None}, "data": run.data}
+    return from_dict(document, str(path)), network
 
 
 def accuracy_text(accuracy: dict) -> str:
@@ -140,8 +179,10 @@ def spec_text(run: Run) -> str:
     start = "" if history.initial_loss is None else f"{fmt(history.initial_loss)} → "
     lines = [f"{run.spec.name}: network {network.shape_text()}, loss {network.loss.name} ({config.reduction} over "
              f"{len(x)} sample{'s' if len(x) != 1 else ''}), learning rate {fmt(config.learning_rate)}",
-             f"loss {start}{fmt(final)} after {history.epochs_run} epoch{'s' if history.epochs_run != 1 else ''} "
-             f"({history.steps_run} steps); stopped because: {history.stopped_because}"]
+             f"loss {start}{fmt(final)} after {history.epochs_run}{' more' * bool(history.start_epoch)} "
+             f"epoch{'s' if history.epochs_run != 1 else ''} ({history.steps_run} steps"
+             + (f"; epochs {history.start_epoch + 1}–{history.start_epoch + history.epochs_run} of the run"
+                if history.start_epoch and history.epochs_run else "") + f"); stopped because: {history.stopped_because}"]
     if run.accuracy:
         lines.append(accuracy_text(run.accuracy))
     if len(network.labels) <= MAX_LISTED:

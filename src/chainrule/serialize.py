@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -25,7 +25,7 @@ FORMAT = "chainrule-model"
 VERSION = 2          # 2: a run's training settings, history, optimiser state, epoch and RNG state beside the network
 
 # the keys of a model document that hold a run (version 2), beside format, version, chainrule, name, network
-RUN_KEYS = ("training", "history", "optimizer", "epoch", "rng")
+RUN_KEYS = ("training", "history", "optimizer", "epoch", "rng", "best", "data")
 
 # the keys of a layer's table that are not activation parameters
 LAYER_KEYS = ("units", "activation", "weights", "bias", "bias_mode")
@@ -134,13 +134,24 @@ def network_from_document(document, source: str, arrays: dict[str, np.ndarray] |
 class Run:
     """Where a training run stands, beside its network: what ``chainrule train MODEL`` and a resumed
     checkpoint go on from. ``optimizer`` carries its step count and per-parameter state (momentum,
-    Adam's moments); ``rng`` is the batch-shuffling generator's state (numpy's plain-data form)."""
+    Adam's moments); ``rng`` is the batch-shuffling generator's state (numpy's plain-data form);
+    ``best`` the parameters of the best validation loss so far (early stopping); ``data`` the spec's
+    ``[data]`` table the run trains on (paths absolute), so that ``chainrule train MODEL`` finds it."""
 
-    training: Any                    # TrainingConfig
-    history: Any = None              # History
+    training: Any                    # TrainingConfig; its epochs: those the run is to have in all
+    history: Any = None              # History: the whole run's
     optimizer: Any = None            # optim.Optimizer
     epoch: int = 0                   # epochs run so far
-    rng: dict | None = None
+    rng: Mapping[str, Any] | None = None
+    best: list | None = None         # arrays like the network's parameters()
+    data: dict | None = None
+    name: str = ""                   # the model's name (its file's "name")
+
+    def remaining(self) -> int:
+        """The epochs still to run: those planned but not run by a run that was interrupted or saved at a
+        checkpoint; 0 for one that ended (its epochs run, or a stopping rule)."""
+        going = self.history is None or self.history.stopped_because in ("interrupted", "checkpoint")
+        return max(self.training.epochs - self.epoch, 0) if going else 0
 
 
 def run_to_document(run: Run, values: bool = True) -> dict:
@@ -156,14 +167,22 @@ def run_to_document(run: Run, values: bool = True) -> dict:
         document["optimizer"] = optimizer
     if run.rng is not None:
         document["rng"] = _plain(run.rng)
+    if run.best is not None and values:
+        document["best"] = [p.tolist() for p in run.best]
+    if run.data is not None:
+        document["data"] = _plain(run.data)
     return document
 
 
 def run_arrays(run: Run | None) -> dict[str, np.ndarray]:
-    """The optimiser's state as arrays of an .npz or .safetensors file: state_<parameter>_<name>."""
-    if run is None or run.optimizer is None:
+    """The optimiser's state and the best parameters as arrays of an .npz or .safetensors file:
+    state_<parameter>_<name>, best_<parameter>."""
+    if run is None:
         return {}
-    return {f"state_{i}_{k}": v for i in sorted(run.optimizer.states) for k, v in run.optimizer.state(i).items()}
+    arrays = {} if run.optimizer is None else {f"state_{i}_{k}": v for i in sorted(run.optimizer.states)
+                                               for k, v in run.optimizer.state(i).items()}
+    arrays.update({f"best_{i}": p for i, p in enumerate(run.best or ())})
+    return arrays
 
 
 def _plain(value):
@@ -192,8 +211,9 @@ def run_from_document(document: dict, network, source: str, arrays: dict[str, np
         return SpecError(f"{source}: {key}: {message}")
 
     arrays = dict(arrays or {})
+    best = _best(document, network, {k: arrays.pop(k) for k in list(arrays) if k.startswith("best_")}, fail)
     if "training" not in document:
-        if any(k in document for k in ("history", "optimizer", "epoch", "rng")) or arrays:
+        if any(k in document for k in RUN_KEYS) or arrays:
             raise fail("training", "missing; expected the run's training settings beside its history and state")
         return None
     settings = document["training"]
@@ -278,7 +298,44 @@ def run_from_document(document: dict, network, source: str, arrays: dict[str, np
             generator.bit_generator.state = rng
         except (TypeError, ValueError, KeyError) as error:
             raise fail("rng", f"expected numpy's state of a PCG64 generator, got {show(rng)} ({error})") from None
-    return Run(training, history, optimizer, epoch, rng)
+    data = document.get("data")
+    if data is not None and not isinstance(data, dict):
+        raise fail("data", f"expected the spec's [data] table, got {show(data)}")
+    if best is not None and (history is None or history.best_epoch is None):
+        raise fail("best", "unexpected; expected best parameters only with a history.best_epoch")
+    name = document.get("name")
+    return Run(training, history, optimizer, epoch, rng, best, data, name if isinstance(name, str) else "")
+
+
+def _best(document: dict, network, arrays: dict, fail) -> list | None:
+    """The best parameters of a run: ``best`` (JSON lists) or best_0, best_1, … arrays, shaped as the network's."""
+    from .settings import show
+    given = document.get("best")
+    if given is None and not arrays:
+        return None
+    parameters = network.parameters()
+    if given is not None:
+        if arrays or not isinstance(given, list) or len(given) != len(parameters):
+            raise fail("best", f"expected {len(parameters)} arrays (one per parameter), got {show(given)}")
+        arrays = {f"best_{i}": value for i, value in enumerate(given)}
+    best = []
+    for i, p in enumerate(parameters):
+        key = f"best_{i}"
+        if key not in arrays:
+            raise fail(key, f"missing; expected the best parameters, one array per parameter ({len(parameters)})")
+        value = arrays.pop(key)
+        if isinstance(value, np.ndarray) and value.dtype.kind != "f":
+            raise fail(key, f"expected {p.dtype} numbers, got a {value.dtype} array")
+        try:
+            array = np.array(value, dtype=p.dtype)
+        except (TypeError, ValueError):
+            raise fail(key, f"expected {p.dtype} numbers of shape {p.shape}, got {show(value)}") from None
+        if array.shape != p.shape or not np.all(np.isfinite(array)):
+            raise fail(key, f"expected finite numbers of shape {p.shape}, got shape {array.shape}")
+        best.append(array)
+    if arrays:
+        raise fail(min(arrays), f"unexpected; expected best_0 … best_{len(parameters) - 1}")
+    return best
 
 
 def _finite(value) -> bool:

@@ -195,6 +195,7 @@ class Spec:
     _validator: _Validator
     test_inputs: Optional[np.ndarray] = None      # a data set's own test split (data.dataset)
     test_targets: Optional[np.ndarray] = None
+    data: Optional[dict] = None                   # the [data] table, its paths made absolute (a saved run's data)
 
     def build_network(self, dtype=None) -> Network:
         """A fresh network, in ``dtype`` or the spec's network.dtype (float64 by default)."""
@@ -437,6 +438,8 @@ def from_dict(document: dict, source_name: str = "<spec>", text: str | None = No
         spec.inputs, spec.targets = data[:2]
         if len(data) == 4:
             spec.test_inputs, spec.test_targets = data[2:]
+        spec.data = {key: str((base or Path(".")).joinpath(value).resolve()) if key in ("csv", "idx") else value
+                     for key, value in document["data"].items()}
     return spec
 
 

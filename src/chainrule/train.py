@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 
@@ -25,7 +25,7 @@ from . import data, engines
 from .engines import take_step  # noqa: F401  (re-exported: a traced step runs it)
 from .network import REDUCTIONS, Network
 from .optim import ALL_SETTINGS as ALL_OPTIMIZER_SETTINGS
-from .optim import LEARNING_RATE, OPTIMIZERS, SCHEDULES, get_optimizer, scheduled_rate
+from .optim import LEARNING_RATE, OPTIMIZERS, SCHEDULES, Optimizer, get_optimizer, scheduled_rate
 from .settings import ConfigError, Setting, boolean, is_integer, number_in
 
 
@@ -162,13 +162,24 @@ def epoch_batches(n_samples: int, config: TrainingConfig, rng: np.random.Generat
     return [order[start:start + size] for start in range(0, n_samples, size)]
 
 
-def schedule(n_samples: int, config: TrainingConfig) -> Iterator[tuple[int, int, np.ndarray, bool]]:
-    """(epoch, step, indices, ends_epoch) for every step of training, counted from 1."""
+def shuffling(config: TrainingConfig, state: dict | None = None) -> np.random.Generator:
+    """The generator that shuffles the batches: drawn from the seed, or going on from a saved ``state``."""
     rng = np.random.default_rng((config.seed, 1))
+    if state is not None:
+        rng.bit_generator.state = state
+    return rng
+
+
+def schedule(n_samples: int, config: TrainingConfig, rng: np.random.Generator | None = None,
+             first: int = 0, last: float = math.inf) -> Iterator[tuple[int, int, np.ndarray, bool]]:
+    """(epoch, step, indices, ends_epoch) for every step of training: epochs counted on from ``first``
+    (the epochs run before) up to ``last``, steps from 1; ``rng`` shuffles (default: ``shuffling(config)``),
+    drawing each epoch's order as it begins (so its state after epoch k is where epoch k + 1 starts)."""
+    rng = shuffling(config) if rng is None else rng
     step = 0
-    epoch = 0
+    epoch = first
     fixed = None if config.shuffle else epoch_batches(n_samples, config, rng)    # the same every epoch
-    while True:
+    while epoch < last:
         epoch += 1
         batches = fixed or epoch_batches(n_samples, config, rng)
         for number, indices in enumerate(batches, start=1):
@@ -189,8 +200,17 @@ class History:
     steps_run: int = 0
     stopped_because: str = "epochs"
     validation_loss_history: list = field(default_factory=list)
-    best_epoch: Optional[int] = None
+    best_epoch: Optional[int] = None     # counted from the run's first epoch
     engine: str = ""                     # the implementation that ran the steps (engines.ENGINES)
+    start_epoch: int = 0                 # the epochs run before this call (a run going on)
+
+    def then(self, later: "History") -> "History":
+        """This history followed by a later call's: the run's whole history."""
+        return History(self.initial_loss, [*self.loss_history, *later.loss_history],
+                       self.epochs_run + later.epochs_run, self.steps_run + later.steps_run, later.stopped_because,
+                       [*self.validation_loss_history, *later.validation_loss_history],
+                       later.best_epoch if later.best_epoch is not None else self.best_epoch, later.engine,
+                       self.start_epoch)
 
     def __repr__(self) -> str:
         first = self.initial_loss if self.initial_loss is not None else (self.loss_history or [None])[0]
@@ -219,30 +239,45 @@ class History:
 
 def fit(network: Network, x, t, config: TrainingConfig | None = None,
         callback: Callable[[int, float], None] | None = None, on_step: Callable | None = None,
-        resume=None, engine: str = "auto", **settings) -> History:
+        resume=None, engine: str = "auto", checkpoint: Callable[[Network], None] | None = None,
+        checkpoint_every: int = 0, **settings) -> History:
     """Train ``network`` in place on (x, t) as ``config`` says — or as the keyword settings say
     (``fit(net, x, t, epochs=100, learning_rate=0.5)``; given with ``config`` they replace its
-    values) — and return the History.
+    values) — and return the History of this call.  ``network.run`` is then where the run stands
+    (``serialize.Run``: settings, the whole history, optimiser state, epochs run, the shuffling RNG),
+    saved with the network and gone on from by ``resume``.
 
     Stops after ``config.epochs`` epochs, or earlier when the epoch loss falls below
     ``stop_below`` or changes by less than ``stop_change_below`` from the epoch before.
     ``callback(epoch, loss)`` is called after every epoch (progress display), and
     ``on_step(epoch, done, total, losses, outputs, targets)`` after every step with the batch's
     losses and outputs before its update (``done`` samples of ``total`` in this epoch).
-    ``resume`` is an optimiser (``config.build_optimizer()``) whose state — momentum, Adam's moments —
-    goes on from an earlier call, and is updated in place.
+    ``resume`` goes on from an earlier run: a ``serialize.Run`` (``network.run``) — its epochs counted
+    on, its shuffling generator, history and best validation parameters carried on, its optimiser's
+    state too when the optimiser is of the same kind; ``config.epochs`` more epochs are run, so that
+    two calls of k and n − k epochs end exactly where one of n does.  (An optimiser, as
+    ``config.build_optimizer()`` makes it, also works: its state goes on and is updated in place.)
+    ``checkpoint(network)`` is called with ``network.run`` set every ``checkpoint_every`` epochs, at
+    the end, and on Ctrl-C — then with the network put back as it was after its last whole epoch,
+    before the KeyboardInterrupt goes on up.
     ``engine`` says which implementation of the step runs (``engines.ENGINES``; "auto": the float
     engine for tiny networks with plain SGD, else the fast one); ``History.engine`` says which ran.
     """
+    from .serialize import Run
     engines.check(engine)
     config = training_config(config, settings)
-    for name, function in (("callback", callback), ("on_step", on_step)):
+    for name, function in (("callback", callback), ("on_step", on_step), ("checkpoint", checkpoint)):
         if function is not None and not callable(function):
             raise ConfigError(name, "a function (or None)", function)
+    if not (is_integer(checkpoint_every) and checkpoint_every >= 0):
+        raise ConfigError("checkpoint_every", "an integer ≥ 0 (epochs between checkpoints; 0: none)", checkpoint_every)
+    if resume is not None and not isinstance(resume, (Run, Optimizer)):
+        raise ConfigError("resume", "a run to go on from (network.run) or an optimiser", type(resume).__name__)
     x, t = data.samples(x, t, network.inputs, network.outputs, network.dtype)
     # Overflow while diverging is reported once, by TrainingDiverged, not as numpy warnings.
     with np.errstate(over="ignore", invalid="ignore"):
-        return _fit(network, x, t, config, callback, on_step, resume, engine)
+        return _fit(network, x, t, config, callback, on_step, resume, engine,
+                    _Checkpoints(network, checkpoint, checkpoint_every))
 
 
 def validation_split(n_samples: int, config: TrainingConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -255,42 +290,61 @@ def validation_split(n_samples: int, config: TrainingConfig) -> tuple[np.ndarray
     return np.sort(order[n_validation:]), np.sort(order[:n_validation])
 
 
-def _fit(network, x, t, config, callback, on_step=None, optimizer=None, engine="auto") -> History:
+def going_on(config: TrainingConfig, start) -> Optimizer:
+    """The optimiser of a run going on from ``start`` (a serialize.Run or None): ``config``'s, with the
+    step count and state of the run's optimiser when it is of the same kind (a copy: ``start`` is kept)."""
+    optimizer = config.build_optimizer()
+    earlier = start.optimizer if start is not None else None
+    if earlier is not None and earlier.name == optimizer.name:
+        optimizer.t = earlier.t
+        optimizer.states = {i: {k: v.copy() for k, v in state.items()} for i, state in earlier.states.items()}
+    return optimizer
+
+
+def _fit(network, x, t, config, callback, on_step, resume, engine, checkpoints) -> History:
+    from .serialize import Run
+    start = resume if isinstance(resume, Run) else None
     train, held = validation_split(len(x), config)
     x_val, t_val = x[held], t[held]
     if len(held):
         x, t = x[train], t[train]
-    optimizer = optimizer or config.build_optimizer()
+    optimizer = resume if isinstance(resume, Optimizer) else going_on(config, start)
     masks = network.trainable_masks(config.frozen) if config.frozen else None
     sums_to_one = bool(np.allclose(t.sum(axis=1), 1.0))
     chosen, trainer = engines.trainer(engine, network, optimizer, config.reduction, masks,
                                       config.batch_size(len(x)), sums_to_one)
+    run = _Going(network, config, optimizer, start, _Stopping(network, x_val, t_val, config, start))
     try:
-        history = _epochs(network, x, t, x_val, t_val, config, optimizer, trainer, callback, on_step)
+        history = _epochs(network, x, t, config, optimizer, trainer, callback, on_step, run, checkpoints)
+    except KeyboardInterrupt:
+        checkpoints.interrupted()
+        raise
     except BaseException:
         trainer.sync()      # the network shows where training stopped
         raise
     history.engine = chosen
+    network.run = run.now(history)
+    checkpoints.save(network.run)
     return history
 
 
-def _epochs(network, x, t, x_val, t_val, config, optimizer, trainer, callback, on_step) -> History:
+def _epochs(network, x, t, config, optimizer, trainer, callback, on_step, run, checkpoints) -> History:
     by_batches = config.epoch_loss == "batches"
     # with batch losses (large data), no extra pass over the data: the initial loss is not computed
-    previous = math.nan if by_batches else network.dataset_loss(x, t, config.reduction)
-    if not (by_batches or math.isfinite(previous)):
-        raise TrainingDiverged(diverged_message("before training", previous, config.learning_rate))
-    history = History(initial_loss=None if by_batches else previous)
+    initial = math.nan if by_batches else network.dataset_loss(x, t, config.reduction)
+    if not (by_batches or math.isfinite(initial)):
+        raise TrainingDiverged(diverged_message("before training", initial, config.learning_rate))
+    history = History(initial_loss=None if by_batches else initial, start_epoch=run.first)
+    previous = run.prior.loss_history[-1] if run.prior and run.prior.loss_history else initial
+    checkpoints.keep(run.now(history, "interrupted"))
     if config.epochs == 0:
         return history
     want_losses = by_batches or on_step is not None
     epoch_sum, epoch_count, done = 0.0, 0, 0
-    stopping = _Stopping(network, x_val, t_val, config)
+    stopping = run.stopping
     views = None if config.shuffle else _fixed_batches(x, t, config, trainer)
     scheduled = config.schedule != "constant"
-    for epoch, step, indices, ends_epoch in schedule(len(x), config):
-        if epoch > config.epochs:
-            break
+    for epoch, step, indices, ends_epoch in schedule(len(x), config, run.rng, run.first, run.first + config.epochs):
         if scheduled:
             optimizer.learning_rate = config.rate(epoch)
         if views:
@@ -315,7 +369,7 @@ def _epochs(network, x, t, x_val, t_val, config, optimizer, trainer, callback, o
             raise TrainingDiverged(diverged_message(f"epoch {epoch}, step {step}", loss, config.learning_rate))
         if not ends_epoch:
             continue
-        if not by_batches or len(x_val) or callback:
+        if not by_batches or len(stopping.x_val) or callback or checkpoints.wanted:
             trainer.sync()
         if by_batches:
             loss = epoch_sum / (1 if config.reduction == "sum" else epoch_count)
@@ -325,10 +379,13 @@ def _epochs(network, x, t, x_val, t_val, config, optimizer, trainer, callback, o
         if not math.isfinite(loss):
             raise TrainingDiverged(diverged_message(f"epoch {epoch} (after step {step})", loss, config.learning_rate))
         history.loss_history.append(loss)
-        history.epochs_run = epoch
+        history.epochs_run = epoch - run.first
+        reason = stopping.reason(history, epoch, loss, previous)
+        history.best_epoch = stopping.best_epoch
+        if checkpoints.wanted and not reason:
+            checkpoints.epoch_ended(epoch - run.first, run.now(history, "checkpoint"))
         if callback:
             callback(epoch, loss)
-        reason = stopping.reason(history, epoch, loss, previous)
         if reason:
             history.stopped_because = reason
             break
@@ -336,6 +393,62 @@ def _epochs(network, x, t, x_val, t_val, config, optimizer, trainer, callback, o
     trainer.sync()
     stopping.restore_best()
     return history
+
+
+class _Going:
+    """A run going on from ``start`` (a serialize.Run, or None for a fresh one): the epochs before,
+    their history and shuffling generator; ``now(history)`` is the Run as it stands."""
+
+    def __init__(self, network: Network, config: TrainingConfig, optimizer, start, stopping: "_Stopping"):
+        self.network, self.config, self.optimizer, self.stopping = network, config, optimizer, stopping
+        self.first = start.epoch if start is not None else 0
+        self.prior: History | None = start.history if start is not None else None
+        self.rng = shuffling(config, start.rng if start is not None else None)
+        self.data = start.data if start is not None else None
+
+    def now(self, history: History, status: str | None = None):
+        """The run after ``history`` (this call's so far), as a checkpoint holds it: every array copied."""
+        import copy
+
+        from .serialize import Run
+        whole = self.prior.then(history) if self.prior is not None else copy.deepcopy(history)
+        if status:
+            whole.stopped_because = status
+        best = self.stopping.best_parameters
+        return Run(self.config.replace(epochs=self.first + self.config.epochs), whole, copy.deepcopy(self.optimizer),
+                   self.first + history.epochs_run, self.rng.bit_generator.state,
+                   None if best is None else [p.copy() for p in best], self.data)
+
+
+class _Checkpoints:
+    """``checkpoint(network)`` every ``every`` epochs and at the end; on Ctrl-C, the network put back as it
+    was after its last whole epoch (kept at each epoch's end, only when checkpoints are wanted)."""
+
+    def __init__(self, network: Network, checkpoint: Callable[[Network], None] | None, every: int):
+        self.network, self.checkpoint, self.every = network, checkpoint, every
+        self.wanted = checkpoint is not None
+        self.kept: tuple[list[np.ndarray], Any] | None = None   # (parameters, run) after the last whole epoch
+
+    def keep(self, run) -> None:
+        if self.wanted:
+            self.kept = ([p.copy() for p in self.network.parameters()], run)
+
+    def epoch_ended(self, epochs: int, run) -> None:
+        self.keep(run)
+        if self.every and epochs % self.every == 0:
+            self.save(run)
+
+    def save(self, run) -> None:
+        if self.wanted:
+            self.network.run = run
+            self.checkpoint(self.network)     # type: ignore[misc]
+
+    def interrupted(self) -> None:
+        if self.kept is not None:
+            parameters, run = self.kept
+            for p, kept in zip(self.network.parameters(), parameters):
+                p[...] = kept
+            self.save(run)
 
 
 def _fixed_batches(x, t, config: TrainingConfig, trainer) -> list:
@@ -349,10 +462,15 @@ class _Stopping:
     """The stopping rules read after each epoch: early stopping on a validation split (keeping the best
     parameters seen), a loss below ``stop_below``, a change below ``stop_change_below``."""
 
-    def __init__(self, network: Network, x_val, t_val, config: TrainingConfig):
+    def __init__(self, network: Network, x_val, t_val, config: TrainingConfig, start=None):
         self.network, self.x_val, self.t_val, self.config = network, x_val, t_val, config
         self.best_loss = math.inf
+        self.best_epoch: int | None = None            # counted from the run's first epoch
         self.best_parameters: list[np.ndarray] | None = None
+        earlier = start.history if start is not None else None
+        if earlier is not None and earlier.best_epoch is not None and start.best is not None:   # a run going on
+            self.best_epoch, self.best_parameters = earlier.best_epoch, [p.copy() for p in start.best]
+            self.best_loss = earlier.validation_loss_history[earlier.best_epoch - 1]
 
     def reason(self, history: History, epoch: int, loss: float, previous: float) -> str | None:
         config = self.config
@@ -361,8 +479,8 @@ class _Stopping:
             history.validation_loss_history.append(validation)
             if validation < self.best_loss - config.min_delta:
                 self.best_loss, self.best_parameters = validation, [p.copy() for p in self.network.parameters()]
-                history.best_epoch = epoch
-            elif epoch - (history.best_epoch or 0) >= config.patience:      # (no best yet: a NaN validation loss)
+                self.best_epoch = epoch
+            elif epoch - (self.best_epoch or 0) >= config.patience:      # (no best yet: a NaN validation loss)
                 return "validation"
         if config.stop_below is not None and loss < config.stop_below:
             return "loss_below"
