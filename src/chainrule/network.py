@@ -269,13 +269,16 @@ class Network:
         xs, ts = data.samples(x, t, self.inputs, self.outputs, self.dtype)
         return self.dataset_loss(xs, ts, reduction)
 
-    def fit(self, x, t, config=None, *, engine: str = "auto", callback=None, fresh: bool = False, **settings):
+    def fit(self, x, t, config=None, *, engine: str = "auto", callback=None, fresh: bool = False, checkpoint=None,
+            checkpoint_every: int = 0, **settings):
         """Train in place on (x, t) and return the History: ``net.fit(x, t, epochs=100, learning_rate=0.5,
         batch="online")``.  Settings are TrainingConfig's (``config`` gives them all at once; keywords
         given with it replace its values).  A network that has been trained (or loaded with its run) goes on
         where its run stopped: ``epochs`` more, with the run's settings unless others are given, its
         optimiser state, shuffling and epoch count (so 2 calls of 5 epochs end where 1 of 10 does);
-        ``fresh=True`` starts a new run from the current weights instead."""
+        ``fresh=True`` starts a new run from the current weights instead.  ``checkpoint(network)`` is called
+        every ``checkpoint_every`` epochs, at the end and on Ctrl-C (after the last whole epoch), with
+        ``network.run`` as it then stands: ``checkpoint=lambda net: net.save("ck.npz")``."""
         from .train import fit, training_config
         if not isinstance(fresh, bool):
             raise ConfigError("fresh", "True or False", fresh)
@@ -286,7 +289,8 @@ class Network:
                                             f"{run.epoch}: {run.history.stopped_because})", Described("none given"))
             settings = {"epochs": run.remaining(), **settings}
             config = run.training
-        return fit(self, x, t, training_config(config, settings), callback=callback, engine=engine, resume=run)
+        return fit(self, x, t, training_config(config, settings), callback=callback, engine=engine, resume=run,
+                   checkpoint=checkpoint, checkpoint_every=checkpoint_every)
 
     def explain(self, x, t, config=None, *, steps: int = 1, apply: bool = False, **settings):
         """Trace ``steps`` training steps on (x, t) and return them as an Explanation (``.render(fmt)``;
@@ -311,7 +315,7 @@ class Network:
         return copy.deepcopy(self)
 
     def save(self, path, name: str = "model") -> None:
-        """A model file: JSON, or .npz when ``path`` ends in .npz (see ``io.save_model``)."""
+        """A model file with the network's run, by suffix: .json, .npz or .safetensors (see ``io.save_model``)."""
         from .io import save_model
         save_model(self, path, name)
 

@@ -234,6 +234,8 @@ class History:
         if self.validation_loss_history:
             result["validation_loss_history"] = list(self.validation_loss_history)
             result["best_epoch"] = self.best_epoch
+        if self.start_epoch:
+            result["start_epoch"] = self.start_epoch        # a run gone on with: the epochs before this call's
         return result
 
 
@@ -448,6 +450,7 @@ class _Checkpoints:
             parameters, run = self.kept
             for p, kept in zip(self.network.parameters(), parameters):
                 p[...] = kept
+            run.history.stopped_because = "interrupted"       # kept as a checkpoint: its history is its own copy
             self.save(run)
 
 
