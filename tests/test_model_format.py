@@ -62,6 +62,47 @@ def test_round_trip_is_bit_exact(tmp_path, suffix, optimizer):
             assert run.optimizer.state(i)[name].dtype == array.dtype
 
 
+def early_stopped_checkpoint(directory: Path, suffix: str) -> Path:
+    """A checkpoint after epoch 4 of a run with early stopping: it holds the best parameters so far."""
+    x = np.linspace(-1, 1, 20).reshape(-1, 1)
+    net = cr.mlp([1, 4, 1], activation="tanh", loss="mse", seed=2)
+    net.fit(x, np.sin(3 * x), epochs=50, learning_rate=0.05, optimizer="adam", batch=5, validation_fraction=0.25,
+            checkpoint=lambda n: n.save(directory / f"ck{n.run.epoch}{suffix}") if n.run.epoch == 4 else None,
+            checkpoint_every=4)
+    return directory / f"ck4{suffix}"
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_early_stoppings_best_parameters_round_trip(tmp_path, suffix):
+    path = early_stopped_checkpoint(tmp_path, suffix)
+    first = cr.load_model(path)
+    assert first.run.best is not None and first.run.history.best_epoch is not None
+    first.save(tmp_path / f"again{suffix}")
+    again = cr.load_model(tmp_path / f"again{suffix}")
+    assert len(again.run.best) == len(first.parameters())
+    for p, q, r in zip(first.run.best, again.run.best, first.parameters()):
+        assert np.array_equal(p, q) and p.shape == r.shape and p.dtype == q.dtype
+
+
+@pytest.mark.parametrize("suffix, key, spoil, message", [
+    (".npz", "best_0", lambda a: np.zeros((2, 2)), "best_0: expected finite numbers of shape (4, 1), got shape (2, 2)"),
+    (".npz", "best_1", None, "best_1: missing; expected the best parameters"),
+    (".json", "best", lambda a: a[:1], "best: expected 4 arrays (one per parameter)"),
+    (".json", "best_epoch", None, "best: unexpected; expected best parameters only with a history.best_epoch"),
+])
+def test_malformed_best_parameters_are_refused_in_one_line(tmp_path, suffix, key, spoil, message):
+    path = early_stopped_checkpoint(tmp_path, suffix)
+    if suffix == ".npz":
+        edit_npz(**{key: spoil})(path)
+    elif key == "best":
+        edit_json(lambda d: d.update(best=spoil(d["best"])))(path)
+    else:
+        edit_json(lambda d: d["history"].update(best_epoch=None))(path)
+    with pytest.raises(cr.SpecError) as error:
+        cr.load_model(path)
+    assert message in str(error.value) and "\n" not in str(error.value), str(error.value)
+
+
 @pytest.mark.parametrize("suffix", SUFFIXES)
 def test_a_network_alone_has_no_run_and_says_who_wrote_it(tmp_path, suffix):
     net = cr.mlp([2, 2, 1], seed=0)

@@ -72,6 +72,19 @@ def test_partial_fit_runs_one_epoch_a_call_and_needs_the_classes_first():
         clf.partial_fit(x[:2], [0, 7])
 
 
+def test_partial_fit_carries_the_optimiser_state_so_three_calls_equal_a_fit_of_three_epochs():
+    x, y = load_iris(return_X_y=True)
+    settings = dict(hidden_layer_sizes=(5,), optimizer="adam", learning_rate=0.01, epochs=3, batch=16, shuffle=True,
+                    random_state=0)
+    whole = MLPClassifier(**settings).fit(x, y)
+    calls = MLPClassifier(**settings)
+    for _ in range(3):
+        calls.partial_fit(x, y, classes=[0, 1, 2])
+    assert calls.loss_curve_ == whole.loss_curve_
+    assert all(np.array_equal(p, q) for p, q in zip(calls.network_.parameters(), whole.network_.parameters()))
+    assert calls.network_.run.optimizer.t == whole.network_.run.optimizer.t == 30     # 10 batches an epoch
+
+
 def test_the_regressor_fits_a_curve_and_keeps_the_shape_of_y():
     rng = np.random.default_rng(0)
     x = rng.uniform(-3, 3, (200, 1))

@@ -12,8 +12,9 @@ The settings are chainrule's own (``TrainingConfig``'s names): ``hidden_layer_si
 ``activation`` build the hidden layers, the output is softmax with cross-entropy for a classifier
 and identity with the ``loss`` for a regressor (mse by default); ``optimizer``, ``learning_rate``,
 ``epochs``, ``batch``, ``weight_decay``, ``shuffle``, ``init`` and ``dtype`` are passed on.
-``partial_fit`` runs one epoch on the data it is given; each call starts the optimiser afresh from
-the current weights (its moments are not carried over).
+``partial_fit`` runs one epoch on the data it is given, going on with the run of the calls before
+(the optimiser's step count and moments, the shuffling generator): three calls on the same data end
+where ``fit`` with ``epochs=3`` does.
 """
 
 from __future__ import annotations
