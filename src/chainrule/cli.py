@@ -56,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--param", metavar="LABEL", help="explain one parameter's gradient and update (e.g. w1)")
     e.add_argument("--colour", choices=("auto", "always", "never"), default="auto",
                    help="colour in text output (default: when writing to a terminal)")
+    _add_overrides(e)
     _add_train(sub)
 
     g = sub.add_parser("gradcheck", help="compare every backprop gradient with finite differences")
@@ -117,22 +118,102 @@ def _add_train(sub) -> None:
     t.add_argument("--data", metavar="mnist|DIR",
                    help="train a classifier on MNIST (from `make data`) or on the four IDX files in DIR, "
                         "plain or .gz, named as MNIST's (Fashion-MNIST, KMNIST)")
-    t.add_argument("--layers", default="256,128", help="--data: hidden layer sizes (default 256,128)")
-    t.add_argument("--activation", default="relu", help="--data: hidden activation (default relu)")
-    t.add_argument("--batch", type=int, default=128, help="--data: batch size (default 128)")
-    t.add_argument("--learning-rate", type=float,
-                   help="--data: learning rate (default 0.05 for sgd, 0.001 for adam and rmsprop)")
-    t.add_argument("--optimizer", choices=optim.NAMES, default="sgd")
-    t.add_argument("--momentum", type=float, help="--data: momentum μ (sgd's default 0.9)")
-    t.add_argument("--nesterov", action="store_true", help="--data: Nesterov momentum")
-    t.add_argument("--weight-decay", type=float, help="--data: L2 weight decay λ (default 0)")
-    t.add_argument("--validation-fraction", type=float, default=0.0,
-                   help="--data: hold out this share of the training images and stop early on their loss")
-    t.add_argument("--patience", type=int, default=3,
-                   help="--data: epochs without a better validation loss before stopping (default 3)")
-    t.add_argument("--dtype", choices=("float32", "float64"), default="float32")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--layers", help="--data: hidden layer sizes (default 256,128)")
+    t.add_argument("--activation", help="--data: hidden activation (default relu)")
     t.add_argument("--limit", type=int, help="--data: train on the first N samples only")
+    _add_overrides(t, data=True)
+
+
+# --data's own defaults (a spec says its own; these are what the flags mean without one)
+DATA_DEFAULTS = {"layers": "256,128", "activation": "relu", "batch": 128, "optimizer": "sgd", "patience": 3,
+                 "validation_fraction": 0.0, "seed": 0, "dtype": "float32"}
+DATA_ONLY = ("--layers", "--activation", "--limit")
+SPEC_ONLY = ("--set", "--inputs", "--targets", "--freeze", "--train-only")
+
+
+def _add_overrides(parser, data: bool = False) -> None:
+    """The flags that change what a spec (or example) says — its training settings, parameters, data,
+    trainable set and dtype — so that "change the parameters and run it again" needs no TOML file."""
+    o = parser.add_argument_group("changing the spec (what the command line changed is printed in the header)")
+    if not parser.prog.endswith(" train"):
+        o.add_argument("--epochs", type=int, help="the number of epochs")
+    o.add_argument("--learning-rate", type=float, help="the learning rate η (--data: 0.05 for sgd, 0.001 for adam)")
+    o.add_argument("--batch", help="batch size: a number, full or online" + (" (--data: 128)" if data else ""))
+    o.add_argument("--optimizer", choices=optim.NAMES)
+    o.add_argument("--momentum", type=float, help="momentum μ (--data with sgd: 0.9)")
+    o.add_argument("--nesterov", action="store_true", default=None, help="Nesterov momentum")
+    o.add_argument("--weight-decay", type=float, help="L2 weight decay λ")
+    o.add_argument("--reduction", choices=("sum", "mean"), help="the loss over a batch: summed or averaged")
+    o.add_argument("--shuffle", action="store_true", default=None, help="shuffle the samples each epoch")
+    o.add_argument("--validation-fraction", type=float,
+                   help="hold out this share of the samples and stop early on their loss")
+    o.add_argument("--patience", type=int, help="epochs without a better validation loss before stopping")
+    o.add_argument("--seed", type=int, help="the seed of drawn weights, shuffling and the validation split")
+    o.add_argument("--dtype", choices=("float32", "float64"), help="the network's numbers (--data: float32)")
+    o.add_argument("--set", metavar="LABEL=VALUE,…", help="set parameters, e.g. --set w1=0.2,b1=0.3")
+    o.add_argument("--inputs", metavar="ROWS", help="the data's inputs: numbers by commas, rows by semicolons")
+    o.add_argument("--targets", metavar="ROWS", help="the data's targets, as --inputs")
+    o.add_argument("--freeze", metavar="LABELS", help="parameters not trained, e.g. --freeze b1,b2")
+    o.add_argument("--train-only", metavar="LABELS", help="train these parameters only, e.g. --train-only b3")
+
+
+TRAINING_FLAGS = {"epochs": "--epochs", "learning_rate": "--learning-rate", "batch": "--batch",
+                  "optimizer": "--optimizer", "momentum": "--momentum", "nesterov": "--nesterov",
+                  "weight_decay": "--weight-decay", "reduction": "--reduction", "shuffle": "--shuffle",
+                  "validation_fraction": "--validation-fraction", "patience": "--patience", "seed": "--seed"}
+
+
+def _given(args, flags) -> list[str]:
+    return [flag for flag in flags if getattr(args, flag[2:].replace("-", "_"), None) not in (None, False)]
+
+
+def _batch(value: str):
+    return int(value) if value.strip().lstrip("+").isdigit() else value.strip()
+
+
+def _labels(text: str) -> list[str]:
+    return [label.strip() for label in text.split(",") if label.strip()]
+
+
+def _overridden(spec: Spec, args, command: str, network_given: bool = False) -> Spec:
+    """``spec`` with the changes its flags ask for; a flag that cannot apply to it is refused, naming it."""
+    data_only = _given(args, DATA_ONLY)
+    if data_only:
+        raise UsageError(f"{command} {data_only[0]}: applies to --data only; a spec's [network] table says its "
+                         f"layers (write them there, or start from `chainrule spec NAME`)")
+    if network_given:
+        fixed = _given(args, ("--set", "--dtype", "--inputs", "--targets"))
+        if fixed:
+            raise UsageError(f"{command} {fixed[0]}: applies to a spec or example, not to a saved run (its network "
+                             "and data are the file's)")
+    training = {key: getattr(args, key) for key in TRAINING_FLAGS if getattr(args, key, None) is not None}
+    if "batch" in training:
+        training["batch"] = _batch(training["batch"])
+    if "epochs" in training and network_given:
+        del training["epochs"]          # a saved run's --epochs: how many more (cmd_train)
+    elif "epochs" in training and command == "train":
+        del training["epochs"]          # train applies it itself (a dataset's default differs)
+    if args.freeze is not None:
+        training["frozen"] = _labels(args.freeze)
+    parameters = {}
+    for item in _labels(args.set or ""):
+        label, _, value = item.partition("=")
+        try:
+            parameters[label.strip()] = float(value)
+        except ValueError:
+            raise UsageError(f"{command} --set: expected LABEL=NUMBER such as w1=0.2, got {item!r}") from None
+    if args.set is not None and not parameters:
+        raise UsageError(f"{command} --set: expected LABEL=NUMBER such as w1=0.2, got {args.set!r}")
+    if args.freeze is not None and args.train_only is not None:
+        raise UsageError(f"{command}: expected --freeze or --train-only, got both")
+    width = spec.build_network()
+    rows = {key: _parse_rows(getattr(args, key), n, f"{command} --{key}")
+            for key, n in (("inputs", width.inputs), ("targets", width.outputs)) if getattr(args, key) is not None}
+    try:
+        return spec.overridden(training, parameters, rows.get("inputs"), rows.get("targets"),
+                               None if args.train_only is None else _labels(args.train_only), args.dtype)
+    except ValueError as error:
+        raise _flag_error(command, error) or UsageError(f"{command}: {error}") from None
 
 
 # The library names a bad value by its key ("param: expected …", "training.batch: expected …"): the flag
@@ -141,7 +222,8 @@ FLAGS = {"--param": "param", "--format": "format", "--csv": "csv", "--epochs": "
          "--learning-rate": "learning_rate", "--optimizer": "optimizer", "--momentum": "momentum",
          "--nesterov": "nesterov", "--weight-decay": "weight_decay", "--validation-fraction": "validation_fraction",
          "--patience": "patience", "--seed": "seed", "--limit": "limit", "--dtype": "dtype",
-         "--activation": "activation"}
+         "--activation": "activation", "--reduction": "reduction", "--shuffle": "shuffle", "--set": "set",
+         "--freeze": "frozen", "--train-only": "train_only", "--inputs": "inputs", "--targets": "targets"}
 _KEYS = {key: flag for flag, key in FLAGS.items()}
 
 
@@ -167,7 +249,7 @@ def cmd_explain(args, out) -> int:
         raise UsageError(f"explain --steps: expected an integer ≥ 1, got {args.steps}")
     if args.step is not None and args.step < 1:
         raise UsageError(f"explain --step: expected an integer ≥ 1, got {args.step}")
-    spec = load(args.spec)
+    spec = _overridden(load(args.spec), args, "explain")
     x, t = spec.require_data()
     network = spec.build_network()
     large = too_large(sum(p.size for p in network.parameters()), min(spec.training.batch_size(len(x)), len(x)))
@@ -185,6 +267,8 @@ def cmd_explain(args, out) -> int:
         text = render(traces, args.format, spec.name, args.param, args.matrix, colour)
     except ValueError as error:
         raise _flag_error("explain", error) or UsageError(f"explain: {error}") from None
+    if spec.changed and args.format in ("text", "markdown"):
+        out.write(f"changed from the command line: {'; '.join(spec.changed)}\n\n")
     out.write(text)
     if args.format == "json":
         out.write("\n")
@@ -205,6 +289,7 @@ def cmd_train(args, out) -> int:
     try:
         if saved:
             spec, network = runs.going_on(saved)
+            spec = _overridden(spec, args, "train", network_given=True)
             assert network.run is not None
             epochs = network.run.remaining() if args.epochs is None else args.epochs
             if args.epochs is None and not epochs:
@@ -213,7 +298,7 @@ def cmd_train(args, out) -> int:
                                  f"{network.run.history.stopped_because})")
             config = spec.training.replace(epochs=epochs)
         else:
-            spec, network = (_data_spec(args) if args.data else load(args.spec)), None
+            spec, network = (_data_spec(args) if args.data else _overridden(load(args.spec), args, "train")), None
             config = spec.training if args.epochs is None else replace(spec.training, epochs=args.epochs)
         checkpoint = args.checkpoint or args.save or f"{spec.name}.interrupted.json"     # where a Ctrl-C saves the run
         run = runs.train(spec, config, show=not (args.quiet or args.json), bar=bool(args.data), save=args.save,
@@ -261,6 +346,12 @@ DATA_SOURCE = "train --data"        # the source name of the spec document that 
 def _data_spec(args) -> Spec:
     """The spec of `train --data`: its hidden layers (He initialisation) and a softmax output with
     cross-entropy, minibatch training on the shuffled data, as specs/mnist.toml is written."""
+    spec_only = _given(args, SPEC_ONLY)
+    if spec_only:
+        raise UsageError(f"train {spec_only[0]}: applies to a spec file or example, not to --data")
+    for key, default in DATA_DEFAULTS.items():
+        if getattr(args, key) is None:
+            setattr(args, key, default)
     try:
         hidden = [int(n) for n in args.layers.split(",") if n.strip()]
     except ValueError:
@@ -281,27 +372,27 @@ def _data_spec(args) -> Spec:
         data["limit"] = args.limit
     layers = [{"units": n, "activation": args.activation if k < len(hidden) else "softmax", "init": {"kind": "he"}}
               for k, n in enumerate([*hidden, classes])]
-    training = {**optim.preset(args.optimizer), "batch": args.batch, "reduction": "mean", "shuffle": True,
+    training = {**optim.preset(args.optimizer), "batch": _batch(str(args.batch)), "reduction": "mean", "shuffle": True,
                 "epochs": 5 if args.epochs is None else args.epochs, "seed": args.seed, "epoch_loss": "batches",
                 "optimizer": args.optimizer, "validation_fraction": args.validation_fraction,
                 "patience": args.patience}
-    given = {"learning_rate": args.learning_rate, "momentum": args.momentum, "nesterov": args.nesterov or None,
-             "weight_decay": args.weight_decay}
+    given = {"learning_rate": args.learning_rate, "momentum": args.momentum, "nesterov": args.nesterov,
+             "weight_decay": args.weight_decay, "reduction": args.reduction, "shuffle": args.shuffle}
     training.update({key: value for key, value in given.items() if value is not None})    # refused where not taken
     network = {"inputs": inputs, "loss": "cross_entropy", "dtype": args.dtype, "layers": layers}
     return from_dict({"name": name, "network": network, "training": training, "data": data}, DATA_SOURCE)
 
 
-def _parse_rows(text: str, width: int) -> np.ndarray:
+def _parse_rows(text: str, width: int, where: str = "predict --inputs") -> np.ndarray:
     rows = []
     for r, chunk in enumerate(text.split(";"), start=1):
         cells = [c for c in chunk.replace(" ", ",").split(",") if c]
         try:
             row = [float(c) for c in cells]
         except ValueError:
-            raise UsageError(f"predict --inputs row {r}: expected numbers, got {chunk.strip()!r}") from None
+            raise UsageError(f"{where} row {r}: expected numbers, got {chunk.strip()!r}") from None
         if len(row) != width or not all(math.isfinite(v) for v in row):
-            raise UsageError(f"predict --inputs row {r}: expected {width} finite numbers, got {chunk.strip()!r}")
+            raise UsageError(f"{where} row {r}: expected {width} finite numbers, got {chunk.strip()!r}")
         rows.append(row)
     return np.array(rows)
 

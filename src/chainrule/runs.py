@@ -168,7 +168,8 @@ def accuracy_text(accuracy: dict) -> str:
 
 def spec_data(run: Run) -> dict:
     """The JSON report of a run: its History, the parameters and any accuracy."""
-    return {**run.history.as_dict(), "parameters": run.network.parameters_as_data(), **run.accuracy}
+    changed = {"changed": list(run.spec.changed)} if run.spec.changed else {}
+    return {**run.history.as_dict(), "parameters": run.network.parameters_as_data(), **run.accuracy, **changed}
 
 
 def spec_text(run: Run) -> str:
@@ -183,6 +184,8 @@ def spec_text(run: Run) -> str:
              f"epoch{'s' if history.epochs_run != 1 else ''} ({history.steps_run} steps"
              + (f"; epochs {history.start_epoch + 1}–{history.start_epoch + history.epochs_run} of the run"
                 if history.start_epoch and history.epochs_run else "") + f"); stopped because: {history.stopped_because}"]
+    if run.spec.changed:
+        lines.insert(1, f"changed from the command line: {'; '.join(run.spec.changed)}")
     if run.accuracy:
         lines.append(accuracy_text(run.accuracy))
     if len(network.labels) <= MAX_LISTED:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
 
@@ -196,11 +196,67 @@ class Spec:
     test_inputs: Optional[np.ndarray] = None      # a data set's own test split (data.dataset)
     test_targets: Optional[np.ndarray] = None
     data: Optional[dict] = None                   # the [data] table, its paths made absolute (a saved run's data)
+    parameters: dict = field(default_factory=dict)   # label → value, set over the drawn or written ones
+    changed: tuple = ()                           # what overridden() changed: ("learning_rate = 0.1", "w1 = 0.2", …)
 
     def build_network(self, dtype=None) -> Network:
         """A fresh network, in ``dtype`` or the spec's network.dtype (float64 by default)."""
         dtype = dtype or np.dtype(self.network_table.get("dtype", "float64")).type
-        return _build_network(self.network_table, self._validator, self.training.seed, dtype)
+        network = _build_network(self.network_table, self._validator, self.training.seed, dtype)
+        for label, value in self.parameters.items():
+            ref = network.labels[label]
+            layer = network.layers[ref.layer]
+            (layer.weights if ref.kind == "weights" or layer.bias is None else layer.bias)[ref.index] = value
+        return network
+
+    def overridden(self, training: dict | None = None, parameters: dict | None = None, inputs=None, targets=None,
+                   train_only=None, dtype: str | None = None) -> "Spec":
+        """A copy with some of it changed — what the command line's overrides do: ``training`` settings
+        (checked as TrainingConfig checks them), ``parameters`` by label ({"w1": 0.2}), the data's
+        ``inputs``/``targets`` (rows as the network takes them), ``train_only`` (labels: every other
+        parameter frozen) and the network's ``dtype``. Each mistake is a ConfigError naming its key."""
+        training, parameters = dict(training or {}), dict(parameters or {})
+        changed = [*self.changed, *(f"{key} = {show(value)}" for key, value in training.items())]
+        network_table = dict(self.network_table)
+        if dtype is not None:
+            if dtype not in ("float32", "float64"):
+                raise ConfigError("dtype", "float32 or float64", dtype)
+            network_table["dtype"] = dtype
+            changed.append(f"dtype = {dtype}")
+        network = self.build_network()
+        labels = network.labels
+        for label, value in parameters.items():
+            if label not in labels:
+                raise ConfigError("set", f"labels of this network's parameters ({labels.summary()})", label)
+            if not (isinstance(value, (int, float)) and math.isfinite(value)):
+                raise ConfigError("set", "a finite number for " + label, value)
+            changed.append(f"{label} = {show(value)}")
+        if train_only is not None:
+            unknown = [label for label in train_only if label not in labels]
+            if unknown or not train_only:
+                raise ConfigError("train_only", f"labels of this network's parameters ({labels.summary()})",
+                                  unknown[0] if unknown else Described("none"))
+            training["frozen"] = [label for label in labels if label not in train_only]
+            changed.append(f"trained: {', '.join(train_only)} only")
+        config = self.training.replace(**training)
+        network.trainable_masks(config.frozen)          # a label that is not the network's: named here
+        spec = replace(self, network_table=network_table, training=config, parameters={**self.parameters,
+                       **parameters}, changed=tuple(changed))
+        for key, rows, width in (("inputs", inputs, network.inputs), ("targets", targets, network.outputs)):
+            if rows is None:
+                continue
+            rows = np.asarray(rows, dtype=np.float64)
+            if rows.ndim != 2 or rows.shape[1] != width or not np.isfinite(rows).all():
+                raise ConfigError(key, f"rows of {width} finite numbers (the network's {key})",
+                                  Described(f"shape {rows.shape}"))
+            setattr(spec, key, rows)
+            changed.append(f"{key} = {rows.tolist()}")
+        n_inputs, n_targets = (None if a is None else len(a) for a in (spec.inputs, spec.targets))
+        if n_inputs != n_targets:
+            raise ConfigError("targets", f"as many rows as the inputs ({n_inputs or 0})", Described(
+                "none" if n_targets is None else f"{n_targets} row{'s' * (n_targets != 1)}"))
+        spec.changed = tuple(changed)
+        return spec
 
     def require_data(self) -> tuple[np.ndarray, np.ndarray]:
         if self.inputs is None or self.targets is None:

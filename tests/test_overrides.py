@@ -1,0 +1,101 @@
+"""Every option applies or is refused (issue 12, item 1): the command line changes a spec's training
+settings, parameters, data, trainable set and dtype, says so in the header, and refuses a flag that
+cannot apply. The expected numbers are worked by hand from seed 000 (Mazur's step): ∂E/∂w5 =
+0.0821670406, δ_o1 = 0.138498562, δ_o2 = −0.0380982365."""
+
+import io
+import json
+import re
+
+import numpy as np
+import pytest
+
+from chainrule.cli import main
+from chainrule.spec import load
+
+
+def run(*argv):
+    out = io.StringIO()
+    return main([str(a) for a in argv], out=out), out.getvalue()
+
+
+def parameters(text: str) -> dict:
+    return {layer: value for layer, value in re.findall(r"^  ([wb]\d+) = (\S+)$", text, re.M)}
+
+
+def test_learning_rate_applies_to_an_example_and_the_header_says_so():
+    code, text = run("train", "mazur", "--learning-rate", "0.1", "--epochs", "1")
+    assert code == 0 and "learning rate 0.1" in text.splitlines()[0]
+    assert text.splitlines()[1] == "changed from the command line: learning_rate = 0.1"
+    w5 = float(parameters(text)["w5"])
+    assert w5 == pytest.approx(0.4 - 0.1 * 0.0821670406, abs=1e-9)
+
+
+def test_train_only_leaves_every_other_parameter_as_the_spec_wrote_it():
+    code, text = run("train", "mazur", "--train-only", "b2", "--epochs", "1", "--json")
+    doc = json.loads(text)
+    layers = doc["parameters"]
+    assert code == 0 and doc["changed"] == ["trained: b2 only"]
+    assert layers[0]["weights"] == [[0.15, 0.2], [0.25, 0.3]] and layers[0]["bias"] == 0.35
+    assert layers[1]["weights"] == [[0.4, 0.45], [0.5, 0.55]]
+    assert layers[1]["bias"] == pytest.approx(0.6 - 0.5 * (0.138498562 - 0.0380982365), abs=1e-9)
+
+
+def test_freeze_keeps_the_named_parameters():
+    code, text = run("train", "mazur", "--freeze", "w5,b2", "--epochs", "3")
+    values = parameters(text)
+    assert code == 0 and values["w5"] == "0.4" and values["b2"] == "0.6" and values["w6"] != "0.45"
+
+
+def test_set_and_inputs_change_the_forward_pass_explained():
+    code, text = run("explain", "mazur", "--set", "w1=0.2,b1=0.3")
+    text = re.sub(r" +=", " =", text)
+    assert code == 0 and "net_h1 = w1·i1 + w2·i2 + b1 = 0.2·0.05 + 0.2·0.1 + 0.3 = 0.33" in text
+    assert text.startswith("changed from the command line: w1 = 0.2; b1 = 0.3\n")
+
+    code, text = run("explain", "mazur", "--inputs", "1,2", "--targets", "0,1")
+    text = re.sub(r" +=", " =", text)
+    assert code == 0 and "net_h1 = w1·i1 + w2·i2 + b1 = 0.15·1 + 0.2·2 + 0.35 = 0.9" in text
+    assert "E_o1 = 1/2·(t_o1 − out_o1)² = 1/2·(0 − " in text
+
+
+def test_optimizer_settings_reach_the_explained_update():
+    code, text = run("explain", "mazur", "--optimizer", "sgd", "--momentum", "0.9", "--steps", "2", "--format", "json")
+    doc = json.loads(text)
+    assert code == 0 and doc["steps"][1]["optimizer"]["name"] == "sgd"
+    assert "momentum" in json.dumps(doc["steps"][1]["optimizer"])
+
+
+def test_dtype_and_batch_override_the_spec():
+    spec = load("mazur").overridden({"batch": "online"}, dtype="float32")
+    assert spec.build_network().dtype == np.float32 and spec.training.batch == "online"
+    assert spec.changed == ("batch = 'online'", "dtype = float32")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "mazur", "--layers", "3"], "train --layers: applies to --data only"),
+    (["train", "mazur", "--activation", "tanh"], "train --activation: applies to --data only"),
+    (["train", "--data", "mnist", "--set", "w1=2"], "train --set: applies to a spec file or example, not to --data"),
+    (["train", "--data", "mnist", "--train-only", "b1"], "train --train-only: applies to a spec file or example"),
+    (["train", "mazur", "--set", "w99=1"], "train --set: expected labels of this network's parameters (w1, w2"),
+    (["train", "mazur", "--set", "w1"], "train --set: expected LABEL=NUMBER such as w1=0.2, got 'w1'"),
+    (["train", "mazur", "--freeze", "q1"], "train --freeze: expected labels of this network's parameters"),
+    (["train", "mazur", "--freeze", "b1", "--train-only", "b2"], "train: expected --freeze or --train-only, got both"),
+    (["train", "mazur", "--learning-rate", "-2"], "train --learning-rate: expected a finite number ≥ 0, got -2"),
+    (["train", "mazur", "--batch", "3x"], "train --batch: expected 'online', 'full' or an integer ≥ 1, got '3x'"),
+    (["train", "mazur", "--inputs", "1,2,3"], "train --inputs row 1: expected 2 finite numbers, got '1,2,3'"),
+    (["train", "mazur", "--inputs", "1,2;3,4"], "train --targets: expected as many rows as the inputs (2), got 1 row"),
+    (["explain", "mazur", "--momentum", "0.9", "--optimizer", "adam"], "explain --momentum"),
+])
+def test_an_option_that_cannot_apply_is_refused_naming_it(capsys, argv, message):
+    code, _ = run(*argv)
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.count("\n") == 1, err
+
+
+def test_a_saved_run_takes_training_settings_but_not_a_new_network(tmp_path, capsys):
+    assert run("train", "mazur", "--epochs", "2", "--save", tmp_path / "m.json")[0] == 0
+    code, _ = run("train", tmp_path / "m.json", "--set", "w1=0.3", "--epochs", "1")
+    assert code == 2 and "train --set: applies to a spec or example, not to a saved run" in capsys.readouterr().err
+    code, text = run("train", tmp_path / "m.json", "--learning-rate", "0.25", "--epochs", "1")
+    assert code == 0 and "learning rate 0.25" in text and "changed from the command line: learning_rate = 0.25" in text
