@@ -99,3 +99,45 @@ def test_a_saved_run_takes_training_settings_but_not_a_new_network(tmp_path, cap
     assert code == 2 and "train --set: applies to a spec or example, not to a saved run" in capsys.readouterr().err
     code, text = run("train", tmp_path / "m.json", "--learning-rate", "0.25", "--epochs", "1")
     assert code == 0 and "learning rate 0.25" in text and "changed from the command line: learning_rate = 0.25" in text
+
+
+# ---- specs to copy, and descriptions shown (issue 12, item 2) ------------------------------------------------
+
+def test_spec_name_prints_the_example_file_which_trains_as_the_example_does(tmp_path):
+    code, text = run("spec", "xor")
+    assert code == 0 and text.startswith('name = "xor"') and 'description = """' in text
+    (tmp_path / "mine.toml").write_text(text)
+    assert run("train", tmp_path / "mine.toml", "--json")[1] == run("train", "xor", "--json")[1]
+
+
+def test_spec_of_an_unknown_name_lists_the_examples(capsys):
+    code, _ = run("spec", "mazr")
+    assert code == 2 and "spec: expected a built-in example (mazur, mazur-code" in capsys.readouterr().err
+
+
+def test_examples_long_shows_every_whole_description():
+    from chainrule import examples
+    code, text = run("examples", "--long")
+    assert code == 0
+    for name in examples.names():
+        assert f"{name}\n{examples.description(name)}" in text
+
+
+def test_mazur_says_where_it_departs_from_seed_000_and_from_mazurs_post():
+    from chainrule import examples
+    text = examples.description("mazur")
+    # seed 000's b2⁺ is w7⁺ copied; b1⁺ = 0.35 − 0.5·(δ_h1 + δ_h2), with seed 000's δ_h1 and δ_h2 worked by hand
+    assert "b2⁺ = 0.511301270, which is w7⁺ copied" in text and "b1⁺ = 0.3450265" in text
+    assert f"{0.35 - 0.5 * (0.00877135469 + 0.00995425471):.9f}" in text
+    assert "leaves the biases at 0.35 and 0.60" in text and "--freeze b1,b2" in text
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "latex", "html", "json"])
+def test_every_explanation_format_opens_with_the_examples_description(fmt):
+    code, text = run("explain", "mazur", "--format", fmt)
+    assert code == 0
+    if fmt == "json":
+        assert json.loads(text)["description"].startswith("Seed 000's 2-2-2 sigmoid network")
+        return
+    opening = text.index("Seed 000")
+    assert opening < text.index("Network 2-2-2") and ("w7⁺ copied" in text or "w7$^+$ copied" in text)

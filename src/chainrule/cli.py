@@ -45,7 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"chainrule {__version__}")
     p.add_argument("--traceback", action="store_true", help="print the full traceback on errors")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
-    sub.add_parser("examples", help="list the built-in examples")
+    ex = sub.add_parser("examples", help="list the built-in examples")
+    ex.add_argument("--long", action="store_true", help="each example's whole description: where it departs from its seed")
+    sp = sub.add_parser("spec", help="print a built-in example's spec file, to save and edit")
+    sp.add_argument("name", help="the example's name (chainrule examples lists them)")
 
     e = sub.add_parser("explain", help="explain training steps number by number")
     e.add_argument("spec", nargs="?", default="mazur", help="built-in example name or spec file (default: mazur)")
@@ -238,9 +241,20 @@ def _flag_error(command: str, error: Exception, source: str = "") -> UsageError 
 
 
 def cmd_examples(args, out) -> int:
+    if args.long:
+        print("\n\n".join(f"{name}\n{examples.description(name)}" for name in examples.names()), file=out)
+        return 0
     width = max(len(n) for n in examples.names())
     for name in examples.names():
         print(f"{name:<{width}}  {examples.summary(name)}", file=out)
+    return 0
+
+
+def cmd_spec(args, out) -> int:
+    """The example's spec file as it is, description and all: `chainrule spec mazur > mine.toml`."""
+    if args.name not in examples.names():
+        raise UsageError(f"spec: expected a built-in example ({', '.join(examples.names())}), got {args.name!r}")
+    out.write(examples.path(args.name).read_text(encoding="utf-8"))
     return 0
 
 
@@ -264,7 +278,7 @@ def cmd_explain(args, out) -> int:
         traces = traces[-1:]
     colour = args.colour == "always" or (args.colour == "auto" and args.format == "text" and out.isatty())
     try:
-        text = render(traces, args.format, spec.name, args.param, args.matrix, colour)
+        text = render(traces, args.format, spec.name, args.param, args.matrix, colour, spec.description.strip())
     except ValueError as error:
         raise _flag_error("explain", error) or UsageError(f"explain: {error}") from None
     if spec.changed and args.format in ("text", "markdown"):
@@ -545,7 +559,7 @@ def _write(out, report, as_json: bool) -> None:
     out.write(report)
 
 
-COMMANDS = {"examples": cmd_examples, "explain": cmd_explain, "train": cmd_train, "predict": cmd_predict,
+COMMANDS = {"examples": cmd_examples, "spec": cmd_spec, "explain": cmd_explain, "train": cmd_train, "predict": cmd_predict,
             "gradcheck": cmd_gradcheck, "check": cmd_check, "serve": cmd_serve, "plot": cmd_plot,
             "export": cmd_export}
 

@@ -93,7 +93,7 @@ TEXT_LATEX = {"δ": r"$\delta$", "∂": r"$\partial$", "η": r"$\eta$", "σ": r"
               "#": r"\#", "$": r"\$", "{": r"\{", "}": r"\}", "^": r"\^{}", "~": r"\~{}", "\\": r"\textbackslash{}",
               "×": r"$\times$", "→": r"$\to$", "≤": r"$\le$", "≥": r"$\ge$", "²": r"$^2$", "½": r"$\frac12$",
               "—": "---", "–": "--", "μ": r"$\mu$", "λ": r"$\lambda$", "β": r"$\beta$", "ε": r"$\varepsilon$",
-              "√": r"$\surd$", "ᵗ": r"$^t$"}
+              "√": r"$\surd$", "ᵗ": r"$^t$", "≈": r"$\approx$", "ŷ": r"$\hat{y}$", "′": r"$'$"}
 _TEXT_LATEX_RE = re.compile("|".join(re.escape(k) for k in sorted(TEXT_LATEX, key=len, reverse=True)))
 
 

@@ -25,10 +25,15 @@ def path(name: str) -> Path:
     return _HERE / f"{name}.toml"
 
 
+def description(name: str) -> str:
+    """The example's whole description: what it is and where it departs from its seed."""
+    return tomllib.loads(path(name).read_text(encoding="utf-8")).get("description", "").strip()
+
+
 def summary(name: str) -> str:
     """The first line of the example's description."""
-    document = tomllib.loads(path(name).read_text(encoding="utf-8"))
-    return document.get("description", "").strip().splitlines()[0] if document.get("description") else ""
+    text = description(name)
+    return text.splitlines()[0] if text else ""
 
 
 def claims_path(seed: str) -> Path:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from ..settings import ConfigError
 from .chains import chains_as_data
-from .document import Document
+from .document import Document, paragraphs
 from .limits import too_large
 from .names import parameter_count
 from .step import explain_step
@@ -57,8 +57,9 @@ class Explanation(Sequence):
 
 
 def render(traces, fmt: str = "text", title: str = "", parameter: str | None = None,
-           matrix_form: bool = False, colour: bool = False) -> str:
-    """The traces of one or more steps in ``fmt`` (one of FORMATS)."""
+           matrix_form: bool = False, colour: bool = False, description: str = "") -> str:
+    """The traces of one or more steps in ``fmt`` (one of FORMATS), opening with ``description`` (an
+    example's: where it departs from its seed) when given."""
     if fmt not in FORMATS:
         raise ConfigError("format", f"one of {', '.join(FORMATS)}", fmt)
     if parameter is None or matrix_form:
@@ -68,8 +69,11 @@ def render(traces, fmt: str = "text", title: str = "", parameter: str | None = N
                 what = "the matrix form" if matrix_form else "a whole derivation"
                 raise ConfigError("param", f"one parameter to explain ({what}: {large})", shown=False)
     if fmt == "json":
-        return render_json(traces, parameter)
+        return render_json(traces, parameter, description)
     documents = [explain_step(t, title, parameter, matrix_form) for t in traces]
+    if documents and description:
+        opening = description.splitlines() if fmt == "text" else paragraphs(description)
+        documents[0].intro = [*opening, *([""] if fmt != "html" else []), *documents[0].intro]
     if fmt == "text":
         return render_text(documents, colour)
     if fmt == "markdown":

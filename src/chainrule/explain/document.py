@@ -27,6 +27,17 @@ class Document:
     trace: StepTrace
 
 
+def paragraphs(text: str) -> list[str]:
+    """A description's paragraphs: its lines joined, a line that starts "- " beginning a new one."""
+    found: list[str] = []
+    for line in text.strip().splitlines():
+        if found and line.strip() and not line.startswith("- ") and found[-1]:
+            found[-1] += " " + line.strip()
+        else:
+            found.append(line.strip())
+    return [p for p in found if p]
+
+
 def _inline(section: Section) -> bool:
     """A list of short definitions (w1 = 0.15, …) reads better on one line."""
     return bool(section.items) and all(

@@ -16,11 +16,12 @@ import json
 from .chains import chains_as_data
 
 
-def render_json(traces, parameter: str | None = None) -> str:
-    """Each step's plain data with every gradient's chain (or, with ``parameter``, that one's)."""
+def render_json(traces, parameter: str | None = None, description: str = "") -> str:
+    """Each step's plain data with every gradient's chain (or, with ``parameter``, that one's), after the
+    example's ``description`` when there is one."""
     steps = []
     for trace in traces:
         step = trace.as_dict()
         step["chains"] = chains_as_data(trace, parameter)
         steps.append(step)
-    return json.dumps({"steps": steps}, indent=1)
+    return json.dumps({**({"description": description} if description else {}), "steps": steps}, indent=1)
