@@ -28,6 +28,7 @@ from .io import MODEL_SUFFIXES, check_writable, load_model, write_atomically
 from .runs import vec
 from .spec import Spec, SpecError, from_dict, load
 from .trace import trace_steps
+from .train import TrainingConfig
 from .train import TrainingDiverged
 
 
@@ -283,6 +284,10 @@ def cmd_explain(args, out) -> int:
         raise _flag_error("explain", error) or UsageError(f"explain: {error}") from None
     if spec.changed and args.format in ("text", "markdown"):
         out.write(f"changed from the command line: {'; '.join(spec.changed)}\n\n")
+    if len(spec.phases) > 1 and args.format in ("text", "markdown"):
+        out.write(f"a run in {len(spec.phases)} phases — " + "; ".join(
+            f"{k}. {phase.summary()}" for k, phase in enumerate(spec.phases, start=1))
+            + " — explained: the first phase's steps\n\n")
     out.write(text)
     if args.format == "json":
         out.write("\n")
@@ -300,6 +305,7 @@ def cmd_train(args, out) -> int:
     if not given:
         raise UsageError("train: expected a spec file or example name (or --data mnist, or --resume FILE), got neither")
     _check_outputs(args)
+    config: TrainingConfig | None
     try:
         if saved:
             spec, network = runs.going_on(saved)
@@ -313,7 +319,14 @@ def cmd_train(args, out) -> int:
             config = spec.training.replace(epochs=epochs)
         else:
             spec, network = (_data_spec(args) if args.data else _overridden(load(args.spec), args, "train")), None
-            config = spec.training if args.epochs is None else replace(spec.training, epochs=args.epochs)
+            if spec.phases and args.epochs is not None:
+                raise UsageError(f"train --epochs: expected none for {spec.name}, whose [[training.phases]] each say "
+                                 f"their epochs, got --epochs {args.epochs}")
+            if spec.phases and args.checkpoint:
+                raise UsageError(f"train --checkpoint: expected none for {spec.name}, a run in phases (each phase is "
+                                 "a run of its own; save the end with --save)")
+            config = None if spec.phases else spec.training if args.epochs is None else replace(spec.training,
+                                                                                                 epochs=args.epochs)
         checkpoint = args.checkpoint or args.save or f"{spec.name}.interrupted.json"     # where a Ctrl-C saves the run
         run = runs.train(spec, config, show=not (args.quiet or args.json), bar=bool(args.data), save=args.save,
                          save_name=(lambda network: f"{spec.name}-{network.shape_text()}") if args.data else None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -93,6 +93,7 @@ class Run:
     seconds: float          # in fit
     held: int               # samples held out for validation
     accuracy: dict          # {} unless the spec's data set has a test split
+    phases: list = field(default_factory=list)   # (Phase, History) of a run in phases, in turn; history: the last
 
     @property
     def trained(self) -> int:
@@ -110,6 +111,8 @@ def train(spec: Spec, config: TrainingConfig | None = None, *, show: bool = True
     every ``checkpoint_every`` epochs, at the end and on Ctrl-C (as it was after its last whole epoch);
     without, a Ctrl-C saves it to ``interrupted_to`` (when given)."""
     x, t = spec.require_data()
+    if config is None and network is None and len(spec.phases) > 1:
+        return _in_phases(spec, show=show, bar=bar, save=save, save_name=save_name, interrupted_to=interrupted_to)
     config = config or spec.training
     held = len(validation_split(len(x), config)[1])
     network = network or spec.build_network()
@@ -143,6 +146,20 @@ def train(spec: Spec, config: TrainingConfig | None = None, *, show: bool = True
     return Run(spec, network, config, history, seconds, held, accuracy)
 
 
+def _in_phases(spec: Spec, *, save: str | None, **options) -> Run:
+    """A spec's [[training.phases]] in turn, each a run of its own (a fresh optimiser) from the weights
+    the phase before left; the model saved holds the last phase's run."""
+    network, phases, seconds = spec.build_network(), [], 0.0
+    for phase in spec.phases:
+        network.run = None
+        done = train(spec, phase.training, network=network, **options)
+        phases.append((phase, done.history))
+        seconds += done.seconds
+    if save:
+        save_model(network, save, network.run.name if network.run else spec.name)
+    return replace(done, seconds=seconds, phases=phases)
+
+
 def going_on(path: str) -> tuple[Spec, Network]:
     """The spec and network of a model saved with its run (``chainrule train --save`` or ``--checkpoint``):
     its network with the run, the run's settings and the data its ``[data]`` table names, read again."""
@@ -169,21 +186,30 @@ def accuracy_text(accuracy: dict) -> str:
 def spec_data(run: Run) -> dict:
     """The JSON report of a run: its History, the parameters and any accuracy."""
     changed = {"changed": list(run.spec.changed)} if run.spec.changed else {}
-    return {**run.history.as_dict(), "parameters": run.network.parameters_as_data(), **run.accuracy, **changed}
+    phases = {"phases": [{"name": phase.name, **history.as_dict()} for phase, history in run.phases]} \
+        if run.phases else {}
+    return {**run.history.as_dict(), "parameters": run.network.parameters_as_data(), **run.accuracy, **changed,
+            **phases}
+
+
+def _loss_line(history: History) -> str:
+    final = history.loss_history[-1] if history.loss_history else history.initial_loss
+    start = "" if history.initial_loss is None else f"{fmt(history.initial_loss)} → "
+    return (f"loss {start}{fmt(final)} after {history.epochs_run}{' more' * bool(history.start_epoch)} "
+            f"epoch{'s' if history.epochs_run != 1 else ''} ({history.steps_run} steps"
+            + (f"; epochs {history.start_epoch + 1}–{history.start_epoch + history.epochs_run} of the run"
+               if history.start_epoch and history.epochs_run else "") + f"); stopped because: {history.stopped_because}")
 
 
 def spec_text(run: Run) -> str:
     """The text report of a run: network, loss before and after, accuracy, parameters and outputs
     (one a line up to MAX_LISTED)."""
     network, history, config, (x, t) = run.network, run.history, run.config, run.spec.require_data()
-    final = history.loss_history[-1] if history.loss_history else history.initial_loss
-    start = "" if history.initial_loss is None else f"{fmt(history.initial_loss)} → "
+    rate = "learning rate " + fmt(config.learning_rate) if not run.phases else f"{len(run.phases)} phases"
     lines = [f"{run.spec.name}: network {network.shape_text()}, loss {network.loss.name} ({config.reduction} over "
-             f"{len(x)} sample{'s' if len(x) != 1 else ''}), learning rate {fmt(config.learning_rate)}",
-             f"loss {start}{fmt(final)} after {history.epochs_run}{' more' * bool(history.start_epoch)} "
-             f"epoch{'s' if history.epochs_run != 1 else ''} ({history.steps_run} steps"
-             + (f"; epochs {history.start_epoch + 1}–{history.start_epoch + history.epochs_run} of the run"
-                if history.start_epoch and history.epochs_run else "") + f"); stopped because: {history.stopped_because}"]
+             f"{len(x)} sample{'s' if len(x) != 1 else ''}), {rate}"]
+    for phase, phase_history in run.phases or [(None, history)]:
+        lines.append((f"{phase.summary()}\n  " if phase else "") + _loss_line(phase_history))
     if run.spec.changed:
         lines.insert(1, f"changed from the command line: {'; '.join(run.spec.changed)}")
     if run.accuracy:

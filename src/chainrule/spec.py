@@ -34,6 +34,7 @@ _TOP = {"name", "description", "network", "training", "data"}
 _NETWORK = {"inputs", "loss", "weight_labels", "layers", "dtype"}
 _LAYER = {"units", "activation", "weights", "init", "bias", "bias_mode", *activations.ALL_SETTINGS}
 _TRAINING = set(train.SETTINGS) | set(optim.ALL_SETTINGS)
+_PHASE = _TRAINING | {"name", "train_only"}
 _DATA = {"inputs", "targets", "csv", "target_columns", "header", "delimiter", "dataset", "idx", "limit"}
 DATASETS = ("mnist",)
 
@@ -181,6 +182,19 @@ class _Validator:
         return np.array(value, dtype=np.float64)
 
 
+@dataclass(frozen=True)
+class Phase:
+    """One phase of a run in phases ([[training.phases]]): its name and its whole training settings."""
+
+    name: str
+    training: TrainingConfig
+
+    def summary(self) -> str:
+        c = self.training
+        trained = "all parameters" if not c.frozen else f"{len(c.frozen)} frozen ({', '.join(c.frozen)})"
+        return f"{self.name}: {trained}, η = {c.learning_rate:g}, up to {c.epochs} epochs"
+
+
 @dataclass
 class Spec:
     """A validated spec: build a fresh network from it as often as needed."""
@@ -198,6 +212,7 @@ class Spec:
     data: Optional[dict] = None                   # the [data] table, its paths made absolute (a saved run's data)
     parameters: dict = field(default_factory=dict)   # label → value, set over the drawn or written ones
     changed: tuple = ()                           # what overridden() changed: ("learning_rate = 0.1", "w1 = 0.2", …)
+    phases: tuple = ()                            # Phase each, run in turn; training is then the first one's
 
     def build_network(self, dtype=None) -> Network:
         """A fresh network, in ``dtype`` or the spec's network.dtype (float64 by default)."""
@@ -240,8 +255,9 @@ class Spec:
             changed.append(f"trained: {', '.join(train_only)} only")
         config = self.training.replace(**training)
         network.trainable_masks(config.frozen)          # a label that is not the network's: named here
+        phases = tuple(Phase(p.name, p.training.replace(**training)) for p in self.phases)
         spec = replace(self, network_table=network_table, training=config, parameters={**self.parameters,
-                       **parameters}, changed=tuple(changed))
+                       **parameters}, changed=tuple(changed), phases=phases)
         for key, rows, width in (("inputs", inputs, network.inputs), ("targets", targets, network.outputs)):
             if rows is None:
                 continue
@@ -365,10 +381,46 @@ def _build_network(net: dict, v: _Validator, seed: int, dtype) -> Network:
 
 def _check_training(table, v: _Validator) -> TrainingConfig:
     """The [training] table, checked by TrainingConfig and the optimiser it names (one place for each rule)."""
+    settings = dict(v.table(table, "training", _TRAINING | {"phases"}))
+    settings.pop("phases", None)
     try:
-        return TrainingConfig(**v.table(table, "training", _TRAINING))
+        return TrainingConfig(**settings)
     except ConfigError as exc:
         raise v.config(exc, "training") from None
+
+
+def _check_phases(table, base: TrainingConfig, network: Network, v: _Validator) -> tuple:
+    """[[training.phases]]: each phase the [training] settings with its own changed (learning rate,
+    epochs, stopping rule, trainable set: ``frozen``, or ``train_only`` = every other label frozen)."""
+    phases = table.get("phases") if isinstance(table, dict) else None
+    if phases is None:
+        return ()
+    if not (isinstance(phases, list) and phases and all(isinstance(p, dict) for p in phases)):
+        raise v.fail("training.phases", "a list of tables ([[training.phases]]), one per phase", phases)
+    labels = network.labels
+    found = []
+    for k, phase in enumerate(phases, start=1):
+        key = f"training.phases[{k}]"
+        settings = dict(v.table(phase, key, _PHASE))
+        name = v.string(settings.pop("name", f"phase {k}"), f"{key}.name")
+        if "train_only" in settings:
+            only = settings.pop("train_only")
+            if "frozen" in settings:
+                raise v.error(f"{key}.train_only", "give either frozen or train_only, not both")
+            if not (isinstance(only, list) and only and all(isinstance(label, str) for label in only)):
+                raise v.fail(f"{key}.train_only", 'a list of parameter labels such as ["b3"]', only)
+            unknown = [label for label in only if label not in labels]
+            if unknown:
+                raise v.fail(f"{key}.train_only", f"labels of this network's parameters ({labels.summary()})",
+                             unknown[0])
+            settings["frozen"] = [label for label in labels if label not in only]
+        try:
+            config = base.replace(**settings)
+            network.trainable_masks(config.frozen)
+        except ConfigError as exc:
+            raise v.config(exc, key) from None
+        found.append(Phase(name, config))
+    return tuple(found)
 
 
 def _load_dataset(d: dict, v: _Validator, n_in: int, n_out: int, base: Path, dtype):
@@ -488,6 +540,9 @@ def from_dict(document: dict, source_name: str = "<spec>", text: str | None = No
         network.trainable_masks(training.frozen)
     except ConfigError as exc:
         raise v.config(exc, "training") from None
+    spec.phases = _check_phases(document.get("training", {}), training, network, v)
+    if spec.phases:
+        spec.training = spec.phases[0].training
     if "data" in document:
         data = _check_data(document["data"], v, network.inputs, network.outputs, base or Path("."),
                            network.dtype.type)
