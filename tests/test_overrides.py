@@ -141,3 +141,12 @@ def test_every_explanation_format_opens_with_the_examples_description(fmt):
         return
     opening = text.index("Seed 000")
     assert opening < text.index("Network 2-2-2") and ("w7⁺ copied" in text or "w7$^+$ copied" in text)
+
+
+def test_gradcheck_takes_what_the_gradients_depend_on_and_refuses_training_settings(capsys):
+    code, text = run("gradcheck", "mazur", "--set", "w1=3,b2=-1", "--inputs", "1,2;0,1", "--targets", "0,1;1,0")
+    assert code == 0 and text.startswith("changed from the command line: w1 = 3.0; b2 = -1.0; inputs = [[1.0, 2.0], "
+                                         "[0.0, 1.0]]; targets = [[0.0, 1.0], [1.0, 0.0]]")
+    assert "all layers agree" in text
+    code, _ = run("gradcheck", "mazur", "--learning-rate", "0.1")      # a step's size changes no gradient
+    assert code == 2 and "unrecognized arguments: --learning-rate" in capsys.readouterr().err

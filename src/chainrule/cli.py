@@ -72,6 +72,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="compare at most this many parameters, chosen at random beyond it (default 2000)")
     g.add_argument("--max-samples", type=int, default=100,
                    help="on at most the first this many samples of the data (default 100)")
+    o = g.add_argument_group("changing the spec (only what the gradients depend on)")
+    o.add_argument("--set", metavar="LABEL=VALUE,…", help="set parameters, e.g. --set w1=0.2,b1=0.3")
+    o.add_argument("--inputs", metavar="ROWS", help="the data's inputs: numbers by commas, rows by semicolons")
+    o.add_argument("--targets", metavar="ROWS", help="the data's targets, as --inputs")
+    o.add_argument("--reduction", choices=("sum", "mean"), help="the loss over the samples: summed or averaged")
+    o.add_argument("--dtype", choices=("float32", "float64"), help="the network's numbers")
 
     w = sub.add_parser("serve", help="serve the web page (extra: web) until Ctrl-C")
     w.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
@@ -190,6 +196,9 @@ def _overridden(spec: Spec, args, command: str, network_given: bool = False) -> 
         if fixed:
             raise UsageError(f"{command} {fixed[0]}: applies to a spec or example, not to a saved run (its network "
                              "and data are the file's)")
+    for name in ("freeze", "set", "train_only", "dtype", "inputs", "targets"):
+        if not hasattr(args, name):
+            setattr(args, name, None)          # a command without that flag (gradcheck)
     training = {key: getattr(args, key) for key in TRAINING_FLAGS if getattr(args, key, None) is not None}
     if "batch" in training:
         training["batch"] = _batch(training["batch"])
@@ -554,11 +563,13 @@ def cmd_gradcheck(args, out) -> int:
     for name in ("max_parameters", "max_samples"):
         if getattr(args, name) < 1:
             raise UsageError(f"gradcheck --{name.replace('_', '-')}: expected an integer ≥ 1, got {getattr(args, name)}")
-    spec = load(args.spec)
+    spec = _overridden(load(args.spec), args, "gradcheck")
     x, t = spec.require_data()
     network = spec.build_network()
     layers = gradcheck.check(network, x[:args.max_samples], t[:args.max_samples], spec.training.reduction,
                              max_parameters=args.max_parameters)
+    if spec.changed and not args.json:
+        print(f"changed from the command line: {'; '.join(spec.changed)}", file=out)
     _write(out, gradcheck.report_data(layers) if args.json else gradcheck.report_text(
         spec.name, network, spec.training.reduction, layers, min(len(x), args.max_samples), len(x)), args.json)
     return 0 if gradcheck.agrees(layers) else 1
