@@ -176,6 +176,15 @@ class Network:
         """The live parameter arrays in layer order: W¹, b¹, W², b², … (absent biases skipped)."""
         return [p for layer in self.layers for p in layer.parameters()]
 
+    def frozen_except(self, trained) -> list[str]:
+        """The labels to freeze so that only ``trained`` (a list of labels, e.g. ["b3"]) is trained."""
+        if not (isinstance(trained, list) and trained and all(isinstance(label, str) for label in trained)):
+            raise ConfigError("train_only", 'a list of parameter labels such as ["b3"]', trained)
+        unknown = [label for label in trained if label not in self._labels]
+        if unknown:
+            raise ConfigError("train_only", f"labels of this network's parameters ({self._labels.summary()})", unknown[0])
+        return [label for label in self._labels if label not in trained]
+
     def trainable_masks(self, frozen=()) -> list[Array]:
         """1 where a parameter is trained, 0 where its label is in ``frozen``."""
         unknown = [label for label in frozen if label not in self._labels]

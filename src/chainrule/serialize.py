@@ -269,16 +269,8 @@ def run_from_document(document: dict, network, source: str, arrays: dict[str, np
                 raise fail(key, f"unexpected; expected state_<0…{len(parameters) - 1}>_<{'|'.join(optimizer.STATE)}> "
                                 f"for {optimizer.name}, got {Described(key)}")
             index, name = int(match.group(1)), match.group(2)
-            p, value = parameters[index], arrays[key]
-            if isinstance(value, list):                 # from JSON
-                try:
-                    array = np.array(value, dtype=p.dtype)
-                except (TypeError, ValueError):
-                    raise fail(key, f"expected numbers of shape {p.shape}, got {show(value)}") from None
-            else:                                       # from an archive: its dtype must be a float one
-                array = np.asarray(value)
-                if array.dtype.kind != "f":
-                    raise fail(key, f"expected {p.dtype} numbers, got a {array.dtype} array")
+            p = parameters[index]
+            array = _float_array(key, arrays[key], p, fail)
             if array.shape != p.shape:
                 raise fail(key, f"expected shape {p.shape} (parameter {index}), got shape {array.shape}")
             if not np.all(np.isfinite(array)):
@@ -307,6 +299,21 @@ def run_from_document(document: dict, network, source: str, arrays: dict[str, np
     return Run(training, history, optimizer, epoch, rng, best, data, name if isinstance(name, str) else "")
 
 
+def _float_array(key: str, value, p: np.ndarray, fail) -> np.ndarray:
+    """An array shaped like parameter ``p`` as a model file holds it: numbers in JSON lists, or an
+    archive's array, whose dtype must be a float one (shape and finiteness are the caller's to check)."""
+    from .settings import show
+    if isinstance(value, list):
+        try:
+            return np.array(value, dtype=p.dtype)
+        except (TypeError, ValueError):
+            raise fail(key, f"expected numbers of shape {p.shape}, got {show(value)}") from None
+    array = np.asarray(value)
+    if array.dtype.kind != "f":
+        raise fail(key, f"expected {p.dtype} numbers, got a {array.dtype} array")
+    return array
+
+
 def _best(document: dict, network, arrays: dict, fail) -> list | None:
     """The best parameters of a run: ``best`` (JSON lists) or best_0, best_1, … arrays, shaped as the network's."""
     from .settings import show
@@ -323,16 +330,10 @@ def _best(document: dict, network, arrays: dict, fail) -> list | None:
         key = f"best_{i}"
         if key not in arrays:
             raise fail(key, f"missing; expected the best parameters, one array per parameter ({len(parameters)})")
-        value = arrays.pop(key)
-        if isinstance(value, np.ndarray) and value.dtype.kind != "f":
-            raise fail(key, f"expected {p.dtype} numbers, got a {value.dtype} array")
-        try:
-            array = np.array(value, dtype=p.dtype)
-        except (TypeError, ValueError):
-            raise fail(key, f"expected {p.dtype} numbers of shape {p.shape}, got {show(value)}") from None
+        array = _float_array(key, arrays.pop(key), p, fail)
         if array.shape != p.shape or not np.all(np.isfinite(array)):
             raise fail(key, f"expected finite numbers of shape {p.shape}, got shape {array.shape}")
-        best.append(array)
+        best.append(np.array(array, dtype=p.dtype))
     if arrays:
         raise fail(min(arrays), f"unexpected; expected best_0 … best_{len(parameters) - 1}")
     return best

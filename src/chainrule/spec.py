@@ -247,11 +247,7 @@ class Spec:
                 raise ConfigError("set", "a finite number for " + label, value)
             changed.append(f"{label} = {show(value)}")
         if train_only is not None:
-            unknown = [label for label in train_only if label not in labels]
-            if unknown or not train_only:
-                raise ConfigError("train_only", f"labels of this network's parameters ({labels.summary()})",
-                                  unknown[0] if unknown else Described("none"))
-            training["frozen"] = [label for label in labels if label not in train_only]
+            training["frozen"] = network.frozen_except(train_only)
             changed.append(f"trained: {', '.join(train_only)} only")
         config = self.training.replace(**training)
         network.trainable_masks(config.frozen)          # a label that is not the network's: named here
@@ -397,24 +393,16 @@ def _check_phases(table, base: TrainingConfig, network: Network, v: _Validator) 
         return ()
     if not (isinstance(phases, list) and phases and all(isinstance(p, dict) for p in phases)):
         raise v.fail("training.phases", "a list of tables ([[training.phases]]), one per phase", phases)
-    labels = network.labels
     found = []
     for k, phase in enumerate(phases, start=1):
         key = f"training.phases[{k}]"
         settings = dict(v.table(phase, key, _PHASE))
         name = v.string(settings.pop("name", f"phase {k}"), f"{key}.name")
-        if "train_only" in settings:
-            only = settings.pop("train_only")
-            if "frozen" in settings:
-                raise v.error(f"{key}.train_only", "give either frozen or train_only, not both")
-            if not (isinstance(only, list) and only and all(isinstance(label, str) for label in only)):
-                raise v.fail(f"{key}.train_only", 'a list of parameter labels such as ["b3"]', only)
-            unknown = [label for label in only if label not in labels]
-            if unknown:
-                raise v.fail(f"{key}.train_only", f"labels of this network's parameters ({labels.summary()})",
-                             unknown[0])
-            settings["frozen"] = [label for label in labels if label not in only]
+        if "train_only" in settings and "frozen" in settings:
+            raise v.error(f"{key}.train_only", "give either frozen or train_only, not both")
         try:
+            if "train_only" in settings:
+                settings["frozen"] = network.frozen_except(settings.pop("train_only"))
             config = base.replace(**settings)
             network.trainable_masks(config.frozen)
         except ConfigError as exc:

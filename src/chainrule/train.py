@@ -292,7 +292,7 @@ def validation_split(n_samples: int, config: TrainingConfig) -> tuple[np.ndarray
     return np.sort(order[n_validation:]), np.sort(order[:n_validation])
 
 
-def going_on(config: TrainingConfig, start) -> Optimizer:
+def _optimizer_going_on(config: TrainingConfig, start) -> Optimizer:
     """The optimiser of a run going on from ``start`` (a serialize.Run or None): ``config``'s, with the
     step count and state of the run's optimiser when it is of the same kind (a copy: ``start`` is kept)."""
     optimizer = config.build_optimizer()
@@ -310,12 +310,12 @@ def _fit(network, x, t, config, callback, on_step, resume, engine, checkpoints) 
     x_val, t_val = x[held], t[held]
     if len(held):
         x, t = x[train], t[train]
-    optimizer = resume if isinstance(resume, Optimizer) else going_on(config, start)
+    optimizer = resume if isinstance(resume, Optimizer) else _optimizer_going_on(config, start)
     masks = network.trainable_masks(config.frozen) if config.frozen else None
     sums_to_one = bool(np.allclose(t.sum(axis=1), 1.0))
     chosen, trainer = engines.trainer(engine, network, optimizer, config.reduction, masks,
                                       config.batch_size(len(x)), sums_to_one)
-    run = _Going(network, config, optimizer, start, _Stopping(network, x_val, t_val, config, start))
+    run = _Going(config, optimizer, start, _Stopping(network, x_val, t_val, config, start))
     try:
         history = _epochs(network, x, t, config, optimizer, trainer, callback, on_step, run, checkpoints)
     except KeyboardInterrupt:
@@ -401,8 +401,8 @@ class _Going:
     """A run going on from ``start`` (a serialize.Run, or None for a fresh one): the epochs before,
     their history and shuffling generator; ``now(history)`` is the Run as it stands."""
 
-    def __init__(self, network: Network, config: TrainingConfig, optimizer, start, stopping: "_Stopping"):
-        self.network, self.config, self.optimizer, self.stopping = network, config, optimizer, stopping
+    def __init__(self, config: TrainingConfig, optimizer, start, stopping: "_Stopping"):
+        self.config, self.optimizer, self.stopping = config, optimizer, stopping
         self.first = start.epoch if start is not None else 0
         self.prior: History | None = start.history if start is not None else None
         self.rng = shuffling(config, start.rng if start is not None else None)
