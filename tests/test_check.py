@@ -118,8 +118,11 @@ def test_seed_001_slipped_output_and_training_printout_not_from_its_code():
     wrong, found = wrong_of("001")
     assert wrong["out_o1 (line 60)"]["mistake"] == "digit slip: written 0.75136079 where 0.75136507 belongs"
     printout = [name for name in wrong if name.startswith("loss_after")]
-    assert len(printout) == 5 and all(wrong[n]["mistake"] is None and wrong[n]["inherited_from"] is None
-                                      for n in printout)
+    first = wrong["loss_after (output line 0)"]["correct"]
+    assert len(printout) == 5 and all(
+        wrong[n]["mistake_id"] == "not_this_code" and wrong[n]["inherited_from"] is None
+        and wrong[n]["mistake"] == f"the output of other code: this spec's run prints {first:.9g} after step 1"
+        for n in printout)
     assert found["out_o2 (line 60)"]["ok"]
 
 
@@ -130,11 +133,16 @@ def test_seed_002_wrong_weight_in_out_y1_and_what_inherits_it():
     yhat = wrong["out_o1 (line 40, ŷ1)"]
     assert yhat["inherited_from"] == ["net_o1 (line 39, out_y1)"] and yhat["mistake"].startswith("digit slip")
     inherits = {"E_total (line 61)": "E_o1 (line 53)", "dE_dout_o1 (line 84)": "out_o1 (line 40, ŷ1)",
-                "dout_o1_dnet_o1 (line 92)": "out_o1 (line 40, ŷ1)", "dE_dw5 (line 109)": "delta_o1",
+                "dout_o1_dnet_o1 (line 92)": "out_o1 (line 40, ŷ1)", "dE_dw5 (line 109)": "dE_dout_o1 (line 84)",
                 "w5_after (line 115)": "dE_dw5 (line 109)", "dE_o1_dout_h1 (line 151)": "delta_o1"}
     for name, source in inherits.items():
         assert wrong[name]["mistake"] is None and any(s.startswith(source) for s in wrong[name]["inherited_from"])
-    assert "cut instead of rounded" in wrong["E_o1 (line 53)"]["mistake"]
+    # δ_o1 is claimed only at line 145: ∂E/∂w5 (line 109) inherits from what is written before it
+    assert wrong["dE_dw5 (line 109)"]["inherited_from"] == ["dE_dout_o1 (line 84)", "dout_o1_dnet_o1 (line 92)"]
+    assert "cut instead of rounded" in wrong["E_o1 (line 53)"]["mistake"] and wrong["E_o1 (line 53)"]["mistake_id"] == "cut"
+    # the correct line beside the wrong one: symbols = numbers = result (w3 = 0.25, i2 = 0.1, seed 002's sheet)
+    line = wrong["net_h1 (line 25, inside σ(z1))"]["correct_line"]
+    assert line.startswith("net_h1 = w1·i1 + w3·i2 + b1 = ") and "0.25·0.1" in line and line.endswith(" = 0.3325")
     right = {n for n, c in found.items() if c["ok"]}
     assert right == {"net_h1 (line 19, z1)", "out_h1 (line 25, a_h1)", "out_h2 (line 32, a_h2)", "out_o2 (line 43, ŷ2)",
                      "E_o2 (line 57)", "dout_h1_dnet_h1 (line 165)"}

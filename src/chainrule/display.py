@@ -166,10 +166,8 @@ def explanation_markdown(explanation) -> str:
 def report_html(report) -> str:
     rows = []
     for v in report.verdicts:
-        why = "; ".join(filter(None, ["inherits the wrong " + ", ".join(v.inherited_from) if v.inherited_from else "",
-                                      v.mistake or ""]))
         rows.append([v.claim.key, v.claim.step, v.claim.literal, f"{v.correct:.9g}", "right" if v.ok else "WRONG",
-                     why if not v.ok else ""])
+                     v.why if not v.ok else (v.note or "")])
     wrong = sum(not v.ok for v in report.verdicts)
     heading = (f"<p><b>{escape(report.title)}</b>: {len(report.verdicts)} claims, "
                f"{len(report.verdicts) - wrong} right, {wrong} wrong</p>")

@@ -1,8 +1,10 @@
-"""Each claim against the engine, and a wrong one explained: it inherits earlier wrong (or rounded)
-claims, a classic mistake reproduces it, it is another quantity's value copied, or a digit slip.
+"""Each claim against the engine, and a wrong one explained: it inherits wrong (or rounded) claims
+written before it, a mistake of the catalogue reproduces it, it is another quantity's value copied, or
+a digit slip.
 
-Recomputing a claim from its inputs evaluates the formula the explanation prints for it, with every
-symbol looked up: claimed where claimed, else recomputed from claims further up, else correct."""
+Recomputing a claim (an Evaluation) evaluates the formula the explanation prints for it, rewritten by
+the mistakes assumed, with every symbol looked up: claimed where claimed earlier in the file, else
+recomputed by its own (rewritten) formula, else the engine's value."""
 
 from __future__ import annotations
 
@@ -14,8 +16,8 @@ from ..expr import Add, Num, Sub, Sym, rewrite
 from ..optim import Optimizer
 from ..trace import trace_steps
 from .claims import PARAMETER_KINDS, Claim, ClaimsError, kind_of
-from .formulas import Step, evaluate, updated
-from .mistakes import digit_slip, variants
+from .formulas import Step, evaluate, share_of, symbol_text, updated
+from .mistakes import UPDATE_ONLY, catalogue, cut, digit_slip, mistaken_forms, rewritten
 
 
 @dataclass
@@ -24,12 +26,26 @@ class Verdict:
     correct: float
     ok: bool
     inherited_from: list | None = None
-    mistake: str | None = None
+    mistake: str | None = None          # the sentence naming the mistake (a guess)
+    mistake_id: str | None = None       # its stable id: "sign", "one_path", "digit_slip", …
+    note: str | None = None             # for a right claim: how it was written (cut instead of rounded)
+    correct_line: str | None = None     # the derivation's line: symbols = numbers = result
+
+    @property
+    def why(self) -> str:
+        """Why a wrong claim is wrong, in one line: what it inherits, what it looks like."""
+        parts = []
+        if self.inherited_from:
+            parts.append("inherits the wrong " + ", ".join(self.inherited_from))
+        if self.mistake:
+            parts.append("looks like: " + self.mistake)
+        return "; ".join(parts) if parts else "no mistake in the catalogue reproduces it"
 
     def as_dict(self) -> dict:
         return {"name": self.claim.key, "step": self.claim.step, "sample": self.claim.sample,
                 "claimed": self.claim.value, "correct": self.correct, "ok": self.ok,
-                "inherited_from": self.inherited_from, "mistake": self.mistake}
+                "inherited_from": self.inherited_from, "mistake": self.mistake, "mistake_id": self.mistake_id,
+                "note": self.note, "correct_line": self.correct_line}
 
 
 class Checker:
@@ -40,9 +56,11 @@ class Checker:
         last = max(c.step for c in claims)
         traces = trace_steps(network, x, t, spec.training, last)
         self.steps = {k: Step(traces[k - 1], network) for k in {c.step for c in claims}}
-        self.by_key: dict[tuple, Claim] = {}
-        for c in claims:
-            self.by_key.setdefault((c.step, c.sample, c.name), c)
+        self.by_key: dict[tuple, list[Claim]] = {}
+        for order, c in enumerate(claims):
+            c.order = order
+            kind, _ = kind_of(c.name)
+            self.by_key.setdefault((c.step, None if kind in PARAMETER_KINDS else c.sample, c.name), []).append(c)
         self.data = (x, t)
 
     def position(self, claim: Claim) -> int | None:
@@ -69,95 +87,95 @@ class Checker:
         verdicts = [Verdict(c, self.correct(c), False) for c in self.claims]
         for v in verdicts:
             v.ok = v.claim.matches(v.correct)
-        self.wrong = {(v.claim.step, v.claim.sample, v.claim.name): v for v in verdicts if not v.ok}
+            if not v.ok and cut(v.claim.literal, v.correct):
+                v.ok, v.note = True, cut(v.claim.literal, v.correct)
+        self.wrong = {v.claim.key for v in verdicts if not v.ok}
         for v in verdicts:
             if not v.ok:
                 self.explain(v)
+                v.correct_line = self.steps[v.claim.step].line(v.claim.name, self.position(v.claim))
+        self.not_this_code(verdicts)
         return verdicts
 
-    # ---- looking up inputs: claimed where claimed, else correct ----------------------------------------
+    def not_this_code(self, verdicts: list[Verdict]) -> None:
+        """Two or more unexplained losses of a printed run: the printout is not this spec's run."""
+        printed = [v for v in verdicts if not v.ok and kind_of(v.claim.name)[0] == "loss_after"
+                   and v.mistake is None and not v.inherited_from]
+        if len(printed) >= 2:
+            first = min(printed, key=lambda v: v.claim.step)
+            for v in printed:
+                v.mistake_id = "not_this_code"
+                v.mistake = (f"the output of other code: this spec's run prints {first.correct:.9g} after "
+                             f"step {first.claim.step}")
 
-    def lookup(self, step: int, sample: int, used: set, claimed: bool = True):
-        """look(name[, sample]) → the claimed value where claimed; otherwise (with claimed=True) the value
-        recomputed from claims further up, so a wrong claim carries through unclaimed quantities; else correct."""
-        memo: dict = {}
+    # ---- recomputing a claim through the (mistaken) step ---------------------------------------------
 
-        def look(name: str, s_sample: int | None = None):
-            key: tuple = (step, sample if s_sample is None else s_sample, name)
-            kind, _ = kind_of(name)
-            if kind in PARAMETER_KINDS:
-                key = (step, None, name)
-                found = next((c for (k_step, _, k_name), c in self.by_key.items()
-                              if k_step == step and k_name == name), None)
-            else:
-                found = self.by_key.get(key)
-            st = self.steps[step]
-            s = None if key[1] is None else st.sample_position(key[1])
-            if claimed and found is not None:
-                used.add(found.key)
-                return found.value
-            if claimed and kind not in ("before", "loss_before"):
-                number = sample if s_sample is None else s_sample
-                if (name, number) not in memo:
-                    memo[(name, number)] = (None, set())        # a guard while it is being computed
-                    outer = set(used)
-                    used.clear()            # what it reads, even where something before read it too
-                    probe = Claim(name, name, step, number, "0", 0.0, None)
-                    value = self.recompute(probe, lambda n, smp=None: look(n, number if smp is None else smp))
-                    memo[(name, number)] = (value, set(used))
-                    used.update(outer)
-                value, depends = memo[(name, number)]
-                if value is not None:
-                    used.update(depends)
-                    return value
-            return st.correct(name, s)
-        return look
-
-    def _wrong_among(self, used: set) -> list:
-        return sorted(k for k in used if any(w.claim.key == k for w in self.wrong.values()))
+    def evaluation(self, claim: Claim, mistakes: tuple = (), claimed: bool = True) -> "Evaluation":
+        return Evaluation(self, claim, mistakes, claimed)
 
     def explain(self, v: Verdict) -> None:
         c = v.claim
-        used: set = set()
-        look = self.lookup(c.step, c.sample, used)
-        recomputed = self.recompute(c, look)
-        wrong_used = self._wrong_among(used)
+        base = self.evaluation(c)
+        recomputed = base.value()
+        wrong_used = base.wrong_used()
         if recomputed is not None and c.matches(recomputed):
             if wrong_used:
                 v.inherited_from = wrong_used
             else:
-                v.mistake = "computed from rounded values: " + ", ".join(sorted(used))
+                v.mistake, v.mistake_id = "computed from rounded values: " + ", ".join(sorted(base.used)), "rounded"
             return
-        for claimed_inputs in (True, False):
-            used = set()
-            look = self.lookup(c.step, c.sample, used, claimed_inputs)
-            for mistake, thunk in variants(self, c, look):
-                used.clear()       # only the inputs of the variant that matches count
-                if c.matches(thunk()):
-                    v.mistake = mistake
-                    v.inherited_from = self._wrong_among(used) or None
-                    return
+        candidates = list(self.candidates(c))
+        for ev in candidates:
+            if c.matches(ev.value()):
+                v.mistake, v.mistake_id = ev.sentence, ev.id
+                v.inherited_from = ev.wrong_used() or None
+                return
         copied = self.copied_from(v)
         if copied:
-            v.mistake = f"the value of {copied} copied here"
+            v.mistake, v.mistake_id = f"the value of {copied} copied here", "copied"
             return
         reference = recomputed if wrong_used and recomputed is not None else v.correct
         slip = digit_slip(c.literal, reference)
         if slip:
-            v.mistake = slip
+            v.mistake, v.mistake_id = slip, "cut" if slip.startswith("cut") else "digit_slip"
             v.inherited_from = wrong_used or None
             return
-        for claimed_inputs in (True, False):      # two mistakes at once: a classic one, then a slip
-            used = set()
-            look = self.lookup(c.step, c.sample, used, claimed_inputs)
-            for mistake, thunk in variants(self, c, look):
-                used.clear()
-                value = thunk()
-                slip = digit_slip(c.literal, value) if value is not None and math.isfinite(value) else None
-                if slip:
-                    v.mistake = f"{mistake}; then a {slip}"
-                    v.inherited_from = self._wrong_among(used) or None
-                    return
+        for ev in candidates:      # two mistakes at once: one of the catalogue, then a slip
+            value = ev.value()
+            slip = digit_slip(c.literal, value) if value is not None and math.isfinite(value) else None
+            if slip:
+                v.mistake, v.mistake_id = f"{ev.sentence}; then a {slip}", f"{ev.id}+digit_slip"
+                v.inherited_from = ev.wrong_used() or None
+                return
+
+    def candidates(self, c: Claim):
+        """Evaluations of the claim under each applicable mistake: one mistake before two, the claimed
+        inputs before the correct ones; a mistake that leaves the claim's value as it is does not apply."""
+        kind, args = kind_of(c.name)
+        if kind in ("before", "loss_before"):
+            return
+        st = self.steps[c.step]
+        own = {args[0]} if kind in ("net", "out") else set()
+        mistakes = [m for m in catalogue(st) if not m.neurons or m.neurons & own]
+        if kind != "after":
+            mistakes = [m for m in mistakes if m.id not in UPDATE_ONLY]
+        mistakes.sort(key=lambda m: not self.at(c, m))
+        unmistaken = {claimed: self.evaluation(c, (), claimed).value() for claimed in (True, False)}
+        singles = [(m,) for m in mistakes]
+        pairs = [(m, u) for u in mistakes if u.id in UPDATE_ONLY for m in mistakes
+                 if m.id not in UPDATE_ONLY or (m.id == "update_sign" and u.id == "no_rate")] if kind == "after" else []
+        for group in (singles, pairs):
+            for claimed in (True, False):
+                for ms in group:
+                    ev = self.evaluation(c, ms, claimed)
+                    value, plain = ev.value(), unmistaken[claimed]
+                    if value is None or not math.isfinite(value) or (
+                            plain is not None and abs(value - plain) <= 1e-12 * max(1.0, abs(plain))):
+                        continue
+                    if len(ms) == 2 and any(abs(value - self.evaluation(c, (m,), claimed).value()) <= 1e-12
+                                            for m in ms):
+                        continue        # one of the two does nothing here
+                    yield ev
 
     def copied_from(self, v: Verdict) -> str | None:
         """Another quantity of the same step whose correct value the claim equals (a copying slip)."""
@@ -172,31 +190,29 @@ class Checker:
                 return name
         return None
 
-    # ---- each quantity from its inputs, by the formula the explanation prints ----------------------------
-
-    def recompute(self, c: Claim, look) -> float | None:
-        """The claim's quantity computed from its immediate inputs, as ``look`` gives them."""
+    def at(self, c: Claim, m) -> bool:
+        """Whether the mistake rewrites the claim's own formula (tried before those further up)."""
         st, (kind, args) = self.steps[c.step], kind_of(c.name)
-        if kind == "gradient":
-            return self.gradient(st, args[0], look)
         if kind == "after":
-            return self.update(st, args[0], look(args[0]), look(f"dE_d{args[0]}"))
-        if kind == "loss_after":
-            return self.loss_after(st, look)
+            return m.id in UPDATE_ONLY
+        if kind == "gradient":
+            return m.form is not None or m.combine is not None
         if kind in PARAMETER_KINDS:
-            return None
+            return False
         s = st.sample_position(c.sample)
-        formula = st.share(args[0], args[1], s) if kind == "dEo_dout" else st.formula(c.name, s)
-        return None if formula is None else evaluate(formula, look, st.targets(s))
+        key = f"∂E/∂out_{args[1]}" if kind == "dEo_dout" else symbol_text(c.name)
+        return rewritten(st, s, (m,)).get(key) != st.definitions(s).get(key)
 
-    def gradient(self, st: Step, label: str, look, forms=None, known=None) -> float:
+    # ---- the formulas the evaluation uses -----------------------------------------------------------
+
+    def gradient(self, st: Step, label: str, look, forms=None, combine: str | None = None) -> float:
         """∂E/∂label combined over the step's samples, each sample's δ form (or ``forms``, a mistaken one)
-        evaluated with that sample's look-ups (and ``known[s]``, numbers the mistake gives)."""
+        evaluated with that sample's look-ups."""
         terms = []
-        for s, (sample, form) in enumerate(zip(st.trace.samples, forms or st.sample_forms(label))):
+        for sample, form in zip(st.trace.samples, forms or st.sample_forms(label)):
             number = sample.index + 1
-            terms.append(evaluate(form, lambda name: look(name, number), known[s] if known else None))
-        return st.combine(terms)
+            terms.append(evaluate(form, lambda name: look(name, number)))
+        return st.combine(terms, combine)
 
     def update(self, st: Step, label: str, before: float, gradient: float, sign: float = -1.0, rate: bool = True):
         """p⁺ by the optimiser's own equations from p and ∂E/∂p (its state before the step from the trace);
@@ -216,7 +232,7 @@ class Checker:
             rhs = rewrite(rhs, lambda node: Num(1) if node == Sym("η") else None)
         return optimizer.evaluate(label, before, gradient, state, [*rest, (lhs, rhs, note)])[lhs.text()]
 
-    def loss_after(self, st: Step, look) -> float | None:
+    def loss_after(self, st: Step, look, definitions: dict | None = None) -> float | None:
         """The data's loss after the step: the forward pass and error of the first sample's derivation with
         every parameter p read as p⁺ (claimed where claimed), over every data point; layers the step did
         not change enter by their claimed outs."""
@@ -229,7 +245,7 @@ class Checker:
             unchanged.append(still)
         if unchanged[-1]:
             return None
-        definitions = st.definitions(0)
+        definitions = definitions or st.definitions(0)
         labels = st.labels()
         last = d.L - 1
         outputs = [d.names.neuron(last, j) for j in range(d.layers[-1]["units"])]
@@ -256,3 +272,87 @@ class Checker:
                 known[f"E_{o}"] = evaluate(definitions[f"E_{o}"], look, known)
             losses.append(evaluate(definitions["E_total"], look, known))
         return math.fsum(losses) / (1 if st.trace.reduction == "sum" else len(losses))
+
+
+class Evaluation:
+    """One claim recomputed through the step with some mistakes made: each quantity it reads is the
+    value claimed before it in the file (with ``claimed``), else its own formula rewritten by the
+    mistakes, evaluated the same way; the claims read are kept in ``used``."""
+
+    def __init__(self, checker: Checker, claim: Claim, mistakes: tuple, claimed: bool):
+        self.checker, self.claim, self.mistakes, self.claimed = checker, claim, mistakes, claimed
+        self.st = checker.steps[claim.step]
+        self.used: set = set()
+        self.memo: dict = {}
+        self._value: float | None = None
+        self._done = False
+
+    @property
+    def id(self) -> str:
+        return "+".join(m.id for m in self.mistakes)
+
+    @property
+    def sentence(self) -> str:
+        return "; ".join(m.sentence for m in self.mistakes)
+
+    def wrong_used(self) -> list:
+        return sorted(k for k in self.used if k in self.checker.wrong)
+
+    def value(self) -> float | None:
+        if not self._done:
+            self._value, self._done = self.compute(self.claim.name, self.claim.sample), True
+        return self._value
+
+    def claimed_value(self, name: str, sample: int) -> float | None:
+        """The value claimed for name before this claim in the file (a given parameter anywhere)."""
+        kind, _ = kind_of(name)
+        step = self.claim.step
+        found = self.checker.by_key.get((step, None if kind in PARAMETER_KINDS else sample, name), [])
+        given = kind in ("before", "loss_before")
+        earlier = [c for c in found if (given or c.order < self.claim.order) and c is not self.claim]
+        if not earlier:
+            return None
+        chosen = max(earlier, key=lambda c: c.order) if not given else earlier[0]
+        self.used.add(chosen.key)
+        return chosen.value
+
+    def look(self, name: str, sample: int | None = None) -> float:
+        sample = self.claim.sample if sample is None else sample
+        if self.claimed:
+            found = self.claimed_value(name, sample)
+            if found is not None:
+                return found
+        key = (name, sample)
+        if key not in self.memo:
+            self.memo[key] = math.nan          # a guard while it is being computed
+            value = self.compute(name, sample)
+            self.memo[key] = self.st.correct(name, self._position(name, sample)) if value is None else value
+        return self.memo[key]
+
+    def _position(self, name: str, sample: int) -> int | None:
+        return None if kind_of(name)[0] in PARAMETER_KINDS else self.st.sample_position(sample)
+
+    def compute(self, name: str, sample: int) -> float | None:
+        """name's value by its formula (rewritten by the mistakes); None where it has none (a given)."""
+        st, (kind, args) = self.st, kind_of(name)
+        checker, mistakes = self.checker, self.mistakes
+        if kind == "gradient":
+            combine = next((m.combine for m in mistakes if m.combine), None)
+            return checker.gradient(st, args[0], self.look, mistaken_forms(st, args[0], mistakes), combine)
+        if kind == "after":
+            sign = 1.0 if any(m.sign > 0 for m in mistakes) else -1.0
+            return checker.update(st, args[0], self.look(args[0]), self.look(f"dE_d{args[0]}"), sign,
+                                  all(m.rate for m in mistakes))
+        if kind == "loss_after":
+            return checker.loss_after(st, self.look, rewritten(st, 0, mistakes))
+        if kind in PARAMETER_KINDS:
+            return None
+        s = st.sample_position(sample)
+        definitions = rewritten(st, s, mistakes)
+        if kind == "dEo_dout":
+            formula = share_of(definitions.get(f"∂E/∂out_{args[1]}"), args[0])
+        else:
+            formula = definitions.get(symbol_text(name) or "")
+        if formula is None:
+            return None
+        return evaluate(formula, lambda n: self.look(n, sample), st.targets(s))

@@ -53,6 +53,7 @@ class Claim:
     value: float
     line: int | None
     source: str = "<claims>"
+    order: int = 0      # its place in the file: a claim inherits only from those written before it
 
     @property
     def where(self) -> str:

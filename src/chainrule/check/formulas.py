@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..explain.derive import StepDerivation
-from ..expr import Add, Eq, Expr, Mul, Sym, rewrite, sym, symbols
+from ..expr import Add, D, Eq, Expr, Mul, Sym, num, rewrite, sym, symbols
 from .claims import kind_of
 
 # claim name ↔ symbol text: the claim names a quantity by ASCII, the derivation writes its symbol
@@ -99,6 +99,13 @@ def updated(formula: Expr, labels) -> Expr:
     return rewrite(formula, lambda node: Sym(node.base, node.sub, "+") if node in wanted else None)
 
 
+def share_of(formula: Expr | None, output: str) -> Expr | None:
+    """The term of a hidden neuron's ∂E/∂out that goes through ``output`` (δ_o1·w5 of δ_o1·w5 + δ_o2·w7)."""
+    through = sym(f"δ_{output}")
+    found = [t for t in terms(formula) if isinstance(t, Mul) and through in t.items] if formula else []
+    return found[0] if found else None
+
+
 class Step:
     """One traced step: where each named neuron and parameter is, every quantity's engine value, and
     each quantity's formula as the derivation of a sample defines it."""
@@ -108,6 +115,7 @@ class Step:
         self.d = StepDerivation(trace)
         self.network = network
         self._definitions: dict[int, dict] = {}
+        self._lines: dict[int, dict] = {}
         self._chains: dict[str, object] = {}
         self.cache: dict = {}       # formulas rewritten by a mistake, built once
 
@@ -182,12 +190,41 @@ class Step:
         pass, exactly as the explanation prints it (only those that can be evaluated)."""
         if s not in self._definitions:
             found: dict[str, Expr] = {}
+            lines: dict[str, Eq] = {}
             for section in (self.d.forward(s), self.d.error(s), self.d.backward(s)):
                 for item in section.items:
+                    if isinstance(item, Eq):
+                        lines.setdefault(item.parts[0].text(), item)
                     if isinstance(item, Eq) and len(item.parts) > 2 and evaluable(item.parts[1]):
                         found.setdefault(item.parts[0].text(), item.parts[1])
-            self._definitions[s] = found
+            self._definitions[s], self._lines[s] = found, lines
         return self._definitions[s]
+
+    def line(self, name: str, s: int | None) -> str | None:
+        """The derivation's line of a claim name, as the explanation prints it: symbols = numbers = result
+        (None for an input)."""
+        kind, args = kind_of(name)
+        d = self.d
+        if kind == "gradient":
+            eqs = [item for item in d.chain_items(self.chain(args[0])) if isinstance(item, Eq)]
+            return eqs[-1].text() if eqs else None
+        if kind == "after":
+            eqs = [item for item in d.updates(args[0]).items if isinstance(item, Eq)]
+            return eqs[-1].text() if eqs else None
+        if kind == "before":
+            return f"{args[0]} = {num(self.correct(name, None))}"
+        if kind in ("loss_before", "loss_after"):
+            return f"the loss {'before' if kind == 'loss_before' else 'after'} the step = {num(self.correct(name, None))}"
+        assert s is not None, "a per-sample quantity has a sample"
+        if kind == "dEo_dout":
+            formula = self.share(args[0], args[1], s)
+            if formula is None:
+                return None
+            return d.defined(D(Sym("E", args[0]), sym(f"out_{args[1]}")), formula, d.env(s),
+                             self.correct(name, s)).text()
+        self.definitions(s)
+        eq = self._lines[s].get(symbol_text(name) or "")
+        return eq.text() if eq is not None else None
 
     def formula(self, name: str, s: int) -> Expr | None:
         """The formula defining a per-sample claim name in sample s (None where there is none: an input,
@@ -197,10 +234,7 @@ class Step:
 
     def share(self, output: str, hidden: str, s: int) -> Expr | None:
         """∂E_o1/∂out_h1, one output's share: the term of the sum ∂E/∂out_h1 that goes through o1."""
-        formula = self.definitions(s).get(f"∂E/∂out_{hidden}")
-        through = sym(f"δ_{output}")
-        found = [t for t in terms(formula) if isinstance(t, Mul) and through in t.items] if formula else []
-        return found[0] if found else None
+        return share_of(self.definitions(s).get(f"∂E/∂out_{hidden}"), output)
 
     def targets(self, s: int) -> dict:
         """t_o1, … of sample s by symbol text (known, never claimed)."""
@@ -221,6 +255,8 @@ class Step:
         δ_h1 + δ_h2 (a shared bias)."""
         return [sc.delta_form for sc in self.chain(label).samples]
 
-    def combine(self, terms_by_sample: list[float]) -> float:
-        """The gradient from each sample's term: Σ_s, or (1/n)·Σ_s, as the chain combines them."""
-        return math.fsum(terms_by_sample) / (1 if self.trace.reduction == "sum" else len(terms_by_sample))
+    def combine(self, terms_by_sample: list[float], reduction: str | None = None) -> float:
+        """The gradient from each sample's term: Σ_s, or (1/n)·Σ_s, as the chain combines them (or as
+        ``reduction`` says)."""
+        reduction = reduction or self.trace.reduction
+        return math.fsum(terms_by_sample) / (1 if reduction == "sum" else len(terms_by_sample))

@@ -1,19 +1,62 @@
-"""The catalogue of classic mistakes, each a rewrite of the formula the explanation prints, and the
-copying slips (digits changed, swapped, dropped or doubled; a number cut instead of rounded)."""
+"""The catalogue of the mistakes students make, each a rewrite of the step's formulas as the
+explanation prints them, and the copying slips (digits changed, swapped, dropped or doubled; a number
+cut instead of rounded).
+
+A Mistake rewrites a sample's definitions (net, out, E, ∂E/∂out, ∂out/∂net, δ by symbol), a
+gradient's per-sample δ form (δ_h1·i1), how the samples combine (sum or mean), or the update (its
+sign, its η).  The checker recomputes a claim through the rewritten step, so a mistake made once
+carries into everything computed after it.  ``catalogue(step)`` lists the mistakes that can be made in
+a step; ``local`` ones (swapped indices) belong to one neuron and are tried on that neuron's claims.
+
+Sources for the catalogue: the errata and questions around Mazur's worked example (the ½ of the
+squared error forgotten or its 2 kept, the sign of ∂E/∂out, σ′ taken at net, a hidden error summed
+along one path, the output weights already updated, a shared bias summed over one neuron), Nielsen's
+chapter 2 (δ against ∂E/∂out; net against out in ∂net/∂w), and the usual slips of hand computation
+(bias left out, indices swapped, η forgotten, sum against mean over a batch)."""
 
 from __future__ import annotations
 
 import math
-from collections import ChainMap
+from dataclasses import dataclass, field
+from typing import Callable
 
-from ..expr import D, Expr, Pow, Sub, Sym, sym
-from .claims import kind_of
-from .formulas import evaluate, only_term, replaced, updated, without_factor
+from ..expr import Add, D, Expr, Frac, Mul, Neg, Num, Pow, Sub, Sym, sym
+from .formulas import only_term, replaced, terms, updated, without_factor
 
-MISTAKES = {"squared": "the squared residual used where the residual belongs",
-            "no_derivative": "the activation's derivative factor left out",
-            "updated_weights": "hidden deltas computed with output weights already updated"}
 E = Sym("E")
+HALF = Frac(Num(1), Num(2))
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """One mistake: a stable id, the sentence that names it, and what it rewrites."""
+
+    id: str
+    sentence: str
+    definitions: Callable | None = None     # (step, s, {symbol: formula}) → the rewritten dict
+    form: Callable | None = None            # (step, label, δ form) → the rewritten form
+    combine: str | None = None              # "sum" or "mean" where the step combines the other way
+    sign: float = -1.0                      # +1: p + η·g
+    rate: bool = True                       # False: η left out
+    neurons: frozenset = field(default_factory=frozenset)     # local: tried on these neurons' claims only
+    layer: int | None = None                # where it is made, for ranking
+
+
+def _each(definitions: dict, keys, change) -> dict:
+    """The definitions with change(key, formula) applied to the formulas of ``keys`` (where defined)."""
+    out = dict(definitions)
+    for key in keys:
+        if key in out:
+            out[key] = change(key, out[key])
+    return out
+
+
+def _neurons(st, l: int) -> list[str]:
+    return [st.d.names.neuron(l, j) for j in range(st.d.layers[l]["units"])]
+
+
+def _weights_of(layer: dict) -> list[str]:
+    return [label for row in layer["weight_labels"] for label in row]
 
 
 def squared(formula, neuron: str):
@@ -26,167 +69,173 @@ def squared(formula, neuron: str):
     return None if changed == formula else changed
 
 
-def _weights_of(layer: dict) -> list[str]:
-    return [label for row in layer["weight_labels"] for label in row]
+def _flip(formula: Expr) -> Expr:
+    return formula.inner if isinstance(formula, Neg) else Neg(formula)
 
 
-def variants(checker, c, look):
-    """(mistake, thunk) pairs: thunk() is what the claim would be with that classic mistake.
-    Each is computed only when asked, so the claims it reads are known for each one alone."""
-    st, (kind, args) = checker.steps[c.step], kind_of(c.name)
+def catalogue(st) -> list[Mistake]:
+    """Every mistake that can be made in this step, fewest assumptions first (built once per step)."""
+    if "catalogue" in st.cache:
+        return st.cache["catalogue"]
     d = st.d
-    if kind in ("net", "out", "dE_dout", "delta"):
-        l, j = st.locate(args[0])
-        if l < 0:
-            return
-        s = st.sample_position(c.sample)
-        definitions, known = st.definitions(s), st.targets(s)
-        n = args[0]
-
-        def value(formula):
-            return lambda: evaluate(formula, look, known)
-    if kind == "net":
-        layer, formula = d.layers[l], definitions[f"net_{n}"]
-        sources = [d.names.out(l - 1, i) for i in range(layer["fan_in"])]
-        for i, own in enumerate(layer["weight_labels"][j]):
-            for other in _weights_of(layer):
-                if other != own:
-                    yield (f"swapped indices: {other} used where {own} belongs",
-                           value(replaced(formula, sym(own), sym(other))))
-            for other in sources:
-                if other != sources[i]:
-                    yield (f"swapped indices: {other} used where {sources[i]} belongs in the term of {own}",
-                           value(replaced(formula, sym(sources[i]), sym(other))))
-    elif kind == "out":
-        formula = definitions.get(f"out_{n}")
-        for k in range(d.layers[l]["units"]):
-            if k != j and formula is not None:
-                net = definitions[f"net_{d.names.neuron(l, k)}"]
-                yield (f"swapped indices: computed with the weights of {d.names.neuron(l, k)}",
-                       value(replaced(formula, sym(f"net_{n}"), net)))
-    elif kind in ("dE_dout", "delta"):
-        out, net = sym(f"out_{n}"), sym(f"net_{n}")
-        gradient, delta = definitions.get(f"∂E/∂out_{n}"), definitions.get(f"δ_{n}")
-        is_delta = kind == "delta"
-        if l == d.L - 1 and squared(gradient, n) is not None and (not is_delta or delta is not None):
-            wrong = squared(gradient, n)
-            yield MISTAKES["squared"], value(replaced(delta, D(E, out), wrong) if is_delta else wrong)
-        if l < d.L - 1 and (not is_delta or delta is not None):
-            wrong = updated(gradient, _weights_of(d.layers[l + 1]))
-            yield MISTAKES["updated_weights"], value(replaced(delta, D(E, out), wrong) if is_delta else wrong)
-        if is_delta and delta is not None and D(out, net) in factors(delta):
-            yield MISTAKES["no_derivative"], value(without_factor(delta, D(out, net)))
-    elif kind == "gradient":
-        yield from gradient_variants(checker, st, args[0], look)
-    elif kind == "after":
-        label = args[0]
-        gradients = [(None, lambda: look(f"dE_d{label}"))] + list(gradient_variants(checker, st, label, look))
-        for cause, gradient in gradients:
-            for sign, rate, what in ((-1, True, None), (1, True, "the update's sign flipped"),
-                                     (-1, False, "the learning rate not applied"),
-                                     (1, False, "the update's sign flipped and the learning rate not applied")):
-                if cause is None and what is None:
-                    continue
-                mistake = "; ".join(m for m in (cause, what) if m)
-                yield mistake, (lambda g=gradient, sign=sign, rate=rate:
-                                checker.update(st, label, look(label), g(), sign, rate))
-
-
-def factors(formula) -> tuple:
-    """The factors of a product (the formula itself otherwise)."""
-    return getattr(formula, "items", (formula,))
-
-
-def gradient_variants(checker, st, label: str, look):
-    which, l, j, i = st.param(label)
-    d = st.d
-    if which == "bias" and d.layers[l]["bias_mode"] == "shared" and d.layers[l]["units"] > 1:
-        for jj in range(d.layers[l]["units"]):
-            n = d.names.neuron(l, jj)
-            forms = [only_term(form, sym(f"δ_{n}")) for form in st.sample_forms(label)]
-            yield (f"a shared bias's gradient not summed over its neurons (δ of {n} only)",
-                   lambda forms=forms: checker.gradient(st, label, look, forms=forms))
-    for mistake in ("squared", "no_derivative", "updated_weights"):
-        yield (MISTAKES[mistake], lambda mistake=mistake: _gradient_mistaken(checker, st, label, mistake, look))
-
-
-def _gradient_mistaken(checker, st, label: str, mistake: str, look) -> float:
-    deltas = mistaken_deltas(st, mistake, look)
-    return math.nan if deltas is None else checker.gradient(st, label, look, known=deltas)
-
-
-def mistaken_deltas(st, mistake: str, look) -> list[dict] | None:
-    """Every sample's δs (by symbol text) with one classic mistake made throughout the backward pass:
-    each δ's printed formula with ∂E/∂out and ∂out/∂net replaced by their own printed formulas, rewritten
-    by the mistake, and evaluated output layer first from the (looked-up) outputs and the correct rest."""
-    d, trace = st.d, st.trace
     last = d.L - 1
-    outputs = [d.names.neuron(last, j) for j in range(d.layers[-1]["units"])]
-    if mistake == "squared" and (d.fused or squared(st.definitions(0).get(f"∂E/∂out_{outputs[0]}"), outputs[0]) is None):
-        return None
-    if mistake == "updated_weights" and d.L < 2:
-        return None
-    found = []
-    for s, sample in enumerate(trace.samples):
-        env = d.env(s)
-        known = {f"out_{o}": look(f"out_{o}", sample.index + 1) for o in outputs}
-        known.update(st.targets(s))
-        if mistake == "updated_weights":
-            for l in range(1, d.L):
-                known.update({f"{label}⁺": v for row_labels, row in zip(d.layers[l]["weight_labels"],
-                                                                         trace.parameters_after[l]["weights"])
-                              for label, v in zip(row_labels, row)})
-        numbers = ChainMap(known, env)
-        for l, trees in _backward_trees(st, s, mistake):
-            if l == last and d.fused:
-                known.update({text: env[text] for text in trees})
-            elif d.activations[l].elementwise:
-                known.update({text: _value(tree, numbers) for text, tree in trees.items()})
-            else:       # a Jacobian (softmax): its δ has a Σ_k, no formula to evaluate; trees are ∂E/∂out
-                neurons = [d.names.neuron(l, j) for j in range(d.layers[l]["units"])]
-                grads = [_value(tree, numbers) for tree in trees.values()]
-                nets, outs = [numbers[f"net_{n}"] for n in neurons], [numbers[f"out_{n}"] for n in neurons]
-                values = grads if mistake == "no_derivative" else d.activations[l].scalar_backward(nets, outs, grads)
-                known.update({f"δ_{n}": v for n, v in zip(neurons, values)})
-        found.append(known)
+    outputs = _neurons(st, last)
+    every = [n for l in range(d.L) for n in _neurons(st, l)]
+    hidden = [n for l in range(last) for n in _neurons(st, l)]
+    output_gradients = [f"∂E/∂out_{o}" for o in outputs]
+    found: list[Mistake] = []
+
+    def add(*args, **kwargs):
+        found.append(Mistake(*args, **kwargs))
+
+    # the error and its derivative at the outputs
+    add("half_forgotten", "the ½ of the squared error forgotten: E = (t − out)²",
+        lambda st, s, defs: _each(defs, [f"E_{o}" for o in outputs], lambda k, f: without_factor(f, HALF)))
+    if not d.fused:
+        add("sign", "the sign of ∂E/∂out flipped: out − t written as t − out",
+            lambda st, s, defs: _each(defs, output_gradients, lambda k, f: _flip(f)))
+        add("squared", "the squared residual used where the residual belongs",
+            lambda st, s, defs: _each(defs, output_gradients,
+                                      lambda k, f: squared(f, k.removeprefix("∂E/∂out_")) or f))
+        add("two_kept", "the 2 of the square's derivative kept although E has ½: ∂E/∂out = −2·(t − out)",
+            lambda st, s, defs: (_each(defs, output_gradients, lambda k, f: Mul(Num(2), f))
+                                 if HALF in getattr(defs.get(f"E_{outputs[0]}"), "items", ()) else defs))
+        add("two_dropped", "the 2 of the square's derivative dropped: ∂E/∂out = −(t − out)",
+            lambda st, s, defs: _each(defs, output_gradients, lambda k, f: without_factor(f, Num(2))))
+    # through the activations
+    add("derivative_at_net", "the activation's derivative evaluated at net where out belongs",
+        lambda st, s, defs: _each(defs, [f"∂out_{n}/∂net_{n}" for n in every],
+                                  lambda k, f: replaced(f, sym(f"out_{k.split('/')[0][5:]}"),
+                                                        sym(f"net_{k.split('/')[0][5:]}"))))
+    add("no_derivative", "the activation's derivative factor left out",
+        lambda st, s, defs: _each(defs, [f"δ_{n}" for n in every],
+                                  lambda k, f: without_factor(f, D(sym(f"out_{k[2:]}"), sym(f"net_{k[2:]}")))))
+    # back through the hidden layers
+    for l in range(last):
+        above = _neurons(st, l + 1)
+        for m in above:
+            add("one_path", f"a hidden neuron's error taken along one path only (through {m})",
+                lambda st, s, defs, l=l, m=m: _each(
+                    defs, [f"∂E/∂out_{n}" for n in _neurons(st, l)],
+                    lambda k, f: only_term(f, next((t for t in terms(f) if sym(f"δ_{m}") in getattr(t, "items", ())),
+                                                   f))), layer=l)
+    if last > 0:
+        add("errors_not_deltas", "the next layer's ∂E/∂out used where its δ belongs (its activation's derivative skipped)",
+            lambda st, s, defs: _each(defs, [f"∂E/∂out_{n}" for n in hidden],
+                                      lambda k, f: _deltas_as_errors(f)))
+        add("updated_weights", "hidden deltas computed with output weights already updated",
+            lambda st, s, defs: _each(defs, [f"∂E/∂out_{n}" for l in range(last) for n in _neurons(st, l)],
+                                      lambda k, f: updated(f, [w for l in range(1, d.L) for w in _weights_of(d.layers[l])])))
+    # the forward pass
+    add("no_bias", "the bias left out of net",
+        lambda st, s, defs: _each(defs, [f"net_{n}" for n in every], lambda k, f: _without_bias(st, f)))
+    if last > 0:
+        add("net_not_out", "the previous layer's net used where its out belongs",
+            lambda st, s, defs: _each(defs, [f"net_{n}" for l in range(1, d.L) for n in _neurons(st, l)],
+                                      lambda k, f: _nets_for_outs(f, hidden)))
+        add("input_net_not_out", "∂net/∂w taken as the previous layer's net where its out belongs",
+            form=lambda st, label, f: _nets_for_outs(f, hidden))
+    # the gradient over a batch and the update
+    if len(st.trace.samples) > 1:
+        other = "mean" if st.trace.reduction == "sum" else "sum"
+        add("mean_vs_sum", f"the batch's per-sample gradients combined by their {other} where their "
+            f"{st.trace.reduction} belongs", combine=other)
+    for l, layer in enumerate(d.layers):
+        if layer["bias_mode"] == "shared" and layer["units"] > 1:
+            for n in _neurons(st, l):
+                add("shared_bias_one_neuron", f"a shared bias's gradient not summed over its neurons (δ of {n} only)",
+                    form=lambda st, label, f, n=n: only_term(f, sym(f"δ_{n}")))
+    add("update_sign", "the update's sign flipped", sign=1.0)
+    add("no_rate", "the learning rate not applied", rate=False)
+    found += _swaps(st)
+    st.cache["catalogue"] = found
     return found
 
 
-def _backward_trees(st, s: int, mistake: str) -> list:
-    """[(layer, {δ text: tree})] output layer first: each δ's printed formula with ∂E/∂out and ∂out/∂net
-    replaced by their own printed formulas and rewritten by the mistake (built once per sample)."""
-    key = ("backward", s, mistake)
+UPDATE_ONLY = ("update_sign", "no_rate")
+
+
+def _deltas_as_errors(formula: Expr) -> Expr:
+    return _rewrite_syms(formula, lambda node: D(E, Sym("out", node.sub)) if node.base == "δ" else None)
+
+
+def _nets_for_outs(formula: Expr, neurons) -> Expr:
+    wanted = {f"out_{n}" for n in neurons}
+    return _rewrite_syms(formula, lambda node: Sym("net", node.sub) if node.text() in wanted else None)
+
+
+def _rewrite_syms(formula: Expr, change) -> Expr:
+    from ..expr import rewrite
+    return rewrite(formula, lambda node: change(node) if isinstance(node, Sym) else None)
+
+
+def _without_bias(st, formula: Expr) -> Expr:
+    biases = {sym(b) for layer in st.d.layers for b in layer["bias_labels"] if b}
+    if isinstance(formula, Add):
+        kept = [t for t in formula.items if t not in biases]
+        if len(kept) < len(formula.items):
+            return kept[0] if len(kept) == 1 else Add(*kept)
+    return formula
+
+
+def _swaps(st) -> list[Mistake]:
+    """Swapped indices, each local to one neuron: another weight or another input in its net, its out
+    computed from another neuron's net."""
+    d, found = st.d, []
+    if sum(layer["units"] * layer["fan_in"] for layer in d.layers) > 400:
+        return found
+    for l, layer in enumerate(d.layers):
+        sources = [d.names.out(l - 1, i) for i in range(layer["fan_in"])]
+        for j in range(layer["units"]):
+            n = d.names.neuron(l, j)
+            local = frozenset({n})
+
+            def net_swap(old, new, n=n):
+                return lambda st, s, defs: _each(defs, [f"net_{n}"], lambda k, f: replaced(f, sym(old), sym(new)))
+            for k in range(layer["units"]):
+                if k != j:
+                    other = d.names.neuron(l, k)
+                    found.append(Mistake(
+                        "swapped_neuron", f"swapped indices: computed with the weights of {other}",
+                        lambda st, s, defs, n=n, other=other: _each(
+                            defs, [f"out_{n}"], lambda key, f: replaced(f, sym(f"net_{n}"), defs[f"net_{other}"])),
+                        neurons=local))
+            for i, own in enumerate(layer["weight_labels"][j]):
+                for other in _weights_of(layer):
+                    if other != own:
+                        found.append(Mistake("swapped_weight", f"swapped indices: {other} used where {own} belongs",
+                                             net_swap(own, other), neurons=local))
+                for other in sources:
+                    if other != sources[i]:
+                        found.append(Mistake("swapped_input", f"swapped indices: {other} used where {sources[i]} "
+                                             f"belongs in the term of {own}", net_swap(sources[i], other), neurons=local))
+    return found
+
+
+def rewritten(st, s: int, mistakes) -> dict:
+    """Sample s's definitions with each mistake's rewrite applied (built once per sample and mistakes)."""
+    key = ("definitions", s, tuple(m.sentence for m in mistakes))
     if key not in st.cache:
-        d, definitions = st.d, st.definitions(s)
-        last, layers = d.L - 1, []
-        for l in range(last, -1, -1):
-            trees: dict[str, Expr | None] = {}
-            for n in (d.names.neuron(l, j) for j in range(d.layers[l]["units"])):
-                if l == last and d.fused:
-                    trees[f"δ_{n}"] = None
-                    continue
-                gradient = definitions[f"∂E/∂out_{n}"]
-                if l == last and mistake == "squared":
-                    gradient = squared(gradient, n)
-                if l < last and mistake == "updated_weights":
-                    gradient = updated(gradient, _weights_of(d.layers[l + 1]))
-                if not d.activations[l].elementwise:
-                    trees[f"δ_{n}"] = gradient
-                    continue
-                out, net = sym(f"out_{n}"), sym(f"net_{n}")
-                tree = replaced(definitions[f"δ_{n}"], D(E, out), gradient)
-                trees[f"δ_{n}"] = (without_factor(tree, D(out, net)) if mistake == "no_derivative"
-                                   else replaced(tree, D(out, net), definitions[f"∂out_{n}/∂net_{n}"]))
-            layers.append((l, trees))
-        st.cache[key] = layers
+        definitions = st.definitions(s)
+        for m in mistakes:
+            if m.definitions is not None:
+                definitions = m.definitions(st, s, definitions)
+        st.cache[key] = definitions
     return st.cache[key]
 
 
-def _value(formula, env) -> float:
-    try:
-        return formula.value(env)
-    except (ValueError, ZeroDivisionError, OverflowError):
-        return math.nan
+def mistaken_forms(st, label: str, mistakes) -> list[Expr]:
+    forms = st.sample_forms(label)
+    for m in mistakes:
+        if m.form is not None:
+            forms = [m.form(st, label, f) for f in forms]
+    return forms
+
+
+def cut(literal: str, reference: float) -> str | None:
+    """'cut instead of rounded: …' where the written number is the reference's digits cut, not rounded."""
+    slip = digit_slip(literal, reference)
+    return slip if slip and slip.startswith("cut") else None
 
 
 # ---- copying slips ----------------------------------------------------------------------------------------

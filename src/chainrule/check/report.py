@@ -38,14 +38,24 @@ def report_text(title: str, verdicts: list) -> str:
         status = "right" if v.ok else "WRONG"
         line = f"  {status:5}  {v.claim.key:<{width}}  claimed {v.claim.literal:<14} correct {v.correct:.9g}  ({where})"
         lines.append(line)
+        if v.note:
+            lines.append(f"         note: {v.note}")
         if not v.ok:
-            why = []
-            if v.inherited_from:
-                why.append("inherits the wrong " + ", ".join(v.inherited_from))
-            if v.mistake:
-                why.append(v.mistake)
-            lines.append("         " + ("; ".join(why) if why else "no mistake in the catalogue reproduces it"))
+            lines.append("         " + v.why)
+            if v.correct_line:
+                lines.append(_indented("correct: ", v.correct_line))
+    printed = [v for v in wrong if v.mistake_id == "not_this_code"]
+    if printed:
+        lines += ["", f"{len(printed)} printed losses do not come from this spec's run, which prints "
+                      f"{printed[0].mistake.split('prints ')[1]}: they were printed by other code."]
     return "\n".join(lines) + "\n"
+
+
+def _indented(label: str, text: str) -> str:
+    """label + text, a multi-line text's other lines under its first."""
+    first, *rest = text.split("\n")
+    pad = " " * (9 + len(label))
+    return "\n".join([" " * 9 + label + first] + [pad + line for line in rest])
 
 
 def report_json(verdicts: list) -> dict:
