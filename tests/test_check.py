@@ -88,6 +88,113 @@ spec = "mazur"
         assert found[name]["inherited_from"] is None
 
 
+def sigmoid(v):
+    return 1 / (1 + __import__("math").exp(-v))
+
+
+# seed 000's step by hand once more: nets from the seed's inputs and weights, then each mistake's value
+I1, I2 = 0.05, 0.10
+NET_H1, NET_H2 = 0.15 * I1 + 0.20 * I2 + 0.35, 0.25 * I1 + 0.30 * I2 + 0.35          # 0.3775, 0.3925
+NET_O1 = 0.40 * OUT_H1 + 0.45 * OUT_H2 + 0.60
+DE_DOUT_O1, DE_DOUT_O2 = OUT_O1 - T1, OUT_O2 - T2                                   # −(t − out)
+DELTA_H2 = (DELTA_O1 * 0.45 + DELTA_O2 * 0.55) * OUT_H2 * (1 - OUT_H2)
+W5_AFTER, W7_AFTER = 0.40 - ETA * DELTA_O1 * OUT_H1, 0.50 - ETA * DELTA_O2 * OUT_H1
+CATALOGUE = [      # (claim, value a student following the mistake writes, mistake_id, sentence)
+    ("E_total", (T1 - OUT_O1) ** 2 + (T2 - OUT_O2) ** 2, "half_forgotten",
+     "the ½ of the squared error forgotten: E = (t − out)²"),                      # 0.596742218
+    ("dE_dout_o1", T1 - OUT_O1, "sign", "the sign of ∂E/∂out flipped: out − t written as t − out"),
+    ("dE_dout_o2", 2 * DE_DOUT_O2, "two_kept",
+     "the 2 of the square's derivative kept although E has ½: ∂E/∂out = −2·(t − out)"),
+    ("dE_dout_o1", -((T1 - OUT_O1) ** 2), "squared", "the squared residual used where the residual belongs"),
+    ("dout_o1_dnet_o1", NET_O1 * (1 - NET_O1), "derivative_at_net",
+     "the activation's derivative evaluated at net where out belongs"),
+    ("delta_o1", DE_DOUT_O1, "no_derivative", "the activation's derivative factor left out"),
+    ("dE_dout_h1", DELTA_O1 * 0.40, "one_path", "a hidden neuron's error taken along one path only (through o1)"),
+    ("dE_dout_h2", DE_DOUT_O1 * 0.45 + DE_DOUT_O2 * 0.55, "errors_not_deltas",
+     "the next layer's ∂E/∂out used where its δ belongs (its activation's derivative skipped)"),
+    ("delta_h1", (DELTA_O1 * W5_AFTER + DELTA_O2 * W7_AFTER) * OUT_H1 * (1 - OUT_H1), "updated_weights",
+     "hidden deltas computed with output weights already updated"),
+    ("net_h2", 0.25 * I1 + 0.30 * I2, "no_bias", "the bias left out of net"),
+    ("net_o2", 0.50 * NET_H1 + 0.55 * NET_H2 + 0.60, "net_not_out",
+     "the previous layer's net used where its out belongs"),
+    ("dE_dw6", DELTA_O1 * NET_H2, "input_net_not_out",
+     "∂net/∂w taken as the previous layer's net where its out belongs"),
+    ("b1_after", 0.35 - ETA * DELTA_H2, "shared_bias_one_neuron",
+     "a shared bias's gradient not summed over its neurons (δ of h2 only)"),
+    ("w5_after", 0.40 + ETA * DELTA_O1 * OUT_H1, "update_sign", "the update's sign flipped"),
+    ("w8_after", 0.55 - DELTA_O2 * OUT_H2, "no_rate", "the learning rate not applied"),
+    ("net_h1", 0.15 * I1 + 0.30 * I2 + 0.35, "swapped_weight", "swapped indices: w4 used where w2 belongs"),
+    ("out_o2", OUT_O1, "swapped_neuron", "swapped indices: computed with the weights of o1"),
+    ("b2_after", W7_AFTER, "copied", "the value of w7_after copied here"),
+]
+
+
+def catalogue_file(tmp_path, entries, name="catalogue.toml"):
+    lines = [f'"{claim} ({mistake})" = {value:.8f}' for claim, value, mistake, _ in entries]
+    return write(tmp_path, 'spec = "mazur"\n[[claims]]\n' + "\n".join(lines) + "\n", name)
+
+
+@pytest.mark.parametrize("entry", CATALOGUE, ids=[e[2] for e in CATALOGUE])
+def test_each_catalogue_mistake_alone_is_named_by_id_and_sentence(tmp_path, entry):
+    code, found = verdicts(catalogue_file(tmp_path, [entry]))
+    (verdict,) = found.values()
+    assert code == 1 and not verdict["ok"]
+    assert (verdict["mistake_id"], verdict["mistake"]) == (entry[2], entry[3]), verdict
+    assert verdict["inherited_from"] is None and verdict["correct_line"]
+
+
+def test_the_whole_catalogue_in_one_file_names_each_mistake(tmp_path):
+    code, found = verdicts(catalogue_file(tmp_path, CATALOGUE))
+    assert code == 1
+    named = {name: (v["mistake_id"], v["mistake"]) for name, v in found.items()}
+    assert named == {f"{claim} ({mistake})": (mistake, sentence) for claim, _, mistake, sentence in CATALOGUE}
+
+
+def test_a_sum_of_squares_and_a_mean_over_the_batch_have_their_own_mistakes(tmp_path):
+    """1-1 identity network, E = (t − w·x)², two samples averaged: ∂E/∂out = −2·(t − out) per sample."""
+    w, xs, ts = 0.5, (1.0, 2.0), (0.2, 0.4)
+    grads = [-2 * (t - w * x) * x for x, t in zip(xs, ts)]          # ∂E/∂w per sample: 0.6, 2.4
+    body = f"""
+[spec.network]
+inputs = 1
+loss = "sse"
+[[spec.network.layers]]
+units = 1
+activation = "identity"
+weights = [[{w}]]
+bias_mode = "none"
+[spec.training]
+learning_rate = 0.1
+batch = "full"
+reduction = "mean"
+[spec.data]
+inputs = [[{xs[0]}], [{xs[1]}]]
+targets = [[{ts[0]}], [{ts[1]}]]
+[[claims]]
+"dE_dout_o1 (two dropped)" = {-(ts[0] - w * xs[0]):.9f}
+"dE_dw1 (summed)" = {sum(grads):.9f}
+"dE_dw1" = {sum(grads) / 2:.9f}
+"""
+    code, found = verdicts(write(tmp_path, body))
+    assert found["dE_dw1"]["ok"]
+    assert found["dE_dout_o1 (two dropped)"]["mistake_id"] == "two_dropped"
+    assert found["dE_dw1 (summed)"]["mistake"] == "the batch's per-sample gradients combined by their sum where their mean belongs"
+
+
+def test_a_cut_number_is_right_with_a_note_and_a_right_one_uses_no_wrong_later_claim(tmp_path):
+    path = write(tmp_path, f"""
+spec = "mazur"
+[[claims]]
+"out_h1 (cut)" = 0.5932699
+"dE_dw5" = {DELTA_O1 * OUT_H1:.9f}
+"delta_o1 (later, wrong)" = 0.2
+""")
+    code, found = verdicts(path)
+    cut = found["out_h1 (cut)"]
+    assert cut["ok"] and cut["note"] == "cut instead of rounded: 0.5932699921 written as 0.5932699"
+    assert found["dE_dw5"]["ok"] and not found["delta_o1 (later, wrong)"]["ok"]
+
+
 def test_json_report_has_the_documented_shape(tmp_path):
     code, text = run("check", "seed:003", "--format", "json")
     doc = json.loads(text)
