@@ -198,9 +198,10 @@ spec = "mazur"
 def test_json_report_has_the_documented_shape(tmp_path):
     code, text = run("check", "seed:003", "--format", "json")
     doc = json.loads(text)
-    assert code == 1 and set(doc) == {"claims", "wrong"}
+    assert code == 1 and set(doc) == {"claims", "wrong", "unanswered"}
     assert doc["wrong"] == sum(not c["ok"] for c in doc["claims"]) == 2
-    assert {"name", "claimed", "correct", "ok", "inherited_from", "mistake"} <= set(doc["claims"][0])
+    assert set(doc["claims"][0]) == {"name", "step", "sample", "claimed", "correct", "ok", "answered", "inherited_from",
+                                     "mistake", "mistake_id", "note", "correct_line"}
 
 
 def wrong_of(seed):
@@ -281,7 +282,7 @@ def test_seed_004_orange_with_blue_weights_squared_residual_and_flipped_sign():
 @pytest.mark.parametrize("body, message", [
     ('spec = "mazur"\n[[claims]]\nnet_h7 = 0.3\n', "claims.toml:3: net_h7: expected a name of this network"),
     ('spec = "mazur"\n[[claims]]\nfoo = 0.3\n', "claims.toml:3: foo: expected a claim name such as net_h1"),
-    ('spec = "mazur"\n[[claims]]\nout_o1 = "abc"\n', "claims.toml:3: out_o1: expected a number, got 'abc'"),
+    ('spec = "mazur"\n[[claims]]\nout_o1 = "abc"\n', """claims.toml:3: out_o1: expected a number (or "?" for a blank), got 'abc'"""),
     ('spec = "nope"\n[[claims]]\nout_o1 = 0.7\n', "claims.toml:1: spec: does not load: nope: expected a spec file"),
     ('[[claims]]\nout_o1 = 0.7\n', "claims.toml: spec: missing"),
     ('spec = "mazur"\n[[claims]]\nout_o1 = \n', "claims.toml: invalid TOML"),

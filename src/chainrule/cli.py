@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 
 from . import __version__, examples, gradcheck, optim, runs
-from .explain import FORMATS, render, too_large
+from .explain import FORMATS, opening, render, render_documents, too_large
 from .check import ClaimsError, report_json, report_text
+from .check.claims import MAX_STEP
 from .check import check as check_claims
 from .datasets import idx_sizes
 from .datasets.tabular import read_matrix
@@ -28,6 +29,7 @@ from .io import MODEL_SUFFIXES, check_writable, load_model, write_atomically
 from .runs import vec
 from .spec import Spec, SpecError, from_dict, load
 from .trace import trace_steps
+from .worksheet import claim_names, fill_answers, worksheet, worksheet_toml
 from .train import TrainingConfig
 from .train import TrainingDiverged
 
@@ -85,8 +87,20 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--open", action="store_true", help="open the page in the default browser")
 
     c = sub.add_parser("check", help="check hand-computed numbers (a claims file, or seed:000 … seed:004)")
-    c.add_argument("claims", help="claims TOML file, or seed:NNN for a seed's own printed numbers")
+    c.add_argument("claims", help="claims TOML file, or seed:NNN for a seed's own printed numbers "
+                                  "(with --names: a spec file or example name)")
     c.add_argument("--format", choices=("text", "json"), default="text")
+    c.add_argument("--answers", nargs="?", const="-", metavar="FILE",
+                   help='the claims file with each blank ("?") filled by the engine\'s number: printed, or '
+                        "written to FILE")
+    c.add_argument("--names", action="store_true",
+                   help="list the claim names of a spec's quantities (the spec's first step), with their formulas")
+
+    ws = sub.add_parser("worksheet", help="a step as a fill-in sheet: each quantity's formula, a blank, its claim name")
+    ws.add_argument("spec", nargs="?", default="mazur", help="built-in example name or spec file (default: mazur)")
+    ws.add_argument("--step", type=int, default=1, metavar="K", help="the step of the run to work (default 1)")
+    ws.add_argument("--format", choices=("text", "markdown", "latex", "html", "toml"), default="text",
+                    help="toml: a claims file whose blanks are \"?\", for chainrule check")
 
     d = sub.add_parser("plot", help="draw a loss curve, decision regions, a fitted curve, the network or a "
                                     "confusion matrix to a file (extra: plot)")
@@ -492,7 +506,25 @@ def cmd_serve(args, out) -> int:
 
 
 def cmd_check(args, out) -> int:
-    """Exit 0 when every claim holds, 1 when some are wrong, 2 for a file that cannot be checked."""
+    """Exit 0 when every claim holds, 1 when some are wrong or unanswered, 2 for a file that cannot be
+    checked; with --names, the claim names of a spec; with --answers, the file with its blanks filled."""
+    if args.names:
+        if args.answers is not None or args.format != "text":
+            raise UsageError("check --names: expected a spec alone, got --answers or --format too")
+        out.write(claim_names(_trace_of(load(args.claims), 1, "check --names")))
+        return 0
+    if args.answers is not None:
+        if args.format != "text":
+            raise UsageError("check --answers: expected the claims file alone, got --format too")
+        if args.claims.startswith("seed:"):
+            raise UsageError(f"check --answers: expected a claims file with blanks, got {args.claims!r}")
+        title, verdicts = check_claims(args.claims)
+        filled = fill_answers(Path(args.claims).read_text(encoding="utf-8"), verdicts)
+        if args.answers == "-":
+            out.write(filled)
+        else:
+            write_atomically(args.answers, filled)
+        return 0
     title, verdicts = check_claims(args.claims)
     if args.format == "json":
         json.dump(report_json(verdicts), out, ensure_ascii=False, indent=1)
@@ -500,6 +532,34 @@ def cmd_check(args, out) -> int:
     else:
         out.write(report_text(title, verdicts))
     return 1 if any(not v.ok for v in verdicts) else 0
+
+
+def _trace_of(spec, step: int, command: str):
+    """Step ``step`` of a spec's run, traced (refused beyond the run's end or for a network too large)."""
+    if not 1 <= step <= MAX_STEP:
+        raise UsageError(f"{command} --step: expected an integer from 1 to {MAX_STEP}, got {step}")
+    x, t = spec.require_data()
+    network = spec.build_network()
+    large = too_large(sum(p.size for p in network.parameters()), min(spec.training.batch_size(len(x)), len(x)))
+    if large:
+        raise UsageError(f"{command}: a sheet of every quantity: {large}")
+    traces = trace_steps(network, x, t, spec.training, step)
+    if len(traces) < step:
+        raise UsageError(f"{command} --step: expected at most {len(traces)} (the steps this spec's training runs), "
+                         f"got {step}")
+    return traces[-1]
+
+
+def cmd_worksheet(args, out) -> int:
+    spec = load(args.spec)
+    trace = _trace_of(spec, args.step, "worksheet")
+    if args.format == "toml":
+        reference = args.spec if args.spec in examples.names() else str(Path(args.spec).resolve())
+        out.write(worksheet_toml(trace, reference, spec.name))
+        return 0
+    document, _ = worksheet(trace, spec.name, opening(spec.description, args.format))
+    out.write(render_documents([document], args.format))
+    return 0
 
 
 PLOTS = ("loss", "regions", "fit", "network", "confusion")
@@ -583,7 +643,7 @@ def _write(out, report, as_json: bool) -> None:
     out.write(report)
 
 
-COMMANDS = {"examples": cmd_examples, "spec": cmd_spec, "explain": cmd_explain, "train": cmd_train, "predict": cmd_predict,
+COMMANDS = {"worksheet": cmd_worksheet, "examples": cmd_examples, "spec": cmd_spec, "explain": cmd_explain, "train": cmd_train, "predict": cmd_predict,
             "gradcheck": cmd_gradcheck, "check": cmd_check, "serve": cmd_serve, "plot": cmd_plot,
             "export": cmd_export}
 

@@ -166,9 +166,10 @@ def explanation_markdown(explanation) -> str:
 def report_html(report) -> str:
     rows = []
     for v in report.verdicts:
-        rows.append([v.claim.key, v.claim.step, v.claim.literal, f"{v.correct:.9g}", "right" if v.ok else "WRONG",
-                     v.why if not v.ok else (v.note or "")])
-    wrong = sum(not v.ok for v in report.verdicts)
+        verdict = "right" if v.ok else "WRONG" if v.claim.answered else "unanswered"
+        rows.append([v.claim.key, v.claim.step, v.claim.literal, f"{v.correct:.9g}", verdict,
+                     v.why if v.wrong else (v.note or "")])
+    wrong = len(report.wrong)
     heading = (f"<p><b>{escape(report.title)}</b>: {len(report.verdicts)} claims, "
                f"{len(report.verdicts) - wrong} right, {wrong} wrong</p>")
     return fragment(heading + _table(["claim", "step", "claimed", "correct", "verdict", "why"], rows))

@@ -206,6 +206,20 @@ class Word(Expr):
 
 
 @dataclass(frozen=True)
+class Blank(Expr):
+    """A worksheet's blank: the number a student fills in."""
+
+    def text(self) -> str:
+        return "________"
+
+    def latex(self) -> str:
+        return r"\underline{\hspace{6em}}"
+
+    def mathml(self) -> str:
+        return '<mspace width="6em" height="0.2em" depth="0.2em" style="border-bottom: 1px solid"/>'
+
+
+@dataclass(frozen=True)
 class Paren(Expr):
     inner: Expr
     brackets: str = "()"

@@ -32,6 +32,10 @@ class Verdict:
     correct_line: str | None = None     # the derivation's line: symbols = numbers = result
 
     @property
+    def wrong(self) -> bool:
+        return not self.ok and self.claim.answered
+
+    @property
     def why(self) -> str:
         """Why a wrong claim is wrong, in one line: what it inherits, what it looks like."""
         parts = []
@@ -43,7 +47,8 @@ class Verdict:
 
     def as_dict(self) -> dict:
         return {"name": self.claim.key, "step": self.claim.step, "sample": self.claim.sample,
-                "claimed": self.claim.value, "correct": self.correct, "ok": self.ok,
+                "claimed": self.claim.value if self.claim.answered else None, "correct": self.correct,
+                "ok": self.ok, "answered": self.claim.answered,
                 "inherited_from": self.inherited_from, "mistake": self.mistake, "mistake_id": self.mistake_id,
                 "note": self.note, "correct_line": self.correct_line}
 
@@ -59,6 +64,8 @@ class Checker:
         self.by_key: dict[tuple, list[Claim]] = {}
         for order, c in enumerate(claims):
             c.order = order
+            if not c.answered:
+                continue
             kind, _ = kind_of(c.name)
             self.by_key.setdefault((c.step, None if kind in PARAMETER_KINDS else c.sample, c.name), []).append(c)
         self.data = (x, t)
@@ -86,12 +93,14 @@ class Checker:
     def run(self) -> list[Verdict]:
         verdicts = [Verdict(c, self.correct(c), False) for c in self.claims]
         for v in verdicts:
+            if not v.claim.answered:
+                continue
             v.ok = v.claim.matches(v.correct)
             if not v.ok and cut(v.claim.literal, v.correct):
                 v.ok, v.note = True, cut(v.claim.literal, v.correct)
-        self.wrong = {v.claim.key for v in verdicts if not v.ok}
+        self.wrong = {v.claim.key for v in verdicts if v.wrong}
         for v in verdicts:
-            if not v.ok:
+            if v.wrong:
                 self.explain(v)
                 v.correct_line = self.steps[v.claim.step].line(v.claim.name, self.position(v.claim))
         self.not_this_code(verdicts)
@@ -99,7 +108,7 @@ class Checker:
 
     def not_this_code(self, verdicts: list[Verdict]) -> None:
         """Two or more unexplained losses of a printed run: the printout is not this spec's run."""
-        printed = [v for v in verdicts if not v.ok and kind_of(v.claim.name)[0] == "loss_after"
+        printed = [v for v in verdicts if v.wrong and kind_of(v.claim.name)[0] == "loss_after"
                    and v.mistake is None and not v.inherited_from]
         if len(printed) >= 2:
             first = min(printed, key=lambda v: v.claim.step)
@@ -172,8 +181,8 @@ class Checker:
                     if value is None or not math.isfinite(value) or (
                             plain is not None and abs(value - plain) <= 1e-12 * max(1.0, abs(plain))):
                         continue
-                    if len(ms) == 2 and any(abs(value - self.evaluation(c, (m,), claimed).value()) <= 1e-12
-                                            for m in ms):
+                    if len(ms) == 2 and any(abs(value - (self.evaluation(c, (m,), claimed).value() or math.nan))
+                                            <= 1e-12 for m in ms):
                         continue        # one of the two does nothing here
                     yield ev
 
@@ -200,7 +209,7 @@ class Checker:
         if kind in PARAMETER_KINDS:
             return False
         s = st.sample_position(c.sample)
-        key = f"∂E/∂out_{args[1]}" if kind == "dEo_dout" else symbol_text(c.name)
+        key = f"∂E/∂out_{args[1]}" if kind == "dEo_dout" else symbol_text(c.name) or ""
         return rewritten(st, s, (m,)).get(key) != st.definitions(s).get(key)
 
     # ---- the formulas the evaluation uses -----------------------------------------------------------

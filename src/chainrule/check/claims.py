@@ -7,6 +7,7 @@ A claims file (TOML) names a spec and the numbers claimed::
     step = 1
     net_h1 = 0.3775
     "out_o1 (line 12)" = 0.75136507      # a remark in parentheses is kept for the report
+    delta_h1 = "?"                # a blank (a worksheet's): reported as unanswered
 
 Each claim is compared at the precision it was written with (0.5824 means ±0.00005).
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 from ..spec import SpecError, from_dict, load
 
 GROUP_KEYS = {"step", "sample"}
+BLANK = "?"           # a worksheet's blank: a quantity asked for, not answered
 TOP_KEYS = {"spec", "title", "claims"}
 MAX_STEP = 10_000     # steps are traced one by one to the last claimed
 
@@ -61,6 +63,10 @@ class Claim:
         return f"{self.source}{':' + str(self.line) if self.line else ''}: {self.key}"
 
     @property
+    def answered(self) -> bool:
+        return self.literal != BLANK
+
+    @property
     def tolerance(self) -> float:
         """Half a unit in the last written digit: 0.5824 → 0.00005."""
         mantissa, _, exponent = self.literal.lower().replace("_", "").partition("e")
@@ -78,10 +84,10 @@ def _literals(text: str) -> list[tuple[int, str, str]]:
     """(line, key, number literal) for every `key = number` line, in file order."""
     found = []
     for number, line in enumerate(text.splitlines(), 1):
-        m = re.match(r'\s*("(?:[^"\\]|\\.)*"|[A-Za-z0-9_\-]+)\s*=\s*([-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?\d+)?)\s*(?:#.*)?$',
-                     line)
+        m = re.match(r'\s*("(?:[^"\\]|\\.)*"|[A-Za-z0-9_\-]+)\s*=\s*([-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?\d+)?'
+                     r'|"\?")\s*(?:#.*)?$', line)
         if m:
-            found.append((number, m.group(1).strip('"'), m.group(2)))
+            found.append((number, m.group(1).strip('"'), m.group(2).strip('"')))
     return found
 
 
@@ -179,8 +185,11 @@ def _group_claims(group: dict, where: _Lines, cursor: int) -> list[Claim]:
             raise ClaimsError(f"{at}: {key}: expected a claim name such as net_h1, out_o1, E_o1, E_total, "
                               f"delta_h1, dE_dout_o1, dout_o1_dnet_o1, dE_dw5, w5, w5_after, loss_after; "
                               f"got {name!r}")
+        if value == BLANK:          # a worksheet's blank, not filled in yet
+            claims.append(Claim(key, name, step, sample, BLANK, math.nan, line, where.source))
+            continue
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ClaimsError(f"{at}: {key}: expected a number, got {value!r}")
+            raise ClaimsError(f"{at}: {key}: expected a number (or \"?\" for a blank), got {value!r}")
         literal = next((lit for n, k, lit in where.literals if n == line and k == key), repr(value))
         claims.append(Claim(key, name, step, sample, literal, float(value), line, where.source))
     return claims

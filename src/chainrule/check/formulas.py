@@ -16,7 +16,7 @@ from .claims import kind_of
 
 # claim name ↔ symbol text: the claim names a quantity by ASCII, the derivation writes its symbol
 _TO_CLAIM = [(re.compile(r"(?:δ|∂E/∂net)_(.+)"), r"delta_\1"), (re.compile(r"∂E/∂out_(.+)"), r"dE_dout_\1"),
-             (re.compile(r"∂out_(.+)/∂net_\1"), r"dout_\1_dnet_\1"), (re.compile(r"([wb]\d+)⁺"), r"\1_after"),
+             (re.compile(r"∂out_(.+)/∂net_\1"), r"dout_\1_dnet_\1"), (re.compile(r"([wb]\d+)⁺"), r"\1_after"), (re.compile(r"∂E/∂([wb]\d+)"), r"dE_d\1"),
              (re.compile(r"(i\d+)"), r"net_\1")]
 _TO_SYMBOL = {"delta": "δ_{0}", "dE_dout": "∂E/∂out_{0}", "dout_dnet": "∂out_{0}/∂net_{0}",
               "net": "net_{0}", "out": "out_{0}", "error": "E_{0}", "error_total": "E_total"}
@@ -25,7 +25,8 @@ _TO_SYMBOL = {"delta": "δ_{0}", "dE_dout": "∂E/∂out_{0}", "dout_dnet": "∂
 @lru_cache(maxsize=4096)
 def claim_name(symbol: str) -> str:
     """The claim name of a symbol the derivation writes: δ_o1 → delta_o1, ∂E/∂out_h1 → dE_dout_h1,
-    ∂out_h1/∂net_h1 → dout_h1_dnet_h1, w5⁺ → w5_after, i1 → net_i1 (the input); net_h1, w5 as they are."""
+    ∂out_h1/∂net_h1 → dout_h1_dnet_h1, w5⁺ → w5_after, ∂E/∂w5 → dE_dw5, i1 → net_i1 (the input); net_h1,
+    w5 as they are."""
     for pattern, name in _TO_CLAIM:
         if pattern.fullmatch(symbol):
             return pattern.sub(name, symbol)

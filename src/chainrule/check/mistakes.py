@@ -181,7 +181,7 @@ def _without_bias(st, formula: Expr) -> Expr:
 def _swaps(st) -> list[Mistake]:
     """Swapped indices, each local to one neuron: another weight or another input in its net, its out
     computed from another neuron's net."""
-    d, found = st.d, []
+    d, found = st.d, list[Mistake]()
     if sum(layer["units"] * layer["fan_in"] for layer in d.layers) > 400:
         return found
     for l, layer in enumerate(d.layers):

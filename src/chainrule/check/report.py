@@ -13,7 +13,11 @@ class Report(NamedTuple):
 
     @property
     def wrong(self) -> list:
-        return [v for v in self.verdicts if not v.ok]
+        return [v for v in self.verdicts if v.wrong]
+
+    @property
+    def unanswered(self) -> list:
+        return [v for v in self.verdicts if not v.claim.answered]
 
     def __str__(self) -> str:
         return report_text(self.title, self.verdicts)
@@ -30,17 +34,23 @@ class Report(NamedTuple):
 
 
 def report_text(title: str, verdicts: list) -> str:
-    wrong = [v for v in verdicts if not v.ok]
-    lines = [f"{title}: {len(verdicts)} claims, {len(verdicts) - len(wrong)} right, {len(wrong)} wrong", ""]
+    wrong = [v for v in verdicts if v.wrong]
+    blanks = [v for v in verdicts if not v.claim.answered]
+    right = len(verdicts) - len(wrong) - len(blanks)
+    lines = [f"{title}: {len(verdicts)} claims, {right} right, {len(wrong)} wrong"
+             + (f", {len(blanks)} unanswered" if blanks else ""), ""]
     width = max(len(v.claim.key) for v in verdicts)
     for v in verdicts:
         where = f"step {v.claim.step}" + (f", sample {v.claim.sample}" if v.claim.sample != 1 else "")
+        if not v.claim.answered:
+            lines.append(f"  {'?':5}  {v.claim.key:<{width}}  unanswered             ({where})")
+            continue
         status = "right" if v.ok else "WRONG"
         line = f"  {status:5}  {v.claim.key:<{width}}  claimed {v.claim.literal:<14} correct {v.correct:.9g}  ({where})"
         lines.append(line)
         if v.note:
             lines.append(f"         note: {v.note}")
-        if not v.ok:
+        if v.wrong:
             lines.append("         " + v.why)
             if v.correct_line:
                 lines.append(_indented("correct: ", v.correct_line))
@@ -48,6 +58,8 @@ def report_text(title: str, verdicts: list) -> str:
     if printed:
         lines += ["", f"{len(printed)} printed losses do not come from this spec's run, which prints "
                       f"{printed[0].mistake.split('prints ')[1]}: they were printed by other code."]
+    if blanks:
+        lines += ["", f"{len(blanks)} blanks to fill in; chainrule check FILE --answers writes the engine's numbers."]
     return "\n".join(lines) + "\n"
 
 
@@ -59,4 +71,5 @@ def _indented(label: str, text: str) -> str:
 
 
 def report_json(verdicts: list) -> dict:
-    return {"claims": [v.as_dict() for v in verdicts], "wrong": sum(not v.ok for v in verdicts)}
+    return {"claims": [v.as_dict() for v in verdicts], "wrong": sum(v.wrong for v in verdicts),
+            "unanswered": sum(not v.claim.answered for v in verdicts)}

@@ -72,8 +72,21 @@ def render(traces, fmt: str = "text", title: str = "", parameter: str | None = N
         return render_json(traces, parameter, description)
     documents = [explain_step(t, title, parameter, matrix_form) for t in traces]
     if documents and description:
-        opening = description.splitlines() if fmt == "text" else paragraphs(description)
-        documents[0].intro = [*opening, *([""] if fmt != "html" else []), *documents[0].intro]
+        documents[0].intro = [*opening(description, fmt), *documents[0].intro]
+    return render_documents(documents, fmt, colour)
+
+
+def opening(description: str, fmt: str) -> list[str]:
+    """An example's description as a document's first intro lines: its lines in text, else its
+    paragraphs (a blank line after it, but in HTML)."""
+    if not description.strip():
+        return []
+    lines = description.strip().splitlines() if fmt == "text" else paragraphs(description)
+    return [*lines, *([""] if fmt != "html" else [])]
+
+
+def render_documents(documents: list[Document], fmt: str, colour: bool = False) -> str:
+    """Documents (derivations, matrix forms, worksheets) in text, markdown, latex or html."""
     if fmt == "text":
         return render_text(documents, colour)
     if fmt == "markdown":
@@ -88,4 +101,5 @@ def render(traces, fmt: str = "text", title: str = "", parameter: str | None = N
     raise AssertionError(fmt)
 
 
-__all__ = ["FORMATS", "Document", "Explanation", "chains_as_data", "explain_step", "render", "too_large"]
+__all__ = ["FORMATS", "Document", "Explanation", "chains_as_data", "explain_step", "opening", "render", "render_documents",
+           "too_large"]

@@ -25,6 +25,7 @@ class Document:
     intro: list
     sections: list
     trace: StepTrace
+    diagram: bool = True        # HTML draws the network with the step's values (a worksheet's does not)
 
 
 def paragraphs(text: str) -> list[str]:

@@ -156,7 +156,7 @@ def _math(expr_mathml: str, block: bool) -> str:
 
 def document_html(doc: Document, with_diagram: bool = True) -> str:
     out = [f"<article><h1>{escape(doc.title)}</h1>", *(f"<p>{escape(p)}</p>" for p in doc.intro),
-           diagram(doc) if with_diagram else ""]
+           diagram(doc) if with_diagram and doc.diagram else ""]
     for kind, depth, item, eqs in walk(doc):
         level = min(depth + 2, 6)
         if kind == "heading":
