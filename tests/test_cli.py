@@ -43,7 +43,7 @@ def test_explain_without_argument_walks_the_mazur_step_like_seed_000():
                  "w5⁺ = 0.4 − 0.5·0.0821670406 = 0.35891648",
                  "w1⁺ = 0.15 − 0.5·0.000438567734 = 0.149780716"]:
         assert line in text
-    assert "∂E/∂out_h1 = δ_o1·w5 + δ_o2·w7 = 0.138498562·0.4 + (-0.0380982365)·0.5" in text
+    assert "∂E/∂out_h1 = δ_o1·w5 + δ_o2·w7 = 0.138498562·0.4 + (−0.0380982365)·0.5" in text
     assert "E_total = E_o1 + E_o2 = 0.274811083 + 0.0235600256 = 0.298371109" in text
     assert "after it" in text
 

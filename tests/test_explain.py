@@ -346,3 +346,16 @@ def test_latex_and_html_of_momentum_and_adam_updates_compile_and_render(browser,
     assert math_state["count"] > 100 and math_state["unrendered"] == 0 and math_state["errors"] == 0
     assert page.locator("msqrt").count() > 0
     page.close()
+
+
+def test_the_shares_mazur_writes_have_their_own_lines_and_every_minus_is_one_sign(mazur_step):
+    """∂E_o1/∂out_h1 = δ_o1·w5 and ∂E_o2/∂out_h1 = δ_o2·w7 before their sum (seed 000's lines); a negative
+    number is written with the minus sign − of the formulas, never a hyphen."""
+    text = render([mazur_step], "text", "mazur")
+    delta_o1 = (0.75136507 - 0.01) * 0.75136507 * (1 - 0.75136507)          # seed 000's δ_o1, by hand
+    share = re.search(r"^\s*∂E_o1/∂out_h1\s+= δ_o1·w5 = 0\.138498562·0\.4 = (\S+)   \(the path through o1\)$", text, re.M)
+    assert share and float(share.group(1)) == pytest.approx(delta_o1 * 0.4, rel=1e-8)
+    lines = text.splitlines()
+    names = [line.split("=")[0].strip() for line in lines if "=" in line]
+    assert names.index("∂E_o1/∂out_h1") < names.index("∂E_o2/∂out_h1") < names.index("∂E/∂out_h1")
+    assert "(−0.0380982365)·0.5" in text and not re.search(r"(?<![\w.])-\d", text)

@@ -40,6 +40,7 @@ def mazur_by_hand() -> dict:
         v[f"dout_{o}_dnet_{o}"] = v[f"out_{o}"] * (1 - v[f"out_{o}"])
         v[f"delta_{o}"] = v[f"dE_dout_{o}"] * v[f"dout_{o}_dnet_{o}"]
     for h, (wa, wb) in (("h1", ("w5", "w7")), ("h2", ("w6", "w8"))):
+        v[f"dE_o1_dout_{h}"], v[f"dE_o2_dout_{h}"] = v["delta_o1"] * w[wa], v["delta_o2"] * w[wb]   # Mazur's shares
         v[f"dE_dout_{h}"] = v["delta_o1"] * w[wa] + v["delta_o2"] * w[wb]
         v[f"dout_{h}_dnet_{h}"] = v[f"out_{h}"] * (1 - v[f"out_{h}"])
         v[f"delta_{h}"] = v[f"dE_dout_{h}"] * v[f"dout_{h}_dnet_{h}"]

@@ -29,13 +29,16 @@ SUPERSCRIPT_DIGITS = str.maketrans("0123456789+-T", "⁰¹²³⁴⁵⁶⁷⁸⁹
 
 
 def num(value: float) -> str:
-    """A number to 9 significant digits, as the seeds print them."""
+    """A number to 9 significant digits, as the seeds print them, its sign the minus sign −
+    (as in every formula: −(t_o1 − out_o1) = −0.217071535)."""
     text = f"{value:.{DIGITS}g}"
-    return "0" if text == "-0" else text
+    if text == "-0":
+        return "0"
+    return "−" + text[1:] if text.startswith("-") else text
 
 
 def _latex_number(value: float) -> str:
-    text = num(value)
+    text = num(value).replace("−", "-")
     if "e" in text:
         mantissa, exponent = text.split("e")
         text = rf"{mantissa}\times 10^{{{int(exponent)}}}"
@@ -177,16 +180,16 @@ class Num(Expr):
         text = num(self.number)
         if "e" in text:
             mantissa, exponent = text.split("e")
-            mn = f"<mn>{mantissa.lstrip('-')}</mn><mo>×</mo><msup><mn>10</mn><mn>{int(exponent)}</mn></msup>"
+            mn = f"<mn>{mantissa.lstrip('−')}</mn><mo>×</mo><msup><mn>10</mn><mn>{int(exponent)}</mn></msup>"
         else:
-            mn = f"<mn>{text.lstrip('-')}</mn>"
-        return mn.replace("<mn>", "<mn>−", 1) if text.startswith("-") else mn
+            mn = f"<mn>{text.lstrip('−')}</mn>"
+        return mn.replace("<mn>", "<mn>−", 1) if text.startswith("−") else mn
 
     def value(self, env: dict) -> float:
         return float(self.number)
 
     def negative(self) -> bool:
-        return num(self.number).startswith("-")
+        return num(self.number).startswith("−")
 
 
 @dataclass(frozen=True)

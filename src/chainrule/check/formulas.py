@@ -15,7 +15,7 @@ from ..expr import Add, D, Eq, Expr, Mul, Sym, num, rewrite, sym, symbols
 from .claims import kind_of
 
 # claim name ↔ symbol text: the claim names a quantity by ASCII, the derivation writes its symbol
-_TO_CLAIM = [(re.compile(r"(?:δ|∂E/∂net)_(.+)"), r"delta_\1"), (re.compile(r"∂E/∂out_(.+)"), r"dE_dout_\1"),
+_TO_CLAIM = [(re.compile(r"(?:δ|∂E/∂net)_(.+)"), r"delta_\1"), (re.compile(r"∂E/∂out_(.+)"), r"dE_dout_\1"), (re.compile(r"∂E_(o\d+)/∂out_(.+)"), r"dE_\1_dout_\2"),
              (re.compile(r"∂out_(.+)/∂net_\1"), r"dout_\1_dnet_\1"), (re.compile(r"([wb]\d+)⁺"), r"\1_after"), (re.compile(r"∂E/∂([wb]\d+)"), r"dE_d\1"),
              (re.compile(r"(i\d+)"), r"net_\1")]
 _TO_SYMBOL = {"delta": "δ_{0}", "dE_dout": "∂E/∂out_{0}", "dout_dnet": "∂out_{0}/∂net_{0}",

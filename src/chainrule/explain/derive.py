@@ -121,7 +121,25 @@ class StepDerivation(StepValues):
                                                     float(np.sum(sample.target)))
             return [self.defined(sym(f"δ_{n}"), formula, env, sample.deltas[l][j],
                                  f"loss and {self.layers[l]['activation']} combined")]
-        return [self._error_by_out(sample, env, l, j), *self._through_activation(env, l, j, sample.deltas[l][j])]
+        return [*self._shares(sample, env, l, j), self._error_by_out(sample, env, l, j),
+                *self._through_activation(env, l, j, sample.deltas[l][j])]
+
+    def _shares(self, sample, env: Mapping, l: int, j: int) -> list[Eq]:
+        """In the layer below the outputs, each output's share of ∂E/∂out as Mazur writes it:
+        ∂E_o1/∂out_h1 = δ_o1·w5 (where there are 2 to MAX_SHARES paths and no focus)."""
+        if l != self.L - 2 or self.focus is not None:
+            return []
+        above, n = self.layers[l + 1], self.names.neuron(l, j)
+        through = self.nonzero(range(above["units"]), lambda m: sample.deltas[l + 1][m])
+        if not 1 < len(through) <= MAX_SHARES:
+            return []
+        shares = []
+        for m in through:
+            o = self.names.neuron(l + 1, m)
+            share = Mul(sym(f"δ_{o}"), sym(above["weight_labels"][m][j]))
+            shares.append(self.defined(D(Sym("E", o), sym(f"out_{n}")), share, env,
+                                       sample.deltas[l + 1][m] * self.weight(l + 1, m, j), f"the path through {o}"))
+        return shares
 
     def _error_by_out(self, sample, env: Mapping, l: int, j: int) -> Eq:
         """∂E/∂out of neuron (l, j): the loss's gradient in the output layer, else the sum over the
@@ -229,6 +247,9 @@ class StepDerivation(StepValues):
 def step_heading(trace: StepTrace, title: str = "") -> str:
     """'title — step 3 (epoch 1)', or without the title when there is none."""
     return f"{title} — step {trace.step} (epoch {trace.epoch})".strip(" —")
+
+
+MAX_SHARES = 10         # outputs beyond which the shares of a hidden ∂E/∂out are not written one by one
 
 
 def derivation(trace: StepTrace, title: str = "", parameter: str | None = None) -> Document:
