@@ -359,3 +359,21 @@ def test_the_shares_mazur_writes_have_their_own_lines_and_every_minus_is_one_sig
     names = [line.split("=")[0].strip() for line in lines if "=" in line]
     assert names.index("∂E_o1/∂out_h1") < names.index("∂E_o2/∂out_h1") < names.index("∂E/∂out_h1")
     assert "(−0.0380982365)·0.5" in text and not re.search(r"(?<![\w.])-\d", text)
+
+
+def test_softplus_summarises_its_frozen_parameters_and_writes_no_identity_or_one_term_sum():
+    """Seed 004's first phase trains b3 alone: one gradient, one update, the frozen six in one line each;
+    the identity output is out_o1 = net_o1, its derivative 1, and one output's E_total no sum."""
+    from chainrule.cli import main
+    import io
+    out = io.StringIO()
+    assert main(["explain", "softplus"], out=out) == 0
+    text = out.getvalue()
+    gradients = re.findall(r"^  ∂E/∂(\w+)$", text, re.M)
+    assert gradients == ["b3"]
+    assert "Not needed: the gradients of the frozen w1, w2, b1, b2, w3, w4" in text
+    assert "Frozen, unchanged: w1, w2, b1, b2, w3, w4 (p⁺ = p)." in text and "(frozen)" not in text
+    assert re.search(r"^\s*out_o1 = net_o1 = 1\.51042023$", text, re.M)           # seed 004's y_green, step 1
+    assert re.search(r"^\s*∂out_o1/∂net_o1 = 1$", text, re.M) and "identity(" not in text
+    assert re.search(r"^\s*E_total = E_o1 = [0-9.]+$", text, re.M)
+    assert "summed over the paths" not in text        # one output: each hidden ∂E/∂out is one path

@@ -176,7 +176,7 @@ class Activation:
         """∂out/∂net as explanations write it (None where it is a Jacobian, not a number)."""
         raise NotImplementedError
 
-    def applied(self, net: Expr) -> Call:
+    def applied(self, net: Expr) -> Expr:
         """f(net) written with the activation's name, as the seeds write out_h1 = sigmoid(net_h1)."""
         return Call(self.name, net, self.scalar)
 
@@ -213,6 +213,10 @@ class Identity(Activation):
         return 1.0
 
     def formula(self, net):
+        return net
+
+    def applied(self, net):
+        """out = net: nothing to write around it."""
         return net
 
     def derivative_formula(self, net, out):

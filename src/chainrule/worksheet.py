@@ -66,8 +66,11 @@ def worksheet(trace: StepTrace, title: str = "", description: list[str] | None =
     for section in doc.sections:
         visit([section], None)
     cut: dict[int, Eq] = {}
-    for (name, sample), eq in last.items():
+    for (name, sample), eq in list(last.items()):
         kind, args = kind_of(name)
+        if len(eq.parts) == 2 and not isinstance(eq.parts[0], Word):      # a constant (∂out/∂net = 1): given
+            del last[(name, sample)]
+            continue
         formula = eq.parts[1] if len(eq.parts) > 2 else None
         if kind == "after":
             formula = _update_formula(trace, args[0])
@@ -83,9 +86,8 @@ def worksheet(trace: StepTrace, title: str = "", description: list[str] | None =
                 out.append(Section(item.title, rewritten(item.items)))
             elif isinstance(item, Eq) and id(item) in cut:
                 out.append(cut[id(item)])
-            elif isinstance(item, Eq) and _name(item) is not None:
-                if len(item.parts) > 2:             # an earlier line of the same quantity: its formula only
-                    out.append(Eq(item.parts[:2]))
+            elif isinstance(item, Eq) and _name(item) is not None and len(item.parts) > 2:
+                out.append(Eq(item.parts[:2]))      # an earlier line of the same quantity: its formula only
             elif isinstance(item, Eq) and len(item.parts) > 2:      # the optimiser's state: symbols, a blank
                 out.append(Eq([item.parts[0], item.parts[1], Blank()], item.note))
             else:

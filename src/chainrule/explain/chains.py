@@ -226,8 +226,14 @@ def chain_items(step: StepValues, chain: Chain) -> list:
 def gradients_section(step: StepValues, only: str | None = None) -> Section:
     """Every parameter's gradient (or only one's) by the chain rule, a subsection each."""
     section = Section("Gradients by the chain rule")
+    frozen = set(step.trace.frozen) if only is None else set()
     for chain in _chains(step, only):
-        section.items.append(Section(f"∂E/∂{chain.label}", chain_items(step, chain)))
+        if chain.label not in frozen:
+            section.items.append(Section(f"∂E/∂{chain.label}", chain_items(step, chain)))
+    skipped = [chain.label for chain in _chains(step, only) if chain.label in frozen]
+    if skipped:
+        section.items.append(f"Not needed: the gradients of the frozen {', '.join(skipped)}, which this step leaves "
+                             "as they are.")
     return section
 
 

@@ -38,6 +38,8 @@ class StepDerivation(StepValues):
 
     def defined(self, lhs: Expr, formula: Expr, env: Mapping, value: float, note: str = "") -> Eq:
         """lhs = formula = the formula with numbers = value."""
+        if isinstance(formula, Num):            # a constant (∂out/∂net of the identity): lhs = 1
+            return Eq([lhs, Num(value)], note)
         numbers = substitute(formula, env)
         parts = [lhs, formula] + ([numbers] if numbers != formula and numbers.text() != num(value) else [])
         return Eq(parts + [Num(value)], note)
@@ -87,8 +89,11 @@ class StepDerivation(StepValues):
         for j, o in enumerate(outputs):
             section.items.append(self.defined(sym(f"E_{o}"), self.loss.term_formula(sym(f"out_{o}"), sym(f"t_{o}"), k), env,
                                               sample.errors[j]))
-        section.items.append(Eq([sym("E_total"), Add(*(sym(f"E_{o}") for o in outputs)),
-                                 Add(*(Num(e) for e in sample.errors)), Num(sample.loss)]))
+        if k > 1:
+            section.items.append(Eq([sym("E_total"), Add(*(sym(f"E_{o}") for o in outputs)),
+                                     Add(*(Num(e) for e in sample.errors)), Num(sample.loss)]))
+        else:       # one output: no sum to write out
+            section.items.append(Eq([sym("E_total"), sym(f"E_{outputs[0]}"), Num(sample.loss)]))
         return section
 
     def backward(self, s: int) -> Section:
@@ -153,10 +158,9 @@ class StepDerivation(StepValues):
         through = self.nonzero(range(above["units"]), lambda m: sample.deltas[l + 1][m])
         paths = Add(*(Mul(sym(f"δ_{self.names.neuron(l + 1, m)}"), sym(above["weight_labels"][m][j]))
                       for m in through))
-        return self.defined(D(E, out), paths, env, env[f"∂E/∂out_{n}"],
-                            "summed over the paths through the next layer" + (
-                                "; " + self.left_out(above["units"] - len(through), "δ")
-                                if len(through) < above["units"] else ""))
+        notes = (["summed over the paths through the next layer"] if len(through) > 1 else []) + (
+            [self.left_out(above["units"] - len(through), "δ")] if len(through) < above["units"] else [])
+        return self.defined(D(E, out), paths, env, env[f"∂E/∂out_{n}"], "; ".join(notes))
 
     def _through_activation(self, env: Mapping, l: int, j: int, value: float) -> list[Eq]:
         """δ of neuron (l, j) from its ∂E/∂out: times ∂out/∂net for an elementwise activation, else

@@ -76,12 +76,16 @@ def update_section(step: StepValues, only: str | None = None) -> Section:
                 continue
             old, new = _at(step.before[l][kind], index), _at(after[l][kind], index)
             if label in frozen:
-                section.items.append(Eq([sym(label, "+"), Num(old)], "frozen"))
+                if only is not None:
+                    section.items.append(Eq([sym(label, "+"), sym(label), Num(old)], "frozen"))
                 continue
             grad = _at(trace.gradients[l][kind], index)
             before = optimizer_state(trace, "before", l, kind, index)
             later = optimizer_state(trace, "after", l, kind, index)
             section.items += update_equations(optimizer, label, old, grad, before, later, new)
+    kept = [label for layer in step.layers for label, _, _ in _entries(layer) if label in frozen]
+    if kept and only is None:
+        section.items.append(f"Frozen, unchanged: {', '.join(kept)} (p⁺ = p).")
     return section
 
 
