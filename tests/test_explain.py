@@ -209,6 +209,15 @@ def test_golden_file_of_the_mazur_step_in_matrix_form(fmt, mazur_step):
     assert not [s for s in SEED_000 if not contains_printed(numbers, s)]
 
 
+def test_matrix_form_indexes_a_shared_bias_and_writes_one_loss_as_a_number(mazur_step):
+    """Seed 000 writes the bias column (∂E/∂b2)₁, (∂E/∂b2)₂: one bias, two entries; one sample's loss is a number."""
+    text = render([mazur_step], "text", "mazur", matrix_form=True)
+    assert "(∂E/∂b2)₁" in text and "(∂E/∂b2)₂" in text and "(∂E/∂b1)₁" in text
+    assert re.search(r"E_total = \d\.\d+\n", text) and "E_total = [" not in text
+    assert r"\left(\frac{\partial E}{\partial b_{2}}\right)_{1}" in render([mazur_step], "latex", "mazur",
+                                                                            matrix_form=True)
+
+
 def test_one_parameter_explains_its_chain_and_update_only(mazur_step):
     text = re.sub(r" +=", " =", render([mazur_step], "text", "mazur", parameter="w1"))
     assert "∂E/∂w1 = ∂E/∂out_o1·∂out_o1/∂net_o1·∂net_o1/∂out_h1·∂out_h1/∂net_h1·∂net_h1/∂w1 + " in text

@@ -26,6 +26,7 @@ SUM, PRODUCT, POWER, ATOM = 1, 2, 3, 4
 GREEK = {"δ": r"\delta", "η": r"\eta", "σ": r"\sigma", "Σ": r"\Sigma", "Δ": r"\Delta", "μ": r"\mu",
          "λ": r"\lambda", "β": r"\beta", "ε": r"\varepsilon"}
 SUPERSCRIPT_DIGITS = str.maketrans("0123456789+-T", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻ᵀ")
+SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 def num(value: float) -> str:
@@ -554,6 +555,23 @@ class Transposed(Expr):
 
     def mathml(self) -> str:
         return f"<msup>{wrap(self.inner, ATOM).mathml()}<mi>T</mi></msup>"
+
+
+@dataclass(frozen=True)
+class Indexed(Expr):
+    """One entry of a quantity that stands in several places: (∂E/∂b2)₁, seed 000's bias column."""
+
+    inner: Expr
+    index: int
+
+    def text(self) -> str:
+        return f"({self.inner.text()})" + str(self.index).translate(SUBSCRIPT_DIGITS)
+
+    def latex(self) -> str:
+        return rf"\left({self.inner.latex()}\right)_{{{self.index}}}"
+
+    def mathml(self) -> str:
+        return f"<msub><mrow><mo>(</mo>{self.inner.mathml()}<mo>)</mo></mrow><mn>{self.index}</mn></msub>"
 
 
 def matrix(rows) -> Matrix:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..expr import (D, Add, Call, Eq, Expr, Frac, Hadamard, MatMul, Matrix, Mul, Num, Sub, Sym, Transposed, column,
+from ..expr import (D, Add, Call, Eq, Expr, Frac, Hadamard, Indexed, MatMul, Matrix, Mul, Num, Sub, Sym, Transposed, column,
                     matrix, sym)
 from ..trace import StepTrace
 from .derive import StepDerivation, step_heading
@@ -81,7 +81,8 @@ class MatrixForm:
         terms = np.array([s.errors for s in self.samples], dtype=float).T
         return Section(f"Error ({self.step.trace.loss_name})",
                        [Eq([self.neuron_column(last, "E_"), _numbers(terms)]),
-                        Eq([Sym("E", "total"), _numbers([[s.loss for s in self.samples]])])])
+                        Eq([Sym("E", "total"), Num(self.samples[0].loss) if self.n == 1
+                            else _numbers([[s.loss for s in self.samples]])])])
 
     def output_delta(self) -> Section:
         step, last = self.step, self.step.L - 1
@@ -118,8 +119,13 @@ class MatrixForm:
     def gradient(self, l: int) -> Section:
         layer = self.step.layers[l]
         units = layer["units"]
+        shared = layer["bias_mode"] == "shared" and units > 1      # one bias in every row: its entries indexed
+
+        def bias_entry(j: int) -> Expr:
+            entry = D(E, sym(layer["bias_labels"][j]))
+            return Indexed(entry, j + 1) if shared else entry
         symbols = [[D(E, sym(layer["weight_labels"][j][i])) for i in range(layer["fan_in"])]
-                   + ([D(E, sym(layer["bias_labels"][j]))] if self.has_bias(l) else []) for j in range(units)]
+                   + ([bias_entry(j)] if self.has_bias(l) else []) for j in range(units)]
         delta, x = self.per_neuron(l, "delta"), self.input_values(l)
         product: Expr = MatMul(_numbers(delta), Transposed(_numbers(x)))
         scale = 1.0 if self.step.trace.reduction == "sum" else 1.0 / self.n
