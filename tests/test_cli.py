@@ -32,6 +32,8 @@ def test_examples_lists_every_builtin_with_a_line():
 
 def test_explain_without_argument_walks_the_mazur_step_like_seed_000():
     code, text = run()
+    assert code == 0 and text == run("explain", "mazur")[1]
+    code, text = run("explain", "--width", "100000")     # every equation on one line
     text = re.sub(r" +=", " =", text)      # equations are aligned on their first '='
 
     assert code == 0
@@ -158,7 +160,7 @@ reduction = "mean"
 inputs = [[1, 2], [3, 4], [5, 6]]
 targets = [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
 """)
-    code, text = run("explain", str(spec), "--steps", "2")
+    code, text = run("explain", str(spec), "--steps", "2", "--width", "100000")
     text = re.sub(r" +=", " =", text)
     assert code == 0
     assert "net_h1_1" in text and "net_h2_2" in text and "(loss and softmax combined)" in text
@@ -294,7 +296,7 @@ reduction = "mean"
 csv = "x.csv"
 target_columns = [30, 31, 32]
 """)
-    code, text = run("explain", str(spec), "--param", "w1")
+    code, text = run("explain", str(spec), "--param", "w1", "--width", "100000")
     assert code == 0
     assert "net_h1_1 = w1·i1 + w2·i2" in text and "net_h1_2 =" not in text        # only w1's neuron
     assert "(the 10 terms whose input is 0 are left out)" in text and "w21·i21" not in text
@@ -401,7 +403,7 @@ target_columns = ["y"]
     assert code == 2
     assert ("a whole derivation: expected at most 20,000 parameters × samples in the step, got 65 × 500 = 32,500"
             in capsys.readouterr().err)
-    code, text = run("explain", str(spec), "--param", "w3")
+    code, text = run("explain", str(spec), "--param", "w3", "--width", "100000")
     assert code == 0 and text.count("\nSample ") == 6 and "The other 494 samples of the batch" in text
     network, data = cr.load(spec).build_network(), cr.load(spec).require_data()
     written = float(re.search(r"∂E/∂w3 += 1/500·Σ_s .* = (\S+)", text).group(1))

@@ -3,6 +3,7 @@ numbers and finite differences, every renderer is frozen in a golden file whose 
 seed's, the LaTeX compiles and the HTML renders its math in Chromium with no network."""
 
 import math
+import io
 import os
 import re
 import shutil
@@ -219,7 +220,7 @@ def test_matrix_form_indexes_a_shared_bias_and_writes_one_loss_as_a_number(mazur
 
 
 def test_one_parameter_explains_its_chain_and_update_only(mazur_step):
-    text = re.sub(r" +=", " =", render([mazur_step], "text", "mazur", parameter="w1"))
+    text = re.sub(r" +=", " =", render([mazur_step], "text", "mazur", parameter="w1", width=100_000))
     assert "∂E/∂w1 = ∂E/∂out_o1·∂out_o1/∂net_o1·∂net_o1/∂out_h1·∂out_h1/∂net_h1·∂net_h1/∂w1 + " in text
     assert "w1⁺ = 0.15 − 0.5·0.000438567734 = 0.149780716" in text
     assert "∂E/∂w5" not in text and "w5⁺" not in text
@@ -307,6 +308,101 @@ def test_html_of_a_3_layer_softmax_network_renders_every_formula(browser, tmp_pa
     page.close()
 
 
+# ---- long equations broken into lines, the same way in every format ----------------------------------------
+
+def example_traces(name: str):
+    spec = cr.load(name)
+    return cr.trace_steps(spec.build_network(), *spec.require_data(), spec.training, 1)
+
+
+@pytest.mark.parametrize("name", cr.examples.names())
+def test_text_lines_stay_within_100_columns_in_every_example_and_form(name):
+    traces = example_traces(name)
+    description = cr.load(name).description
+    for options in ({}, {"matrix_form": True}, {"parameter": "w1"}):
+        text = render(traces, "text", name, description=description, **options)
+        long = [line for line in text.splitlines() if len(line) > 100]
+        assert not long, f"{name} {options}: {len(long)} lines over 100 columns, e.g. {long[0]!r}"
+    wide = render(traces, "text", name, width=100_000)
+    assert max(map(len, wide.splitlines())) > 100 or name in ("visual", "worksheet")   # it is the width that broke them
+
+
+def test_a_long_sum_is_one_step_per_line_aligned_under_its_equals_sign(mazur_step):
+    """∂E/∂w1 (~420 characters on one line): lhs = symbols, = numbers, = result; each sum continued with
+    "+ " two columns in from the step it continues; the note beside the result."""
+    lines = render([mazur_step], "text", "mazur", parameter="w1").splitlines()
+    first = next(k for k, line in enumerate(lines) if line.lstrip().startswith("∂E/∂w1 = ∂E/∂out_o1"))
+    block = lines[first:first + 5]
+    column = block[0].index("=")
+    assert block[0].endswith("∂E/∂out_o1·∂out_o1/∂net_o1·∂net_o1/∂out_h1·∂out_h1/∂net_h1·∂net_h1/∂w1")
+    assert block[1] == " " * (column + 4) + "+ ∂E/∂out_o2·∂out_o2/∂net_o2·∂net_o2/∂out_h1·∂out_h1/∂net_h1·∂net_h1/∂w1"
+    assert block[2] == " " * column + "= 0.74136507·0.186815602·0.4·0.241300709·0.05"
+    assert block[3] == " " * (column + 4) + "+ (−0.217071535)·0.175510053·0.5·0.241300709·0.05"
+    assert block[4] == " " * column + "= 0.000438567734   (every path from the error to w1)"
+    # the same numbers a hand computation gives: 0.74136507·0.186815602·0.4·0.241300709·0.05 + …
+    assert 0.74136507 * 0.186815602 * 0.4 * 0.241300709 * 0.05 - 0.217071535 * 0.175510053 * 0.5 * 0.241300709 * 0.05 \
+        == pytest.approx(0.000438567734, rel=1e-8)
+
+
+def test_prose_wraps_between_words_and_never_inside_a_formula(mazur_step):
+    text = render([mazur_step], "text", "mazur", description=cr.load("mazur").description)
+    assert "so b1⁺ = 0.35 − 0.5·0.0187256094 = 0.340637195." in text.replace("\n  ", " ")
+    assert not re.search(r"[=−+]\n|\n *[=−+] \d", text.split("Network 2-2-2")[0])
+
+
+def test_explain_width_is_a_text_option_in_range(capsys):
+    from chainrule.cli import main
+    assert main(["explain", "mazur", "--format", "latex", "--width", "120"], out=io.StringIO()) == 2
+    assert "explain --width: expected --format text" in capsys.readouterr().err
+    assert main(["explain", "mazur", "--width", "10"], out=io.StringIO()) == 2
+    assert "expected a number of columns from 40 to 100000, got 10" in capsys.readouterr().err
+    out = io.StringIO()
+    assert main(["explain", "mazur", "--width", "60"], out=out) == 0
+    assert max(len(line) for line in out.getvalue().splitlines() if not line.startswith("  ┌")) <= 60
+
+
+@pytest.mark.parametrize("name", ["mazur", "xor", "softplus"])
+@pytest.mark.parametrize("matrix_form", [False, True])
+def test_latex_is_compact_and_never_overfull(tmp_path, name, matrix_form):
+    """One step of mazur on 4 pages (it was 9, one step of the argument per line in landscape); no line
+    runs into the margin (no Overfull \\hbox in pdflatex's log)."""
+    compile_latex(tmp_path, render(example_traces(name), "latex", name, matrix_form=matrix_form))
+    log = (tmp_path / "doc.log").read_text(errors="replace")
+    assert "Overfull \\hbox" not in log
+    pages = int(re.search(r"Output written on doc.pdf \((\d+) pages?", log).group(1))
+    assert pages <= {"mazur": 4, "xor": 7, "softplus": 4}[name] if not matrix_form else pages <= 2
+
+
+def test_markdown_breaks_a_long_equation_as_an_aligned_block(mazur_step):
+    text = render([mazur_step], "markdown", "mazur")
+    line = next(l for l in text.splitlines() if l.startswith(r"$$\begin{aligned}\frac{\partial E}{\partial w_{1}}"))
+    assert line.endswith(r"\end{aligned}$$") and line.count(r" \\ ") >= 3 and r"&\quad +" in line
+
+
+def test_html_breaks_long_equations_into_rows_so_nothing_scrolls(browser, tmp_path, mazur_step):
+    path = tmp_path / "mazur.html"
+    path.write_text(render([mazur_step], "html", "mazur"), encoding="utf-8")
+    page, _ = open_offline(browser, path)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert page.locator("math.rows").count() >= 10
+    overflow = page.evaluate("Math.max(0, ...[...document.querySelectorAll('.eq')].map(e => e.scrollWidth - e.clientWidth))")
+    assert overflow == 0 and page.evaluate("document.documentElement.scrollWidth") <= 1280
+    rows = page.locator("math.rows").first.locator(":scope > mtable > mtr")
+    assert rows.count() >= 3 and rows.nth(1).locator("mtd").first.text_content().strip() == ""
+    page.close()
+
+
+def test_one_parameter_of_a_small_network_shows_only_its_path(mazur_step):
+    """--param w5 on the 2-2-2 network: o1's forward pass and δ, not h1's or h2's, nor any other gradient."""
+    text = re.sub(r" +=", " =", render([mazur_step], "text", "mazur", parameter="w5"))
+    assert "net_o1 = w5·out_h1 + w6·out_h2 + b2 = 0.4·0.593269992 + 0.45·0.596884378 + 0.6 = 1.10590597" in text
+    assert "δ_o1 = ∂E/∂out_o1·∂out_o1/∂net_o1 = 0.74136507·0.186815602 = 0.138498562" in text
+    assert "net_h1 =" not in text and "δ_h1" not in text and "δ_o2" not in text and "∂E/∂w1" not in text
+    assert "w5 = 0.4\n  (the other 9 parameters enter below by value)" in text
+    w1 = render([mazur_step], "text", "mazur", parameter="w1")
+    assert "net_h2 =" not in w1 and "δ_h2" not in w1 and "δ_o2" in w1       # w1's gradient runs through both outputs
+
+
 # ---- updates by momentum and Adam: each written equation is true ---------------------------------------------
 
 OPTIMISERS = {"weight decay": "weight_decay = 0.01", "momentum": "momentum = 0.9", "nesterov and weight decay": "momentum = 0.9\nnesterov = true\nweight_decay = 0.01",
@@ -336,7 +432,7 @@ def test_momentum_and_adam_updates_are_written_as_true_equations(tmp_path, name)
         after = trace.parameters_after
         assert results["w1⁺"] == after[0]["weights"][0][0] and results["w8⁺"] == after[1]["weights"][1][1]
         assert results["b1⁺"] == after[0]["bias"]
-    text = re.sub(r" +=", " =", render([trace], "text"))
+    text = re.sub(r" +=", " =", render([trace], "text", width=100_000))
     expected = {"weight decay": "g_w1 = ∂E/∂w1 + λ·w1 = ", "momentum": "v_w1⁺ = μ·v_w1 + ∂E/∂w1 = ",
                 "nesterov and weight decay": "w1⁺ = w1 − η·(g_w1 + μ·v_w1⁺) = ",
                 "adam and weight decay": "m_w1⁺ = β_1·m_w1 + (1 − β_1)·g_w1 = "}

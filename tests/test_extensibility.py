@@ -121,7 +121,7 @@ def test_explain_writes_the_additions_in_every_format_as_true_equations(tmp_path
     for fmt in FORMATS:
         assert render(traces, fmt, "added")
         assert render(traces, fmt, "added", matrix_form=True) if fmt != "json" else True
-    text = re.sub(r" +=", " =", render(traces, "text"))
+    text = re.sub(r" +=", " =", render(traces, "text", width=100_000))
     assert "∂out_h1_1/∂net_h1_1 = [net_h1_1 > 0] + 0.7·exp(net_h1_1)·[net_h1_1 ≤ 0] = " in text
     assert "∂out_h2_1/∂net_h2_1 = σ(net_h2_1)·(1 + net_h2_1·(1 − σ(net_h2_1))) = " in text
     assert "v_w1⁺ = α·v_w1 + (1 − α)·g_w1² = " in text and "u_w1⁺ = μ·u_w1 + g_w1/(√(v_w1⁺) + ε) = " in text

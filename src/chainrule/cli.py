@@ -11,6 +11,7 @@ import json
 import math
 import re
 import sys
+import textwrap
 import traceback
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +21,7 @@ import numpy as np
 
 from . import __version__, examples, gradcheck, optim, runs
 from .explain import FORMATS, opening, render, render_documents, too_large
+from .explain.text import WIDTH as TEXT_WIDTH
 from .check import ClaimsError, report_json, report_text
 from .check.claims import MAX_STEP
 from .check import check as check_claims
@@ -62,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--param", metavar="LABEL", help="explain one parameter's gradient and update (e.g. w1)")
     e.add_argument("--colour", choices=("auto", "always", "never"), default="auto",
                    help="colour in text output (default: when writing to a terminal)")
+    e.add_argument("--width", type=int, metavar="COLUMNS",
+                   help="break text lines at this many columns (default 100; text format only)")
     _add_overrides(e)
     _add_train(sub)
 
@@ -287,6 +291,11 @@ def cmd_explain(args, out) -> int:
         raise UsageError(f"explain --steps: expected an integer ≥ 1, got {args.steps}")
     if args.step is not None and args.step < 1:
         raise UsageError(f"explain --step: expected an integer ≥ 1, got {args.step}")
+    if args.width is not None and args.format != "text":
+        raise UsageError(f"explain --width: expected --format text (lines of other formats are broken by their "
+                         f"page), got --format {args.format}")
+    if args.width is not None and not 40 <= args.width <= 100_000:
+        raise UsageError(f"explain --width: expected a number of columns from 40 to 100000, got {args.width}")
     spec = _overridden(load(args.spec), args, "explain")
     x, t = spec.require_data()
     network = spec.build_network()
@@ -302,15 +311,16 @@ def cmd_explain(args, out) -> int:
         traces = traces[-1:]
     colour = args.colour == "always" or (args.colour == "auto" and args.format == "text" and out.isatty())
     try:
-        text = render(traces, args.format, spec.name, args.param, args.matrix, colour, spec.description.strip())
+        text = render(traces, args.format, spec.name, args.param, args.matrix, colour, spec.description.strip(),
+                      args.width or TEXT_WIDTH)
     except ValueError as error:
         raise _flag_error("explain", error) or UsageError(f"explain: {error}") from None
     if spec.changed and args.format in ("text", "markdown"):
-        out.write(f"changed from the command line: {'; '.join(spec.changed)}\n\n")
+        out.write(textwrap.fill(f"changed from the command line: {'; '.join(spec.changed)}", args.width or TEXT_WIDTH) + "\n\n")
     if len(spec.phases) > 1 and args.format in ("text", "markdown"):
-        out.write(f"a run in {len(spec.phases)} phases — " + "; ".join(
+        out.write(textwrap.fill(f"a run in {len(spec.phases)} phases — " + "; ".join(
             f"{k}. {phase.summary()}" for k, phase in enumerate(spec.phases, start=1))
-            + " — explained: the first phase's steps\n\n")
+            + " — explained: the first phase's steps", args.width or TEXT_WIDTH, break_on_hyphens=False) + "\n\n")
     out.write(text)
     if args.format == "json":
         out.write("\n")

@@ -621,9 +621,6 @@ class Eq:
         text = " = ".join(p.text() for p in self.parts)
         return f"{text}   ({self.note})" if self.note else text
 
-    def latex_lines(self) -> list[str]:
-        return [p.latex() for p in self.parts]
-
     def mathml(self) -> str:
         return "<mrow>" + "<mo>=</mo>".join(p.mathml() for p in self.parts) + "</mrow>"
 

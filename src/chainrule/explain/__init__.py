@@ -13,7 +13,7 @@ from .limits import too_large
 from .names import parameter_count
 from .step import explain_step
 from .json import render_json
-from .text import render_text
+from .text import WIDTH, render_text
 
 FORMATS = ("text", "markdown", "latex", "html", "json")
 
@@ -32,10 +32,11 @@ class Explanation(Sequence):
         return Explanation(self.traces[index]) if isinstance(index, slice) else self.traces[index]
 
     def render(self, fmt: str = "text", *, param: str | None = None, matrix: bool = False,
-               title: str = "", colour: bool = False) -> str:
+               title: str = "", colour: bool = False, width: int = WIDTH) -> str:
         """The steps in ``fmt`` (text, markdown, latex, html, json); ``param`` keeps one parameter's
-        chain rule (e.g. "w5"), as ``chainrule explain --param``; ``matrix`` writes the step as matrices."""
-        return render(self.traces, fmt, title, param, matrix, colour)
+        chain rule (e.g. "w5"), as ``chainrule explain --param``; ``matrix`` writes the step as matrices;
+        text lines are broken at ``width`` columns."""
+        return render(self.traces, fmt, title, param, matrix, colour, width=width)
 
     def __str__(self) -> str:
         return self.render("text")
@@ -57,9 +58,9 @@ class Explanation(Sequence):
 
 
 def render(traces, fmt: str = "text", title: str = "", parameter: str | None = None,
-           matrix_form: bool = False, colour: bool = False, description: str = "") -> str:
+           matrix_form: bool = False, colour: bool = False, description: str = "", width: int = WIDTH) -> str:
     """The traces of one or more steps in ``fmt`` (one of FORMATS), opening with ``description`` (an
-    example's: where it departs from its seed) when given."""
+    example's: where it departs from its seed) when given; text at most ``width`` columns wide."""
     if fmt not in FORMATS:
         raise ConfigError("format", f"one of {', '.join(FORMATS)}", fmt)
     if parameter is None or matrix_form:
@@ -73,22 +74,21 @@ def render(traces, fmt: str = "text", title: str = "", parameter: str | None = N
     documents = [explain_step(t, title, parameter, matrix_form) for t in traces]
     if documents and description:
         documents[0].intro = [*opening(description, fmt), *documents[0].intro]
-    return render_documents(documents, fmt, colour)
+    return render_documents(documents, fmt, colour, width)
 
 
 def opening(description: str, fmt: str) -> list[str]:
-    """An example's description as a document's first intro lines: its lines in text, else its
-    paragraphs (a blank line after it, but in HTML)."""
+    """An example's description as a document's first intro lines: its paragraphs (a blank line after
+    them, but in HTML), which each format wraps to its width."""
     if not description.strip():
         return []
-    lines = description.strip().splitlines() if fmt == "text" else paragraphs(description)
-    return [*lines, *([""] if fmt != "html" else [])]
+    return [*paragraphs(description), *([""] if fmt != "html" else [])]
 
 
-def render_documents(documents: list[Document], fmt: str, colour: bool = False) -> str:
-    """Documents (derivations, matrix forms, worksheets) in text, markdown, latex or html."""
+def render_documents(documents: list[Document], fmt: str, colour: bool = False, width: int = WIDTH) -> str:
+    """Documents (derivations, matrix forms, worksheets) in text (``width`` columns), markdown, latex or html."""
     if fmt == "text":
-        return render_text(documents, colour)
+        return render_text(documents, colour, width)
     if fmt == "markdown":
         from .markdown import render_markdown
         return render_markdown(documents)

@@ -268,8 +268,7 @@ def derivation(trace: StepTrace, title: str = "", parameter: str | None = None) 
     where = step.locate(parameter)
     if where is None:
         raise unknown_parameter(trace, parameter)
-    if too_large(parameter_count(trace), len(trace.samples)):
-        step = StepDerivation(trace, where)
+    step = StepDerivation(trace, where)
     return Document(f"{heading} — {parameter}", step.intro(),
                     [step.parameters(), *step.samples(), step.gradients(parameter), step.updates(parameter)], trace)
 

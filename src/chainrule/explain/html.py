@@ -8,8 +8,9 @@ import math
 from html import escape
 
 from .document import Document, walk
+from .lines import broken, fits, row_mathml, typeset
 from .names import Names
-from ..expr import num
+from ..expr import Eq, num
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em; color: #222; }
@@ -17,6 +18,10 @@ h1 { font-size: 1.5em; } h2 { font-size: 1.25em; margin-top: 1.5em; border-botto
 h3 { font-size: 1.05em; } h4 { font-size: 0.95em; }
 .eq { overflow-x: auto; padding: 0.2em 0; }
 .eq math { font-size: 1.1em; }
+math.rows > mtable { margin: 0 auto; }
+math.rows > mtable > mtr > mtd { padding: 0.15em 0; math-style: normal; }
+math.rows > mtable > mtr > mtd:first-child { text-align: right; }
+math.rows > mtable > mtr > mtd:last-child { text-align: left; }
 .note { color: #666; font-style: italic; font-size: 0.9em; margin-left: 1.5em; }
 svg.network { display: block; margin: 1em auto; max-width: 100%; height: auto; }
 svg .neuron circle { fill: #eef4ff; stroke: #3465a4; stroke-width: 1.5; }
@@ -149,9 +154,26 @@ def _neurons(layers: list[dict], parameters: list[dict], sample, layout: _Layout
     return nodes
 
 
-def _math(expr_mathml: str, block: bool) -> str:
+WIDTH = 110     # digits of typeset math one line of the page holds before an equation is broken
+
+
+def _math(expr_mathml: str, block: bool, css: str = "") -> str:
     display = ' display="block"' if block else ""
-    return f'<math xmlns="http://www.w3.org/1998/Math/MathML"{display}>{expr_mathml}</math>'
+    klass = f' class="{css}"' if css else ""
+    return f'<math xmlns="http://www.w3.org/1998/Math/MathML"{display}{klass}>{expr_mathml}</math>'
+
+
+def equation_mathml(eq: Eq) -> str:
+    """One display equation; one too wide for the page as a table of rows — lhs | = step, then
+    | = step and | continuation — broken where every format breaks it (explain/lines.py)."""
+    if fits(eq, WIDTH, typeset):
+        return _math(eq.mathml(), True)
+    rows = []
+    for k, line in enumerate(broken(eq, WIDTH, typeset)):
+        left = eq.parts[0].mathml() if k == 0 else ""
+        lead = "<mo>=</mo>" if line.step else '<mspace width="2em"/>'
+        rows.append(f"<mtr><mtd>{left}</mtd><mtd>{lead}{row_mathml(line.pieces)}</mtd></mtr>")
+    return _math(f"<mtable>{''.join(rows)}</mtable>", True, "rows")
 
 
 def document_html(doc: Document, with_diagram: bool = True) -> str:
@@ -165,7 +187,7 @@ def document_html(doc: Document, with_diagram: bool = True) -> str:
             out.append(f"<p><b>{escape(item)}:</b> " + ", ".join(_math(eq.mathml(), False) for eq in eqs) + "</p>")
         elif kind == "eq":
             note = f'<span class="note">({escape(item.note)})</span>' if item.note else ""
-            out.append(f'<div class="eq">{_math(item.mathml(), True)}{note}</div>')
+            out.append(f'<div class="eq">{equation_mathml(item)}{note}</div>')
         elif kind == "text":
             out.append(f"<p>{escape(item)}</p>")
         else:

@@ -1,15 +1,17 @@
 """A standalone LaTeX document (article, amsmath) that compiles with pdflatex.
 
-Each equation is an align* block with one step of the argument per line, so long
-chains and path sums never run off the page."""
+Consecutive equations share one align* block, their '=' in one column: an equation on one row
+where it fits the page, else one step per row with its long sums continued below
+(explain/lines.py), so long chains and path sums never run off the page."""
 
 from __future__ import annotations
 
 from .document import Document, walk
-from ..expr import Add, Eq, latex_text
+from .lines import broken, fits, row_latex, row_width, typeset
+from ..expr import Eq, latex_text
 
 PREAMBLE = r"""\documentclass[10pt]{article}
-\usepackage[a4paper,landscape,margin=1.5cm]{geometry}
+\usepackage[a4paper,margin=1.8cm]{geometry}
 \usepackage{amsmath}
 \setcounter{MaxMatrixCols}{64}
 \allowdisplaybreaks
@@ -17,36 +19,33 @@ PREAMBLE = r"""\documentclass[10pt]{article}
 \begin{document}
 """
 
-LONG = 160      # characters of LaTeX past which a sum is broken into one term per line
+WIDTH = 92      # digits of typeset math one line of the page holds
 
 
-def _part_lines(part) -> list[str]:
-    """One step of an equation; a long sum split before each of its terms."""
-    text = part.latex()
-    if not isinstance(part, Add) or len(text) <= LONG:
-        return [text]
-    terms = [p.latex() for p in part._parts()]
-    return [terms[0]] + [rf"\quad + {t}" for t in terms[1:]]
-
-
-def equation_rows(eq: Eq) -> list[str]:
-    """lhs &= step 1, &= step 2, … — the note beside the last line."""
-    lhs, *steps = eq.parts
-    rows = []
-    for part in steps:
-        first, *more = _part_lines(part)
-        rows.append("&= " + first)
-        rows += ["&" + line for line in more]
-    rows[0] = lhs.latex() + " " + rows[0]
-    if eq.note:
-        rows[-1] += rf" && \text{{({latex_text(eq.note)})}}"
+def equation_rows(eq: Eq, with_note: bool = True, column: int = 0) -> list[str]:
+    """lhs &= step = step … on one row where it fits, else one step per row (explain/lines.py),
+    continuations indented; the note after the result.  ``column``: the widest left side of the
+    align* block, which every row's left side takes."""
+    lhs = eq.parts[0].latex()
+    room = WIDTH - max(0, column - typeset(eq.parts[0]))
+    note = rf"\qquad \text{{({latex_text(eq.note)})}}" if eq.note and with_note else ""
+    if fits(Eq(eq.parts, eq.note if with_note else ""), room, typeset):
+        return [lhs + " &= " + " = ".join(p.latex() for p in eq.parts[1:]) + note]
+    lines = broken(eq, room, typeset)
+    rows = [("&= " if line.step else r"&\quad ") + row_latex(line.pieces) for line in lines]
+    rows[0] = lhs + " " + rows[0]
+    if note and typeset(eq.parts[0]) + 3 + row_width(lines[-1].pieces, typeset) + len(eq.note) + 5 > room:
+        rows.append(r"&\quad " + note.removeprefix(r"\qquad "))
+    else:
+        rows[-1] += note
     return rows
 
 
 def _align(equations: list[Eq]) -> str:
     """Consecutive equations in one align* block, a little space between them."""
-    blocks = [" \\\\\n  ".join(equation_rows(eq)) for eq in equations]
-    return "\\begin{align*}\n  " + " \\\\[6pt]\n  ".join(blocks) + "\n\\end{align*}"
+    column = max(typeset(eq.parts[0]) for eq in equations)
+    blocks = [" \\\\\n  ".join(equation_rows(eq, column=column)) for eq in equations]
+    return "\\begin{align*}\n  " + " \\\\[3pt]\n  ".join(blocks) + "\n\\end{align*}"
 
 
 def document_latex(doc: Document) -> str:
