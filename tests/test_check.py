@@ -267,16 +267,16 @@ def test_seed_004_orange_with_blue_weights_squared_residual_and_flipped_sign():
     code, text = run("check", "seed:004", "--format", "json")
     claims = json.loads(text)["claims"]
     wrong = [c for c in claims if not c["ok"]]
-    orange = [c for c in wrong if c["name"].startswith("out_h2")]
-    assert len(orange) == 3 and all(c["mistake"] == "swapped indices: computed with the weights of h1" for c in orange)
-    green = [c for c in wrong if c["name"].startswith("out_o1")]
-    assert len(green) == 3 and all(c["inherited_from"] == ["out_h2 (y_orange)"] for c in green)
+    orange = [c for c in wrong if c["name"].startswith("out_orange")]      # the seed's own neuron names
+    assert len(orange) == 3 and all(c["mistake"] == "swapped indices: computed with the weights of blue" for c in orange)
+    green = [c for c in wrong if c["name"].startswith("out_green")]
+    assert len(green) == 3 and all(c["inherited_from"] == ["out_orange (y_orange)"] for c in green)
     by_name = {c["name"]: c for c in wrong}
     assert by_name["dE_db3 (derivative_value)"]["mistake"] == "the squared residual used where the residual belongs"
     assert by_name["b3_after (updated b_3)"]["mistake"] == "the update's sign flipped"
     assert by_name["b3_after (updated b_3)"]["inherited_from"] == ["dE_db3 (derivative_value)"]
     assert "b3_after (updated b_3)" in by_name["loss_after (new loss func value)"]["inherited_from"]
-    assert all(c["ok"] for c in claims if c["name"].startswith("out_h1"))
+    assert all(c["ok"] for c in claims if c["name"].startswith("out_blue"))
 
 
 @pytest.mark.parametrize("body, message", [

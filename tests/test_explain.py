@@ -468,7 +468,8 @@ def test_the_shares_mazur_writes_have_their_own_lines_and_every_minus_is_one_sig
 
 def test_softplus_summarises_its_frozen_parameters_and_writes_no_identity_or_one_term_sum():
     """Seed 004's first phase trains b3 alone: one gradient, one update, the frozen six in one line each;
-    the identity output is out_o1 = net_o1, its derivative 1, and one output's E_total no sum."""
+    the identity output is out_green = net_green, its derivative 1, and one output's E_total no sum; the
+    neurons carry the seed's names (x, y_blue, y_orange, y_green)."""
     from chainrule.cli import main
     import io
     out = io.StringIO()
@@ -478,7 +479,8 @@ def test_softplus_summarises_its_frozen_parameters_and_writes_no_identity_or_one
     assert gradients == ["b3"]
     assert "Not needed: the gradients of the frozen w1, w2, b1, b2, w3, w4" in text
     assert "Frozen, unchanged: w1, w2, b1, b2, w3, w4 (p⁺ = p)." in text and "(frozen)" not in text
-    assert re.search(r"^\s*out_o1 = net_o1 = [0-9.]+$", text, re.M)
-    assert re.search(r"^\s*∂out_o1/∂net_o1 = 1$", text, re.M) and "identity(" not in text
-    assert re.search(r"^\s*E_total = E_o1 = [0-9.]+$", text, re.M)
+    assert re.search(r"^\s*out_green +=  *net_green = [0-9.]+$", text, re.M)       # the seed's names (y_green)
+    assert re.search(r"^\s*∂out_green/∂net_green +=  *1$", text, re.M) and "identity(" not in text
+    assert re.search(r"^\s*E_total = E_green = [0-9.]+$", text, re.M)
+    assert "net_blue   = w1·x + b1 = 0.496714153·0.1 + 0 = 0.0496714153" in text and "out_h1" not in text
     assert "summed over the paths" not in text        # one output: each hidden ∂E/∂out is one path

@@ -268,6 +268,18 @@ def test_a_spec_file_loads_into_the_page(browser, server, tmp_path):
     assert not errors
 
 
+def test_a_spec_that_names_its_neurons_shows_the_names_on_the_page(browser, server, tmp_path):
+    """Seed 004's softplus spec names its neurons x → blue, orange → green: the diagram and values use them."""
+    page, errors = open_page(browser, server + "/")
+    path = tmp_path / "softplus.toml"
+    path.write_text(cr.examples.path("softplus").read_text())
+    page.set_input_files("#spec-file", str(path))
+    page.wait_for_selector("#neuron-blue")
+    assert page.locator("#neuron-x").count() == 1 and page.locator("#neuron-green").count() == 1
+    assert page.locator("#neuron-h1").count() == 0 and page.locator("#v-out_blue").count() == 1
+    assert not errors
+
+
 def test_editing_w1_changes_the_forward_values_to_the_engines(browser, server):
     page, errors = open_page(browser, server + "/")
     page.click("#edge-w1 text")

@@ -126,7 +126,8 @@ class Sym(Expr):
         sup = self.sup.translate(SUPERSCRIPT_DIGITS) if self.sup in ("+", "T") else (f"^{self.sup}" if self.sup else "")
         if not self.sub:
             return self.base + sup
-        joiner = "" if self.base in ("w", "b", "i") and self.sub.isdigit() else "_"
+        # w5, b1, i1 (and an input an example calls x1): one letter numbered; out_o1 joined by _
+        joiner = "" if len(self.base) == 1 and self.base.isascii() and self.base.isalpha() and self.sub.isdigit() else "_"
         return f"{self.base}{joiner}{self.sub}{sup}"
 
     def latex(self) -> str:

@@ -18,6 +18,7 @@ import numpy as np
 
 from .activations import Activation, get_activation
 from .data import numbers
+from .neurons import neuron_names
 from .settings import ConfigError, Described
 
 BIAS_MODES = ("per_neuron", "shared", "none")
@@ -48,10 +49,12 @@ def float_dtype(dtype) -> type:
 
 class Dense:
     """A fully connected layer with its activation and bias mode; ``activation_params`` are the
-    activation's own settings (``slope=0.1`` for leaky_relu, ``alpha=0.5`` for elu)."""
+    activation's own settings (``slope=0.1`` for leaky_relu, ``alpha=0.5`` for elu); ``names`` what a
+    derivation calls its neurons (default h1, h2, … or o1, o2, …)."""
 
     def __init__(self, weights, bias=None, *, activation: str | Activation = "sigmoid",
-                 bias_mode: str = "per_neuron", dtype=np.float64, **activation_params):
+                 bias_mode: str = "per_neuron", dtype=np.float64, names: list[str] | None = None,
+                 **activation_params):
         dtype = float_dtype(dtype)
         given = numbers(weights, "weights", dtype)
         if given.ndim == 0:
@@ -87,6 +90,7 @@ class Dense:
             if b.shape != (units,):
                 raise ConfigError("bias", f"{units} numbers (one per neuron)", Described(f"shape {b.shape}"))
             self.bias = np.array(b, dtype=dtype)
+        self.names = neuron_names(names, units, "names")
 
     def __repr__(self) -> str:
         return f"Dense({self.fan_in} → {self.units}, {self.activation.name}, bias {self.bias_mode})"

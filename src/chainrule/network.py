@@ -22,6 +22,7 @@ import numpy as np
 
 from . import data, metrics
 from .layers import Dense, LayerValues
+from .neurons import Names, neuron_names
 from .settings import ConfigError, Described
 from .losses import Loss, get_loss, reduce
 
@@ -108,7 +109,8 @@ class Network:
 
     run: Any = None     # serialize.Run: where its training stands (set by fit and load_model), saved with it
 
-    def __init__(self, layers: list[Dense], loss: str | Loss = "half_sse", weight_labels: str = "row"):
+    def __init__(self, layers: list[Dense], loss: str | Loss = "half_sse", weight_labels: str = "row",
+                 input_names: list[str] | None = None):
         if not isinstance(layers, (list, tuple)) or not all(isinstance(layer, Dense) for layer in layers):
             raise ConfigError("layers", "a list of Dense layers (the number of inputs is the first layer's fan-in; "
                               "chainrule.mlp([2, 2, 2]) builds from sizes)",
@@ -136,6 +138,8 @@ class Network:
             raise ConfigError("loss", f"a {wanted} output layer with loss {self.loss.name}",
                               Described(self.layers[-1].activation.name))
         self._labels = ParameterLabels(self.layers, weight_labels)
+        self.input_names = neuron_names(input_names, self.inputs, "input_names")
+        Names.of_network(self).distinct([self.inputs, *(layer.units for layer in self.layers)])
 
     def __repr__(self) -> str:
         names = [layer.activation.name for layer in self.layers]
@@ -158,8 +162,8 @@ class Network:
     def astype(self, dtype) -> "Network":
         """A copy of the network whose parameters are in ``dtype`` (float32 or float64)."""
         layers = [Dense(layer.weights, layer.bias, activation=layer.activation, bias_mode=layer.bias_mode,
-                        dtype=dtype) for layer in self.layers]
-        return Network(layers, self.loss, self.weight_labels)
+                        dtype=dtype, names=layer.names) for layer in self.layers]
+        return Network(layers, self.loss, self.weight_labels, self.input_names)
 
     @property
     def labels(self) -> ParameterLabels:

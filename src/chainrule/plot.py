@@ -180,7 +180,7 @@ def network(network: Any, x: Any = None, ax: Any = None) -> Axes:
                 (x1, y1), (x2, y2) = position(l, ki), position(l + 1, kj)
                 ax.plot([x1, x2], [y1, y2], color=POSITIVE if w >= 0 else NEGATIVE,
                         linewidth=0.3 + 3.7 * abs(w) / largest, alpha=0.8, zorder=1, gid="weight")
-    names = Names(len(net.layers))
+    names = Names.of_network(net)
     radius = 0.34
     for c, column in enumerate(shown):
         for k, j in enumerate(column):

@@ -40,14 +40,18 @@ def layer_to_table(layer, values: bool = True) -> dict:
         if layer.bias is not None:
             table["bias"] = layer.bias_value()
     table["bias_mode"] = layer.bias_mode
+    if layer.names:
+        table["names"] = list(layer.names)
     return table
 
 
 def network_to_table(network, values: bool = True) -> dict:
     """The network as a spec's ``[network]`` table (plain data; floats exact through repr)."""
-    return {"inputs": network.inputs, "loss": network.loss.name, "weight_labels": network.weight_labels,
-            "dtype": np.dtype(network.dtype).name,
-            "layers": [layer_to_table(layer, values) for layer in network.layers]}
+    table = {"inputs": network.inputs, "loss": network.loss.name, "weight_labels": network.weight_labels,
+             "dtype": np.dtype(network.dtype).name}
+    if network.input_names:
+        table["input_names"] = list(network.input_names)
+    return table | {"layers": [layer_to_table(layer, values) for layer in network.layers]}
 
 
 def model_document(network, name: str = "model", values: bool = True, run: "Run | None" = None) -> dict:

@@ -31,8 +31,8 @@ class SpecError(ValueError):
 
 
 _TOP = {"name", "description", "network", "training", "data"}
-_NETWORK = {"inputs", "loss", "weight_labels", "layers", "dtype"}
-_LAYER = {"units", "activation", "weights", "init", "bias", "bias_mode", *activations.ALL_SETTINGS}
+_NETWORK = {"inputs", "loss", "weight_labels", "layers", "dtype", "input_names"}
+_LAYER = {"units", "activation", "weights", "init", "bias", "bias_mode", "names", *activations.ALL_SETTINGS}
 _TRAINING = set(train.SETTINGS) | set(optim.ALL_SETTINGS)
 _PHASE = _TRAINING | {"name", "train_only"}
 _DATA = {"inputs", "targets", "csv", "target_columns", "header", "delimiter", "dataset", "idx", "limit"}
@@ -365,12 +365,12 @@ def _build_network(net: dict, v: _Validator, seed: int, dtype) -> Network:
         try:
             layers.append(Dense(weights.astype(dtype), layer.get("bias"), activation=layer.get("activation", "sigmoid"),
                                 bias_mode=layer.get("bias_mode", "per_neuron"), dtype=dtype,
-                                **activation_params(layer)))
+                                names=layer.get("names"), **activation_params(layer)))
         except ConfigError as exc:
             raise v.config(exc, _layer_key(number)) from None
         fan_in = units
     try:
-        return Network(layers, net.get("loss", "half_sse"), net.get("weight_labels", "row"))
+        return Network(layers, net.get("loss", "half_sse"), net.get("weight_labels", "row"), net.get("input_names"))
     except ConfigError as exc:
         raise v.config(exc, "network") from None
 

@@ -262,7 +262,7 @@ class Checker:
                 for m in (d.names.neuron(l, j) for j in range(layer["units"]))}
         losses = []
         for n in range(len(x)):
-            known = {f"i{i + 1}": v for i, v in enumerate(x[n])}
+            known = {d.names.neuron(-1, i): v for i, v in enumerate(x[n])}
             known.update({f"t_{o}": target for o, target in zip(outputs, t[n])})
             for l, layer in enumerate(d.layers):
                 neurons = [d.names.neuron(l, j) for j in range(layer["units"])]

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from ..neurons import NEURON_NAME
 from ..spec import SpecError, from_dict, load
 
 GROUP_KEYS = {"step", "sample"}
@@ -30,12 +31,12 @@ MAX_STEP = 10_000     # steps are traced one by one to the last claimed
 
 # names: net_h1, out_o2, E_o1, E_total, delta_h1, dE_dnet_o1, dE_dout_h1, dout_o1_dnet_o1,
 # dE_o1_dout_h1, dE_dw5, w5, w5_after, loss_before, loss_after
-NEURON = r"(?:i\d+|h\d+(?:_\d+)?|o\d+)"
+NEURON = rf"(?:h\d+_\d+|{NEURON_NAME.pattern})"     # i1, h1, h1_2, o1, or an example's own (blue)
 PARAM = r"[wb]\d+"
 PATTERNS = [
-    ("net", rf"net_({NEURON})"), ("out", rf"out_({NEURON})"), ("error", r"E_(o\d+)"), ("error_total", r"E_total"),
+    ("net", rf"net_({NEURON})"), ("out", rf"out_({NEURON})"), ("error_total", r"E_total"), ("error", rf"E_({NEURON})"),
     ("delta", rf"(?:delta|δ|dE_dnet)_({NEURON})"), ("dE_dout", rf"dE_dout_({NEURON})"),
-    ("dout_dnet", rf"dout_({NEURON})_dnet_\1"), ("dEo_dout", rf"dE_(o\d+)_dout_({NEURON})"),
+    ("dout_dnet", rf"dout_({NEURON})_dnet_\1"), ("dEo_dout", rf"dE_({NEURON})_dout_({NEURON})"),
     ("gradient", rf"dE_d({PARAM})"), ("after", rf"({PARAM})_after"), ("before", rf"({PARAM})"),
     ("loss_before", r"loss_before"), ("loss_after", r"loss_after"),
 ]

@@ -12,12 +12,13 @@ from typing import Any
 
 from ..explain.derive import StepDerivation
 from ..expr import Add, D, Eq, Expr, Mul, Sym, num, rewrite, sym, symbols
+from ..neurons import NEURON_NAME
 from .claims import kind_of
 
 # claim name ↔ symbol text: the claim names a quantity by ASCII, the derivation writes its symbol
 _TO_CLAIM = [(re.compile(r"(?:δ|∂E/∂net)_(.+)"), r"delta_\1"), (re.compile(r"∂E/∂out_(.+)"), r"dE_dout_\1"), (re.compile(r"∂E_(o\d+)/∂out_(.+)"), r"dE_\1_dout_\2"),
              (re.compile(r"∂out_(.+)/∂net_\1"), r"dout_\1_dnet_\1"), (re.compile(r"([wb]\d+)⁺"), r"\1_after"), (re.compile(r"∂E/∂([wb]\d+)"), r"dE_d\1"),
-             (re.compile(r"(i\d+)"), r"net_\1")]
+             (re.compile(rf"(?!(?:[wb]\d+|E)$)({NEURON_NAME.pattern})"), r"net_\1")]      # an input: i1, x
 _TO_SYMBOL = {"delta": "δ_{0}", "dE_dout": "∂E/∂out_{0}", "dout_dnet": "∂out_{0}/∂net_{0}",
               "net": "net_{0}", "out": "out_{0}", "error": "E_{0}", "error_total": "E_total"}
 
@@ -123,12 +124,11 @@ class Step:
     # where each named neuron lives
     def locate(self, neuron: str) -> tuple[int, int]:
         names = self.d.names
-        for l, layer in enumerate(self.d.layers):
-            for j in range(layer["units"]):
+        sizes = [self.trace.network["inputs"], *(layer["units"] for layer in self.d.layers)]
+        for l, size in enumerate(sizes, start=-1):
+            for j in range(size):
                 if names.neuron(l, j) == neuron:
                     return l, j
-        if re.fullmatch(r"i\d+", neuron) and int(neuron[1:]) <= self.trace.network["inputs"]:
-            return -1, int(neuron[1:]) - 1
         raise KeyError(neuron)
 
     def param(self, label: str):

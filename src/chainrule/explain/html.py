@@ -78,7 +78,7 @@ def network_svg(network: dict, parameters: list[dict], sample=None, after: list[
     return (f'<svg class="network" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {layout.width} {layout.height}" '
             f'width="{layout.width}" height="{layout.height}" role="img" aria-label="network diagram">'
             + "".join(_edges(layers, parameters, after, gradients, layout))
-            + "".join(_neurons(layers, parameters, sample, layout)) + "</svg>")
+            + "".join(_neurons(layers, Names.of_table(network), parameters, sample, layout)) + "</svg>")
 
 
 def _edges(layers: list[dict], before_all: list[dict], after_all, gradients, layout: _Layout) -> list[str]:
@@ -115,16 +115,17 @@ def _edges(layers: list[dict], before_all: list[dict], after_all, gradients, lay
     return edges
 
 
-def _neurons(layers: list[dict], parameters: list[dict], sample, layout: _Layout) -> list[str]:
+def _neurons(layers: list[dict], names: Names, parameters: list[dict], sample, layout: _Layout) -> list[str]:
     """The inputs (with a sample's values); each neuron with its bias (and a sample's net, out and δ)."""
     radius = RADIUS
-    names, nodes = Names(len(layers)), []
+    nodes = []
     for i in range(layout.sizes[0]):
         x, y = layout.position(0, i)
         value = (f'<text class="value" x="{x}" y="{y + radius + 14}" text-anchor="middle">'
                  f'{_short(sample.input[i])}</text>') if sample is not None else ""
-        nodes.append(f'<g class="neuron input" id="neuron-i{i + 1}"><circle cx="{x}" cy="{y}" r="{radius}"/>'
-                     f'<text class="name" x="{x}" y="{y + 4}" text-anchor="middle">i{i + 1}</text>{value}</g>')
+        name = names.neuron(-1, i)
+        nodes.append(f'<g class="neuron input" id="neuron-{name}"><circle cx="{x}" cy="{y}" r="{radius}"/>'
+                     f'<text class="name" x="{x}" y="{y + 4}" text-anchor="middle">{name}</text>{value}</g>')
     for l, layer in enumerate(layers):
         for j in range(layer["units"]):
             x, y = layout.position(l + 1, j)

@@ -86,6 +86,8 @@ def broken(eq: Eq, room: int, ruler: Ruler = drawn) -> list[Line]:
 def _split(expr: Expr, room: int, lead: type[_Chain] | None, ruler: Ruler) -> list[list[Piece]]:
     """``expr`` as rows of pieces, each row at most ``room`` wide where the chain allows: the same
     number of terms on every row (the most that fit), a term too long for a row split between its factors."""
+    if isinstance(expr, _Chain) and len(expr.items) == 1:     # a sum of one path: split the path
+        return _split(expr.items[0], room, lead, ruler)
     if row_width([Piece(lead, expr)], ruler) <= room or not isinstance(expr, _Chain) or len(expr.items) < 2:
         return [[Piece(lead, expr)]]
     chain = type(expr)

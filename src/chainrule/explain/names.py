@@ -1,36 +1,15 @@
-"""How a derivation names things: the error E, neurons (i1, h1, h1_2, o1) and their values
-(out_h1), every parameter's label in order, the list of labels an error message offers, the
+"""How a derivation names things: the error E, neurons (neurons.Names: i1, h1, h1_2, o1, or the
+example's own) and their values (out_h1), every parameter's label in order, the list of labels an error message offers, the
 number of parameters, and a sample's input or target written as a vector."""
 
 from __future__ import annotations
 
 from ..expr import Sym, num
+from ..neurons import Names
 from ..settings import ConfigError
 from ..trace import StepTrace
 
 E = Sym("E")
-
-
-class Names:
-    """Neuron symbols as the seeds write them: i1, i2 for inputs; h1, h2 for the one
-    hidden layer (h1_2 = hidden layer 1, neuron 2 when there are several); o1, o2 for outputs."""
-
-    def __init__(self, n_layers: int):
-        self.n_layers = n_layers
-
-    def neuron(self, layer: int, j: int) -> str:
-        """Layer −1 is the input layer; layer n_layers − 1 the output layer."""
-        if layer < 0:
-            return f"i{j + 1}"
-        if layer == self.n_layers - 1:
-            return f"o{j + 1}"
-        if self.n_layers == 2:
-            return f"h{j + 1}"
-        return f"h{layer + 1}_{j + 1}"
-
-    def out(self, layer: int, j: int) -> str:
-        """The symbol of a value entering layer + 1: an input i1, or out_h1."""
-        return self.neuron(layer, j) if layer < 0 else f"out_{self.neuron(layer, j)}"
 
 
 def labels(trace: StepTrace) -> list[str]:

@@ -170,8 +170,11 @@ def document_text(doc: Document, colour: bool = False, width: int = WIDTH) -> st
             flush()
         if kind == "heading":
             lines.append(pad + style.heading(item))
-        elif kind == "inline":
+        elif kind == "inline" and max(len(eq.text()) for eq in eqs) + len(pad) + len(item) + 2 <= width:
             lines += _listed(item, [style.equation(eq) for eq in eqs], pad, width)
+        elif kind == "inline":          # a definition too long to list on one line: a heading and its lines
+            lines.append(pad + item)
+            lines.extend(pad + "  " + line for line in _aligned(eqs, style, width - len(pad) - 2))
         elif kind == "eq":
             if _multiline(item):
                 lines.extend(pad + "  " + line for line in _drawn_lines(item, width - len(pad) - 2))

@@ -40,7 +40,7 @@ class StepValues:
         self.trace, self.focus = trace, focus
         self.layers = trace.network["layers"]
         self.L = len(self.layers)
-        self.names = Names(self.L)
+        self.names = Names.of_table(trace.network)
         self.loss = get_loss(trace.loss_name)
         self.before = trace.parameters_before
         self.activations = [get_activation(layer["activation"], **layer["activation_params"])
@@ -89,7 +89,7 @@ class StepValues:
         """Every number of one sample's step by the text of its symbol: its own values, then the
         parameters."""
         parameters = self._parameters_env()
-        env = {f"i{i + 1}": v for i, v in enumerate(sample.input)}
+        env = {self.names.neuron(-1, i): v for i, v in enumerate(sample.input)}
         last = self.L - 1
         for l, layer in enumerate(self.layers):
             nets, outs, deltas = sample.layers[l]["net"], sample.layers[l]["out"], sample.deltas[l]

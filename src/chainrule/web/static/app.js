@@ -84,6 +84,10 @@ function buildSetup() {
 
 // ---- the diagram ---------------------------------------------------------------------------------------------
 function neuronName(layer, j, layers) {
+  // the names the spec gives (seed 004: x, blue, orange, green), else the seeds' i1, h1, h1_2, o1
+  const net = page.state && page.state.network;
+  const given = net && (layer < 0 ? net.input_names : (net.layers[layer] || {}).names);
+  if (given) return given[j];
   if (layer < 0) return `i${j + 1}`;
   if (layer === layers - 1) return `o${j + 1}`;
   return layers === 2 ? `h${j + 1}` : `h${layer + 1}_${j + 1}`;
@@ -180,7 +184,7 @@ function renderDiagram() {
     }
   });
   for (let i = 0; i < sizes[0]; i++) {
-    const [x, y] = pos(0, i), n = `i${i + 1}`;
+    const [x, y] = pos(0, i), n = neuronName(-1, i, L);
     const g = el("g", { class: "neuron input", id: `neuron-${n}` });
     const trace = page.traces[page.current];
     const value = trace ? trace.samples[0].input[i] : state.first_sample.input[i];
