@@ -150,3 +150,45 @@ def test_gradcheck_takes_what_the_gradients_depend_on_and_refuses_training_setti
     assert "all layers agree" in text
     code, _ = run("gradcheck", "mazur", "--learning-rate", "0.1")      # a step's size changes no gradient
     assert code == 2 and "unrecognized arguments: --learning-rate" in capsys.readouterr().err
+
+
+# ---- check and serve take the same changes ---------------------------------------------------------------
+
+def test_check_against_a_spec_changed_from_the_command_line(tmp_path):
+    """Homework: η = 0.1 instead of 0.5. By hand: w5⁺ = 0.4 − 0.1·0.0821670406 = 0.391783296; with
+    b1 = 0.3 (--set), net_h1 = 0.15·0.05 + 0.2·0.1 + 0.3 = 0.3275."""
+    claims = tmp_path / "hw.toml"
+    claims.write_text('spec = "mazur"\n[[claims]]\nstep = 1\nw5_after = 0.391783296\n')
+    assert run("check", claims)[0] == 1              # against mazur as it is (η = 0.5), wrong
+    code, text = run("check", claims, "--learning-rate", "0.1")
+    assert code == 0, text
+    assert text.startswith("checked against the spec as changed from the command line: learning_rate = 0.1\n")
+    claims.write_text('spec = "mazur"\n[[claims]]\nstep = 1\nnet_h1 = 0.3275\n')
+    code, text = run("check", claims, "--set", "b1=0.3", "--format", "json")
+    assert code == 0 and json.loads(text)["changed"] == ["b1 = 0.3"]
+    code, names = run("check", "--names", "mazur", "--set", "b1=0.3")
+    assert code == 0 and "net_h1" in names
+
+
+def test_check_refuses_an_override_that_cannot_apply(capsys):
+    code, _ = run("check", "seed:000", "--layers", "3")
+    assert code == 2 and "unrecognized arguments: --layers" in capsys.readouterr().err
+    code, _ = run("check", "seed:000", "--set", "w9=1")
+    assert code == 2 and "check --set: expected labels of this network's parameters" in capsys.readouterr().err
+
+
+def test_serve_opens_the_page_with_the_changed_spec(monkeypatch, capsys):
+    from starlette.testclient import TestClient
+    import chainrule.web.server as server
+    opened = {}
+    monkeypatch.setattr(server, "serve", lambda host, port, browser, setup: opened.update(setup=setup))
+    assert main(["serve", "mazur", "--learning-rate", "0.1", "--set", "w1=0.2"], out=io.StringIO()) == 0
+    client = TestClient(server.create_app(setup=opened["setup"]))
+    setup = client.get("/api/initial").json()["setup"]
+    state = client.post("/api/sessions", json=setup).json()["state"]
+    assert state["parameters"]["w1"] == 0.2 and "learning_rate = 0.1" in setup["spec_toml"]
+    assert TestClient(server.create_app()).get("/api/initial").json() == {"setup": {"example": "mazur"}}
+    assert main(["serve", "--learning-rate", "0.1"], out=io.StringIO()) == 2
+    assert "serve --learning-rate: applies to a spec or example the page opens with" in capsys.readouterr().err
+    assert main(["serve", "softplus"], out=io.StringIO()) == 2
+    assert "serve: expected a spec of one run, got softplus, a run in 2 phases" in capsys.readouterr().err

@@ -86,9 +86,11 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("--dtype", choices=("float32", "float64"), help="the network's numbers")
 
     w = sub.add_parser("serve", help="serve the web page (extra: web) until Ctrl-C")
+    w.add_argument("spec", nargs="?", help="built-in example name or spec file the page opens with (default: mazur)")
     w.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     w.add_argument("--port", type=int, default=8000)
     w.add_argument("--open", action="store_true", help="open the page in the default browser")
+    _add_overrides(w)
 
     c = sub.add_parser("check", help="check hand-computed numbers (a claims file, or seed:000 … seed:004)")
     c.add_argument("claims", help="claims TOML file, or seed:NNN for a seed's own printed numbers "
@@ -99,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
                         "written to FILE")
     c.add_argument("--names", action="store_true",
                    help="list the claim names of a spec's quantities (the spec's first step), with their formulas")
+    _add_overrides(c)
 
     ws = sub.add_parser("worksheet", help="a step as a fill-in sheet: each quantity's formula, a blank, its claim name")
     ws.add_argument("spec", nargs="?", default="mazur", help="built-in example name or spec file (default: mazur)")
@@ -189,6 +192,9 @@ TRAINING_FLAGS = {"epochs": "--epochs", "learning_rate": "--learning-rate", "bat
                   "optimizer": "--optimizer", "momentum": "--momentum", "nesterov": "--nesterov",
                   "weight_decay": "--weight-decay", "reduction": "--reduction", "shuffle": "--shuffle",
                   "validation_fraction": "--validation-fraction", "patience": "--patience", "seed": "--seed"}
+
+
+OVERRIDES = (*TRAINING_FLAGS.values(), "--dtype", "--set", "--inputs", "--targets", "--freeze", "--train-only")
 
 
 def _given(args, flags) -> list[str]:
@@ -511,35 +517,68 @@ def cmd_serve(args, out) -> int:
         raise UsageError(f"serve: expected the web extra (pip install 'chainrule[web]'), got: {exc}") from None
     if not 0 < args.port < 65536:
         raise UsageError(f"serve --port: expected 1 to 65535, got {args.port}")
-    serve(args.host, args.port, args.open)
+    setup = None
+    if args.spec is None:
+        given = _given(args, OVERRIDES)
+        if given:
+            raise UsageError(f"serve {given[0]}: applies to a spec or example the page opens with "
+                             f"(chainrule serve NAME {given[0]} …)")
+    else:
+        setup = _page_setup(_overridden(load(args.spec), args, "serve"))
+    serve(args.host, args.port, args.open, setup)
     return 0
+
+
+def _page_setup(spec) -> dict:
+    """The web page's first set-up from a spec (the command line's changes applied), refused here as the
+    page would refuse it (its limits on rows and sizes), so that a bad one never reaches the browser."""
+    from .web.sessions import BadRequest, Session, Store, to_toml
+    if spec.phases and len(spec.phases) > 1:
+        raise UsageError(f"serve: expected a spec of one run, got {spec.name}, a run in {len(spec.phases)} phases "
+                         "(the page trains one run; choose a phase's settings with the flags)")
+    x, t = spec.require_data()
+    setup = {"spec_toml": to_toml(spec.name, spec.build_network(), spec.training, x, t)}
+    store = Store()
+    try:
+        Session(store.document_from(setup), store.limits)
+    except BadRequest as error:
+        raise UsageError(f"serve {spec.source}: {error}") from None
+    return setup
 
 
 def cmd_check(args, out) -> int:
     """Exit 0 when every claim holds, 1 when some are wrong or unanswered, 2 for a file that cannot be
     checked; with --names, the claim names of a spec; with --answers, the file with its blanks filled."""
+    changed: list[str] = []
+
+    def change(spec):
+        spec = _overridden(spec, args, "check")
+        changed.extend(spec.changed)
+        return spec
     if args.names:
         if args.answers is not None or args.format != "text":
             raise UsageError("check --names: expected a spec alone, got --answers or --format too")
-        out.write(claim_names(_trace_of(load(args.claims), 1, "check --names")))
+        out.write(claim_names(_trace_of(change(load(args.claims)), 1, "check --names")))
         return 0
     if args.answers is not None:
         if args.format != "text":
             raise UsageError("check --answers: expected the claims file alone, got --format too")
         if args.claims.startswith("seed:"):
             raise UsageError(f"check --answers: expected a claims file with blanks, got {args.claims!r}")
-        title, verdicts = check_claims(args.claims)
+        title, verdicts = check_claims(args.claims, change)
         filled = fill_answers(Path(args.claims).read_text(encoding="utf-8"), verdicts)
         if args.answers == "-":
             out.write(filled)
         else:
             write_atomically(args.answers, filled)
         return 0
-    title, verdicts = check_claims(args.claims)
+    title, verdicts = check_claims(args.claims, change)
     if args.format == "json":
-        json.dump(report_json(verdicts), out, ensure_ascii=False, indent=1)
+        json.dump(report_json(verdicts) | ({"changed": changed} if changed else {}), out, ensure_ascii=False, indent=1)
         out.write("\n")
     else:
+        if changed:
+            out.write(f"checked against the spec as changed from the command line: {'; '.join(changed)}\n\n")
         out.write(report_text(title, verdicts))
     return 1 if any(not v.ok for v in verdicts) else 0
 

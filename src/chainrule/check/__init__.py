@@ -23,9 +23,10 @@ from .mistakes import digit_slip
 from .report import Report, report_json, report_text
 
 
-def check(path_or_name: str) -> Report:
+def check(path_or_name: str, change=None) -> Report:
     """The Report — (title, verdicts) — of a claims file, or of a seed's built-in claims ('seed:000');
-    ``print(report)`` writes it as ``chainrule check`` does, a notebook shows its table."""
+    ``print(report)`` writes it as ``chainrule check`` does, a notebook shows its table.  ``change``:
+    a function of the claims' Spec giving the spec to check against (the command line's overrides)."""
     if path_or_name.startswith("seed:"):
         from .. import examples
         path = examples.claims_path(path_or_name.removeprefix("seed:"))
@@ -33,6 +34,8 @@ def check(path_or_name: str) -> Report:
         spec, claims, title = read_claims(path, text=text, base=path.parent, source=f"{path_or_name} (built-in)")
     else:
         spec, claims, title = read_claims(path_or_name)
+    if change is not None:
+        spec = change(spec)
     return Report(title, Checker(spec, claims).run())
 
 

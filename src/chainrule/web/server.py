@@ -13,6 +13,7 @@ Endpoints (all JSON; errors are {"error": message} with a 4xx status):
     GET  /api/sessions/{id}/boundary?resolution=40 → {"x", "y", "values", "points", "labels"}
     GET  /api/sessions/{id}/spec.toml           → the set-up as a spec file (text)
     GET  /api/examples                          → {"examples": [{"name", "summary"}]}
+    GET  /api/initial                           → {"setup"}: what the page opens with (chainrule serve SPEC)
     GET  /api/choices                           → {"activations", "losses": [{"name", "output_activation",
                                                    "units"}], "optimizers"}: what the engine has
     GET  /api/health                            → {"ok": true, "sessions": n}
@@ -60,10 +61,15 @@ async def _json_body(request: Request):
         raise BadRequest(f"body: expected JSON, got invalid JSON ({exc})", 400) from None
 
 
-def create_app(limits: Limits | None = None) -> Starlette:
+def create_app(limits: Limits | None = None, setup: dict | None = None) -> Starlette:
     """The app: one small handler per endpoint, each a closure over the session store; long because the
-    route table is the API's table of contents, read top to bottom with its handlers."""
+    route table is the API's table of contents, read top to bottom with its handlers.  ``setup``: what
+    the page opens with (a POST /api/sessions body; default the mazur example)."""
     store = Store(limits)
+    first = setup or {"example": "mazur"}
+
+    async def initial(request):
+        return JSONResponse({"setup": first})
 
     async def locked(session, function, *args):
         """Run engine work off the event loop, one request per session at a time."""
@@ -175,6 +181,7 @@ def create_app(limits: Limits | None = None) -> Starlette:
         Route("/api/health", health),
         Route("/api/examples", list_examples),
         Route("/api/choices", list_choices),
+        Route("/api/initial", initial),
         Route("/api/sessions", create, methods=["POST"]),
         Route("/api/sessions/{id}", get_state),
         Route("/api/sessions/{id}/step", step, methods=["POST"]),
@@ -199,7 +206,7 @@ def _integer(text: str, name: str) -> int:
         raise BadRequest(f"{name}: expected an integer, got {text!r}", 400) from None
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False) -> None:
+def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False, setup: dict | None = None) -> None:
     import uvicorn
     url = f"http://{host}:{port}/"
     print(f"chainrule: serving the page at {url} (Ctrl-C stops)", flush=True)
@@ -207,7 +214,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False)
         import threading
         import webbrowser
         threading.Timer(1.0, lambda: webbrowser.open(url)).start()
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(setup=setup), host=host, port=port, log_level="warning")
 
 
 __all__ = ["create_app", "serve"]

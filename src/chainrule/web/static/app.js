@@ -378,7 +378,7 @@ async function main() {
   $("#epoch").onclick = () => guarded(async () => { const v = $("#speed").value; $("#speed").value = 1; try { await trainOnce(); } finally { $("#speed").value = v; } });
   $("#speed").oninput = () => { $("#speed-label").textContent = $("#speed").value; };
   const match = location.hash.match(/^#setup=(.*)$/);
-  let setup = { example: "mazur" }, edits = {};
+  let { setup } = await api("GET", "/api/initial"), edits = {};     // what `chainrule serve SPEC` opened with
   if (match) {
     try { ({ edits = {}, ...setup } = JSON.parse(decodeURIComponent(match[1]))); }
     catch { say("The link's set-up could not be read; showing the mazur example."); setup = { example: "mazur" }; }
