@@ -192,3 +192,105 @@ def test_serve_opens_the_page_with_the_changed_spec(monkeypatch, capsys):
     assert "serve --learning-rate: applies to a spec or example the page opens with" in capsys.readouterr().err
     assert main(["serve", "softplus"], out=io.StringIO()) == 2
     assert "serve: expected a spec of one run, got softplus, a run in 2 phases" in capsys.readouterr().err
+
+
+# ---- each override changes the numbers as asked: PyTorch, run from mazur's weights, is the oracle ------------
+
+TWO_SAMPLES = ["--inputs", "0.05,0.1;0.3,0.7", "--targets", "0.01,0.99;0.5,0.5"]
+
+
+def torch_mazur(torch, *, lr=0.5, epochs=1, optimizer="sgd", momentum=0.0, nesterov=False, weight_decay=0.0,
+                batch=None, reduction="sum", x=((0.05, 0.1),), t=((0.01, 0.99),), trained=None, order=None,
+                w1=0.15, b2=0.6):
+    """Seed 000's 2-2-2 network written in torch: shared scalar biases, ½-squared error summed over the
+    outputs, the sample losses summed (or averaged) per batch; ``trained``: the labels that learn."""
+    f64 = torch.float64
+    p = {"W1": torch.tensor([[w1, 0.2], [0.25, 0.3]], dtype=f64), "b1": torch.tensor(0.35, dtype=f64),
+         "W2": torch.tensor([[0.4, 0.45], [0.5, 0.55]], dtype=f64), "b2": torch.tensor(b2, dtype=f64)}
+    for v in p.values():
+        v.requires_grad_(True)
+    labels = {"W1": [["w1", "w2"], ["w3", "w4"]], "W2": [["w5", "w6"], ["w7", "w8"]], "b1": "b1", "b2": "b2"}
+    masks = {k: torch.tensor([[float(trained is None or l in trained) for l in row] for row in labels[k]], dtype=f64)
+             if k.startswith("W") else torch.tensor(float(trained is None or labels[k] in trained), dtype=f64) for k in p}
+    if optimizer == "adam":
+        opt = torch.optim.Adam(list(p.values()), lr=lr, weight_decay=weight_decay)
+    else:
+        opt = torch.optim.SGD(list(p.values()), lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay)
+    xs, ts = torch.tensor(x, dtype=f64), torch.tensor(t, dtype=f64)
+    size = batch or len(xs)
+    for _ in range(epochs):
+        rows = list(order or range(len(xs)))
+        for start in range(0, len(rows), size):
+            idx = rows[start:start + size]
+            h = torch.sigmoid(xs[idx] @ p["W1"].T + p["b1"])
+            o = torch.sigmoid(h @ p["W2"].T + p["b2"])
+            per_sample = 0.5 * ((ts[idx] - o) ** 2).sum(dim=1)
+            opt.zero_grad()
+            (per_sample.mean() if reduction == "mean" else per_sample.sum()).backward()
+            for k, v in p.items():
+                v.grad *= masks[k]
+            opt.step()
+    return [{"weights": p["W1"].detach().tolist(), "bias": p["b1"].item()},
+            {"weights": p["W2"].detach().tolist(), "bias": p["b2"].item()}]
+
+
+def trained(*flags) -> list:
+    code, text = run("train", "mazur", *flags, "--json")
+    assert code == 0, text
+    return json.loads(text)["parameters"]
+
+
+def flat(layers) -> np.ndarray:
+    return np.array([v for layer in layers for v in [*np.ravel(layer["weights"]), layer["bias"]]])
+
+
+@pytest.mark.parametrize("flags, settings", [
+    (["--learning-rate", "0.1", "--epochs", "3"], {"lr": 0.1, "epochs": 3}),
+    (["--epochs", "4"], {"epochs": 4}),
+    (["--momentum", "0.9", "--epochs", "3"], {"momentum": 0.9, "epochs": 3}),
+    (["--momentum", "0.9", "--nesterov", "--epochs", "3"], {"momentum": 0.9, "nesterov": True, "epochs": 3}),
+    (["--weight-decay", "0.01", "--epochs", "3"], {"weight_decay": 0.01, "epochs": 3}),
+    (["--optimizer", "adam", "--learning-rate", "0.01", "--epochs", "3"], {"optimizer": "adam", "lr": 0.01, "epochs": 3}),
+    ([*TWO_SAMPLES, "--batch", "full", "--reduction", "mean", "--epochs", "2"],
+     {"x": ((0.05, 0.1), (0.3, 0.7)), "t": ((0.01, 0.99), (0.5, 0.5)), "reduction": "mean", "epochs": 2}),
+    ([*TWO_SAMPLES, "--batch", "1", "--epochs", "2"],
+     {"x": ((0.05, 0.1), (0.3, 0.7)), "t": ((0.01, 0.99), (0.5, 0.5)), "batch": 1, "epochs": 2}),
+    (["--set", "w1=0.2,b2=0.1", "--epochs", "2"], {"w1": 0.2, "b2": 0.1, "epochs": 2}),
+    (["--freeze", "b1,b2", "--epochs", "3"], {"trained": {"w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8"}, "epochs": 3}),
+    (["--train-only", "w5,b1", "--epochs", "3"], {"trained": {"w5", "b1"}, "epochs": 3}),
+])
+def test_each_override_trains_as_pytorch_does_with_that_setting(torch, flags, settings):
+    assert np.allclose(flat(trained(*flags)), flat(torch_mazur(torch, **settings)), rtol=0, atol=1e-12)
+
+
+def test_dtype_float32_trains_the_same_step_in_single_precision(torch):
+    single, double = flat(trained("--dtype", "float32", "--epochs", "3")), flat(torch_mazur(torch, epochs=3))
+    assert np.allclose(single, double, atol=1e-6) and not np.array_equal(single, double)
+
+
+def test_shuffle_and_seed_train_the_samples_in_a_drawn_order(torch):
+    """Online on two samples for one epoch: the result is one of the two orders, and the seed picks it."""
+    two = {"x": ((0.05, 0.1), (0.3, 0.7)), "t": ((0.01, 0.99), (0.5, 0.5)), "batch": 1}
+    orders = [flat(torch_mazur(torch, order=order, **two)) for order in ((0, 1), (1, 0))]
+    seen = set()
+    for seed in range(6):
+        result = flat(trained(*TWO_SAMPLES, "--batch", "1", "--shuffle", "--seed", str(seed), "--epochs", "1"))
+        matches = [k for k, expected in enumerate(orders) if np.allclose(result, expected, atol=1e-12)]
+        assert len(matches) == 1
+        seen.add(matches[0])
+    assert seen == {0, 1}          # six seeds draw both orders
+
+
+def test_validation_fraction_and_patience_stop_early_on_the_held_out_loss():
+    """A held-out 30 % of 12 samples; training stops `patience` epochs after the best validation loss,
+    which the history shows no later epoch beat."""
+    rng = np.random.default_rng(0)
+    rows = ";".join(f"{a},{b}" for a, b in rng.uniform(size=(12, 2)))
+    targets = ";".join(f"{a},{b}" for a, b in rng.uniform(size=(12, 2)))
+    code, text = run("train", "mazur", "--inputs", rows, "--targets", targets, "--validation-fraction", "0.3",
+                     "--patience", "2", "--learning-rate", "20", "--epochs", "300", "--json")
+    doc = json.loads(text)
+    assert code == 0 and {"validation_fraction = 0.3", "patience = 2"} <= set(doc["changed"])
+    history, best = doc["validation_loss_history"], doc["best_epoch"]
+    assert doc["stopped_because"] == "validation" and doc["epochs_run"] == best + 2 < 300
+    assert all(later >= history[best - 1] for later in history[best:])
