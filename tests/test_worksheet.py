@@ -148,8 +148,8 @@ def test_a_later_step_and_a_batch_get_their_own_groups(tmp_path):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["worksheet", "mazur", "--step", "0"], "worksheet --step: expected an integer from 1 to 10000, got 0"),
-    (["worksheet", "mazur", "--step", "100000"], "worksheet --step: expected an integer from 1 to 10000, got 100000"),
+    (["worksheet", "mazur", "--step", "0"], "worksheet --step: expected an integer from 1 to 10,000 (the steps this spec's training runs), got 0"),
+    (["worksheet", "mazur", "--step", "100000"], "worksheet --step: expected an integer from 1 to 10,000"),
     (["worksheet", "mazur", "--learning-rate", "0.1"], "unrecognized arguments: --learning-rate"),
     (["check", "seed:000", "--answers"], "check --answers: expected a claims file with blanks, got 'seed:000'"),
     (["check", "--names", "mazur", "--format", "json"], "check --names: expected a spec alone"),

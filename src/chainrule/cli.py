@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__, examples, gradcheck, optim, runs
+from . import __version__, examples, files, gradcheck, optim, runs
 from .explain import FORMATS, opening, render, render_documents, too_large
 from .explain.text import WIDTH as TEXT_WIDTH
 from .check import ClaimsError, report_json, report_text
@@ -292,11 +292,20 @@ def cmd_spec(args, out) -> int:
     return 0
 
 
+MAX_EXPLAINED_STEPS = 100      # explain --steps N: N documents, one after another
+
+
+def _asked_step(spec, n_samples: int, step: int, command: str, flag: str = "--step", most: int = MAX_STEP,
+                reason: str = "steps are traced one by one") -> None:
+    """Refuse, before anything is traced, a step beyond the run (its epochs × batches) or beyond ``most``."""
+    batch = max(1, min(spec.training.batch_size(n_samples), n_samples))
+    run = spec.training.epochs * math.ceil(n_samples / batch)
+    limit, why = (run, "the steps this spec's training runs") if run <= most else (most, reason)
+    if not 1 <= step <= limit:
+        raise UsageError(f"{command} {flag}: expected an integer from 1 to {limit:,} ({why}), got {step}")
+
+
 def cmd_explain(args, out) -> int:
-    if args.steps < 1:
-        raise UsageError(f"explain --steps: expected an integer ≥ 1, got {args.steps}")
-    if args.step is not None and args.step < 1:
-        raise UsageError(f"explain --step: expected an integer ≥ 1, got {args.step}")
     if args.width is not None and args.format != "text":
         raise UsageError(f"explain --width: expected --format text (lines of other formats are broken by their "
                          f"page), got --format {args.format}")
@@ -304,6 +313,9 @@ def cmd_explain(args, out) -> int:
         raise UsageError(f"explain --width: expected a number of columns from 40 to 100000, got {args.width}")
     spec = _overridden(load(args.spec), args, "explain")
     x, t = spec.require_data()
+    if args.step is not None:
+        _asked_step(spec, len(x), args.step, "explain")
+    _asked_step(spec, len(x), args.steps, "explain", "--steps", MAX_EXPLAINED_STEPS, "the most one explanation holds")
     network = spec.build_network()
     large = too_large(sum(p.size for p in network.parameters()), min(spec.training.batch_size(len(x)), len(x)))
     if large and (args.param is None or args.matrix):
@@ -566,7 +578,7 @@ def cmd_check(args, out) -> int:
         if args.claims.startswith("seed:"):
             raise UsageError(f"check --answers: expected a claims file with blanks, got {args.claims!r}")
         title, verdicts = check_claims(args.claims, change)
-        filled = fill_answers(Path(args.claims).read_text(encoding="utf-8"), verdicts)
+        filled = fill_answers(files.read_text(args.claims, files.MAX_TEXT, "claims file"), verdicts)
         if args.answers == "-":
             out.write(filled)
         else:
@@ -585,9 +597,8 @@ def cmd_check(args, out) -> int:
 
 def _trace_of(spec, step: int, command: str):
     """Step ``step`` of a spec's run, traced (refused beyond the run's end or for a network too large)."""
-    if not 1 <= step <= MAX_STEP:
-        raise UsageError(f"{command} --step: expected an integer from 1 to {MAX_STEP}, got {step}")
     x, t = spec.require_data()
+    _asked_step(spec, len(x), step, command)
     network = spec.build_network()
     large = too_large(sum(p.size for p in network.parameters()), min(spec.training.batch_size(len(x)), len(x)))
     if large:

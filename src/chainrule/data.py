@@ -107,7 +107,10 @@ def one_hot(labels: Any, classes: int | None = None, dtype=np.float64, name: str
     return out
 
 
-def samples(x: Any, t: Any, n_inputs: int, n_outputs: int, dtype=np.float64) -> tuple[Array, Array]:
-    """(x, t) checked against each other and the network's sizes."""
+def samples(x: Any, t: Any, n_inputs: int, n_outputs: int, dtype=np.float64, loss=None) -> tuple[Array, Array]:
+    """(x, t) checked against each other, the network's sizes and its ``loss``'s domain of targets."""
     xs = inputs(x, n_inputs, dtype)
-    return xs, targets(t, n_outputs, len(xs), dtype)
+    ts = targets(t, n_outputs, len(xs), dtype)
+    if loss is not None:
+        loss.check_targets(ts)
+    return xs, ts

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from . import files
 from .network import Network
 from .serialize import (FORMAT, VERSION, model_document, network_arrays, network_from_document, run_arrays,
                         run_from_document)
@@ -145,9 +146,20 @@ def _one_line(exc: BaseException) -> str:
 
 def _read_npz(path: Path) -> tuple[object, dict]:
     """The document (parsed from the ``model`` entry) and every other array of the archive."""
+    try:
+        handle = files.open_file(path, seekable=True)       # an archive is read by seeking: no pipe
+    except ValueError as exc:
+        raise SpecError(str(exc)) from None
+    with handle:
+        if os.fstat(handle.fileno()).st_size > files.MAX_DATA:
+            raise SpecError(f"{path}: expected a model file of at most {files.MAX_DATA // files.MiB:,} MiB, got more")
+        return _npz_entries(path, handle)
+
+
+def _npz_entries(path: Path, handle) -> tuple[object, dict]:
     unreadable = (OSError, ValueError, EOFError, zipfile.BadZipFile)
     try:
-        archive = np.load(path, allow_pickle=False)
+        archive = np.load(handle, allow_pickle=False)
     except unreadable as exc:
         raise SpecError(f"{path}: expected a chainrule model (.npz), got an unreadable file: {_one_line(exc)}") from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
@@ -178,12 +190,15 @@ def _read_safetensors(path: Path) -> tuple[object, dict]:
     """The document (from the header's metadata) and the arrays of a .safetensors file."""
     safetensors = _safetensors()
     try:
-        data = path.read_bytes()
+        data = files.read_bytes(path, files.MAX_DATA, "model file")
         header = data[8:8 + int.from_bytes(data[:8], "little")] if len(data) >= 8 else b""
         metadata = json.loads(header).get("__metadata__") or {}
         arrays = safetensors.numpy.load(data)
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read the model: {exc.strerror or exc}") from None
+    except (OSError, ValueError) as exc:
+        if str(exc).startswith(f"{path}: "):        # files.read_bytes's own refusal
+            raise SpecError(str(exc)) from None
+        raise SpecError(f"{path}: expected a chainrule model (.safetensors), got an unreadable file: "
+                        f"{_one_line(exc)}") from None
     except Exception as exc:        # the safetensors library raises its own error kinds for a bad file
         raise SpecError(f"{path}: expected a chainrule model (.safetensors), got an unreadable file: "
                         f"{_one_line(exc)}") from None
@@ -198,9 +213,11 @@ def _read_safetensors(path: Path) -> tuple[object, dict]:
 
 def _read_json(path: Path) -> tuple[object, dict]:
     try:
-        return json.loads(path.read_text(encoding="utf-8")), {}
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read the model: {exc.strerror or exc}") from None
+        text = files.read_text(path, files.MAX_DATA, "model file")
+    except ValueError as exc:
+        raise SpecError(str(exc)) from None
+    try:
+        return json.loads(text), {}
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise SpecError(f"{path}: expected a chainrule model (JSON), got invalid JSON: {_one_line(exc)}") from None
 

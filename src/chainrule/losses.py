@@ -38,6 +38,7 @@ class Loss:
 
     name: ClassVar[str] = ""
     output_activation: ClassVar[str | None] = None     # the output activation its fused δ assumes
+    probabilities: ClassVar[bool] = False               # targets are probabilities in [0, 1] (bce, cross_entropy)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -52,6 +53,17 @@ class Loss:
 
     def __repr__(self) -> str:
         return f"get_loss({self.name!r})"
+
+    def check_targets(self, t: Array, key: str = "t") -> None:
+        """Refuse targets outside the loss's domain — a probability loss given 2 or −1 would report a
+        negative loss and train towards nothing: ConfigError naming the first such target."""
+        if not self.probabilities:
+            return
+        outside = np.argwhere((t < 0) | (t > 1))
+        if len(outside):
+            r, c = (int(i) for i in outside[0])
+            raise ConfigError(key, f"targets in [0, 1] for loss {self.name} (probabilities; row {r + 1}, "
+                              f"column {c + 1})", float(t[r, c]))
 
     # ---- arrays ----
     def terms(self, net: Array, out: Array, t: Array) -> Array:
@@ -174,6 +186,7 @@ class BCE(Loss):
 
     name = "bce"
     output_activation = "sigmoid"
+    probabilities = True
 
     def terms(self, net, out, t):
         # ln σ(z) = −softplus(−z) and ln(1 − σ(z)) = −softplus(z): no log of 0, no overflow.
@@ -211,6 +224,7 @@ class CrossEntropy(Loss):
 
     name = "cross_entropy"
     output_activation = "softmax"
+    probabilities = True
 
     def terms(self, net, out, t):
         return -t * log_softmax(net)

@@ -265,13 +265,13 @@ class Network:
 
     def accuracy(self, x, t) -> float:
         """The share of rows classified right; ``t`` one-hot rows or class labels (n,)."""
-        xs, ts = data.samples(x, t, self.inputs, self.outputs, self.dtype)
+        xs, ts = data.samples(x, t, self.inputs, self.outputs, self.dtype, self.loss)
         return metrics.network_accuracy(self, xs, ts)
 
     def score(self, x, t) -> float:
         """As scikit-learn scores: the accuracy of a classifier (``is_classifier``, or ``t`` given as class
         labels), else R², the coefficient of determination of the outputs (1 is perfect)."""
-        xs, ts = data.samples(x, t, self.inputs, self.outputs, self.dtype)
+        xs, ts = data.samples(x, t, self.inputs, self.outputs, self.dtype, self.loss)
         labels = np.asarray(t).ndim == 1 and self.outputs > 1
         if self.is_classifier or labels:
             return metrics.network_accuracy(self, xs, ts)
@@ -279,7 +279,7 @@ class Network:
 
     def loss_of(self, x, t, reduction: str = "sum") -> float:
         """The dataset loss on (x, t): the ``reduction`` (sum or mean) of the per-sample losses."""
-        xs, ts = data.samples(x, t, self.inputs, self.outputs, self.dtype)
+        xs, ts = data.samples(x, t, self.inputs, self.outputs, self.dtype, self.loss)
         return self.dataset_loss(xs, ts, reduction)
 
     def fit(self, x, t, config=None, *, engine: str = "auto", callback=None, fresh: bool = False, checkpoint=None,

@@ -209,7 +209,7 @@ def network(network: Any, x: Any = None, ax: Any = None) -> Axes:
 def confusion(network: Any, x: Any, t: Any, ax: Any = None) -> Axes:
     """How many samples of each true class (rows) the network puts in each class (columns)."""
     net = _network(network)
-    xs, ts = data.samples(x, t, net.inputs, net.outputs, net.dtype)
+    xs, ts = data.samples(x, t, net.inputs, net.outputs, net.dtype, net.loss)
     k = max(net.outputs, 2)
     matrix = np.zeros((k, k), dtype=np.int64)
     np.add.at(matrix, (metrics.target_classes(ts), metrics.classes(net.predict(xs))), 1)

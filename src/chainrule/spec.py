@@ -10,6 +10,7 @@ Layers are counted from 1 in keys: ``network.layers[2].weights``.
 from __future__ import annotations
 
 import math
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -18,7 +19,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from . import activations, examples, init, losses, optim, train
+from . import activations, examples, files, init, losses, optim, train
 from .datasets.tabular import numbers, read_rows, read_text
 from .layers import BIAS_MODES, Dense
 from .network import WEIGHT_LABELS, Network
@@ -537,6 +538,12 @@ def from_dict(document: dict, source_name: str = "<spec>", text: str | None = No
         spec.inputs, spec.targets = data[:2]
         if len(data) == 4:
             spec.test_inputs, spec.test_targets = data[2:]
+        for targets, key in ((spec.targets, "data.targets"), (spec.test_targets, "data.test targets")):
+            if targets is not None:
+                try:
+                    network.loss.check_targets(np.asarray(targets), key)
+                except ConfigError as exc:
+                    raise v.config(exc, "") from None
         spec.data = {key: str((base or Path(".")).joinpath(value).resolve()) if key in ("csv", "idx") else value
                      for key, value in document["data"].items()}
     return spec
@@ -557,11 +564,11 @@ def loads(text: str, source_name: str = "<spec>", base: Path | None = None) -> S
 def load(name_or_path: str | Path) -> Spec:
     """A spec from a file path, or a built-in example by name."""
     path = Path(name_or_path)
-    if path.is_file():
+    if os.path.lexists(path) and not (str(name_or_path) in examples.names() and not path.is_file()):
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SpecError(f"{path}: cannot read the spec: {exc}") from None
+            text = files.read_text(path, files.MAX_TEXT, "spec file")
+        except ValueError as exc:
+            raise SpecError(str(exc)) from None
         return loads(text, str(path), path.parent)
     if str(name_or_path) in examples.names():
         example = examples.path(str(name_or_path))

@@ -125,7 +125,7 @@ class Tracer:
 
     def __init__(self, network: Network, x, t, config: TrainingConfig, optimizer=None):
         self.network, self.config = network, config
-        self.x, self.t = data.samples(x, t, network.inputs, network.outputs, network.dtype)
+        self.x, self.t = data.samples(x, t, network.inputs, network.outputs, network.dtype, network.loss)
         self.optimizer = optimizer or config.build_optimizer()
         self.masks = network.trainable_masks(config.frozen)
         self.description = describe_network(network)

@@ -275,7 +275,7 @@ def fit(network: Network, x, t, config: TrainingConfig | None = None,
         raise ConfigError("checkpoint_every", "an integer ≥ 0 (epochs between checkpoints; 0: none)", checkpoint_every)
     if resume is not None and not isinstance(resume, (Run, Optimizer)):
         raise ConfigError("resume", "a run to go on from (network.run) or an optimiser", type(resume).__name__)
-    x, t = data.samples(x, t, network.inputs, network.outputs, network.dtype)
+    x, t = data.samples(x, t, network.inputs, network.outputs, network.dtype, network.loss)
     # Overflow while diverging is reported once, by TrainingDiverged, not as numpy warnings.
     with np.errstate(over="ignore", invalid="ignore"):
         return _fit(network, x, t, config, callback, on_step, resume, engine,

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .. import files
 from ..neurons import NEURON_NAME
 from ..spec import SpecError, from_dict, load
 
@@ -136,9 +137,9 @@ def read_claims(path_or_text: str | Path, *, text: str | None = None, base: Path
     if text is None:
         path = Path(path_or_text)
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ClaimsError(f"{path}: cannot read the claims file: {exc}") from None
+            text = files.read_text(path, files.MAX_TEXT, "claims file")
+        except ValueError as exc:
+            raise ClaimsError(str(exc)) from None
         base, source = path.parent, str(path)
     source = source or "<claims>"
     try:

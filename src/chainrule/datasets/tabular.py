@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import files
 from ..data import one_hot
 
 
@@ -60,13 +61,9 @@ def read_rows(text: str, delimiter: str = ",", header: bool | None = None):
 
 
 def read_text(path: str | Path) -> str:
-    """The text of a UTF-8 file (a byte-order mark dropped); ValueError "cannot read …" otherwise."""
-    try:
-        return Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ValueError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise ValueError(f"expected a UTF-8 text file, got undecodable bytes in {str(path)!r}") from None
+    """The text of a UTF-8 CSV file (a byte-order mark dropped), read by files.read_text's bounds;
+    ValueError "path: …" otherwise."""
+    return files.read_text(path, files.MAX_DATA, "CSV file")
 
 
 def read_matrix(path: str | Path, width: int) -> np.ndarray:
@@ -100,10 +97,7 @@ def load_csv(path: str | Path, target: str, classes: bool = True, delimiter: str
     """(x, t, names): the numeric columns other than ``target`` as inputs; the target one-hot when
     ``classes`` (its distinct values in sorted order are the classes), else as one numeric column."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: cannot read the CSV file: {exc}") from None
+    text = read_text(path)
     header, rows = read_rows(text, delimiter, header=True)
     if header is None or not rows:
         raise ValueError(f"{path}: expected a header and at least one row, got {len(rows)} rows")
