@@ -285,7 +285,7 @@ def test_seed_004_orange_with_blue_weights_squared_residual_and_flipped_sign():
     ('spec = "mazur"\n[[claims]]\nout_o1 = "abc"\n', """claims.toml:3: out_o1: expected a number (or "?" for a blank), got 'abc'"""),
     ('spec = "nope"\n[[claims]]\nout_o1 = 0.7\n', "claims.toml:1: spec: does not load: nope: expected a spec file"),
     ('[[claims]]\nout_o1 = 0.7\n', "claims.toml: spec: missing"),
-    ('spec = "mazur"\n[[claims]]\nout_o1 = \n', "claims.toml: invalid TOML"),
+    ('spec = "mazur"\n[[claims]]\nout_o1 = \n', "claims.toml:3: invalid TOML"),
     ('spec = "mazur"\nsteps = 3\n[[claims]]\nout_o1 = 0.7\n', "claims.toml:2: steps: expected one of claims, spec, title"),
     ('spec = "mazur"\n[[claims]]\nstep = 0\nout_o1 = 0.7\n', "claims.toml:3: step: expected an integer from 1"),
     ('spec = "mazur"\n[[claims]]\nsample = 2\nout_o1 = 0.7\n', "sample 2: expected one of the samples of step 1"),

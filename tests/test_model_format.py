@@ -184,7 +184,7 @@ def set_state_json(value):
 CASES = [
     ("truncated json", ".json", truncate, "expected a chainrule model (JSON), got invalid JSON"),
     ("truncated npz", ".npz", truncate, "expected a chainrule model (.npz), got an unreadable file"),
-    ("truncated safetensors", ".safetensors", truncate, "expected a chainrule model (.safetensors), got an unreadable"),
+    ("truncated safetensors", ".safetensors", truncate, "expected a chainrule model (.safetensors)"),
     ("newer version json", ".json", edit_json(lambda d: d.update(version=99)), "version: expected 2 or lower, got 99"),
     ("newer version npz", ".npz", edit_npz(lambda d: d.update(version=99)), "version: expected 2 or lower, got 99"),
     ("newer version safetensors", ".safetensors", edit_safetensors(lambda d: d.update(version=99)),

@@ -17,7 +17,7 @@ import numpy as np
 from . import init as initialisers
 from .activations import ALL_SETTINGS, NAMES, settings_of
 from .data import numbers
-from .layers import Dense, float_dtype
+from .layers import Dense, check_size, float_dtype
 from .losses import get_loss
 from .network import Network
 from .settings import ConfigError, Described, is_integer
@@ -49,6 +49,7 @@ def mlp(sizes: Sequence[int], activation: str | Sequence[str] = "sigmoid", *, lo
         raise ConfigError("sizes", "a list of at least two layer sizes ≥ 1, inputs first: [2, 2, 2]", sizes)
     count = len(sizes) - 1
     dtype = float_dtype(dtype)
+    check_size(sizes, "sizes", np.dtype(dtype).itemsize)
     if isinstance(activation, (list, tuple)):
         names = _per_layer(activation, "activation", count)
     else:

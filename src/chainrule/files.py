@@ -1,12 +1,14 @@
 """Reading the files a user names — specs, claims, CSV, IDX and model files — in one place that never
 hangs and never reads without bound: a regular file, or a pipe such as process substitution's
-``<(…)``, never a device (/dev/zero), a directory or a socket; at most a stated number of bytes; each
-refusal a ValueError whose message starts with the path, for the caller to give its own kind."""
+``<(…)``, never a device (/dev/zero), a directory or a socket; at most a stated number of bytes; and
+the TOML and JSON documents in them parsed within bounds (nesting, digits).  Each refusal is a
+ValueError whose message starts with the path, for the caller to give its own kind."""
 
 from __future__ import annotations
 
 import fcntl
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -79,4 +81,77 @@ def readable(path: str | Path) -> bool:
     return stat.S_ISREG(mode) or stat.S_ISFIFO(mode)
 
 
-__all__ = ["MAX_DATA", "MAX_TEXT", "open_file", "read_bytes", "read_text", "readable"]
+# ---- documents (TOML, JSON) parsed within bounds ---------------------------------------------------------
+
+MAX_DEPTH = 32          # tables and lists inside one another: a spec needs 4
+
+
+def depth(value) -> int:
+    """How deeply lists and tables nest in a parsed document (walked without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (list, dict)):
+            deepest = max(deepest, level)
+            if level <= MAX_DEPTH:
+                stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def _bounded(document, source: str, kind: str):
+    if depth(document) > MAX_DEPTH:
+        raise ValueError(f"{source}: invalid {kind}: expected lists and tables nested at most {MAX_DEPTH} deep, "
+                         "got deeper")
+    return document
+
+
+def toml_document(text: str, source: str) -> dict:
+    """A TOML text parsed; ValueError "source:line: invalid TOML: …" for bad syntax, nesting deeper than
+    MAX_DEPTH or an integer too long to convert."""
+    import tomllib
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        match = re.search(r"\(at line (\d+), column \d+\)", message)
+        where = f"{source}:{match.group(1)}" if match else source
+        raise ValueError(f"{where}: invalid TOML: {re.sub(r' [(]at .*[)]$', '', message)}") from None
+    except RecursionError:
+        raise ValueError(f"{source}: invalid TOML: expected lists and tables nested at most {MAX_DEPTH} deep, "
+                         "got deeper") from None
+    except ValueError as exc:        # an integer of more digits than Python converts (4,300)
+        raise ValueError(f"{source}: invalid TOML: {_digits(exc)}") from None
+    return _bounded(document, source, "TOML")
+
+
+def json_document(text: str | bytes, source: str, what: str = "JSON"):
+    """A JSON text parsed; ValueError "source: expected ``what``, got invalid JSON: …" for bad syntax,
+    nesting deeper than MAX_DEPTH or an integer too long to convert."""
+    import json
+
+    def refused(detail: str) -> ValueError:
+        return ValueError(f"{source}: expected {what}, got invalid JSON: {detail}")
+    try:
+        document = json.loads(text)
+    except RecursionError:
+        raise refused(f"lists and objects nested more than {MAX_DEPTH} deep") from None
+    except json.JSONDecodeError as exc:
+        raise refused(f"{exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    except UnicodeDecodeError:
+        raise refused("bytes that are not UTF-8") from None
+    except ValueError as exc:
+        raise refused(_digits(exc)) from None
+    if depth(document) > MAX_DEPTH:
+        raise refused(f"lists and objects nested more than {MAX_DEPTH} deep")
+    return document
+
+
+def _digits(exc: ValueError) -> str:
+    match = re.search(r"has (\d+) digits", str(exc))
+    if match:
+        return f"expected an integer of at most 4,300 digits, got one of {int(match.group(1)):,}"
+    return " ".join(str(exc).split())[:200]
+
+
+__all__ = ["MAX_DATA", "MAX_DEPTH", "MAX_TEXT", "depth", "json_document", "open_file", "read_bytes", "read_text",
+           "readable", "toml_document"]

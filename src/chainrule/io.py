@@ -179,10 +179,9 @@ def _npz_entries(path: Path, handle) -> tuple[object, dict]:
         raise SpecError(f"{path}: model: expected the network table as a JSON string, "
                         f"got a {model.dtype} array of shape {model.shape}")
     try:
-        document = json.loads(str(model))
-    except json.JSONDecodeError as exc:
-        raise SpecError(f"{path}: model: expected the network table as a JSON string, got invalid JSON: "
-                        f"{_one_line(exc)}") from None
+        document = files.json_document(str(model), f"{path}: model", "the network table as a JSON string")
+    except ValueError as exc:
+        raise SpecError(str(exc)) from None
     return document, arrays
 
 
@@ -192,7 +191,8 @@ def _read_safetensors(path: Path) -> tuple[object, dict]:
     try:
         data = files.read_bytes(path, files.MAX_DATA, "model file")
         header = data[8:8 + int.from_bytes(data[:8], "little")] if len(data) >= 8 else b""
-        metadata = json.loads(header).get("__metadata__") or {}
+        metadata = files.json_document(header, str(path), "a chainrule model (.safetensors) with a JSON header")
+        metadata = (metadata.get("__metadata__") if isinstance(metadata, dict) else None) or {}
         arrays = safetensors.numpy.load(data)
     except (OSError, ValueError) as exc:
         if str(exc).startswith(f"{path}: "):        # files.read_bytes's own refusal
@@ -205,10 +205,10 @@ def _read_safetensors(path: Path) -> tuple[object, dict]:
     if METADATA_KEY not in metadata:
         raise SpecError(f"{path}: {METADATA_KEY}: missing; expected the model document in the header's metadata")
     try:
-        return json.loads(metadata[METADATA_KEY]), arrays
-    except json.JSONDecodeError as exc:
-        raise SpecError(f"{path}: {METADATA_KEY}: expected the model document as JSON, got invalid JSON: "
-                        f"{_one_line(exc)}") from None
+        return files.json_document(metadata[METADATA_KEY], f"{path}: {METADATA_KEY}", "the model document as JSON"), arrays
+    except (ValueError, TypeError) as exc:
+        raise SpecError(str(exc) if isinstance(exc, ValueError) else f"{path}: {METADATA_KEY}: expected the "
+                        "model document as a JSON string") from None
 
 
 def _read_json(path: Path) -> tuple[object, dict]:
@@ -217,9 +217,9 @@ def _read_json(path: Path) -> tuple[object, dict]:
     except ValueError as exc:
         raise SpecError(str(exc)) from None
     try:
-        return json.loads(text), {}
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise SpecError(f"{path}: expected a chainrule model (JSON), got invalid JSON: {_one_line(exc)}") from None
+        return files.json_document(text, str(path), "a chainrule model (JSON)"), {}
+    except ValueError as exc:
+        raise SpecError(str(exc)) from None
 
 
 READERS = {".json": _read_json, ".npz": _read_npz, ".safetensors": _read_safetensors}

@@ -47,6 +47,24 @@ def float_dtype(dtype) -> type:
     return np.dtype(name).type
 
 
+MAX_PARAMETERS = 50_000_000       # 400 MB as float64: far beyond what this engine trains on a CPU
+
+
+def _bytes(n: float) -> str:
+    return next(f"{n / 1024 ** k:,.0f} {unit}" for k, unit in ((4, "TB"), (3, "GB"), (2, "MB"), (1, "kB"), (0, "B"))
+                if n >= 1024 ** k or k == 0)
+
+
+def check_size(sizes, key: str = "sizes", itemsize: int = 8) -> None:
+    """Refuse, before anything is allocated, a network of layer ``sizes`` (inputs first) with more than
+    MAX_PARAMETERS weights and biases, saying how much memory it would take."""
+    count = sum(int(units) * (int(fan_in) + 1) for fan_in, units in zip(sizes, sizes[1:]))
+    if count > MAX_PARAMETERS:
+        raise ConfigError(key, f"a network of at most {MAX_PARAMETERS:,} parameters ({_bytes(MAX_PARAMETERS * itemsize)})",
+                          Described(f"{count:,} parameters ({_bytes(count * itemsize)}) for layers "
+                                    + "-".join(str(n) for n in sizes)))
+
+
 class Dense:
     """A fully connected layer with its activation and bias mode; ``activation_params`` are the
     activation's own settings (``slope=0.1`` for leaky_relu, ``alpha=0.5`` for elu); ``names`` what a

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
@@ -21,7 +20,7 @@ import numpy as np
 
 from . import activations, examples, files, init, losses, optim, train
 from .datasets.tabular import numbers, read_rows, read_text
-from .layers import BIAS_MODES, Dense
+from .layers import BIAS_MODES, Dense, check_size
 from .network import WEIGHT_LABELS, Network
 from .settings import ConfigError, Described, show
 from .train import TrainingConfig
@@ -298,12 +297,18 @@ def _check_network(table, v: _Validator) -> dict:
     if not isinstance(layers, list) or not layers:
         raise v.fail("network.layers", "at least one [[network.layers]] table", layers)
     fan_in = net["inputs"]
+    sizes = [fan_in]
     for number, layer in enumerate(layers, start=1):
         key = _layer_key(number)
         v.table(layer, key, _LAYER)
         if "units" not in layer:
             raise v.error(_layer_key(number, "units"), "missing; expected the number of neurons")
         units = v.integer(layer["units"], _layer_key(number, "units"), 1)
+        sizes.append(units)
+        try:
+            check_size(sizes, "network", 4 if dtype == "float32" else 8)     # before any weight is read or drawn
+        except ConfigError as exc:
+            raise v.config(exc, "") from None
         activation = v.choice(layer.get("activation", "sigmoid"), _layer_key(number, "activation"),
                               activations.NAMES)
         try:
@@ -480,7 +485,10 @@ def _read_csv(d: dict, v: _Validator, n_in: int, n_out: int, base: Path) -> tupl
     header = d.get("header")
     if header is not None and not isinstance(header, bool):
         raise v.fail("data.header", "true or false", header)
-    names, body = read_rows(text, delimiter, header)
+    try:
+        names, body = read_rows(text, delimiter, header, str(path))
+    except ValueError as exc:
+        raise v.error("data.csv", str(exc)) from None
     first = names if names is not None else (body[0][1] if body else None)
     if first is None:
         raise v.error("data.csv", f"{path}: expected rows of numbers, got an empty file")
@@ -551,13 +559,9 @@ def from_dict(document: dict, source_name: str = "<spec>", text: str | None = No
 
 def loads(text: str, source_name: str = "<spec>", base: Path | None = None) -> Spec:
     try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        match = re.search(r"\(at line (\d+), column \d+\)", message)
-        where = f"{source_name}:{match.group(1)}" if match else source_name
-        reason = re.sub(r" \(at .*\)$", "", message)
-        raise SpecError(f"{where}: invalid TOML: {reason}") from None
+        document = files.toml_document(text, source_name)
+    except ValueError as exc:
+        raise SpecError(str(exc)) from None
     return from_dict(document, source_name, text, base)
 
 

@@ -133,8 +133,9 @@ class TrainingConfig:
         return TrainingConfig(**{**self.settings(), **changes})
 
     def batch_size(self, n_samples: int) -> int:
+        """Samples per batch: a batch larger than the data is simply the full batch."""
         if isinstance(self.batch, int):
-            return self.batch
+            return max(1, min(self.batch, n_samples))
         return 1 if self.batch == "online" else n_samples
 
     def build_optimizer(self, options: dict | None = None):

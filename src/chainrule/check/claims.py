@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -143,9 +142,9 @@ def read_claims(path_or_text: str | Path, *, text: str | None = None, base: Path
         base, source = path.parent, str(path)
     source = source or "<claims>"
     try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ClaimsError(f"{source}: invalid TOML: {exc}") from None
+        document = files.toml_document(text, source)
+    except ValueError as exc:
+        raise ClaimsError(str(exc)) from None
     where = _Lines(text, source)
     unknown = set(document) - TOP_KEYS
     if unknown:

@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import files
 from ..data import one_hot
+from ..settings import show
 
 
 @dataclass
@@ -50,11 +51,14 @@ def is_number(cell: str) -> bool:
         return False
 
 
-def read_rows(text: str, delimiter: str = ",", header: bool | None = None):
+def read_rows(text: str, delimiter: str = ",", header: bool | None = None, source: str = "CSV"):
     """(column names or None, [(line number, cells)]) of CSV text; blank lines are skipped and a
     first row that is not all numbers is taken as the header unless ``header`` says otherwise."""
-    rows = [(n, [c.strip() for c in row]) for n, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter),
-                                                                  start=1) if any(cell.strip() for cell in row)]
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        rows = [(n, [c.strip() for c in row]) for n, row in enumerate(reader, start=1) if any(c.strip() for c in row)]
+    except csv.Error as exc:
+        raise ValueError(f"{source}:{reader.line_num}: expected CSV cells, got {exc}") from None
     if header is None:
         header = bool(rows) and not all(is_number(c) for c in rows[0][1])
     return (rows[0][1] if header and rows else None), (rows[1:] if header else rows)
@@ -73,7 +77,7 @@ def read_matrix(path: str | Path, width: int) -> np.ndarray:
         text = read_text(path)
     except ValueError as exc:
         raise ValueError(f"csv: {exc}") from None
-    _, rows = read_rows(text)
+    _, rows = read_rows(text, source=str(path))
     if not rows:
         raise ValueError(f"csv: expected rows of {width} numbers in {path}, got none")
     return numbers(rows, str(path), width)
@@ -88,7 +92,7 @@ def numbers(rows, source: str, width: int | None = None) -> np.ndarray:
             raise ValueError(f"{source}:{line}: expected {width} columns, got {len(row)}")
         for c, cell in enumerate(row):
             if not is_number(cell):
-                raise ValueError(f"{source}:{line}: column {c + 1}: expected a finite number, got {cell!r}")
+                raise ValueError(f"{source}:{line}: column {c + 1}: expected a finite number, got {show(cell)}")
             values[r, c] = float(cell)
     return values
 
@@ -98,7 +102,7 @@ def load_csv(path: str | Path, target: str, classes: bool = True, delimiter: str
     ``classes`` (its distinct values in sorted order are the classes), else as one numeric column."""
     path = Path(path)
     text = read_text(path)
-    header, rows = read_rows(text, delimiter, header=True)
+    header, rows = read_rows(text, delimiter, header=True, source=str(path))
     if header is None or not rows:
         raise ValueError(f"{path}: expected a header and at least one row, got {len(rows)} rows")
     if target not in header:

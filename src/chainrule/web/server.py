@@ -32,6 +32,7 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from .. import files
 from .sessions import BadRequest, Limits, Store
 
 STATIC = Path(__file__).parent / "static"
@@ -56,9 +57,9 @@ async def _json_body(request: Request):
     if not raw:
         return {}
     try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"body: expected JSON, got invalid JSON ({exc})", 400) from None
+        return files.json_document(raw, "body")
+    except ValueError as exc:
+        raise BadRequest(str(exc), 400) from None
 
 
 def create_app(limits: Limits | None = None, setup: dict | None = None) -> Starlette:

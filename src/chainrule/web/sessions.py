@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from .. import examples
+from .. import examples, files
 from ..datasets import one_hot
 from ..datasets.tabular import numbers, read_rows
 from ..datasets.toy import GENERATORS, planar
@@ -73,7 +73,10 @@ def _data_from_csv(text: str, outputs: int, limits: Limits) -> tuple[list, list]
     if not isinstance(text, str) or len(text.encode()) > limits.csv_bytes:
         raise BadRequest(f"data.csv_text: expected CSV text of at most {limits.csv_bytes} bytes",
                          413 if isinstance(text, str) else 422)
-    _, rows = read_rows(text)
+    try:
+        _, rows = read_rows(text, source="data.csv_text")
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
     if not rows or len(rows) > limits.rows:
         raise BadRequest(f"data.csv_text: expected 1 to {limits.rows} data rows, got {len(rows)}")
     try:
@@ -355,11 +358,10 @@ class Store:
             text = body["spec_toml"]
             if not isinstance(text, str):
                 raise BadRequest("spec_toml: expected the text of a spec file")
-            import tomllib
             try:
-                document = tomllib.loads(text)
-            except tomllib.TOMLDecodeError as exc:
-                raise BadRequest(f"spec_toml: invalid TOML: {exc}") from None
+                document = files.toml_document(text, "spec_toml")
+            except ValueError as exc:
+                raise BadRequest(str(exc)) from None
             return check_document(document, self.limits)
         if "spec" in body:
             return check_document(body["spec"], self.limits)
