@@ -1,0 +1,192 @@
+"""The bad-input corpus (issue 14): one case per line, each a hostile or malformed input to one surface,
+with the one-line message it must get (what was expected, what was got, where), exit 2, no file of the
+working directory changed, and never an internal error, a traceback or a hang (each run is timed out)."""
+
+import gzip
+import hashlib
+import io
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from chainrule.cli import main
+
+MAZUR = (Path(__file__).parents[1] / "src/chainrule/examples/mazur.toml").read_text()
+NET = '[network]\ninputs = 2\n[[network.layers]]\nunits = 1\n'
+DATA = '[data]\ninputs = [[0.1, 0.2]]\ntargets = [[0.5]]\n'
+BCE = '[network]\ninputs = 2\nloss = "bce"\n[[network.layers]]\nunits = 1\nactivation = "sigmoid"\n[data]\ninputs = [[0.1, 0.2]]\n'
+
+
+def idx(dims: bytes, body: bytes = b"") -> bytes:
+    return bytes([0, 0, 8, len(dims) // 4]) + dims + body
+
+
+# name: (files to write {name: text or bytes}, argv, fragment of the one-line message)
+CASES = {
+    # ---- spec files ------------------------------------------------------------------------------------
+    "spec missing":            ({}, ["train", "nope.toml"], "nope.toml: expected a spec file or a built-in example"),
+    "spec a directory":        ({"d/x": ""}, ["train", "d"], "d: expected a regular file or a pipe, got a directory"),
+    "spec /dev/zero":          ({}, ["train", "/dev/zero"], "/dev/zero: expected a regular file or a pipe, got a character device"),
+    "spec /dev/urandom":       ({}, ["explain", "/dev/urandom"], "expected a regular file or a pipe, got a character device"),
+    "spec not utf-8":          ({"s.toml": b"\xff\xfe[network]"}, ["train", "s.toml"], "s.toml: expected a UTF-8 text spec file"),
+    "spec bad toml":           ({"s.toml": "[network\n"}, ["train", "s.toml"], "s.toml:1: invalid TOML"),
+    "spec deep nesting":       ({"s.toml": "a = " + "[" * 5000 + "]" * 5000}, ["train", "s.toml"], "nested at most 32 deep"),
+    "spec 40 deep":            ({"s.toml": "a = " + "[" * 40 + "]" * 40}, ["train", "s.toml"], "nested at most 32 deep"),
+    "spec 5000 digits":        ({"s.toml": "[network]\ninputs = " + "9" * 5000}, ["train", "s.toml"], "integer of at most 4,300 digits"),
+    "spec huge inputs":        ({"s.toml": "[network]\ninputs = 1000000000\n[[network.layers]]\nunits = 2\n"},
+                                ["train", "s.toml"], "network: expected a network of at most 50,000,000 parameters"),
+    "spec huge layers":        ({"s.toml": "[network]\ninputs = 2\n[[network.layers]]\nunits = 100000\n[[network.layers]]\nunits = 100000\n"},
+                                ["train", "s.toml"], "got 10,000,400,000 parameters (75 GB) for layers 2-100000-100000"),
+    "spec no network":         ({"s.toml": "[training]\nepochs = 1\n"}, ["train", "s.toml"], "network: missing"),
+    "spec unknown key":        ({"s.toml": NET + "colour = 1\n" + DATA}, ["train", "s.toml"], "colour"),
+    "spec zero units":         ({"s.toml": "[network]\ninputs = 2\n[[network.layers]]\nunits = 0\n"}, ["train", "s.toml"], "units"),
+    "spec bool inputs":        ({"s.toml": "[network]\ninputs = true\n[[network.layers]]\nunits = 1\n"}, ["train", "s.toml"], "network.inputs"),
+    "spec nan weight":         ({"s.toml": NET + "weights = [[nan, 1]]\n" + DATA}, ["train", "s.toml"], "expected a finite number"),
+    "spec inf target":         ({"s.toml": NET + "[data]\ninputs = [[0.1, 0.2]]\ntargets = [[inf]]\n"}, ["train", "s.toml"], "finite"),
+    "spec bce target 2":       ({"s.toml": BCE + "targets = [[2.0]]\n"}, ["train", "s.toml"],
+                                "data.targets: expected targets in [0, 1] for loss bce"),
+    "spec bce target -1":      ({"s.toml": NET.replace("inputs = 2\n", 'inputs = 2\nloss = "bce"\n') + 'activation = "sigmoid"\n'
+                                 + "[data]\ninputs = [[0.1, 0.2]]\ntargets = [[-1.0]]\n"}, ["explain", "s.toml"], "got -1.0"),
+    "spec ce target 3":        ({"s.toml": '[network]\ninputs = 2\nloss = "cross_entropy"\n[[network.layers]]\nunits = 2\n'
+                                 'activation = "softmax"\n[data]\ninputs = [[0.1, 0.2]]\ntargets = [[3.0, -2.0]]\n'},
+                                ["train", "s.toml"], "for loss cross_entropy"),
+    "spec csv missing":        ({"s.toml": NET + '[data]\ncsv = "none.csv"\n'}, ["train", "s.toml"], "none.csv: cannot read"),
+    "spec csv /dev/zero":      ({"s.toml": NET + '[data]\ncsv = "/dev/zero"\n'}, ["train", "s.toml"], "got a character device"),
+    "spec csv long field":     ({"s.toml": NET + '[data]\ncsv = "d.csv"\n', "d.csv": "a,b,y\n1,2," + "x" * 200000 + "\n"},
+                                ["train", "s.toml"], "d.csv:2: expected CSV cells, got field larger than field limit"),
+    "spec csv long cell":      ({"s.toml": NET + '[data]\ncsv = "d.csv"\n', "d.csv": "a,b,y\n1,2," + "3" * 100000 + "x\n"},
+                                ["train", "s.toml"], "column 3: expected a finite number, got '3333"),
+    "spec csv text cell":      ({"s.toml": NET + '[data]\ncsv = "d.csv"\n', "d.csv": "a,b,y\n1,2,three\n"}, ["train", "s.toml"],
+                                "d.csv:2: column 3: expected a finite number, got 'three'"),
+    "spec csv ragged":         ({"s.toml": NET + '[data]\ncsv = "d.csv"\n', "d.csv": "1,2,3\n1,2\n"}, ["train", "s.toml"], "d.csv"),
+    "spec csv empty":          ({"s.toml": NET + '[data]\ncsv = "d.csv"\n', "d.csv": ""}, ["train", "s.toml"], "d.csv"),
+    "spec csv dup targets":    ({"s.toml": NET + '[data]\ncsv = "d.csv"\ntarget_columns = ["y", "y"]\n', "d.csv": "a,b,y\n1,2,3\n"},
+                                ["train", "s.toml"], "data.csv"),
+    "spec idx negative dims":  ({"s.toml": NET + '[data]\nidx = { images = "i.idx", labels = "l.idx" }\n',
+                                 "i.idx": idx(b"\xff\xff\xff\xff\x00\x00\x00\x02"), "l.idx": idx(b"\x00\x00\x00\x01", b"\x00")},
+                                ["train", "s.toml"], "i.idx"),
+    "spec idx bad magic":      ({"s.toml": NET + '[data]\nidx = { images = "i.idx", labels = "l.idx" }\n',
+                                 "i.idx": b"PK\x03\x04", "l.idx": idx(b"\x00\x00\x00\x01", b"\x00")},
+                                ["train", "s.toml"], "i.idx"),
+    "spec idx gzip bomb":      ({"s.toml": NET + '[data]\nidx = { images = "i.idx.gz", labels = "l.idx" }\n',
+                                 "i.idx.gz": gzip.compress(idx(b"\x7f\xff\xff\xff\x7f\xff\xff\xff") + b"\x00" * 1_000_000),
+                                 "l.idx": idx(b"\x00\x00\x00\x01", b"\x00")}, ["train", "s.toml"], "i.idx.gz"),
+    # ---- claims files ----------------------------------------------------------------------------------
+    "claims missing":          ({}, ["check", "none.toml"], "none.toml: cannot read"),
+    "claims /dev/zero":        ({}, ["check", "/dev/zero"], "/dev/zero: expected a regular file or a pipe"),
+    "claims directory":        ({"d/x": ""}, ["check", "d"], "d: expected a regular file or a pipe, got a directory"),
+    "claims deep":             ({"c.toml": 'spec = "mazur"\nx = ' + "[" * 3000 + "]" * 3000}, ["check", "c.toml"], "nested at most 32 deep"),
+    "claims digits":           ({"c.toml": 'spec = "mazur"\n[[claims]]\nout_o1 = ' + "1" * 5000}, ["check", "c.toml"], "4,300 digits"),
+    "claims no spec":          ({"c.toml": "[[claims]]\nout_o1 = 0.7\n"}, ["check", "c.toml"], "spec: missing"),
+    "claims unknown neuron":   ({"c.toml": 'spec = "mazur"\n[[claims]]\nout_i0 = 0.5\n'}, ["check", "c.toml"], "out_i0: expected a name of this network"),
+    "claims unknown name":     ({"c.toml": 'spec = "mazur"\n[[claims]]\nfoo = 0.5\n'}, ["check", "c.toml"], "foo: expected a claim name"),
+    "claims text value":       ({"c.toml": 'spec = "mazur"\n[[claims]]\nout_o1 = "x"\n'}, ["check", "c.toml"], "expected a number"),
+    "claims step 0":           ({"c.toml": 'spec = "mazur"\n[[claims]]\nstep = 0\nout_o1 = 0.5\n'}, ["check", "c.toml"], "step: expected an integer from 1"),
+    "claims step huge":        ({"c.toml": 'spec = "mazur"\n[[claims]]\nstep = 1000000000\nout_o1 = 0.5\n'}, ["check", "c.toml"], "step"),
+    "claims spec /dev/zero":   ({"c.toml": 'spec = "/dev/zero"\n[[claims]]\nout_o1 = 0.5\n'}, ["check", "c.toml"], "/dev/zero"),
+    # ---- model files -----------------------------------------------------------------------------------
+    "model missing":           ({}, ["predict", "m.json", "--inputs", "1,2"], "m.json: cannot read"),
+    "model /dev/zero":         ({}, ["predict", "/dev/zero", "--inputs", "1,2"], "character device"),
+    "model empty json":        ({"m.json": ""}, ["predict", "m.json", "--inputs", "1,2"], "m.json: expected a chainrule model (JSON), got invalid JSON"),
+    "model deep json":         ({"m.json": "[" * 100000 + "]" * 100000}, ["predict", "m.json", "--inputs", "1,2"], "nested more than 32 deep"),
+    "model digits json":       ({"m.json": "9" * 5000}, ["predict", "m.json", "--inputs", "1,2"], "4,300 digits"),
+    "model list json":         ({"m.json": "[]"}, ["predict", "m.json", "--inputs", "1,2"], "m.json"),
+    "model bad npz":           ({"m.npz": b"not a zip"}, ["predict", "m.npz", "--inputs", "1,2"], "m.npz: expected a chainrule model (.npz)"),
+    "model bad suffix":        ({"m.pkl": b"x"}, ["predict", "m.pkl", "--inputs", "1,2"], "m.pkl"),
+    # ---- command-line arguments ------------------------------------------------------------------------
+    "seed -1":                 ({}, ["train", "mazur", "--seed", "-1"], "train --seed: expected an integer ≥ 0, got -1"),
+    "epochs -1":               ({}, ["train", "mazur", "--epochs", "-1"], "--epochs: expected an integer ≥ 0"),
+    "save empty":              ({}, ["train", "mazur", "--save", ""], "train --save: expected a model file name"),
+    "save missing dir":        ({}, ["train", "mazur", "--save", "no/dir/m.json"], "train --save: expected a model file in a directory"),
+    "save under a file":       ({"f": "x"}, ["train", "mazur", "--save", "f/m.json"], "'f' is not a directory"),
+    "save bad suffix":         ({}, ["train", "mazur", "--save", "m.txt"], "train --save"),
+    "explain step 1e9":        ({}, ["explain", "mazur", "--step", "1000000000"], "explain --step: expected an integer from 1 to 10,000"),
+    "explain steps 1e9":       ({}, ["explain", "mazur", "--steps", "1000000000"], "explain --steps: expected an integer from 1 to 100"),
+    "explain step beyond run": ({}, ["explain", "visual", "--step", "2"], "expected an integer from 1 to 1 (the steps this spec's training runs)"),
+    "worksheet step 1e9":      ({}, ["worksheet", "mazur", "--step", "1000000000"], "worksheet --step"),
+    "explain width 10":        ({}, ["explain", "mazur", "--width", "10"], "explain --width"),
+    "explain param unknown":   ({}, ["explain", "mazur", "--param", "w99"], "--param: expected one of"),
+    "set bad":                 ({}, ["train", "mazur", "--set", "w1=abc"], "train --set: expected LABEL=NUMBER"),
+    "set unknown":             ({}, ["train", "mazur", "--set", "w99=1"], "train --set: expected labels"),
+    "set nan":                 ({}, ["train", "mazur", "--set", "w1=nan"], "train --set"),
+    "inputs wrong width":      ({}, ["train", "mazur", "--inputs", "1,2,3"], "train --inputs row 1: expected 2 finite numbers"),
+    "inputs inf":              ({}, ["train", "mazur", "--inputs", "inf,1"], "train --inputs"),
+    "learning rate -2":        ({}, ["train", "mazur", "--learning-rate", "-2"], "train --learning-rate: expected a finite number ≥ 0"),
+    "batch 3x":                ({}, ["train", "mazur", "--batch", "3x"], "train --batch"),
+    "freeze unknown":          ({}, ["train", "mazur", "--freeze", "q1"], "train --freeze"),
+    "port 0":                  ({}, ["serve", "--port", "0"], "serve --port: expected 1 to 65535"),
+    "serve change no spec":    ({}, ["serve", "--learning-rate", "1"], "serve --learning-rate: applies to a spec"),
+    "predict csv fifo-free":   ({}, ["predict", "mazur", "--csv", "/dev/zero"], "/dev/zero"),
+    "predict wide row":        ({}, ["predict", "mazur", "--inputs", "1,2,3"], "row 1: expected 2 finite numbers"),
+    "check answers seed":      ({}, ["check", "seed:000", "--answers"], "check --answers: expected a claims file with blanks"),
+    "unknown command":         ({}, ["frobnicate"], "invalid choice"),
+}
+
+
+def snapshot(root: Path) -> dict:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+class _Hang(Exception):
+    pass
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_input_gets_one_line_naming_what_was_expected_and_changes_no_file(name, tmp_path, monkeypatch, capsys):
+    written, argv, fragment = CASES[name]
+    for relative, content in written.items():
+        path = tmp_path / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content)
+    monkeypatch.chdir(tmp_path)
+    before = snapshot(tmp_path)
+
+    def hang(*_):
+        raise _Hang(name)
+    previous = signal.signal(signal.SIGALRM, hang)
+    signal.alarm(20)                        # a case that hangs fails here instead of stalling the suite
+    try:
+        code = main(argv, out=io.StringIO())
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.count("\n") == 1 and err.startswith("chainrule: error: "), err
+    assert "internal error" not in err and "Traceback" not in err
+    assert fragment in err, err
+    assert len(err) < 400, f"{len(err)} characters"
+    assert snapshot(tmp_path) == before
+
+
+def test_the_corpus_covers_every_surface_with_enough_cases():
+    surfaces = {name.split()[0] for name in CASES}
+    assert {"spec", "claims", "model", "save", "explain", "serve", "predict"} <= surfaces
+    assert len(CASES) >= 75
+
+
+def test_a_fifo_nobody_writes_to_reads_as_empty_instead_of_hanging(tmp_path, monkeypatch, capsys):
+    os.mkfifo(tmp_path / "f")
+    monkeypatch.chdir(tmp_path)
+    for argv in (["check", "f"], ["train", "f"], ["predict", "f", "--inputs", "1,2"]):
+        signal.alarm(20)
+        try:
+            assert main(argv, out=io.StringIO()) == 2
+        finally:
+            signal.alarm(0)
+        err = capsys.readouterr().err
+        assert err.startswith("chainrule: error: f: ") and err.count("\n") == 1, err
+
+
+def test_process_substitution_still_reads_a_spec(tmp_path):
+    """`chainrule train <(cat mazur.toml)`: a pipe with a writer is read, not refused."""
+    import subprocess
+    import sys
+    (tmp_path / "m.toml").write_text(MAZUR)
+    command = f'"{sys.executable}" -m chainrule train <(cat "{tmp_path / "m.toml"}") --epochs 1'
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "w5 = 0.35891648" in result.stdout
