@@ -259,21 +259,24 @@ def test_page_steps_mazur_through_one_step_with_seed_000s_numbers(browser, serve
     assert not errors
 
 
-def test_a_spec_file_loads_into_the_page(browser, server, tmp_path):
+def page_with_example_file(browser, server, tmp_path, name):
+    """The page with a built-in example's spec uploaded as a file, as a user would."""
     page, errors = open_page(browser, server + "/")
-    path = tmp_path / "visual.toml"
-    path.write_text(cr.examples.path("visual").read_text())
+    path = tmp_path / f"{name}.toml"
+    path.write_text(cr.examples.path(name).read_text())
     page.set_input_files("#spec-file", str(path))
+    return page, errors
+
+
+def test_a_spec_file_loads_into_the_page(browser, server, tmp_path):
+    page, errors = page_with_example_file(browser, server, tmp_path, "visual")
     page.wait_for_function("document.querySelector('#v-out_h1') && document.querySelector('#v-out_h1').textContent === '0.731058579'")
     assert not errors
 
 
 def test_a_spec_that_names_its_neurons_shows_the_names_on_the_page(browser, server, tmp_path):
     """Seed 004's softplus spec names its neurons x → blue, orange → green: the diagram and values use them."""
-    page, errors = open_page(browser, server + "/")
-    path = tmp_path / "softplus.toml"
-    path.write_text(cr.examples.path("softplus").read_text())
-    page.set_input_files("#spec-file", str(path))
+    page, errors = page_with_example_file(browser, server, tmp_path, "softplus")
     page.wait_for_selector("#neuron-blue")
     assert page.locator("#neuron-x").count() == 1 and page.locator("#neuron-green").count() == 1
     assert page.locator("#neuron-h1").count() == 0 and page.locator("#v-out_blue").count() == 1

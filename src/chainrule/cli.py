@@ -298,8 +298,7 @@ MAX_EXPLAINED_STEPS = 100      # explain --steps N: N documents, one after anoth
 def _asked_step(spec, n_samples: int, step: int, command: str, flag: str = "--step", most: int = MAX_STEP,
                 reason: str = "steps are traced one by one") -> None:
     """Refuse, before anything is traced, a step beyond the run (its epochs × batches) or beyond ``most``."""
-    batch = max(1, min(spec.training.batch_size(n_samples), n_samples))
-    run = spec.training.epochs * math.ceil(n_samples / batch)
+    run = spec.training.epochs * math.ceil(n_samples / max(1, spec.training.batch_size(n_samples)))
     limit, why = (run, "the steps this spec's training runs") if run <= most else (most, reason)
     if not 1 <= step <= limit:
         raise UsageError(f"{command} {flag}: expected an integer from 1 to {limit:,} ({why}), got {step}")
@@ -317,7 +316,7 @@ def cmd_explain(args, out) -> int:
         _asked_step(spec, len(x), args.step, "explain")
     _asked_step(spec, len(x), args.steps, "explain", "--steps", MAX_EXPLAINED_STEPS, "the most one explanation holds")
     network = spec.build_network()
-    large = too_large(sum(p.size for p in network.parameters()), min(spec.training.batch_size(len(x)), len(x)))
+    large = too_large(sum(p.size for p in network.parameters()), spec.training.batch_size(len(x)))
     if large and (args.param is None or args.matrix):
         what = "the matrix form" if args.matrix else "a whole derivation"
         raise UsageError(f"explain: {what}: {large}; explain one parameter with --param LABEL (e.g. --param w1)")
@@ -600,7 +599,7 @@ def _trace_of(spec, step: int, command: str):
     x, t = spec.require_data()
     _asked_step(spec, len(x), step, command)
     network = spec.build_network()
-    large = too_large(sum(p.size for p in network.parameters()), min(spec.training.batch_size(len(x)), len(x)))
+    large = too_large(sum(p.size for p in network.parameters()), spec.training.batch_size(len(x)))
     if large:
         raise UsageError(f"{command}: a sheet of every quantity: {large}")
     traces = trace_steps(network, x, t, spec.training, step)

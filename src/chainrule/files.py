@@ -12,13 +12,11 @@ import re
 import stat
 from pathlib import Path
 
+from .settings import memory
+
 MiB = 1024 * 1024
 MAX_TEXT = 16 * MiB         # a spec or claims file: TOML written by hand (MNIST-sized data lives in CSV/IDX)
 MAX_DATA = 1024 * MiB       # a CSV, IDX or model file
-
-
-def _size(limit: int) -> str:
-    return f"{limit // MiB:,} MiB" if limit >= MiB else f"{limit:,} bytes"
 
 
 _KINDS = [(stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
@@ -58,7 +56,7 @@ def read_bytes(path: str | Path, limit: int = MAX_DATA, what: str = "file") -> b
         except OSError as exc:
             raise ValueError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if len(data) > limit:
-        raise ValueError(f"{path}: expected a {what} of at most {_size(limit)}, got more")
+        raise ValueError(f"{path}: expected a {what} of at most {memory(limit)}, got more")
     return data
 
 

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from . import files
+from .settings import memory
 from .network import Network
 from .serialize import (FORMAT, VERSION, model_document, network_arrays, network_from_document, run_arrays,
                         run_from_document)
@@ -152,7 +153,7 @@ def _read_npz(path: Path) -> tuple[object, dict]:
         raise SpecError(str(exc)) from None
     with handle:
         if os.fstat(handle.fileno()).st_size > files.MAX_DATA:
-            raise SpecError(f"{path}: expected a model file of at most {files.MAX_DATA // files.MiB:,} MiB, got more")
+            raise SpecError(f"{path}: expected a model file of at most {memory(files.MAX_DATA)}, got more")
         return _npz_entries(path, handle)
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from .activations import Activation, get_activation
 from .data import numbers
 from .neurons import neuron_names
-from .settings import ConfigError, Described
+from .settings import ConfigError, Described, memory
 
 BIAS_MODES = ("per_neuron", "shared", "none")
 Array = np.ndarray
@@ -50,18 +50,13 @@ def float_dtype(dtype) -> type:
 MAX_PARAMETERS = 50_000_000       # 400 MB as float64: far beyond what this engine trains on a CPU
 
 
-def _bytes(n: float) -> str:
-    return next(f"{n / 1024 ** k:,.0f} {unit}" for k, unit in ((4, "TB"), (3, "GB"), (2, "MB"), (1, "kB"), (0, "B"))
-                if n >= 1024 ** k or k == 0)
-
-
 def check_size(sizes, key: str = "sizes", itemsize: int = 8) -> None:
     """Refuse, before anything is allocated, a network of layer ``sizes`` (inputs first) with more than
     MAX_PARAMETERS weights and biases, saying how much memory it would take."""
     count = sum(int(units) * (int(fan_in) + 1) for fan_in, units in zip(sizes, sizes[1:]))
     if count > MAX_PARAMETERS:
-        raise ConfigError(key, f"a network of at most {MAX_PARAMETERS:,} parameters ({_bytes(MAX_PARAMETERS * itemsize)})",
-                          Described(f"{count:,} parameters ({_bytes(count * itemsize)}) for layers "
+        raise ConfigError(key, f"a network of at most {MAX_PARAMETERS:,} parameters ({memory(MAX_PARAMETERS * itemsize)})",
+                          Described(f"{count:,} parameters ({memory(count * itemsize)}) for layers "
                                     + "-".join(str(n) for n in sizes)))
 
 

@@ -22,6 +22,12 @@ def show(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "…"
 
 
+def memory(n_bytes: float) -> str:
+    """A number of bytes as a message shows it: 381 MB, 15 GB (powers of 1024)."""
+    return next(f"{n_bytes / 1024 ** k:,.0f} {unit}" for k, unit in ((4, "TB"), (3, "GB"), (2, "MB"), (1, "kB"), (0, "B"))
+                if n_bytes >= 1024 ** k or k == 0)
+
+
 class Described(str):
     """A description of what was got (e.g. "3 rows"), shown as it is, not quoted."""
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .. import files
+from ..settings import memory
 
 _TYPES: dict[int, Any] = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
           0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
@@ -32,8 +33,8 @@ def _header(path: Path, f) -> tuple[np.dtype, tuple[int, ...]]:
     dtype = np.dtype(_TYPES[magic[2]])
     size = math.prod(shape) * dtype.itemsize
     if size > files.MAX_DATA:
-        raise ValueError(f"{path}: expected at most {files.MAX_DATA // files.MiB:,} MiB of values, got a header "
-                         f"declaring shape {shape} ({size / files.MiB:,.0f} MiB)")
+        raise ValueError(f"{path}: expected at most {memory(files.MAX_DATA)} of values, got a header "
+                         f"declaring shape {shape} ({memory(size)})")
     return dtype, shape
 
 
