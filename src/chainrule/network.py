@@ -217,7 +217,9 @@ class Network:
         return self.loss.value(out.net, out.out, t)
 
     def dataset_loss(self, x: Array, t: Array, reduction: str = "sum") -> float:
-        return reduce(self.sample_losses(x, t), reduction)
+        """E over the data; inf when it overflows (what the caller reports), without numpy's warnings."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return reduce(self.sample_losses(x, t), reduction)
 
     def deltas(self, t: Array, values: list[LayerValues]) -> list[Array]:
         """δ = ∂E/∂net of every layer, per sample: a list of (n, units) arrays."""

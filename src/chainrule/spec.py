@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
@@ -30,6 +31,7 @@ class SpecError(ValueError):
     """A spec (or model) file that cannot be used, with file, line and key."""
 
 
+MAX_NAME = 200            # characters in a spec's or a phase's name
 _TOP = {"name", "description", "network", "training", "data"}
 _NETWORK = {"inputs", "loss", "weight_labels", "layers", "dtype", "input_names"}
 _LAYER = {"units", "activation", "weights", "init", "bias", "bias_mode", "names", *activations.ALL_SETTINGS}
@@ -141,6 +143,13 @@ class _Validator:
         if not isinstance(value, str):
             raise self.fail(key, "a string", value)
         return value
+
+    def title(self, value, key: str) -> str:
+        """A one-line name (titles, file names, download headers): printable, at most MAX_NAME characters."""
+        text = self.string(value, key)
+        if len(text) > MAX_NAME or any(unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") for c in text):
+            raise self.fail(key, f"one line of at most {MAX_NAME} printable characters", value)
+        return text
 
     def array(self, value: np.ndarray, key: str, shape: tuple, what: str, dtype: str | None = None) -> np.ndarray:
         """An array (read from an .npz model) of ``shape``, in a float dtype (``dtype`` when given), all finite."""
@@ -403,7 +412,7 @@ def _check_phases(table, base: TrainingConfig, network: Network, v: _Validator) 
     for k, phase in enumerate(phases, start=1):
         key = f"training.phases[{k}]"
         settings = dict(v.table(phase, key, _PHASE))
-        name = v.string(settings.pop("name", f"phase {k}"), f"{key}.name")
+        name = v.title(settings.pop("name", f"phase {k}"), f"{key}.name")
         if "train_only" in settings and "frozen" in settings:
             raise v.error(f"{key}.train_only", "give either frozen or train_only, not both")
         try:
@@ -529,7 +538,7 @@ def from_dict(document: dict, source_name: str = "<spec>", text: str | None = No
         raise v.error("network", "missing; expected a [network] table")
     net = _check_network(document["network"], v)
     training = _check_training(document.get("training", {}), v)
-    name = v.string(document.get("name", Path(source_name).stem), "name")
+    name = v.title(document.get("name", Path(source_name).stem), "name")
     description = v.string(document.get("description", ""), "description")
     spec = Spec(name, description, net, training, None, None, source_name, v)
     network = spec.build_network()  # every shape and combination checked here, once

@@ -123,13 +123,17 @@ def _optimizer_states(network: Network, optimizer) -> list[dict]:
 class Tracer:
     """Traced training steps that go on where the last one stopped (the web page steps one at a time)."""
 
-    def __init__(self, network: Network, x, t, config: TrainingConfig, optimizer=None):
+    def __init__(self, network: Network, x, t, config: TrainingConfig, optimizer=None,
+                 steps_before: int = 0, epochs_before: int = 0):
+        """``steps_before``, ``epochs_before``: the steps and epochs run already (by training, or by an earlier
+        tracer), so that step and epoch numbers, and the scheduled learning rate, go on from there."""
         self.network, self.config = network, config
         self.x, self.t = data.samples(x, t, network.inputs, network.outputs, network.dtype, network.loss)
         self.optimizer = optimizer or config.build_optimizer()
         self.masks = network.trainable_masks(config.frozen)
         self.description = describe_network(network)
-        self.schedule = schedule(len(self.x), config)
+        self.steps_before = steps_before
+        self.schedule = schedule(len(self.x), config, first=epochs_before)
 
     def next(self) -> StepTrace:
         """Run and record the next step of the schedule."""
@@ -137,7 +141,7 @@ class Tracer:
         epoch, step, indices, _ = next(self.schedule)
         optimizer = self.optimizer
         optimizer.learning_rate = config.rate(epoch)
-        trace = StepTrace(step=step, epoch=epoch, learning_rate=optimizer.learning_rate,
+        trace = StepTrace(step=self.steps_before + step, epoch=epoch, learning_rate=optimizer.learning_rate,
                           reduction=config.reduction, loss_name=network.loss.name,
                           frozen=list(config.frozen), network=self.description)
         trace.parameters_before = network.parameters_as_data()

@@ -22,6 +22,8 @@ Endpoints (all JSON; errors are {"error": message} with a 4xx status):
 from __future__ import annotations
 
 import json
+import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +35,45 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import files
+from ..settings import show
 from .sessions import BadRequest, Limits, Store
 
 STATIC = Path(__file__).parent / "static"
 MAX_BODY = 256 * 1024
+MAX_RESPONSE = 32 * 1024 * 1024     # bytes: every answer is bounded by the limits; this is the backstop
+
+
+class Json(JSONResponse):
+    """Every answer is strict JSON: a number that overflowed (inf) or is undefined (NaN) is sent as null,
+    which the page shows as "—", never as the non-JSON tokens Infinity or NaN that browsers refuse."""
+
+    def render(self, content) -> bytes:
+        try:
+            text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        except ValueError:
+            text = json.dumps(_finite(content), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        body = text.encode("utf-8")
+        if len(body) > MAX_RESPONSE:
+            raise BadRequest(f"response: expected at most {MAX_RESPONSE} bytes, got {len(body)}; "
+                             "ask for less (a lower resolution, one parameter)", 413)
+        return body
+
+
+def _finite(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def download_name(name: str) -> str:
+    """A spec's name as a download's file name: letters, digits, '-', '_' and '.' only (no path, no quote,
+    no line break, Latin-1 for the header), never empty or hidden."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")[:80]
+    return f"{stem or 'spec'}.toml"
 
 
 def _public(trace: dict) -> dict:
@@ -45,7 +82,9 @@ def _public(trace: dict) -> dict:
 
 async def _json_body(request: Request):
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+    if length is not None and not (length.isascii() and length.isdigit() and len(length) < 20):
+        raise BadRequest(f"Content-Length: expected a number of bytes, got {show(length)}", 400)
+    if length is not None and int(length) > MAX_BODY:
         raise BadRequest(f"body: expected at most {MAX_BODY} bytes, got {length}", 413)
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -70,7 +109,7 @@ def create_app(limits: Limits | None = None, setup: dict | None = None) -> Starl
     first = setup or {"example": "mazur"}
 
     async def initial(request):
-        return JSONResponse({"setup": first})
+        return Json({"setup": first})
 
     async def locked(session, function, *args):
         """Run engine work off the event loop, one request per session at a time."""
@@ -83,11 +122,11 @@ def create_app(limits: Limits | None = None, setup: dict | None = None) -> Starl
         body = await _json_body(request)
         key, session = await run_in_threadpool(store.create, body)
         state = await locked(session, session.state)
-        return JSONResponse({"id": key, "state": state}, status_code=201)
+        return Json({"id": key, "state": state}, status_code=201)
 
     async def get_state(request):
         session = store.get(request.path_params["id"])
-        return JSONResponse({"state": await locked(session, session.state)})
+        return Json({"state": await locked(session, session.state)})
 
     async def step(request):
         session = store.get(request.path_params["id"])
@@ -96,18 +135,18 @@ def create_app(limits: Limits | None = None, setup: dict | None = None) -> Starl
         def work():
             return _public(session.step()), session.state()
         trace, state = await locked(session, work)
-        return JSONResponse({"trace": trace, "state": state})
+        return Json({"trace": trace, "state": state})
 
     async def get_step(request):
         session = store.get(request.path_params["id"])
         k = _integer(request.path_params["k"], "step")
-        return JSONResponse({"trace": _public(await locked(session, session.trace, k))})
+        return Json({"trace": _public(await locked(session, session.trace, k))})
 
     async def explain(request):
         session = store.get(request.path_params["id"])
         k = _integer(request.path_params["k"], "step")
         param = request.query_params.get("param", "")
-        return JSONResponse({"html": await locked(session, session.explain, k, param)})
+        return Json({"html": await locked(session, session.explain, k, param)})
 
     async def train(request):
         session = store.get(request.path_params["id"])
@@ -118,7 +157,7 @@ def create_app(limits: Limits | None = None, setup: dict | None = None) -> Starl
         def work():
             return session.train(body.get("epochs", 1)), session.state()
         result, state = await locked(session, work)
-        return JSONResponse({**result, "state": state})
+        return Json({**result, "state": state})
 
     async def parameters(request):
         session = store.get(request.path_params["id"])
@@ -126,28 +165,32 @@ def create_app(limits: Limits | None = None, setup: dict | None = None) -> Starl
         if not isinstance(body, dict):
             raise BadRequest("body: expected {\"label\": …, \"value\": …}", 400)
 
+        if "values" in body:
+            values = body["values"]
+        elif isinstance(body.get("label"), str):
+            values = {body["label"]: body.get("value")}
+        else:
+            raise BadRequest(f"label: expected a parameter's label, got {show(body.get('label'))}")
+
         def work():
-            values = body["values"] if "values" in body else {body.get("label"): body.get("value")}
-            if not isinstance(values, dict) or len(values) > len(session.network.labels):
-                raise BadRequest("values: expected an object of parameter label → number")
-            for label, value in values.items():
-                session.set_parameter(label, value)
+            session.set_parameters(values)
             return session.state()
-        return JSONResponse({"state": await locked(session, work)})
+        return Json({"state": await locked(session, work)})
 
     async def boundary(request):
         session = store.get(request.path_params["id"])
         resolution = _integer(request.query_params.get("resolution", "40"), "resolution")
-        return JSONResponse(await locked(session, session.boundary, resolution))
+        return Json(await locked(session, session.boundary, resolution))
 
     async def spec_toml(request):
         session = store.get(request.path_params["id"])
         text = await locked(session, session.spec_toml)
-        return PlainTextResponse(text, headers={"Content-Disposition": f'attachment; filename="{session.spec.name}.toml"'})
+        disposition = f'attachment; filename="{download_name(session.spec.name)}"'
+        return PlainTextResponse(text, headers={"Content-Disposition": disposition})
 
     async def list_examples(request):
         from .. import examples
-        return JSONResponse({"examples": [{"name": n, "summary": examples.summary(n)} for n in examples.names()]})
+        return Json({"examples": [{"name": n, "summary": examples.summary(n)} for n in examples.names()]})
 
     async def list_choices(request):
         from .. import activations, losses, optim
@@ -157,10 +200,10 @@ def create_app(limits: Limits | None = None, setup: dict | None = None) -> Starl
             output = losses.get_loss(name).output_activation or "sigmoid"
             outputs.append({"name": name, "output_activation": output,
                             "units": 1 if activations.get_activation(output).elementwise else 2})
-        return JSONResponse({"activations": hidden, "losses": outputs, "optimizers": list(optim.NAMES)})
+        return Json({"activations": hidden, "losses": outputs, "optimizers": list(optim.NAMES)})
 
     async def health(request):
-        return JSONResponse({"ok": True, "sessions": len(store.sessions)})
+        return Json({"ok": True, "sessions": len(store.sessions)})
 
     async def index(request):
         return FileResponse(STATIC / "index.html")
@@ -169,12 +212,12 @@ def create_app(limits: Limits | None = None, setup: dict | None = None) -> Starl
         return Response(status_code=204)
 
     async def bad_request(request, exc: BadRequest):
-        return JSONResponse({"error": str(exc)}, status_code=exc.status)
+        return Json({"error": str(exc)}, status_code=exc.status)
 
     async def not_found(request, exc):
         status = getattr(exc, "status_code", 404)
         what = "no such endpoint" if status == 404 else f"method {request.method} not allowed here"
-        return JSONResponse({"error": f"{request.method} {request.url.path}: {what}"}, status_code=status)
+        return Json({"error": f"{request.method} {request.url.path}: {what}"}, status_code=status)
 
     routes = [
         Route("/", index),
@@ -201,10 +244,9 @@ def create_app(limits: Limits | None = None, setup: dict | None = None) -> Starl
 
 
 def _integer(text: str, name: str) -> int:
-    try:
-        return int(text)
-    except (TypeError, ValueError):
-        raise BadRequest(f"{name}: expected an integer, got {text!r}", 400) from None
+    if not (text.isascii() and text.lstrip("-").isdigit() and len(text) <= 18):
+        raise BadRequest(f"{name}: expected an integer, got {show(text)}", 400)
+    return int(text)
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False, setup: dict | None = None) -> None:

@@ -5,6 +5,7 @@ Everything a session computes comes from the engine (trace, fit, explain); the b
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import secrets
@@ -19,12 +20,13 @@ from ..datasets import one_hot
 from ..datasets.tabular import numbers, read_rows
 from ..datasets.toy import GENERATORS, planar
 from ..explain import explain_step
-from ..explain.derive import MAX_SAMPLES, chains_as_data, parameter_count, too_large
+from ..explain.derive import MAX_SAMPLES, chains_as_data, parameter_count
 from ..explain.html import document_html
 from ..serialize import network_to_table
+from ..settings import show
 from ..spec import SpecError, from_dict
 from ..trace import Tracer
-from ..train import TrainingConfig, TrainingDiverged, fit
+from ..train import TrainingConfig, TrainingDiverged, diverged_message, fit
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class Limits:
     steps_kept: int = 500
     csv_bytes: int = 200_000
     resolution: int = 100
+    chain_terms: int = 2_000    # parameters × samples in a step beyond which its chains are not sent
+                                # (2-4-4-1 on 160 samples sent 5 MB); explain gives one parameter's
 
 
 class BadRequest(ValueError):
@@ -109,9 +113,15 @@ def check_document(document, limits: Limits) -> dict:
     data = document.get("data")
     if not isinstance(data, dict):
         raise BadRequest("spec.data: expected a data table (inputs and targets, a generator, or csv_text)")
-    if "csv" in data:
-        raise BadRequest("spec.data.csv: the web page reads no files; upload the CSV text as data.csv_text")
+    for key in data:
+        if key not in WEB_DATA:     # csv, idx, dataset: the page reads no file of the server's disk
+            raise BadRequest(f"spec.data.{key[:40]}: expected one of {', '.join(sorted(WEB_DATA))} "
+                             "(the page reads no files; send a CSV's text as data.csv_text)")
     return document
+
+
+# what a web spec's data may hold: numbers, a generator and its settings, or a CSV's text — never a path
+WEB_DATA = {"inputs", "targets", "generator", "samples", "noise", "test_fraction", "seed", "csv_text"}
 
 
 class Session:
@@ -133,10 +143,12 @@ class Session:
             self.x_test, self.t_test = np.array(x_test, dtype=float), np.array(t_test, dtype=float)
         self.network = self.spec.build_network()
         self.optimizer = self.spec.training.build_optimizer()    # its state carries over steps and calls
-        self.tracer = self._tracer()
         self.traces: list[dict] = []
-        self.steps_taken = 0
-        self.epochs_trained = 0
+        self.steps_taken = 0           # traced steps (the step button)
+        self.epochs_trained = 0        # epochs run by the train button
+        self.updates = 0               # every step, traced or trained: the next step's number is updates + 1
+        self.epoch = 0                 # the epoch of the latest step
+        self.tracer = self._tracer()
         self.loss_history: list = []
         self.test_loss_history: list = []
 
@@ -190,12 +202,20 @@ class Session:
         return self.network.dataset_loss(self.x_test, self.t_test, self.spec.training.reduction)
 
     def step(self) -> dict:
-        trace = self.tracer.next()
+        before = self._saved()
+        with np.errstate(over="ignore", invalid="ignore"):
+            trace = self.tracer.next()
+        if not (math.isfinite(trace.loss_after) and self._finite()):
+            self._restore(before)
+            self.tracer = self._tracer()
+            raise BadRequest(diverged_message(f"step {trace.step}", trace.loss_after, trace.learning_rate)
+                             + " The step was undone.")
         self.steps_taken += 1
+        self.updates, self.epoch = trace.step, trace.epoch
         record = trace.as_dict()
-        # every gradient's chain, for networks small enough to explain whole (else one at a time: explain)
-        large = too_large(parameter_count(trace), len(trace.samples))
-        record["chains"] = None if large else chains_as_data(trace)
+        # every gradient's chain, for steps small enough to send whole (else one at a time: explain)
+        terms = parameter_count(trace) * len(trace.samples)
+        record["chains"] = chains_as_data(trace) if terms <= self.limits.chain_terms else None
         # a large batch's values stay here (explain reads them); the page is sent the first few samples
         record["samples_in_step"] = len(trace.samples)
         record["samples"] = record["samples"][:MAX_SAMPLES]
@@ -227,6 +247,7 @@ class Session:
                          stop_below=None, stop_change_below=None)
         deadline = time.monotonic() + self.limits.seconds_per_call
         done = 0
+        before = self._saved()
 
         def callback(epoch, loss):
             nonlocal done
@@ -241,9 +262,13 @@ class Session:
             losses = history.loss_history
         except _TimeUp:        # a call never holds the session longer than seconds_per_call
             losses = self._losses_after_timeout(done)
-        except TrainingDiverged as exc:
-            raise BadRequest(str(exc)) from None
+        except TrainingDiverged as exc:     # the weights go back to where this call began: the session goes on
+            self._restore(before)
+            self.tracer = self._tracer()
+            raise BadRequest(f"{exc} The weights are as they were before this call.") from None
         self.epochs_trained += len(losses)
+        self.updates += len(losses) * -(-len(self.x) // config.batch_size(len(self.x)))
+        self.epoch += len(losses)
         self.loss_history.extend(losses)
         test = self.test_loss()
         if test is not None:
@@ -252,23 +277,47 @@ class Session:
         return {"epochs": len(losses), "loss_history": losses, "test_loss": test}
 
     def _tracer(self) -> Tracer:
-        return Tracer(self.network, self.x, self.t, self.spec.training, self.optimizer)
+        return Tracer(self.network, self.x, self.t, self.spec.training, self.optimizer,
+                      steps_before=self.updates, epochs_before=self.epoch)
+
+    def _saved(self):
+        """The weights and the optimiser's state, to go back to when a step or a call diverges."""
+        return [(layer.weights.copy(), None if layer.bias is None else layer.bias.copy())
+                for layer in self.network.layers], copy.deepcopy(self.optimizer)
+
+    def _restore(self, saved) -> None:
+        arrays, optimizer = saved
+        for layer, (weights, bias) in zip(self.network.layers, arrays):
+            layer.weights[...] = weights
+            if layer.bias is not None:
+                layer.bias[...] = bias
+        self.optimizer = optimizer
+
+    def _finite(self) -> bool:
+        return all(np.isfinite(layer.weights).all() and (layer.bias is None or np.isfinite(layer.bias).all())
+                   for layer in self.network.layers)
 
     def _losses_after_timeout(self, done: int) -> list:
         loss = self.network.dataset_loss(self.x, self.t, self.spec.training.reduction)
         return [loss] * max(done, 1)
 
-    def set_parameter(self, label, value) -> None:
-        if label not in self.network.labels:
-            raise BadRequest(f"label: expected one of {self.network.labels.summary()}, got {label!r}")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-                or abs(value) > 1e6:
-            raise BadRequest(f"value: expected a finite number of magnitude ≤ 1e6, got {value!r}")
-        ref = self.network.labels[label]
-        layer = self.network.layers[ref.layer]
-        array = layer.weights if ref.kind == "weights" or layer.bias is None else layer.bias
-        array[ref.index] = value
-        self.tracer = self._tracer()
+    def set_parameters(self, values) -> None:
+        """Set parameters by label: every label and value is checked before any is set (all or none)."""
+        labels = self.network.labels
+        if not isinstance(values, dict) or not 1 <= len(values) <= len(labels):
+            raise BadRequest(f"values: expected an object of 1 to {len(labels)} parameter label → number, "
+                             f"got {show(values)}")
+        for label, value in values.items():
+            if not isinstance(label, str) or label not in labels:
+                raise BadRequest(f"label: expected one of {labels.summary()}, got {show(label)}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                    or abs(value) > 1e6:
+                raise BadRequest(f"{label}: expected a finite number of magnitude ≤ 1e6, got {show(value)}")
+        for label, value in values.items():
+            ref = labels[label]
+            layer = self.network.layers[ref.layer]
+            array = layer.weights if ref.kind == "weights" or layer.bias is None else layer.bias
+            array[ref.index] = value          # the tracer goes on: the next step starts from the new value
 
     def boundary(self, resolution: int) -> dict:
         if self.network.inputs != 2:
