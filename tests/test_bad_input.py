@@ -163,9 +163,16 @@ def test_bad_input_gets_one_line_naming_what_was_expected_and_changes_no_file(na
 
 
 def test_the_corpus_covers_every_surface_with_enough_cases():
+    """With the web half (tests/test_bad_web.py): at least 200 cases over every surface."""
+    from test_bad_web import CASES as WEB
     surfaces = {name.split()[0] for name in CASES}
     assert {"spec", "claims", "model", "save", "explain", "serve", "predict"} <= surfaces
-    assert len(CASES) >= 75
+    methods = {method for method, *_ in WEB.values()}
+    web = {name.split()[0] for name in WEB}
+    assert {"body", "spec", "data", "csv", "training", "train", "parameters", "step", "boundary", "content-length",
+            "static"} <= web and {"GET", "POST", "PUT", "DELETE"} <= methods
+    assert any("?" in path for _, path, *_ in WEB.values())          # query strings
+    assert len(CASES) + len(WEB) >= 200
 
 
 def test_a_fifo_nobody_writes_to_reads_as_empty_instead_of_hanging(tmp_path, monkeypatch, capsys):

@@ -129,8 +129,13 @@ def json_document(text: str | bytes, source: str, what: str = "JSON"):
 
     def refused(detail: str) -> ValueError:
         return ValueError(f"{source}: expected {what}, got invalid JSON: {detail}")
+
+    def constant(token: str):       # NaN and Infinity are Python's extensions, not JSON
+        raise _NotJson(f"{token} (JSON has no such number; numbers must be finite)")
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_constant=constant)
+    except _NotJson as exc:
+        raise refused(str(exc)) from None
     except RecursionError:
         raise refused(f"lists and objects nested more than {MAX_DEPTH} deep") from None
     except json.JSONDecodeError as exc:
@@ -142,6 +147,10 @@ def json_document(text: str | bytes, source: str, what: str = "JSON"):
     if depth(document) > MAX_DEPTH:
         raise refused(f"lists and objects nested more than {MAX_DEPTH} deep")
     return document
+
+
+class _NotJson(Exception):
+    pass
 
 
 def _digits(exc: ValueError) -> str:

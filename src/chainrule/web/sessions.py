@@ -56,17 +56,17 @@ class BadRequest(ValueError):
 def _data_from_generator(table: dict, limits: Limits) -> tuple[list, list, list, list]:
     kind = table.get("generator")
     if kind not in GENERATORS:
-        raise BadRequest(f"data.generator: expected one of {', '.join(GENERATORS)}, got {kind!r}")
+        raise BadRequest(f"data.generator: expected one of {', '.join(GENERATORS)}, got {show(kind)}")
     samples, noise = table.get("samples", 200), table.get("noise", 0.0)
     test_fraction, seed = table.get("test_fraction", 0.0), table.get("seed", 0)
     if not isinstance(samples, int) or isinstance(samples, bool) or not 4 <= samples <= limits.rows:
-        raise BadRequest(f"data.samples: expected an integer from 4 to {limits.rows}, got {samples!r}")
+        raise BadRequest(f"data.samples: expected an integer from 4 to {limits.rows}, got {show(samples)}")
     if not isinstance(noise, (int, float)) or not 0 <= noise <= 1:
-        raise BadRequest(f"data.noise: expected a number from 0 to 1, got {noise!r}")
+        raise BadRequest(f"data.noise: expected a number from 0 to 1, got {show(noise)}")
     if not isinstance(test_fraction, (int, float)) or not 0 <= test_fraction <= 0.9:
-        raise BadRequest(f"data.test_fraction: expected a number from 0 to 0.9, got {test_fraction!r}")
+        raise BadRequest(f"data.test_fraction: expected a number from 0 to 0.9, got {show(test_fraction)}")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise BadRequest(f"data.seed: expected an integer ≥ 0, got {seed!r}")
+        raise BadRequest(f"data.seed: expected an integer ≥ 0, got {show(seed)}")
     x, labels = planar(kind, samples, float(noise), seed)
     n_test = int(round(samples * test_fraction))
     return x[n_test:].tolist(), labels[n_test:].tolist(), x[:n_test].tolist(), labels[:n_test].tolist()
@@ -106,10 +106,10 @@ def check_document(document, limits: Limits) -> dict:
         units = layer.get("units") if isinstance(layer, dict) else None
         if not isinstance(units, int) or isinstance(units, bool) or not 1 <= units <= limits.units:
             raise BadRequest(f"spec.network.layers[{k}].units: expected an integer from 1 to {limits.units}, "
-                             f"got {units!r}")
+                             f"got {show(units)}")
     inputs = network.get("inputs")
     if not isinstance(inputs, int) or isinstance(inputs, bool) or not 1 <= inputs <= limits.units:
-        raise BadRequest(f"spec.network.inputs: expected an integer from 1 to {limits.units}, got {inputs!r}")
+        raise BadRequest(f"spec.network.inputs: expected an integer from 1 to {limits.units}, got {show(inputs)}")
     data = document.get("data")
     if not isinstance(data, dict):
         raise BadRequest("spec.data: expected a data table (inputs and targets, a generator, or csv_text)")
@@ -242,7 +242,7 @@ class Session:
 
     def train(self, epochs: int) -> dict:
         if not isinstance(epochs, int) or isinstance(epochs, bool) or not 1 <= epochs <= self.limits.epochs_per_call:
-            raise BadRequest(f"epochs: expected an integer from 1 to {self.limits.epochs_per_call}, got {epochs!r}")
+            raise BadRequest(f"epochs: expected an integer from 1 to {self.limits.epochs_per_call}, got {show(epochs)}")
         config = replace(self.spec.training, epochs=epochs, seed=self.spec.training.seed + self.epochs_trained,
                          stop_below=None, stop_change_below=None)
         deadline = time.monotonic() + self.limits.seconds_per_call
@@ -324,7 +324,7 @@ class Session:
             raise BadRequest("boundary: expected a network with 2 inputs, got "
                              f"{self.network.inputs}")
         if not isinstance(resolution, int) or not 4 <= resolution <= self.limits.resolution:
-            raise BadRequest(f"resolution: expected an integer from 4 to {self.limits.resolution}, got {resolution!r}")
+            raise BadRequest(f"resolution: expected an integer from 4 to {self.limits.resolution}, got {show(resolution)}")
         points = self.x if self.x_test is None else np.vstack([self.x, self.x_test])
         low, high = points.min(axis=0) - 0.1, points.max(axis=0) + 0.1
         gx, gy = np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution)
@@ -400,7 +400,7 @@ class Store:
         if "example" in body:
             name = body["example"]
             if name not in examples.names():
-                raise BadRequest(f"example: expected one of {', '.join(examples.names())}, got {name!r}")
+                raise BadRequest(f"example: expected one of {', '.join(examples.names())}, got {show(name)}")
             import tomllib
             return tomllib.loads(examples.path(name).read_text(encoding="utf-8"))
         if "spec_toml" in body:
