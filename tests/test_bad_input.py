@@ -197,3 +197,49 @@ def test_process_substitution_still_reads_a_spec(tmp_path):
     result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "w5 = 0.35891648" in result.stdout
+
+
+def test_serve_on_a_port_in_use_is_one_line_before_announcing_the_page(capsys):
+    import socket
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        signal.alarm(20)
+        try:
+            code = main(["serve", "--port", str(port)], out=io.StringIO())
+        finally:
+            signal.alarm(0)
+    captured = capsys.readouterr()
+    assert code == 2 and "serving" not in captured.out, captured
+    assert captured.err == (f"chainrule: error: serve --host/--port: expected an address free to listen on, "
+                            f"got 127.0.0.1:{port} (Address already in use)\n")
+
+
+def test_an_npz_zip_bomb_is_refused_before_it_is_unpacked(tmp_path, monkeypatch, capsys):
+    """5 MB on disk, 1.1 GB unpacked: refused from the archive's directory, before any member is read."""
+    import zipfile
+    with zipfile.ZipFile(tmp_path / "bomb.npz", "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        with archive.open("model.npy", "w", force_zip64=True) as member:
+            for _ in range(17):
+                member.write(bytes(1 << 26))
+    monkeypatch.chdir(tmp_path)
+    assert main(["predict", "bomb.npz", "--inputs", "1,2"], out=io.StringIO()) == 2
+    assert capsys.readouterr().err == "chainrule: error: bomb.npz: expected a model of at most 1 GB unpacked, got 1.1 GB\n"
+
+
+def test_opening_a_model_never_reads_the_data_file_its_spec_named(tmp_path, monkeypatch):
+    """The spec's CSV is replaced by a FIFO nobody writes to: predict still answers at once."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.toml").write_text(NET + '[data]\ncsv = "d.csv"\n[training]\nepochs = 1\n')
+    (tmp_path / "d.csv").write_text("a,b,y\n1,2,3\n")
+    assert main(["train", "s.toml", "--save", "m.json"], out=io.StringIO()) == 0
+    (tmp_path / "d.csv").unlink()
+    os.mkfifo(tmp_path / "d.csv")
+    out = io.StringIO()
+    signal.alarm(20)
+    try:
+        assert main(["predict", "m.json", "--inputs", "1,2"], out=out) == 0
+    finally:
+        signal.alarm(0)
+    assert out.getvalue().startswith("(1, 2) → (")

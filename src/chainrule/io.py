@@ -167,6 +167,10 @@ def _npz_entries(path: Path, handle) -> tuple[object, dict]:
         raise SpecError(f"{path}: expected a chainrule model (.npz archive), got a single .npy array")
     arrays = {}
     with archive:
+        unpacked = sum(info.file_size for info in archive.zip.infolist())     # a zip bomb stops here
+        if unpacked > files.MAX_DATA:
+            raise SpecError(f"{path}: expected a model of at most {memory(files.MAX_DATA)} unpacked, "
+                            f"got {memory(unpacked)}")
         for name in archive.files:
             try:
                 arrays[name] = archive[name]

@@ -24,8 +24,11 @@ def show(value: Any, limit: int = 60) -> str:
 
 def memory(n_bytes: float) -> str:
     """A number of bytes as a message shows it: 381 MB, 15 GB (powers of 1024)."""
-    return next(f"{n_bytes / 1024 ** k:,.0f} {unit}" for k, unit in ((4, "TB"), (3, "GB"), (2, "MB"), (1, "kB"), (0, "B"))
-                if n_bytes >= 1024 ** k or k == 0)
+    k, unit = next((k, unit) for k, unit in ((4, "TB"), (3, "GB"), (2, "MB"), (1, "kB"), (0, "B"))
+                   if n_bytes >= 1024 ** k or k == 0)
+    value = n_bytes / 1024 ** k
+    whole = value >= 10 or round(value, 1) == round(value)     # 1.1 GB is not "1 GB" next to a 1 GB limit
+    return f"{value:,.0f} {unit}" if whole else f"{value:.1f} {unit}"
 
 
 class Described(str):

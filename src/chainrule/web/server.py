@@ -250,14 +250,26 @@ def _integer(text: str, name: str) -> int:
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False, setup: dict | None = None) -> None:
+    import socket
+
     import uvicorn
     url = f"http://{host}:{port}/"
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:                     # bound here, before the page is announced: a port in use is one line, exit 2
+        listener.bind((host, port))
+    except OSError as exc:
+        listener.close()
+        raise ValueError(f"serve --host/--port: expected an address free to listen on, got {host}:{port} "
+                         f"({exc.strerror or exc})") from None
     print(f"chainrule: serving the page at {url} (Ctrl-C stops)", flush=True)
     if open_browser:
         import threading
         import webbrowser
         threading.Timer(1.0, lambda: webbrowser.open(url)).start()
-    uvicorn.run(create_app(setup=setup), host=host, port=port, log_level="warning")
+    config = uvicorn.Config(create_app(setup=setup), host=host, port=port, log_level="warning")
+    uvicorn.Server(config).run(sockets=[listener])
 
 
 __all__ = ["create_app", "serve"]
