@@ -167,7 +167,8 @@ def _npz_entries(path: Path, handle) -> tuple[object, dict]:
         raise SpecError(f"{path}: expected a chainrule model (.npz archive), got a single .npy array")
     arrays = {}
     with archive:
-        unpacked = sum(info.file_size for info in archive.zip.infolist())     # a zip bomb stops here
+        members = archive.zip.infolist() if archive.zip is not None else []
+        unpacked: int = sum(info.file_size for info in members)     # a zip bomb stops here
         if unpacked > files.MAX_DATA:
             raise SpecError(f"{path}: expected a model of at most {memory(files.MAX_DATA)} unpacked, "
                             f"got {memory(unpacked)}")
