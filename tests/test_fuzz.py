@@ -163,13 +163,23 @@ def test_fuzzed_npz_models_predict_or_are_refused(place, capsys, model, data):
 
 # ---- the web API ----------------------------------------------------------------------------------------
 
-JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+# numbers JSON can carry (NaN and ±inf are refused as not JSON: test_bad_web's "body NaN token")
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+                           | st.text(max_size=20),
                            lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
                            max_leaves=12)
 XOR = {"name": "x", "network": {"inputs": 2, "loss": "bce", "layers": [
     {"units": 3, "activation": "tanh"}, {"units": 1, "activation": "sigmoid"}]},
     "training": {"learning_rate": 0.5, "batch": "full", "reduction": "mean"},
     "data": {"generator": "xor", "samples": 20, "test_fraction": 0.2, "seed": 0}}
+
+
+def _inside(table, key):
+    if isinstance(table, dict) and isinstance(key, str):
+        return table.get(key)
+    if isinstance(table, list) and isinstance(key, int) and key < len(table):
+        return table[key]
+    return None
 
 
 @st.composite
@@ -184,13 +194,11 @@ def spec_documents(draw):
                                      ("training", "batch"), ("training", "optimizer"), ("data",), ("data", "samples"),
                                      ("data", "generator"), ("data", "noise"), ("data", "inputs"), ("data", "csv_text"),
                                      ("network", "layers", 0, "weights"), ("training", "epochs")]))
-        for key in path[:-1]:
-            table = table[key] if isinstance(table, dict) and key in table or isinstance(table, list) and isinstance(key, int) and key < len(table) else None
-            if not isinstance(table, (dict, list)):
-                break
-        else:
-            if isinstance(table, dict) or (isinstance(table, list) and path[-1] < len(table)):
-                table[path[-1]] = draw(JSON_VALUES)
+        for key in path[:-1]:       # an earlier replacement may have put a number where a table was
+            table = _inside(table, key)
+        last = path[-1]
+        if isinstance(table, dict) and isinstance(last, str) or isinstance(table, list) and _inside(table, last) is not None:
+            table[last] = draw(JSON_VALUES)
     return document
 
 
@@ -236,3 +244,13 @@ def test_fuzzed_path_and_query_parameters_get_a_4xx(client, k, param, resolution
     from urllib.parse import quote
     served(client.get(f"/api/sessions/{sid}/steps/{quote(k, safe='')}/explain", params={"param": param}))
     served(client.get(f"/api/sessions/{sid}/boundary", params={"resolution": resolution}))
+
+
+# ---- what the long run found, kept as cases --------------------------------------------------------------
+
+def test_a_claim_with_a_huge_exponent_is_just_wrong(place, capsys):
+    """Found by `make fuzz`: 0.1e-32075136507 (0.0 as a float) crashed the digit-slip diagnosis with a
+    division by 10^-32075136507 = 0; it is a wrong claim like any other (exit 1)."""
+    (place / "c.toml").write_text('spec = "mazur"\n[[claims]]\nout_o1 = 0.1e-32075136507\n')
+    code, err = run(["check", "c.toml"], place, capsys)
+    assert code == 1 and err == ""

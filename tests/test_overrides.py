@@ -181,7 +181,7 @@ def test_serve_opens_the_page_with_the_changed_spec(monkeypatch, capsys):
     from starlette.testclient import TestClient
     import chainrule.web.server as server
     opened = {}
-    monkeypatch.setattr(server, "serve", lambda host, port, browser, setup: opened.update(setup=setup))
+    monkeypatch.setattr(server, "serve", lambda host, port, browser, setup, limits=None: opened.update(setup=setup))
     assert main(["serve", "mazur", "--learning-rate", "0.1", "--set", "w1=0.2"], out=io.StringIO()) == 0
     client = TestClient(server.create_app(setup=opened["setup"]))
     setup = client.get("/api/initial").json()["setup"]

@@ -90,6 +90,10 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     w.add_argument("--port", type=int, default=8000)
     w.add_argument("--open", action="store_true", help="open the page in the default browser")
+    w.add_argument("--sessions", type=int, default=500, metavar="N",
+                   help="the most sessions (visitors) held at once (default 500; more get HTTP 429)")
+    w.add_argument("--idle-seconds", type=float, default=1800.0, metavar="S",
+                   help="a session untouched this long is dropped (default 1800)")
     _add_overrides(w)
 
     c = sub.add_parser("check", help="check hand-computed numbers (a claims file, or seed:000 … seed:004)")
@@ -528,6 +532,10 @@ def cmd_serve(args, out) -> int:
         raise UsageError(f"serve: expected the web extra (pip install 'chainrule[web]'), got: {exc}") from None
     if not 0 < args.port < 65536:
         raise UsageError(f"serve --port: expected 1 to 65535, got {args.port}")
+    if not 1 <= args.sessions <= 100_000:
+        raise UsageError(f"serve --sessions: expected an integer from 1 to 100000, got {args.sessions}")
+    if not (math.isfinite(args.idle_seconds) and 1 <= args.idle_seconds <= 7 * 86_400):
+        raise UsageError(f"serve --idle-seconds: expected a number of seconds from 1 to 604800, got {args.idle_seconds}")
     setup = None
     if args.spec is None:
         given = _given(args, OVERRIDES)
@@ -536,7 +544,8 @@ def cmd_serve(args, out) -> int:
                              f"(chainrule serve NAME {given[0]} …)")
     else:
         setup = _page_setup(_overridden(load(args.spec), args, "serve"))
-    serve(args.host, args.port, args.open, setup)
+    from .web.sessions import Limits
+    serve(args.host, args.port, args.open, setup, Limits(sessions=args.sessions, idle_seconds=args.idle_seconds))
     return 0
 
 

@@ -38,7 +38,7 @@ from .serialize import (FORMAT, VERSION, model_document, network_arrays, network
                         run_from_document)
 from .spec import SpecError
 
-__all__ = ["FORMAT", "MODEL_SUFFIXES", "VERSION", "load_model", "model_suffix", "save_model", "write_atomically"]
+__all__ = ["FORMAT", "MODEL_SUFFIXES", "VERSION", "load_model", "model_suffix", "save_model", "write_atomically", "WriteError"]
 
 MODEL_SUFFIXES = (".json", ".npz", ".safetensors")
 METADATA_KEY = "chainrule-model"          # the safetensors header's metadata entry that holds the document
@@ -94,20 +94,34 @@ def _umask() -> int:
     return umask
 
 
+class WriteError(OSError):
+    """A file that could not be written (disk full, no permission): one line naming the user's path."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 def write_atomically(path: str | Path, content: str | bytes) -> None:
+    """``content`` as the file ``path``, whole or not at all: written to a temporary file beside it,
+    flushed to disk, then renamed over it, so that a crash, a kill or a full disk leaves the previous
+    file as it was (WriteError names ``path``, never the temporary file)."""
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
         os.chmod(tmp, _mode_for(path))
         with os.fdopen(fd, "wb") as handle:
             handle.write(content.encode("utf-8") if isinstance(content, str) else content)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
+    except BaseException as exc:
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and not isinstance(exc, WriteError):
+            raise WriteError(f"{path}: expected to write the file, got {exc.strerror or exc}"
+                             + ("; the previous file is as it was" if path.exists() else "")) from None
         raise
 
 

@@ -203,7 +203,7 @@ def create_app(limits: Limits | None = None, setup: dict | None = None) -> Starl
         return Json({"activations": hidden, "losses": outputs, "optimizers": list(optim.NAMES)})
 
     async def health(request):
-        return Json({"ok": True, "sessions": len(store.sessions)})
+        return Json({"ok": True, "sessions": store.live()})
 
     async def index(request):
         return FileResponse(STATIC / "index.html")
@@ -249,7 +249,8 @@ def _integer(text: str, name: str) -> int:
     return int(text)
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False, setup: dict | None = None) -> None:
+def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False, setup: dict | None = None,
+          limits: Limits | None = None) -> None:
     import socket
 
     import uvicorn
@@ -268,7 +269,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
         import threading
         import webbrowser
         threading.Timer(1.0, lambda: webbrowser.open(url)).start()
-    config = uvicorn.Config(create_app(setup=setup), host=host, port=port, log_level="warning")
+    config = uvicorn.Config(create_app(limits, setup=setup), host=host, port=port, log_level="warning")
     uvicorn.Server(config).run(sockets=[listener])
 
 

@@ -425,6 +425,12 @@ class Store:
             session.touched = time.monotonic()
             return session
 
+    def live(self) -> int:
+        """How many sessions are held, the idle ones dropped first."""
+        with self.lock:
+            self.expire()
+            return len(self.sessions)
+
     def expire(self) -> None:
         now = time.monotonic()
         for key in [k for k, s in self.sessions.items() if now - s.touched > self.limits.idle_seconds]:
