@@ -25,6 +25,26 @@ def mazur_step():
     return first_step("mazur")
 
 
+# a 1-1 identity network on inputs of 100 with η = 10: w grows about 10⁶-fold an epoch and the loss
+# becomes inf within 30 epochs (divergence tests, in-process and through the CLI's checkpoints)
+DIVERGES = """
+[network]
+inputs = 1
+loss = "sse"
+[[network.layers]]
+units = 1
+activation = "identity"
+weights = [[1.0]]
+[training]
+learning_rate = 10.0
+batch = "full"
+epochs = 1000
+[data]
+inputs = [[100.0], [200.0]]
+targets = [[1.0], [2.0]]
+"""
+
+
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 

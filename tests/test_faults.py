@@ -17,6 +17,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.cli import main
+from conftest import DIVERGES
 from test_bad_input import snapshot
 
 WRITER = """
@@ -104,24 +105,6 @@ def test_a_full_disk_on_a_new_file_leaves_no_file(tmp_path, monkeypatch, capsys)
     assert main(["train", "mazur", "--epochs", "1", "--save", "new.npz"], out=io.StringIO()) == 2
     assert capsys.readouterr().err == "chainrule: error: new.npz: expected to write the file, got No space left on device\n"
     assert list(tmp_path.iterdir()) == []
-
-
-DIVERGES = """
-[network]
-inputs = 1
-loss = "sse"
-[[network.layers]]
-units = 1
-activation = "identity"
-weights = [[1.0]]
-[training]
-learning_rate = 10.0
-batch = "full"
-epochs = 1000
-[data]
-inputs = [[100.0], [200.0]]
-targets = [[1.0], [2.0]]
-"""
 
 
 def test_a_diverging_run_stops_with_advice_and_its_checkpoint_goes_on(tmp_path, monkeypatch, capsys):

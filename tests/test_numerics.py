@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from conftest import DIVERGES
 from chainrule.activations import NAMES, get_activation
 from chainrule.losses import NAMES as LOSSES, get_loss
 
@@ -50,22 +51,7 @@ def test_losses_are_finite_and_silent_for_large_nets(name):
 
 
 def test_divergence_stops_with_the_step_and_advice():
-    spec = cr.loads("""
-[network]
-inputs = 1
-loss = "sse"
-[[network.layers]]
-units = 1
-activation = "identity"
-weights = [[1.0]]
-[training]
-learning_rate = 10.0
-batch = "full"
-epochs = 1000
-[data]
-inputs = [[100.0], [200.0]]
-targets = [[1.0], [2.0]]
-""")
+    spec = cr.loads(DIVERGES)
     x, t = spec.require_data()
     with warnings.catch_warnings():
         warnings.simplefilter("error")

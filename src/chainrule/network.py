@@ -40,10 +40,16 @@ class ParameterRef:
     kind: str
     index: tuple
 
-    def get(self, network: "Network") -> float:
+    def array(self, network: "Network") -> np.ndarray:
+        """The array the parameter is an element of: its layer's weights or bias."""
         layer = network.layers[self.layer]
-        array = layer.weights if self.kind == "weights" or layer.bias is None else layer.bias
-        return float(array[self.index])
+        return layer.weights if self.kind == "weights" or layer.bias is None else layer.bias
+
+    def get(self, network: "Network") -> float:
+        return float(self.array(network)[self.index])
+
+    def set(self, network: "Network", value: float) -> None:
+        self.array(network)[self.index] = value
 
 
 class ParameterLabels(Mapping):

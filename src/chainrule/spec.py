@@ -228,9 +228,7 @@ class Spec:
         dtype = dtype or np.dtype(self.network_table.get("dtype", "float64")).type
         network = _build_network(self.network_table, self._validator, self.training.seed, dtype)
         for label, value in self.parameters.items():
-            ref = network.labels[label]
-            layer = network.layers[ref.layer]
-            (layer.weights if ref.kind == "weights" or layer.bias is None else layer.bias)[ref.index] = value
+            network.labels[label].set(network, value)
         return network
 
     def overridden(self, training: dict | None = None, parameters: dict | None = None, inputs=None, targets=None,

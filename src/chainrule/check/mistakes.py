@@ -246,9 +246,9 @@ def digit_slip(literal: str, reference: float) -> str | None:
     mantissa = literal.lower().split("e")[0].lstrip("+-")
     decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
     exponent_text = literal.lower().split("e")[1] if "e" in literal.lower() else "0"
-    if decimals > 30 or len(exponent_text.lstrip("+-")) > 3 or abs(int(exponent_text)) > 300:
+    exponent = int(exponent_text) if len(exponent_text.lstrip("+-")) <= 3 else 10 ** 9
+    if decimals > 30 or abs(exponent) > 300:
         return None          # no one copies 30 decimals by hand; 10^±300 and beyond over- or underflows
-    exponent = int(exponent_text)
     written = mantissa.replace(".", "").lstrip("0")
     expected = f"{abs(reference) / 10.0 ** exponent:.{decimals}f}".replace(".", "").lstrip("0")
     if (reference < 0) != literal.strip().startswith("-") or not written or not expected:

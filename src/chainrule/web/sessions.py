@@ -313,11 +313,8 @@ class Session:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
                     or abs(value) > 1e6:
                 raise BadRequest(f"{label}: expected a finite number of magnitude ≤ 1e6, got {show(value)}")
-        for label, value in values.items():
-            ref = labels[label]
-            layer = self.network.layers[ref.layer]
-            array = layer.weights if ref.kind == "weights" or layer.bias is None else layer.bias
-            array[ref.index] = value          # the tracer goes on: the next step starts from the new value
+        for label, value in values.items():     # the tracer goes on: the next step starts from the new values
+            labels[label].set(self.network, value)
 
     def boundary(self, resolution: int) -> dict:
         if self.network.inputs != 2:
