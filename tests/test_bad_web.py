@@ -146,6 +146,7 @@ CASES = {
     "step not a number":        ("GET", S + "/{sid}/steps/abc", None, {}, 400, "step: expected an integer, got 'abc'"),
     "step 100 digits":          ("GET", S + "/{sid}/steps/" + "9" * 100, None, {}, 400, "step: expected an integer"),
     "step arabic digits":       ("GET", S + "/{sid}/steps/١", None, {}, 400, "step: expected an integer"),
+    "step two minus signs":     ("GET", S + "/{sid}/steps/--5", None, {}, 400, "step: expected an integer, got '--5'"),
     "step negative":            ("GET", S + "/{sid}/steps/-1", None, {}, 404, "step: expected a step taken"),
     "explain not taken":        ("GET", S + "/{sid}/steps/1/explain?param=w1", None, {}, 404, "step: expected a step taken"),
     "explain unicode step":     ("GET", S + "/{sid}/steps/%F0%9F%98%80/explain", None, {}, 400, "step: expected an integer"),

@@ -244,7 +244,7 @@ def create_app(limits: Limits | None = None, setup: dict | None = None) -> Starl
 
 
 def _integer(text: str, name: str) -> int:
-    if not (text.isascii() and text.lstrip("-").isdigit() and len(text) <= 18):
+    if not re.fullmatch(r"-?[0-9]{1,18}", text):
         raise BadRequest(f"{name}: expected an integer, got {show(text)}", 400)
     return int(text)
 
