@@ -52,7 +52,9 @@ def test_every_endpoint_on_the_mazur_example(client):
     html = client.get(f"/api/sessions/{sid}/steps/1/explain", params={"param": "w5"}).json()["html"]
     assert "<math" in html and "0.0821670406" in html
     trained = client.post(f"/api/sessions/{sid}/train", json={"epochs": 5}).json()
-    assert trained["epochs"] == 5 and len(trained["state"]["loss_history"]) == 5
+    assert trained["epochs"] == 5 and len(trained["loss_history"]) == 5 and trained["state"]["epochs"] == 6
+    history = client.get(f"/api/sessions/{sid}", params={"history": 1}).json()["state"]["loss_history"]
+    assert len(history) == 6 and history[1:] == trained["loss_history"]       # the step's epoch, then 5 trained
     edited = client.post(f"/api/sessions/{sid}/parameters", json={"label": "w1", "value": 0.3}).json()["state"]
     assert edited["parameters"]["w1"] == 0.3
     toml = client.get(f"/api/sessions/{sid}/spec.toml")
@@ -243,7 +245,7 @@ def test_page_steps_mazur_through_one_step_with_seed_000s_numbers(browser, serve
     assert page.is_visible("#v-dE\\/dw5")
     page.click("[data-phase=update]")
     assert page.text_content("#v-w5") == "0.35891648"              # seed 000: w5+
-    page.click("#edge-w5 text")
+    page.click("#label-w5")
     page.wait_for_selector("#derivation math")
     assert "0.0821670406" in page.text_content("#derivation")
     shot(page, "mazur-step.png")
@@ -251,11 +253,11 @@ def test_page_steps_mazur_through_one_step_with_seed_000s_numbers(browser, serve
     page.click("#take-step")
     page.wait_for_function("document.querySelector('#step-label').textContent.includes('step 2')")
     page.click("#previous-step")
-    assert "step 1 " in page.text_content("#step-label")
+    assert "step 1," in page.text_content("#step-label")
     page.click("[data-phase=update]")
     assert page.text_content("#v-w5") == "0.35891648"
     page.click("#next-step")
-    assert "step 2 " in page.text_content("#step-label")
+    assert "step 2," in page.text_content("#step-label")
     assert not errors
 
 
@@ -285,7 +287,7 @@ def test_a_spec_that_names_its_neurons_shows_the_names_on_the_page(browser, serv
 
 def test_editing_w1_changes_the_forward_values_to_the_engines(browser, server):
     page, errors = open_page(browser, server + "/")
-    page.click("#edge-w1 text")
+    page.click("#label-w1")
     page.fill("#param-value", "0.9")
     page.click("#param-set")
     page.wait_for_function("document.querySelector('#v-w1') && document.querySelector('#v-w1').textContent === '0.9'")
@@ -303,7 +305,7 @@ def test_editing_w1_changes_the_forward_values_to_the_engines(browser, server):
 def test_numbers_keep_their_exponent_on_the_page(browser, server):
     """9 significant digits, trailing zeros dropped from the mantissa only: 3.02787725e-20 is not 3.02787725e-2."""
     page, errors = open_page(browser, server + "/")
-    page.click("#edge-w1 text")
+    page.click("#label-w1")
     for value, shown in [("1e-20", "1e-20"), ("3.02787725e-20", "3.02787725e-20"), ("1.5e-7", "1.5e-7"), ("0.25", "0.25"), ("120", "120"), ("-3e-10", "-3e-10")]:
         page.fill("#param-value", value)
         page.click("#param-set")
@@ -320,7 +322,7 @@ def test_training_xor_until_the_page_shows_a_loss_below_001_and_a_shared_link(br
     assert float(page.text_content("#loss")) < 0.01
     shot(page, "xor-trained.png")
     # a shared link re-creates the same set-up, edits included
-    page.click("#edge-w1 text")
+    page.click("#label-w1")
     page.fill("#param-value", "1.5")
     page.click("#param-set")
     page.wait_for_function("document.querySelector('#v-w1').textContent === '1.5'")

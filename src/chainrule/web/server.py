@@ -8,14 +8,25 @@ Endpoints (all JSON; errors are {"error": message} with a 4xx status):
     POST /api/sessions/{id}/step                → {"trace", "state"}   one traced training step
     GET  /api/sessions/{id}/steps/{k}           → {"trace"}            a step already taken
     GET  /api/sessions/{id}/steps/{k}/explain?param=w5 → {"html"}      its chain rule, in MathML
-    POST /api/sessions/{id}/train               {"epochs": n} → {"epochs", "loss_history", "test_loss", "state"}
+    GET  /api/sessions/{id}?history=1           → {"state"} with the loss curves (one point per epoch)
+    POST /api/sessions/{id}/train               {"epochs": n, "more": false, "seconds": s, "view": {"boundary": r,
+                                                 "heatmaps": r}} → {"epochs", "loss_history", "test_loss_history",
+                                                 "stopped", "state", "view"}: the spec's run goes on by up to n
+                                                 epochs (its stopping rules and phases; past its end only with
+                                                 more), for at most s seconds
+    POST /api/sessions/{id}/reset               → {"state"}: the spec's starting weights, the run's start
     POST /api/sessions/{id}/parameters          {"label": "w1", "value": 0.2} | {"values": {"w1": 0.2, …}} → {"state"}
-    GET  /api/sessions/{id}/boundary?resolution=40 → {"x", "y", "values", "points", "labels"}
+    GET  /api/sessions/{id}/boundary?resolution=40 → {"kind", "x", ["y"], "values", "points", "labels",
+                                                   "test_points", "test_labels"}: the output over the inputs
+    GET  /api/sessions/{id}/heatmaps?resolution=16 → {"x", "y", "inputs", "layers"}: each neuron's output
+    POST /api/sessions/{id}/steps/{k}/check     {"claims": {"net_h1": "0.3775", …}, "sample": 1} → a check
+                                                 report (as chainrule check --format json)
     GET  /api/sessions/{id}/spec.toml           → the set-up as a spec file (text)
     GET  /api/examples                          → {"examples": [{"name", "summary"}]}
     GET  /api/initial                           → {"setup"}: what the page opens with (chainrule serve SPEC)
     GET  /api/choices                           → {"activations", "losses": [{"name", "output_activation",
-                                                   "units"}], "optimizers"}: what the engine has
+                                                   "units"}], "optimizers", "schedules", "classifications",
+                                                   "regressions": {name: inputs}, "features"}: what the engine has
     GET  /api/health                            → {"ok": true, "sessions": n}
 """
 
@@ -126,7 +137,8 @@ def create_app(limits: Limits | None = None, setup: dict | None = None) -> Starl
 
     async def get_state(request):
         session = store.get(request.path_params["id"])
-        return Json({"state": await locked(session, session.state)})
+        history = _flag(request.query_params.get("history", "0"), "history")
+        return Json({"state": await locked(session, session.state, history)})
 
     async def step(request):
         session = store.get(request.path_params["id"])
@@ -150,20 +162,42 @@ def create_app(limits: Limits | None = None, setup: dict | None = None) -> Starl
 
     async def train(request):
         session = store.get(request.path_params["id"])
-        body = await _json_body(request)
-        if not isinstance(body, dict):
-            raise BadRequest("body: expected {\"epochs\": n}", 400)
+        body = _keys(await _json_body(request), {"epochs", "more", "seconds", "view"}, '{"epochs": n}')
+        view = _keys(body.get("view", {}), {"boundary", "heatmaps"}, '{"boundary": resolution, "heatmaps": resolution}',
+                     "view")
 
         def work():
-            return session.train(body.get("epochs", 1)), session.state()
-        result, state = await locked(session, work)
-        return Json({**result, "state": state})
+            result = session.train(body.get("epochs", 1), body.get("more", False), body.get("seconds"))
+            shown = {name: getattr(session, name)(resolution) for name, resolution in view.items()}
+            return {**result, "state": session.state(), "view": shown}
+        return Json(await locked(session, work))
+
+    async def reset(request):
+        session = store.get(request.path_params["id"])
+        _keys(await _json_body(request), set(), "no body")
+
+        def work():
+            session.reset()
+            return session.state(history=True)
+        return Json({"state": await locked(session, work)})
+
+    async def heatmaps(request):
+        session = store.get(request.path_params["id"])
+        resolution = _integer(request.query_params.get("resolution", "16"), "resolution")
+        return Json(await locked(session, session.heatmaps, resolution))
+
+    async def check(request):
+        session = store.get(request.path_params["id"])
+        k = _integer(request.path_params["k"], "step")
+        body = _keys(await _json_body(request), {"claims", "sample"}, '{"claims": {name: number}, "sample": n}')
+        return Json(await locked(session, session.check, k, body.get("claims"), body.get("sample", 1)))
 
     async def parameters(request):
         session = store.get(request.path_params["id"])
         body = await _json_body(request)
-        if not isinstance(body, dict):
-            raise BadRequest("body: expected {\"label\": …, \"value\": …}", 400)
+        body = _keys(body, {"label", "value", "values"}, '{"label": …, "value": …} or {"values": {…}}')
+        if "values" in body and ("label" in body or "value" in body):
+            raise BadRequest("body: expected either values or label and value, got both", 422)
 
         if "values" in body:
             values = body["values"]
@@ -200,7 +234,10 @@ def create_app(limits: Limits | None = None, setup: dict | None = None) -> Starl
             output = losses.get_loss(name).output_activation or "sigmoid"
             outputs.append({"name": name, "output_activation": output,
                             "units": 1 if activations.get_activation(output).elementwise else 2})
-        return Json({"activations": hidden, "losses": outputs, "optimizers": list(optim.NAMES)})
+        from ..datasets.toy import FEATURES, GENERATORS, REGRESSIONS
+        return Json({"activations": hidden, "losses": outputs, "optimizers": list(optim.NAMES),
+                     "schedules": list(optim.SCHEDULES), "classifications": list(GENERATORS),
+                     "regressions": REGRESSIONS, "features": list(FEATURES)})
 
     async def health(request):
         return Json({"ok": True, "sessions": store.live()})
@@ -232,8 +269,11 @@ def create_app(limits: Limits | None = None, setup: dict | None = None) -> Starl
         Route("/api/sessions/{id}/steps/{k}", get_step),
         Route("/api/sessions/{id}/steps/{k}/explain", explain),
         Route("/api/sessions/{id}/train", train, methods=["POST"]),
+        Route("/api/sessions/{id}/reset", reset, methods=["POST"]),
         Route("/api/sessions/{id}/parameters", parameters, methods=["POST"]),
         Route("/api/sessions/{id}/boundary", boundary),
+        Route("/api/sessions/{id}/heatmaps", heatmaps),
+        Route("/api/sessions/{id}/steps/{k}/check", check, methods=["POST"]),
         Route("/api/sessions/{id}/spec.toml", spec_toml),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
@@ -241,6 +281,23 @@ def create_app(limits: Limits | None = None, setup: dict | None = None) -> Starl
     app = Starlette(routes=routes, exception_handlers=handlers)
     app.state.store = store
     return app
+
+
+def _keys(body, allowed: set, expected: str, where: str = "body") -> dict:
+    """A JSON object whose keys are all ``allowed`` (an unknown key is refused, never ignored)."""
+    if not isinstance(body, dict):
+        raise BadRequest(f"{where}: expected {expected}, got {show(body)}", 400)
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise BadRequest(f"{where}.{show(unknown[0])[:40]}: expected only the keys "
+                         f"{', '.join(sorted(allowed)) or '(none)'}, got an unknown key", 422)
+    return body
+
+
+def _flag(text: str, name: str) -> bool:
+    if text not in ("0", "1", "true", "false"):
+        raise BadRequest(f"{name}: expected 1 or 0, got {show(text)}", 400)
+    return text in ("1", "true")
 
 
 def _integer(text: str, name: str) -> int:

@@ -11,22 +11,25 @@ import math
 import secrets
 import threading
 import time
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from .. import examples, files
 from ..datasets import one_hot
 from ..datasets.tabular import numbers, read_rows
-from ..datasets.toy import GENERATORS, planar
+from ..datasets.toy import FEATURES, GENERATORS, REGRESSIONS, features, planar, regression
 from ..explain import explain_step
 from ..explain.derive import MAX_SAMPLES, chains_as_data, parameter_count
 from ..explain.html import document_html
-from ..serialize import network_to_table
+from ..check import Checker, ClaimsError, report_json
+from ..check.claims import Claim, kind_of, parse_name
+from ..serialize import Run, network_to_table
 from ..settings import show
-from ..spec import SpecError, from_dict
+from ..spec import Phase, SpecError, from_dict
 from ..trace import Tracer
-from ..train import TrainingConfig, TrainingDiverged, diverged_message, fit
+from ..train import (History, TrainingConfig, TrainingDiverged, _optimizer_going_on, diverged_message, fit,
+                     schedule, shuffling, validation_split)
 
 
 @dataclass(frozen=True)
@@ -53,23 +56,40 @@ class BadRequest(ValueError):
         self.status = status
 
 
-def _data_from_generator(table: dict, limits: Limits) -> tuple[list, list, list, list]:
+def _data_from_generator(table: dict, limits: Limits) -> dict:
+    """Generated data (a 2-D classification or a 1- or 2-input regression), split into training and test
+    rows: {"raw", "targets", "raw_test", "targets_test", "kind": "classes" | "values"}."""
     kind = table.get("generator")
-    if kind not in GENERATORS:
-        raise BadRequest(f"data.generator: expected one of {', '.join(GENERATORS)}, got {show(kind)}")
+    if kind not in GENERATORS and kind not in REGRESSIONS:
+        raise BadRequest(f"data.generator: expected one of {', '.join([*GENERATORS, *REGRESSIONS])}, got {show(kind)}")
     samples, noise = table.get("samples", 200), table.get("noise", 0.0)
     test_fraction, seed = table.get("test_fraction", 0.0), table.get("seed", 0)
     if not isinstance(samples, int) or isinstance(samples, bool) or not 4 <= samples <= limits.rows:
         raise BadRequest(f"data.samples: expected an integer from 4 to {limits.rows}, got {show(samples)}")
-    if not isinstance(noise, (int, float)) or not 0 <= noise <= 1:
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0 <= noise <= 1:
         raise BadRequest(f"data.noise: expected a number from 0 to 1, got {show(noise)}")
-    if not isinstance(test_fraction, (int, float)) or not 0 <= test_fraction <= 0.9:
+    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float)) or not 0 <= test_fraction <= 0.9:
         raise BadRequest(f"data.test_fraction: expected a number from 0 to 0.9, got {show(test_fraction)}")
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise BadRequest(f"data.seed: expected an integer ≥ 0, got {show(seed)}")
-    x, labels = planar(kind, samples, float(noise), seed)
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2 ** 32:
+        raise BadRequest(f"data.seed: expected an integer from 0 to 2³² − 1, got {show(seed)}")
+    if kind in GENERATORS:
+        x, y = planar(kind, samples, float(noise), seed)
+    else:
+        x, y = regression(kind, samples, float(noise), seed)
     n_test = int(round(samples * test_fraction))
-    return x[n_test:].tolist(), labels[n_test:].tolist(), x[:n_test].tolist(), labels[:n_test].tolist()
+    return {"raw": x[n_test:], "targets": y[n_test:], "raw_test": x[:n_test], "targets_test": y[:n_test],
+            "kind": "classes" if kind in GENERATORS else "values"}
+
+
+def _features(table: dict, raw_inputs: int) -> list[str]:
+    """The input features a generated data set is shown to the network as (default: the raw inputs)."""
+    names = table.get("features", ["x1", "x2"][:raw_inputs])
+    allowed = [name for name in FEATURES if raw_inputs == 2 or "x2" not in name]
+    if not isinstance(names, list) or not 1 <= len(names) <= len(allowed) or len(set(map(str, names))) != len(names) \
+            or any(name not in allowed for name in names):
+        raise BadRequest(f"data.features: expected 1 to {len(allowed)} different names of {', '.join(allowed)}, "
+                         f"got {show(names)}")
+    return names
 
 
 def _data_from_csv(text: str, outputs: int, limits: Limits) -> tuple[list, list]:
@@ -121,17 +141,20 @@ def check_document(document, limits: Limits) -> dict:
 
 
 # what a web spec's data may hold: numbers, a generator and its settings, or a CSV's text — never a path
-WEB_DATA = {"inputs", "targets", "generator", "samples", "noise", "test_fraction", "seed", "csv_text"}
+WEB_DATA = {"inputs", "targets", "generator", "samples", "noise", "test_fraction", "seed", "csv_text",
+            "features"}
 
 
 class Session:
+    """One visitor's set-up: the spec, its network and the run of the spec as ``chainrule train`` runs it —
+    its epochs, stopping rules, validation and phases — taken a traced step or a few epochs at a time."""
+
     def __init__(self, document: dict, limits: Limits):
         self.limits = limits
         self.document = document
         self.lock = threading.Lock()
         self.touched = time.monotonic()
-        self.x_test = self.t_test = None
-        spec_document, (x_test, t_test) = self._spec_document(document)
+        spec_document = self._spec_document(document)
         try:
             self.spec = from_dict(spec_document, "spec")
         except SpecError as exc:
@@ -139,80 +162,184 @@ class Session:
         self.x, self.t = self.spec.require_data()
         if len(self.x) > limits.rows:
             raise BadRequest(f"spec.data: expected at most {limits.rows} rows, got {len(self.x)}")
-        if x_test:
-            self.x_test, self.t_test = np.array(x_test, dtype=float), np.array(t_test, dtype=float)
+        if self.feature_names is None and np.isin(self.t, (0.0, 1.0)).all():
+            self.kind = "classes"          # targets of 0 and 1: a classifier's (xor), drawn as regions
+        if self.raw is None:
+            self.raw = self.x if self.x.shape[1] <= 2 else None
+        self.phases = list(self.spec.phases) or [Phase("", self.spec.training)]
         self.network = self.spec.build_network()
-        self.optimizer = self.spec.training.build_optimizer()    # its state carries over steps and calls
-        self.traces: list[dict] = []
-        self.steps_taken = 0           # traced steps (the step button)
-        self.epochs_trained = 0        # epochs run by the train button
+        self.seconds_per_epoch = 1e-4
+        self._begin()
+
+    def _begin(self) -> None:
+        """The run at its start: the first phase, no epoch run, nothing traced."""
+        self.phase = 0                 # the phase being trained (an index of self.phases)
+        self.ended: list[dict] = []    # each phase run to its end: name, epochs_run, stopped_because
+        self.finished: str | None = None     # why the spec's run ended (its last phase's stop reason)
+        self.beyond = 0                # epochs trained past the spec's end ("train more")
+        self.epochs = 0                # epochs of the whole run (every phase), by training or traced steps
         self.updates = 0               # every step, traced or trained: the next step's number is updates + 1
-        self.epoch = 0                 # the epoch of the latest step
-        self.tracer = self._tracer()
+        self.steps_taken = 0
+        self.traces: list[dict] = []
+        self.partial: Tracer | None = None    # traced steps inside an epoch of several batches
         self.loss_history: list = []
         self.test_loss_history: list = []
+        self.phase_starts = [0]        # the epoch each phase began after
 
-    def _spec_document(self, document: dict):
+    def _spec_document(self, document: dict) -> dict:
         """The document as the spec validator takes it: generated or uploaded data put in place."""
         doc = {k: v for k, v in document.items() if k != "data"}
         data = dict(document["data"])
-        outputs = document["network"]["layers"][-1]["units"]
-        x_test: list = []
-        t_test: list = []
+        layers = document["network"]["layers"]
+        outputs = layers[-1]["units"]
+        self.raw = self.raw_test = None       # the data's own inputs (before features), for the plots
+        self.x_test = self.t_test = None
+        self.feature_names: list[str] | None = None
+        self.kind = "values"
         if "generator" in data:
-            x, labels, x_test, labels_test = _data_from_generator(data, self.limits)
-            encode = (lambda ls: one_hot(np.array(ls, dtype=int), outputs).tolist()) if outputs > 1 \
-                else (lambda ls: [[float(v)] for v in ls])
-            if outputs > 2:
-                raise BadRequest(f"spec.network.layers[-1].units: expected 1 or 2 outputs for a 2-D "
-                                 f"classification problem, got {outputs}")
-            data = {"inputs": x, "targets": encode(labels)}
-            t_test = encode(labels_test) if labels_test else []
+            made = _data_from_generator(data, self.limits)
+            self.kind = made["kind"]
+            names = _features(data, made["raw"].shape[1])
+            if document["network"].get("inputs") != len(names):
+                raise BadRequest(f"spec.network.inputs: expected {len(names)} (the features {', '.join(names)}), "
+                                 f"got {show(document['network'].get('inputs'))}")
+            if self.kind == "classes":
+                if outputs > 2:
+                    raise BadRequest(f"spec.network.layers[-1].units: expected 1 or 2 outputs for a 2-D "
+                                     f"classification problem, got {outputs}")
+                encode = (lambda ls: one_hot(np.asarray(ls, dtype=int), outputs)) if outputs > 1 \
+                    else (lambda ls: np.asarray(ls, dtype=float)[:, None])
+            else:
+                if outputs != 1:
+                    raise BadRequest(f"spec.network.layers[-1].units: expected 1 output for a regression, got {outputs}")
+                encode = lambda ys: np.asarray(ys, dtype=float)[:, None]     # noqa: E731
+            self.raw, self.raw_test, self.feature_names = made["raw"], made["raw_test"], names
+            data = {"inputs": features(made["raw"], names).tolist(), "targets": encode(made["targets"]).tolist()}
+            if len(made["raw_test"]):
+                self.x_test = features(made["raw_test"], names)
+                self.t_test = encode(made["targets_test"])
+        elif "features" in data:
+            raise BadRequest("spec.data.features: expected only with a generator (features of generated inputs)")
         elif "csv_text" in data:
             x, t = _data_from_csv(data["csv_text"], outputs, self.limits)
             data = {"inputs": x, "targets": t}
         doc["data"] = data
-        return doc, (x_test, t_test)
+        return doc
+
+    # ---- where the run stands ------------------------------------------------------------------------------
+    def config(self) -> TrainingConfig:
+        """The settings the next epoch runs with: the phase's, or — past the spec's end — the last phase's
+        without its stopping rules."""
+        if self.finished is None:
+            return self.phases[self.phase].training
+        return self.phases[-1].training.replace(stop_below=None, stop_change_below=None, validation_fraction=0.0)
+
+    def phase_epoch(self) -> int:
+        return self.network.run.epoch if self.network.run is not None else 0
+
+    def training_rows(self):
+        """The samples the run trains on (without a validation split's)."""
+        kept, _ = validation_split(len(self.x), self.config())
+        return self.x[kept], self.t[kept]
+
+    def steps_per_epoch(self) -> int:
+        n = len(self.training_rows()[0])
+        return -(-n // self.config().batch_size(n))
+
+    def run_state(self) -> dict:
+        """The spec's run: its phases (each planned, run, stopped), the one being trained, why it ended."""
+        phases = []
+        for k, phase in enumerate(self.phases):
+            done = self.ended[k] if k < len(self.ended) else None
+            phases.append({"name": phase.name, "summary": phase.summary() if phase.name else "",
+                           "epochs": phase.training.epochs,
+                           "epochs_run": done["epochs_run"] if done else (self.phase_epoch() if k == self.phase else 0),
+                           "stopped_because": done["stopped_because"] if done else None})
+        config = self.config()
+        return {"phase": self.phase, "phases": phases, "finished": self.finished, "beyond": self.beyond,
+                "phase_epoch": self.phase_epoch(), "phase_starts": self.phase_starts,
+                "stop_below": config.stop_below, "stop_change_below": config.stop_change_below,
+                "validation_fraction": config.validation_fraction, "patience": config.patience}
 
     # ---- what the page shows -----------------------------------------------------------------------------
-    def state(self) -> dict:
-        net = self.network
-        return {
+    def state(self, history: bool = False) -> dict:
+        net, config = self.network, self.config()
+        first = self.x[:MAX_SAMPLES]
+        values = net.forward(first)
+        result = {
             "name": self.spec.name,
+            "description": self.spec.description if hasattr(self.spec, "description") else "",
             "network": network_to_table(net),
             "labels": {label: {"layer": ref.layer, "kind": ref.kind, "index": list(ref.index)}
                        for label, ref in net.labels.items()},
             "parameters": {label: ref.get(net) for label, ref in net.labels.items()},
-            "training": {"learning_rate": self.spec.training.learning_rate, "batch": self.spec.training.batch,
-                         "reduction": self.spec.training.reduction},
+            "training": {"learning_rate": config.learning_rate, "batch": config.batch,
+                         "reduction": config.reduction, "optimizer": config.optimizer,
+                         "epochs": config.epochs, "steps_per_epoch": self.steps_per_epoch()},
             "samples": len(self.x), "test_samples": 0 if self.x_test is None else len(self.x_test),
-            "inputs_2d": net.inputs == 2,
-            "steps_taken": self.steps_taken, "epochs_trained": self.epochs_trained,
-            "loss": net.dataset_loss(self.x, self.t, self.spec.training.reduction),
+            "inputs_2d": self.plot_kind() in ("classes", "surface"),
+            "plot": self.plot_kind(), "features": self.feature_names,
+            "steps_taken": self.steps_taken, "updates": self.updates, "epochs": self.epochs,
+            "epochs_trained": self.epochs, "run": self.run_state(),
+            "loss": net.dataset_loss(self.x, self.t, config.reduction),
             "test_loss": self.test_loss(),
-            "loss_history": self.loss_history, "test_loss_history": self.test_loss_history,
-            "forward": [{"net": v.net[0].tolist(), "out": v.out[0].tolist()} for v in net.forward(self.x[:1])],
+            "history_length": len(self.loss_history),
+            "forward": [{"net": v.net[0].tolist(), "out": v.out[0].tolist()} for v in values],
+            "forward_samples": [{"input": first[s].tolist(), "target": self.t[s].tolist(),
+                                 "layers": [{"net": v.net[s].tolist(), "out": v.out[s].tolist()} for v in values]}
+                                for s in range(len(first))],
             "first_sample": {"input": self.x[0].tolist(), "target": self.t[0].tolist()},
             "document": self.document,
         }
+        if history:
+            result.update(loss_history=self.loss_history, test_loss_history=self.test_loss_history)
+        return result
+
+    def plot_kind(self) -> str | None:
+        """What the output panel draws: a decision boundary, a fitted curve, a fitted surface, or nothing."""
+        if self.raw is None or self.raw.shape[1] not in (1, 2) or (self.raw.shape[1] == 2 and len(self.raw) < 4):
+            return None            # a plane around one sample (seed 000's) says nothing
+        if self.raw.shape[1] == 1:
+            return "curve" if self.network.outputs == 1 else None
+        return "classes" if self.kind == "classes" else "surface"
 
     def test_loss(self):
         if self.x_test is None or self.t_test is None or not len(self.x_test):
             return None
-        return self.network.dataset_loss(self.x_test, self.t_test, self.spec.training.reduction)
+        return self.network.dataset_loss(self.x_test, self.t_test, self.config().reduction)
 
+    # ---- a traced step -----------------------------------------------------------------------------------
     def step(self) -> dict:
+        """The run's next step, traced.  An epoch of one step is run by the training code itself (so that
+        its stopping rules and phases apply) and traced beside it on a copy from the same state."""
+        config = self.config()
+        x, t = self.training_rows()
         before = self._saved()
-        with np.errstate(over="ignore", invalid="ignore"):
-            trace = self.tracer.next()
+        phase = self.phases[self.phase].name
+        if self.steps_per_epoch() == 1:
+            twin = copy.deepcopy(self.network)
+            tracer = self._tracer(twin, x, t, config)
+            with np.errstate(over="ignore", invalid="ignore"):
+                trace = tracer.next()
+            if math.isfinite(trace.loss_after):
+                self.train(1, more=self.finished is not None, traced=True)
+        else:
+            if self.partial is None:
+                self.partial = self._tracer(self.network, x, t, config)
+            with np.errstate(over="ignore", invalid="ignore"):
+                trace = self.partial.next()
+            if math.isfinite(trace.loss_after) and self._finite():
+                self.updates += 1
+                if (trace.step - self.partial.steps_before) % self.steps_per_epoch() == 0:
+                    self._epoch_of_steps(config, x, t)
         if not (math.isfinite(trace.loss_after) and self._finite()):
             self._restore(before)
-            self.tracer = self._tracer()
             raise BadRequest(diverged_message(f"step {trace.step}", trace.loss_after, trace.learning_rate)
                              + " The step was undone.")
         self.steps_taken += 1
-        self.updates, self.epoch = trace.step, trace.epoch
         record = trace.as_dict()
+        record["phase"] = phase
+        record["run_epoch"] = self.epochs
         # every gradient's chain, for steps small enough to send whole (else one at a time: explain)
         terms = parameter_count(trace) * len(trace.samples)
         record["chains"] = chains_as_data(trace) if terms <= self.limits.chain_terms else None
@@ -224,6 +351,34 @@ class Session:
         if len(self.traces) > self.limits.steps_kept:
             self.traces.pop(0)
         return record
+
+    def _tracer(self, network, x, t, config) -> Tracer:
+        """A tracer going on where the run stands: its optimiser state, shuffling, step and epoch numbers."""
+        run = network.run
+        tracer = Tracer(network, x, t, config, _optimizer_going_on(config, run), steps_before=self.updates,
+                        epochs_before=self.phase_epoch())
+        tracer.rng = shuffling(config, run.rng if run is not None else None)
+        tracer.schedule = schedule(len(x), config, tracer.rng, first=self.phase_epoch())
+        return tracer
+
+    def _epoch_of_steps(self, config, x, t) -> None:
+        """An epoch ended by traced steps (several batches): the run goes on from it as from a trained one
+        (its stopping rules are read when training goes on)."""
+        assert self.partial is not None
+        loss = self.network.dataset_loss(x, t, config.reduction)
+        run, epoch = self.network.run, self.phase_epoch() + 1
+        steps = self.steps_per_epoch()
+        done = History(initial_loss=None, loss_history=[loss], epochs_run=1, steps_run=steps,
+                       stopped_because="checkpoint", start_epoch=epoch - 1)
+        whole = run.history.then(done) if run is not None and run.history is not None else done
+        self.network.run = Run(config.replace(epochs=epoch), whole, copy.deepcopy(self.partial.optimizer), epoch,
+                               self.partial.rng.bit_generator.state, run.best if run is not None else None)
+        self.partial = None
+        self._record([loss], [] if self.x_test is None else [self.test_loss()])
+        if self.finished is not None:
+            self.beyond += 1
+        elif epoch >= config.epochs:
+            self._end_phase("epochs")
 
     def trace(self, step: int) -> dict:
         for record in self.traces:
@@ -240,66 +395,113 @@ class Session:
             raise BadRequest(str(exc)) from None
         return document_html(document, with_diagram=False)
 
-    def train(self, epochs: int) -> dict:
+    # ---- training: the spec's run, a few epochs a call -------------------------------------------------------
+    def train(self, epochs: int, more: bool = False, seconds: float | None = None, traced: bool = False) -> dict:
+        """Up to ``epochs`` more epochs of the spec's run, exactly as ``chainrule train`` runs them: its
+        epochs, stopping rules, validation and phases, the same engine and numbers.  A run that ended goes
+        on only with ``more`` (then the last phase, without its stopping rules).  Stops at the call's time
+        limit after a whole epoch."""
         if not isinstance(epochs, int) or isinstance(epochs, bool) or not 1 <= epochs <= self.limits.epochs_per_call:
             raise BadRequest(f"epochs: expected an integer from 1 to {self.limits.epochs_per_call}, got {show(epochs)}")
-        config = replace(self.spec.training, epochs=epochs, seed=self.spec.training.seed + self.epochs_trained,
-                         stop_below=None, stop_change_below=None)
-        deadline = time.monotonic() + self.limits.seconds_per_call
-        done = 0
-        before = self._saved()
+        if not isinstance(more, bool):
+            raise BadRequest(f"more: expected true or false, got {show(more)}")
+        limit = self.limits.seconds_per_call
+        if seconds is not None:
+            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0.01 <= seconds <= limit:
+                raise BadRequest(f"seconds: expected a number from 0.01 to {limit:g}, got {show(seconds)}")
+            limit = float(seconds)
+        deadline = time.monotonic() + limit
+        self.partial = None            # steps inside an unfinished epoch stay as edits of the weights
+        losses: list = []
+        tests: list = []
+        while len(losses) < epochs and (self.finished is None or more):
+            config = self.config()
+            left = config.epochs - self.phase_epoch() if self.finished is None else epochs
+            if left <= 0:
+                self._end_phase("epochs")
+                continue
+            if not traced and time.monotonic() > deadline:
+                break
+            budget = max(deadline - time.monotonic(), 0.0)
+            n = min(epochs - len(losses), left, max(1, int(0.5 * budget / self.seconds_per_epoch)))
+            started = time.perf_counter()
+            history, test = self._fit(config.replace(epochs=n))
+            self.seconds_per_epoch = max((time.perf_counter() - started) / max(history.epochs_run, 1), 1e-6)
+            losses += history.loss_history
+            tests += test
+            self.updates += history.steps_run
+            if self.finished is not None:
+                self.beyond += history.epochs_run
+            elif history.stopped_because != "epochs" or self.phase_epoch() >= config.epochs:
+                self._end_phase(history.stopped_because)
+        return {"epochs": len(losses), "loss_history": losses, "test_loss_history": tests,
+                "test_loss": self.test_loss(), "stopped": self.finished}
 
-        def callback(epoch, loss):
-            nonlocal done
-            done = epoch
-            if time.monotonic() > deadline:
-                raise _TimeUp
+    def _fit(self, config: TrainingConfig) -> tuple[History, list]:
+        """One call of ``fit`` going on from the run, with the test loss of every epoch.  Where the run goes
+        on after it, the parameters are those of its last epoch (fit puts early stopping's best back at the
+        end of every call; an unbroken run has them only at its end)."""
+        before = self._saved()
+        tests: list = []
+        last = self.phase_epoch() + config.epochs
+        latest: list = []
+
+        def each_epoch(epoch, loss):
+            if self.x_test is not None and len(self.x_test):
+                tests.append(self.network.dataset_loss(self.x_test, self.t_test, config.reduction))
+            if epoch == last and config.validation_fraction:
+                latest[:] = [p.copy() for p in self.network.parameters()]
 
         try:
-            # the engine every step of the page runs (traced steps run it too): the same numbers, exactly
-            history = fit(self.network, self.x, self.t, config, callback=callback, resume=self.optimizer,
-                          engine="reference")
-            losses = history.loss_history
-        except _TimeUp:        # a call never holds the session longer than seconds_per_call
-            losses = self._losses_after_timeout(done)
+            history = fit(self.network, self.x, self.t, config, callback=each_epoch, resume=self.network.run)
         except TrainingDiverged as exc:     # the weights go back to where this call began: the session goes on
             self._restore(before)
-            self.tracer = self._tracer()
             raise BadRequest(f"{exc} The weights are as they were before this call.") from None
-        self.epochs_trained += len(losses)
-        self.updates += len(losses) * -(-len(self.x) // config.batch_size(len(self.x)))
-        self.epoch += len(losses)
-        self.loss_history.extend(losses)
-        test = self.test_loss()
-        if test is not None:
-            self.test_loss_history.extend([test] * len(losses))
-        self.tracer = self._tracer()   # steps go on from here
-        return {"epochs": len(losses), "loss_history": losses, "test_loss": test}
+        ended = history.stopped_because != "epochs" or self.phase_epoch() >= self.phases[self.phase].training.epochs
+        if latest and not (ended and self.finished is None):
+            for p, value in zip(self.network.parameters(), latest):
+                p[...] = value
+        self._record(history.loss_history, tests)
+        return history, tests
 
-    def _tracer(self) -> Tracer:
-        return Tracer(self.network, self.x, self.t, self.spec.training, self.optimizer,
-                      steps_before=self.updates, epochs_before=self.epoch)
+    def _record(self, losses: list, tests: list) -> None:
+        self.epochs += len(losses)
+        self.loss_history.extend(losses)
+        self.test_loss_history.extend(tests)
+
+    def _end_phase(self, reason: str) -> None:
+        """The phase being trained has ended: the next one starts (a new run from these weights, as
+        ``chainrule train`` runs phases), or the spec's run has ended."""
+        self.ended.append({"name": self.phases[self.phase].name, "epochs_run": self.phase_epoch(),
+                           "stopped_because": reason})
+        if self.phase + 1 < len(self.phases):
+            self.phase += 1
+            self.network.run = None
+            self.phase_starts.append(self.epochs)
+        else:
+            self.finished = reason
+
+    def reset(self) -> None:
+        """Back to the spec's starting weights and the run's start."""
+        self.network = self.spec.build_network()
+        self._begin()
 
     def _saved(self):
-        """The weights and the optimiser's state, to go back to when a step or a call diverges."""
-        return [(layer.weights.copy(), None if layer.bias is None else layer.bias.copy())
-                for layer in self.network.layers], copy.deepcopy(self.optimizer)
+        """The weights and the run (optimiser state, history), to go back to when a step or a call diverges."""
+        return ([p.copy() for p in self.network.parameters()], copy.deepcopy(self.network.run),
+                {k: copy.copy(v) for k, v in vars(self).items() if k in _COUNTERS})
 
     def _restore(self, saved) -> None:
-        arrays, optimizer = saved
-        for layer, (weights, bias) in zip(self.network.layers, arrays):
-            layer.weights[...] = weights
-            if layer.bias is not None:
-                layer.bias[...] = bias
-        self.optimizer = optimizer
+        parameters, run, counters = saved
+        for p, value in zip(self.network.parameters(), parameters):
+            p[...] = value
+        self.network.run = run
+        for k, v in counters.items():
+            setattr(self, k, v)
+        self.partial = None
 
     def _finite(self) -> bool:
-        return all(np.isfinite(layer.weights).all() and (layer.bias is None or np.isfinite(layer.bias).all())
-                   for layer in self.network.layers)
-
-    def _losses_after_timeout(self, done: int) -> list:
-        loss = self.network.dataset_loss(self.x, self.t, self.spec.training.reduction)
-        return [loss] * max(done, 1)
+        return all(np.isfinite(p).all() for p in self.network.parameters())
 
     def set_parameters(self, values) -> None:
         """Set parameters by label: every label and value is checked before any is set (all or none)."""
@@ -313,30 +515,130 @@ class Session:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
                     or abs(value) > 1e6:
                 raise BadRequest(f"{label}: expected a finite number of magnitude ≤ 1e6, got {show(value)}")
-        for label, value in values.items():     # the tracer goes on: the next step starts from the new values
+        for label, value in values.items():     # the run goes on: the next step starts from the new values
             labels[label].set(self.network, value)
+        self.partial = None
 
-    def boundary(self, resolution: int) -> dict:
-        if self.network.inputs != 2:
-            raise BadRequest("boundary: expected a network with 2 inputs, got "
-                             f"{self.network.inputs}")
+    # ---- the plane: decision boundary, fitted curve or surface, each neuron's output ------------------------
+    def _grid(self, resolution: int):
         if not isinstance(resolution, int) or not 4 <= resolution <= self.limits.resolution:
             raise BadRequest(f"resolution: expected an integer from 4 to {self.limits.resolution}, got {show(resolution)}")
-        points = self.x if self.x_test is None else np.vstack([self.x, self.x_test])
-        low, high = points.min(axis=0) - 0.1, points.max(axis=0) + 0.1
-        gx, gy = np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution)
-        grid = np.array([[a, b] for b in gy for a in gx])
-        out = self.network.predict(grid)
-        value = out[:, -1] if out.shape[1] <= 2 else out.argmax(axis=1) / (out.shape[1] - 1)
-        return {"x": gx.tolist(), "y": gy.tolist(), "values": value.reshape(resolution, resolution).tolist(),
-                "points": self.x.tolist(), "labels": self.t[:, -1].tolist()}
+        raw = self.raw if self.raw_test is None or not len(self.raw_test) else np.vstack([self.raw, self.raw_test])
+        low, high = raw.min(axis=0), raw.max(axis=0)
+        pad = np.maximum(0.1 * (high - low), 0.1)
+        axes = [np.linspace(lo, hi, resolution) for lo, hi in zip(low - pad, high + pad)]
+        if len(axes) == 1:
+            grid = axes[0][:, None]
+        else:
+            grid = np.array([[a, b] for b in axes[1] for a in axes[0]])
+        inputs = grid if self.feature_names is None else features(grid, self.feature_names)
+        return axes, grid, inputs
+
+    def boundary(self, resolution: int) -> dict:
+        """The output over the inputs' plane (2 inputs: a grid, row by row from the lowest x2) or line
+        (1 input), with the training and test points."""
+        if self.plot_kind() is None:
+            raise BadRequest("boundary: expected a network whose data has 1 or 2 inputs (before features), "
+                             f"got {self.network.inputs} inputs")
+        axes, _, inputs = self._grid(resolution)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = self.network.predict(inputs)
+        if out.shape[1] == 1 or self.plot_kind() != "classes":
+            value = out[:, -1]
+        elif out.shape[1] == 2:
+            value = out[:, 1]
+        else:
+            value = out.argmax(axis=1) / (out.shape[1] - 1)
+        result = {"kind": self.plot_kind(), "x": axes[0].tolist(), "values": _rounded(value),
+                  "points": self.raw.tolist(), "labels": self.t[:, -1].tolist(),
+                  "test_points": [] if self.raw_test is None else self.raw_test.tolist(),
+                  "test_labels": [] if self.t_test is None else self.t_test[:, -1].tolist()}
+        if len(axes) == 2:
+            result["y"] = axes[1].tolist()
+            result["values"] = np.asarray(result["values"]).reshape(resolution, resolution).tolist()
+        return result
+
+    def heatmaps(self, resolution: int) -> dict:
+        """Each neuron's output over the plane of a 2-input data set (Playground's small maps), inputs
+        (features) included: {"inputs": [grid], "layers": [[grid per neuron]]}, grids row by row from the
+        lowest x2."""
+        if self.plot_kind() not in ("classes", "surface"):
+            raise BadRequest("heatmaps: expected a network whose data has 2 inputs, got "
+                             f"{'none' if self.raw is None else self.raw.shape[1]}")
+        axes, _, inputs = self._grid(resolution)
+        with np.errstate(over="ignore", invalid="ignore"):
+            values = self.network.forward(inputs)
+        shape = (resolution, resolution)
+        return {"x": axes[0].tolist(), "y": axes[1].tolist(),
+                "inputs": [np.asarray(_rounded(inputs[:, i])).reshape(shape).tolist() for i in range(inputs.shape[1])],
+                "layers": [[np.asarray(_rounded(v.out[:, j])).reshape(shape).tolist() for j in range(v.out.shape[1])]
+                           for v in values]}
+
+    # ---- worksheet mode: a learner's numbers for a step, checked as `chainrule check` does --------------------
+    def check(self, step: int, claims, sample) -> dict:
+        record = self.trace(step)
+        trace = record["_trace"]
+        if not isinstance(claims, dict) or not 1 <= len(claims) <= 500:
+            raise BadRequest(f"claims: expected an object of 1 to 500 claim name → number, got {show(claims)}")
+        if isinstance(sample, bool) or not isinstance(sample, int) or not 1 <= sample <= len(trace.samples):
+            raise BadRequest(f"sample: expected an integer from 1 to {len(trace.samples)}, got {show(sample)}")
+        if trace.optimizer is not None and any(part for layer in trace.optimizer["before"] for part in layer.values()):
+            raise BadRequest("check: expected a step whose optimiser carries no state from earlier steps (plain SGD, "
+                             "or the first step of momentum or Adam); check later steps with chainrule check")
+        spec = self._step_spec(trace)
+        listed = []
+        for key, value in claims.items():
+            literal = value.strip() if isinstance(value, str) else value
+            try:
+                number = float(literal) if isinstance(literal, (str, int, float)) and not isinstance(literal, bool) \
+                    else math.nan
+            except ValueError:
+                number = math.nan
+            if not isinstance(key, str) or not key or len(key) > 60 or not math.isfinite(number):
+                raise BadRequest(f"claims.{show(key)}: expected a number such as 0.3775, got {show(value)}")
+            name = parse_name(key)
+            kind, _ = kind_of(name)
+            if kind is None:
+                raise BadRequest(f"claims.{show(key)}: expected a claim name such as net_h1, out_o1, E_total, "
+                                 f"delta_h1, dE_dw5, w5_after")
+            listed.append(Claim(key, name, 1, sample, str(literal), number, None, "page"))
+        try:
+            verdicts = Checker(spec, listed).run()
+        except ClaimsError as exc:
+            raise BadRequest(str(exc).replace("page: ", "claims: ")) from None
+        return report_json(verdicts)
+
+    def _step_spec(self, trace):
+        """A spec whose first step is ``trace``'s step: the parameters before it, its samples as the data
+        (one full batch) and its learning rate."""
+        twin = copy.deepcopy(self.network)
+        for layer, values in zip(twin.layers, trace.parameters_before):
+            layer.weights[...] = values["weights"]
+            if layer.bias is not None:
+                layer.bias[...] = values["bias"]
+        config = self.config()
+        training = {key: value for key, value in config.settings().items() if value is not None}
+        training.update(learning_rate=trace.learning_rate, schedule="constant", batch="full", epochs=1, shuffle=False,
+                        validation_fraction=0.0, frozen=list(trace.frozen))
+        training = {k: list(v) if isinstance(v, tuple) else v for k, v in training.items()}
+        document = {"name": self.spec.name, "network": network_to_table(twin), "training": training,
+                    "data": {"inputs": [s.input for s in trace.samples], "targets": [s.target for s in trace.samples]}}
+        try:
+            return from_dict(document, "step")
+        except SpecError as exc:
+            raise BadRequest(str(exc)) from None
 
     def spec_toml(self) -> str:
         return to_toml(self.spec.name, self.network, self.spec.training, self.x, self.t)
 
 
-class _TimeUp(Exception):
-    pass
+_COUNTERS = ("phase", "ended", "finished", "beyond", "epochs", "updates", "steps_taken", "loss_history",
+             "test_loss_history", "phase_starts")
+
+
+def _rounded(values) -> list:
+    """Values sent for drawing: 4 significant digits are plenty for a colour, and keep the answer small."""
+    return [float(f"{v:.4g}") if math.isfinite(v) else None for v in np.asarray(values, dtype=float)]
 
 
 def to_toml(name: str, network, training, x, t) -> str:
