@@ -167,6 +167,7 @@ def create_app(limits: Limits | None = None, setup: dict | None = None) -> Starl
                      "view")
 
         def work():
+            session.check_view(view)        # before any epoch runs: a refused call changes nothing
             result = session.train(body.get("epochs", 1), body.get("more", False), body.get("seconds"))
             shown = {name: getattr(session, name)(resolution) for name, resolution in view.items()}
             return {**result, "state": session.state(), "view": shown}

@@ -60,7 +60,7 @@ def _data_from_generator(table: dict, limits: Limits) -> dict:
     """Generated data (a 2-D classification or a 1- or 2-input regression), split into training and test
     rows: {"raw", "targets", "raw_test", "targets_test", "kind": "classes" | "values"}."""
     kind = table.get("generator")
-    if kind not in GENERATORS and kind not in REGRESSIONS:
+    if not isinstance(kind, str) or (kind not in GENERATORS and kind not in REGRESSIONS):
         raise BadRequest(f"data.generator: expected one of {', '.join([*GENERATORS, *REGRESSIONS])}, got {show(kind)}")
     samples, noise = table.get("samples", 200), table.get("noise", 0.0)
     test_fraction, seed = table.get("test_fraction", 0.0), table.get("seed", 0)
@@ -135,7 +135,8 @@ def check_document(document, limits: Limits) -> dict:
         raise BadRequest("spec.data: expected a data table (inputs and targets, a generator, or csv_text)")
     for key in data:
         if key not in WEB_DATA:     # csv, idx, dataset: the page reads no file of the server's disk
-            raise BadRequest(f"spec.data.{key[:40]}: expected one of {', '.join(sorted(WEB_DATA))} "
+            shown = key if key.isprintable() and len(key) <= 40 else show(key)[:40]
+            raise BadRequest(f"spec.data.{shown}: expected one of {', '.join(sorted(WEB_DATA))} "
                              "(the page reads no files; send a CSV's text as data.csv_text)")
     return document
 
@@ -154,6 +155,11 @@ class Session:
         self.document = document
         self.lock = threading.Lock()
         self.touched = time.monotonic()
+        self.raw: np.ndarray | None = None          # the data's own inputs (before features), for the plots
+        self.raw_test: np.ndarray | None = None
+        self.x_test: np.ndarray | None = None
+        self.t_test: np.ndarray | None = None
+        self.partial_rng: np.random.Generator | None = None
         spec_document = self._spec_document(document)
         try:
             self.spec = from_dict(spec_document, "spec")
@@ -192,8 +198,6 @@ class Session:
         data = dict(document["data"])
         layers = document["network"]["layers"]
         outputs = layers[-1]["units"]
-        self.raw = self.raw_test = None       # the data's own inputs (before features), for the plots
-        self.x_test = self.t_test = None
         self.feature_names: list[str] | None = None
         self.kind = "values"
         if "generator" in data:
@@ -357,14 +361,14 @@ class Session:
         run = network.run
         tracer = Tracer(network, x, t, config, _optimizer_going_on(config, run), steps_before=self.updates,
                         epochs_before=self.phase_epoch())
-        tracer.rng = shuffling(config, run.rng if run is not None else None)
-        tracer.schedule = schedule(len(x), config, tracer.rng, first=self.phase_epoch())
+        self.partial_rng = shuffling(config, run.rng if run is not None else None)
+        tracer.schedule = schedule(len(x), config, self.partial_rng, first=self.phase_epoch())
         return tracer
 
     def _epoch_of_steps(self, config, x, t) -> None:
         """An epoch ended by traced steps (several batches): the run goes on from it as from a trained one
         (its stopping rules are read when training goes on)."""
-        assert self.partial is not None
+        assert self.partial is not None and self.partial_rng is not None
         loss = self.network.dataset_loss(x, t, config.reduction)
         run, epoch = self.network.run, self.phase_epoch() + 1
         steps = self.steps_per_epoch()
@@ -372,7 +376,7 @@ class Session:
                        stopped_because="checkpoint", start_epoch=epoch - 1)
         whole = run.history.then(done) if run is not None and run.history is not None else done
         self.network.run = Run(config.replace(epochs=epoch), whole, copy.deepcopy(self.partial.optimizer), epoch,
-                               self.partial.rng.bit_generator.state, run.best if run is not None else None)
+                               self.partial_rng.bit_generator.state, run.best if run is not None else None)
         self.partial = None
         self._record([loss], [] if self.x_test is None else [self.test_loss()])
         if self.finished is not None:
@@ -447,7 +451,7 @@ class Session:
         latest: list = []
 
         def each_epoch(epoch, loss):
-            if self.x_test is not None and len(self.x_test):
+            if self.x_test is not None and self.t_test is not None and len(self.x_test):
                 tests.append(self.network.dataset_loss(self.x_test, self.t_test, config.reduction))
             if epoch == last and config.validation_fraction:
                 latest[:] = [p.copy() for p in self.network.parameters()]
@@ -520,9 +524,21 @@ class Session:
         self.partial = None
 
     # ---- the plane: decision boundary, fitted curve or surface, each neuron's output ------------------------
-    def _grid(self, resolution: int):
-        if not isinstance(resolution, int) or not 4 <= resolution <= self.limits.resolution:
+    def check_resolution(self, resolution) -> None:
+        if not isinstance(resolution, int) or isinstance(resolution, bool) or not 4 <= resolution <= self.limits.resolution:
             raise BadRequest(f"resolution: expected an integer from 4 to {self.limits.resolution}, got {show(resolution)}")
+
+    def check_view(self, view: dict) -> None:
+        """What a train call is to send back ({"boundary": r, "heatmaps": r}), checked before it trains."""
+        for name, resolution in view.items():
+            self.check_resolution(resolution)
+            if self.plot_kind() is None or (name == "heatmaps" and self.plot_kind() not in ("classes", "surface")):
+                raise BadRequest(f"view.{name}: expected a network whose data has "
+                                 f"{'2 inputs' if name == 'heatmaps' else '1 or 2 inputs'}, got {self.network.inputs}")
+
+    def _grid(self, resolution: int):
+        self.check_resolution(resolution)
+        assert self.raw is not None
         raw = self.raw if self.raw_test is None or not len(self.raw_test) else np.vstack([self.raw, self.raw_test])
         low, high = raw.min(axis=0), raw.max(axis=0)
         pad = np.maximum(0.1 * (high - low), 0.1)
@@ -537,6 +553,7 @@ class Session:
     def boundary(self, resolution: int) -> dict:
         """The output over the inputs' plane (2 inputs: a grid, row by row from the lowest x2) or line
         (1 input), with the training and test points."""
+        self.check_resolution(resolution)
         if self.plot_kind() is None:
             raise BadRequest("boundary: expected a network whose data has 1 or 2 inputs (before features), "
                              f"got {self.network.inputs} inputs")
@@ -549,6 +566,7 @@ class Session:
             value = out[:, 1]
         else:
             value = out.argmax(axis=1) / (out.shape[1] - 1)
+        assert self.raw is not None
         result = {"kind": self.plot_kind(), "x": axes[0].tolist(), "values": _rounded(value),
                   "points": self.raw.tolist(), "labels": self.t[:, -1].tolist(),
                   "test_points": [] if self.raw_test is None else self.raw_test.tolist(),
@@ -562,6 +580,7 @@ class Session:
         """Each neuron's output over the plane of a 2-input data set (Playground's small maps), inputs
         (features) included: {"inputs": [grid], "layers": [[grid per neuron]]}, grids row by row from the
         lowest x2."""
+        self.check_resolution(resolution)
         if self.plot_kind() not in ("classes", "surface"):
             raise BadRequest("heatmaps: expected a network whose data has 2 inputs, got "
                              f"{'none' if self.raw is None else self.raw.shape[1]}")
