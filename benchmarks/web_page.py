@@ -66,6 +66,9 @@ def frame_rate(seconds=5.0):
         page.wait_for_timeout(1000 * seconds)
         page.click("#pause")
         renders = page.evaluate("window.chainrulePage.renders") - before
+        times = page.evaluate("window.chainrulePage.times")
+        print("  time in the page's drawing, ms a frame: " + ", ".join(
+            f"{name} {total / max(renders, 1):.1f}" for name, total in times.items()))
         browser.close()
     server.should_exit = True
     return renders / seconds

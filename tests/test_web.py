@@ -77,6 +77,19 @@ def test_generated_data_boundary_and_spec_round_trip(client):
     assert client.get(f"/api/sessions/{new_session(client, {'spec': csv_spec})}").json()["state"]["samples"] == 4
 
 
+def test_each_samples_share_of_a_batch_gradient_is_sent_with_the_step(client):
+    """xor's full batch, gradients summed: w5's terms are δ_o1·out_h1 of each sample (seed 003's identity output
+    and ½-squared error: δ_o1 = out_o1 − t), and they add up to ∂E/∂w5."""
+    sid = new_session(client, {"example": "xor"})
+    trace = client.post(f"/api/sessions/{sid}/step").json()["trace"]
+    terms = trace["terms"]["w5"]
+    for sample, term in zip(trace["samples"], terms):
+        delta = sample["layers"][1]["out"][0] - sample["target"][0]
+        assert abs(term - delta * sample["layers"][0]["out"][0]) <= 1e-15
+    assert abs(sum(terms) - trace["gradients"][1]["weights"][0][0]) <= 1e-15
+    assert [s["term"] for s in next(c for c in trace["chains"] if c["parameter"] == "w5")["samples"]] == terms
+
+
 def test_a_large_network_steps_without_every_chain_and_explains_one_parameter(client):
     """2-48-48-48-1 (4,897 parameters): a step leaves out the chains of every gradient (one parameter's
     derivation is asked for instead), and that derivation skips the δ of layers above the next one."""

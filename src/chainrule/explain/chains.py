@@ -237,6 +237,25 @@ def gradients_section(step: StepValues, only: str | None = None) -> Section:
     return section
 
 
+def sample_terms(trace: StepTrace, samples: int) -> dict[str, list[float]]:
+    """Each parameter's shares of its gradient from the first ``samples`` samples of the step (δ·x for a
+    weight, its neurons' δs for a bias), without the paths: cheap at any size."""
+    step = StepValues(trace)
+    kept = trace.samples[:samples]
+    out = {}
+    for l, layer in enumerate(step.layers):
+        for j in range(layer["units"]):
+            for i in range(layer["fan_in"]):
+                out[layer["weight_labels"][j][i]] = [_term(step, s, l, "weight", j, i, [j]) for s in kept]
+        units = range(layer["units"])
+        if layer["bias_mode"] == "per_neuron":
+            for j in units:
+                out[layer["bias_labels"][j]] = [_term(step, s, l, "bias", j, 0, [j]) for s in kept]
+        elif layer["bias_mode"] == "shared":
+            out[layer["bias_labels"][0]] = [_term(step, s, l, "bias", 0, 0, units) for s in kept]
+    return out
+
+
 def chains_as_data(trace: StepTrace, parameter: str | None = None) -> list[dict]:
     """Every gradient's chain of factors (or one parameter's) as plain data, for JSON."""
     return [{
@@ -255,4 +274,4 @@ def chains_as_data(trace: StepTrace, parameter: str | None = None) -> list[dict]
 
 
 __all__ = ["Chain", "Factor", "SampleChain", "all_chains", "chain_items", "chains_as_data", "gradients_section",
-           "parameter_chain", "path_products", "paths_to_net"]
+           "parameter_chain", "path_products", "paths_to_net", "sample_terms"]

@@ -20,6 +20,7 @@ from ..datasets import one_hot
 from ..datasets.tabular import numbers, read_rows
 from ..datasets.toy import FEATURES, GENERATORS, REGRESSIONS, features, planar, regression
 from ..explain import explain_step
+from ..explain.chains import sample_terms
 from ..explain.derive import MAX_SAMPLES, chains_as_data, parameter_count
 from ..explain.html import document_html
 from ..check import Checker, ClaimsError, report_json
@@ -44,8 +45,9 @@ class Limits:
     steps_kept: int = 500
     csv_bytes: int = 200_000
     resolution: int = 100
-    chain_terms: int = 2_000    # parameters × samples in a step beyond which its chains are not sent
-                                # (2-4-4-1 on 160 samples sent 5 MB); explain gives one parameter's
+    chain_terms: int = 500      # parameters × samples in a step beyond which its chains are not sent
+                                # (2-4-4-1 on 160 samples sent 5 MB; 2-8-8-1 on a batch of 10 took 0.2 s);
+                                # explain gives one parameter's, and "terms" each sample's share
 
 
 class BadRequest(ValueError):
@@ -347,6 +349,9 @@ class Session:
         # every gradient's chain, for steps small enough to send whole (else one at a time: explain)
         terms = parameter_count(trace) * len(trace.samples)
         record["chains"] = chains_as_data(trace) if terms <= self.limits.chain_terms else None
+        shown = min(len(trace.samples), MAX_SAMPLES)
+        record["terms"] = sample_terms(trace, shown) if parameter_count(trace) * shown <= 4 * self.limits.chain_terms * MAX_SAMPLES \
+            else None
         # a large batch's values stay here (explain reads them); the page is sent the first few samples
         record["samples_in_step"] = len(trace.samples)
         record["samples"] = record["samples"][:MAX_SAMPLES]

@@ -258,7 +258,6 @@ function shown() {
     return out;
   }
   const batch = trace.samples_in_step, combined = trace.reduction === "mean" ? "averaged" : "summed";
-  const chains = Object.fromEntries((trace.chains || []).map((c) => [c.parameter, c]));
   const phaseName = { forward: "forward pass", error: "error", backward: "backward pass", update: "update" }[page.phase];
   out.caption = `Step ${trace.step}${trace.phase ? ` (phase ${trace.phase})` : ""}, ${phaseName} — sample ${s + 1} of ${batch}` +
     (batch > 1 ? (page.phase === "backward" ? `; the edges show ∂E/∂w ${combined} over the ${batch} samples (this sample's terms in the table)`
@@ -296,7 +295,7 @@ function shown() {
       const g = valueOf(trace.gradients, ref);
       out.params[label] = [`∂ ${text(g, 1)}`, g];
       out.rows.push([`dE/d${label}`, g, `dE_d${label}`]);
-      const term = chains[label]?.samples?.[s]?.term;
+      const term = trace.terms?.[label]?.[s];
       if (batch > 1 && term !== undefined) out.rows.push([`dE/d${label} (sample ${s + 1})`, term]);
     }
   }
@@ -321,8 +320,16 @@ function el(name, attrs, text) {
 }
 
 const measure = (() => {
-  const ctx = document.createElement("canvas").getContext("2d");
-  return (text, font = "11px ui-monospace, SFMono-Regular, Menlo, monospace") => { ctx.font = font; return ctx.measureText(text).width; };
+  const ctx = document.createElement("canvas").getContext("2d"), known = new Map();
+  return (text, font = "11px ui-monospace, SFMono-Regular, Menlo, monospace") => {
+    const key = font + "|" + text;
+    if (!known.has(key)) {
+      if (known.size > 5000) known.clear();
+      ctx.font = font;
+      known.set(key, ctx.measureText(text).width);
+    }
+    return known.get(key);
+  };
 })();
 
 const overlaps = (a, b, gap = 1) => a.x < b.x + b.w + gap && b.x < a.x + a.w + gap && a.y < b.y + b.h + gap && b.y < a.y + a.h + gap;
@@ -332,9 +339,10 @@ function colourOf(value, scale = 1) {
   return rgb(mix(WHITE, t >= 0 ? POSITIVE : NEGATIVE, Math.abs(t) * 0.85));
 }
 
+const heatCanvas = document.createElement("canvas");
 function heatmapImage(grid, classes) {
-  const n = grid.length, canvas = document.createElement("canvas");
-  canvas.width = canvas.height = n;
+  const n = grid.length, canvas = heatCanvas;
+  if (canvas.width !== n) canvas.width = canvas.height = n;
   const ctx = canvas.getContext("2d"), image = ctx.createImageData(n, n);
   const flat = grid.flat().filter((v) => v !== null);
   const scale = Math.max(1e-9, ...flat.map(Math.abs));
@@ -349,12 +357,18 @@ function heatmapImage(grid, classes) {
   return canvas.toDataURL();
 }
 
+function measureLayout() {
+  const wrap = $("#diagram-wrap"), state = page.state;
+  const biggest = Math.max(state.network.inputs, ...state.network.layers.map((l) => l.units));
+  const height = `${Math.max(300, Math.min(720, 58 * biggest + 90))}px`;
+  if (window.innerWidth <= 760 && wrap.style.getPropertyValue("--diagram-height") !== height) wrap.style.setProperty("--diagram-height", height);
+  return { W: Math.max(240, wrap.clientWidth), H: Math.max(220, wrap.clientHeight), curve: Math.max(200, $("#curve").clientWidth || 320) };
+}
+
 function geometry() {
   const state = page.state, sizes = [state.network.inputs, ...state.network.layers.map((l) => l.units)];
-  const wrap = $("#diagram-wrap"), biggest = Math.max(...sizes);
-  const phone = window.innerWidth <= 760;
-  if (phone) wrap.style.setProperty("--diagram-height", `${Math.max(300, Math.min(720, 58 * biggest + 90))}px`);
-  const W = Math.max(240, wrap.clientWidth), H = Math.max(220, wrap.clientHeight);
+  const biggest = Math.max(...sizes);
+  const { W, H } = page.layout;
   const left = 34, right = Math.min(110, W * 0.16), top = 22, bottom = 26;
   const colGap = (W - left - right) / Math.max(sizes.length - 1, 1), rowGap = (H - top - bottom) / biggest;
   const S = Math.max(22, Math.min(44, rowGap * 0.55, colGap * 0.3));
@@ -457,9 +471,12 @@ function renderDiagram(view) {
     return spots;
   };
   items.sort((a, b) => a.priority - b.priority);
-  let spots = tryPlace(items);
-  const crowded = items.some((item) => item.kind === "param" && !spots.has(item.id));
+  // a layout found crowded stays so while Play redraws it (the same shape, size, phase and focus): one pass
+  const key = [sizes, W, H, page.phase, focus, page.selected, page.current < 0].join("|");
+  let spots = page.crowded === key ? null : tryPlace(items);
+  const crowded = !spots || items.some((item) => item.kind === "param" && !spots.has(item.id));
   if (crowded) spots = tryPlace(items.filter((item) => item.kind === "caption" || item.priority < 1));
+  page.crowded = crowded ? key : null;
   page.hidden = new Map();
   for (const item of items) {
     const spot = spots.get(item.id);
@@ -591,7 +608,7 @@ function niceStep(range, count) {
 
 function renderCurve() {
   const svg = $("#curve"), { train, test } = page.curve;
-  const W = Math.max(200, svg.clientWidth || 320), H = 170, m = { l: 46, r: 8, t: 14, b: 24 };
+  const W = page.layout ? page.layout.curve : 320, H = 170, m = { l: 46, r: 8, t: 14, b: 24 };
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
   svg.replaceChildren();
   const n = train.length;
@@ -759,10 +776,18 @@ async function takeStep() {
   render();
 }
 
-async function train(epochs, { more = false, seconds } = {}) {
+function trainRequest(epochs, { more = false, seconds } = {}) {
   const body = { epochs, more, view: viewRequest() };
   if (seconds) body.seconds = seconds;
-  const result = await api("POST", session("/train"), body);
+  return api("POST", session("/train"), body);
+}
+
+async function train(epochs, options = {}) {
+  return trained(await trainRequest(epochs, options), options.more);
+}
+
+/** A train call's answer taken in: the state, the new points of the curves, the link, the drawing. */
+async function trained(result, more = false) {
   page.state = result.state;
   page.view = result.view;
   page.curve.train.push(...result.loss_history);
@@ -798,11 +823,16 @@ async function play() {
   $("#play").disabled = true; $("#pause").disabled = false; $("#more").disabled = true;
   $("#pause").focus();
   let told = 0;
+  const ask = () => trainRequest(+$("#speed").value, { seconds: 0.05 });
   try {
-    while (page.playing) {
-      const result = await train(+$("#speed").value, { seconds: 0.06 });
+    let pending = ask();
+    for (;;) {     // the next call is on its way while this one's answer is drawn
+      const result = await pending;
+      const goOn = page.playing && !result.stopped;
+      pending = goOn ? ask() : null;
+      await trained(result);
       if (performance.now() - told > 3000) { announce(`epoch ${page.state.epochs}, loss ${short(page.state.loss)}`); told = performance.now(); }
-      if (result.stopped) break;
+      if (!goOn) break;
       await nextFrame();
     }
   } catch (e) { say(e.message); }
@@ -821,12 +851,16 @@ function stopPlaying() {
 }
 
 function render() {
+  const started = performance.now(), times = page.times ||= {};
+  page.layout = measureLayout();         // every size read before anything is written: one layout a frame
+  const timed = (name, fn) => { const t = performance.now(); fn(); times[name] = (times[name] || 0) + performance.now() - t; };
   const view = shown();
-  renderCounters();
-  renderDiagram(view);
-  renderValues(view);
-  renderCurve();
-  renderOutput();
+  timed("counters", renderCounters);
+  timed("diagram", () => renderDiagram(view));
+  timed("values", () => renderValues(view));
+  timed("curve", renderCurve);
+  timed("output", renderOutput);
+  times.render = (times.render || 0) + performance.now() - started;
   page.renders += 1;
   renderInspector().catch((e) => say(e.message));
 }
