@@ -288,3 +288,55 @@ def test_build_form_names_what_was_typed(browser, server):  # noqa: F811
     assert page.locator("#diagram .neuron image").count() == 3 + 3 + 1       # every neuron's map, inputs too
     assert "fitted surface" in page.get_attribute("#boundary", "aria-label")
     assert not errors
+
+
+# Every visible text's colour against the background behind it (the nearest opaque one; white for the diagram's
+# labels, which sit on white boxes): WCAG AA asks 4.5:1 for text of this size.
+CONTRAST = """() => {
+  const parse = (c) => { const m = c.match(/[\\d.]+/g).map(Number); return { rgb: m.slice(0, 3), a: m.length > 3 ? m[3] : 1 }; };
+  const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+                              return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+  const background = (e) => { for (; e && e !== document.documentElement; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor); if (c.a > 0.5) return c.rgb; } return [255, 255, 255]; };
+  const worst = [];
+  for (const e of document.querySelectorAll('body *')) {
+    if (!e.getClientRects().length || ['SCRIPT', 'STYLE', 'OPTION'].includes(e.tagName)) continue;
+    const own = [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own) continue;
+    const svgText = e instanceof SVGElement;
+    if (svgText && !e.closest('.label, #curve')) continue;          // the neurons' names carry a white halo
+    const style = getComputedStyle(e);
+    const colour = parse(svgText ? style.fill : style.color).rgb;
+    const r = ratio(colour, svgText ? [255, 255, 255] : background(e));
+    if (r < 4.5) worst.push(`${e.tagName}#${e.id || ''}.${e.className.baseVal ?? e.className}: ${r.toFixed(2)} (${e.textContent.trim().slice(0, 30)})`);
+  }
+  return worst;
+}"""
+
+
+def test_text_has_wcag_aa_contrast_in_every_phase(browser, server):  # noqa: F811
+    page, errors = open_at(browser, link(server, {"example": "xor"}))
+    assert page.evaluate(CONTRAST) == []
+    page.click("#take-step")
+    page.wait_for_function("window.chainrulePage.current >= 0")
+    for phase in ("forward", "error", "backward", "update"):
+        page.click(f"[data-phase={phase}]")
+        assert page.evaluate(CONTRAST) == [], phase
+    assert not errors
+
+
+def test_diagram_curve_output_and_controls_on_one_desktop_screen(browser, server):  # noqa: F811
+    """At 1440×900, for up to 8 units a layer: the diagram, the loss curve, the boundary and Play all on
+    screen, also with a chain rule open (the inspector and the table scroll inside themselves)."""
+    page, errors = open_at(browser, link(server, SETUPS["2-8-8-1"]))
+    page.click("#take-step")
+    page.wait_for_function("window.chainrulePage.current >= 0")
+    page.click("[data-phase=backward]")
+    page.click("#diagram .label.param")
+    page.wait_for_selector("#derivation math")
+    for selector in ("#diagram", "#curve", "#boundary", "#play", "#take-step", "#inspector", "#values-panel"):
+        box = page.locator(selector).bounding_box()
+        assert box and box["y"] >= 0 and box["y"] + box["height"] <= 900 + 1 and box["x"] + box["width"] <= 1440, selector
+    assert page.evaluate("document.documentElement.scrollHeight") <= 900 + 1
+    assert not errors

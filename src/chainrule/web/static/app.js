@@ -629,7 +629,9 @@ function renderCurve() {
                 el("text", { x: m.l - 5, y: Y(10 ** e) + 4, "text-anchor": "end" }, `1e${e}`));
   }
   const step = Math.max(1, niceStep(Math.max(n, 1), 5));
-  for (let e = 0; e <= n; e += step) axis.append(el("text", { x: X(Math.max(e - 1, 0)), y: H - 8, "text-anchor": "middle" }, e.toLocaleString("en")));
+  for (let e = 0; e <= n; e += step) {        // the epoch ticks, leaving room for the axis's name at its end
+    if (X(Math.max(e - 1, 0)) < W - m.r - 64) axis.append(el("text", { x: X(Math.max(e - 1, 0)), y: H - 8, "text-anchor": "middle" }, e.toLocaleString("en")));
+  }
   axis.append(el("text", { x: W - m.r, y: H - 8 + 0, "text-anchor": "end" }, "epoch"), el("text", { x: m.l + 4, y: m.t - 3 }, "loss (log scale)"));
   svg.append(axis);
   page.state.run.phase_starts.slice(1).forEach((start) => {
