@@ -107,7 +107,7 @@ CATALOGUE = [      # (claim, value a student following the mistake writes, mista
      "the 2 of the square's derivative kept although E has ½: ∂E/∂out = −2·(t − out)"),
     ("dE_dout_o1", -((T1 - OUT_O1) ** 2), "squared", "the squared residual used where the residual belongs"),
     ("dout_o1_dnet_o1", NET_O1 * (1 - NET_O1), "derivative_at_net",
-     "the activation's derivative evaluated at net where out belongs"),
+     "sigmoid′ is out·(1 − out), not net·(1 − net) (taken at net)"),
     ("delta_o1", DE_DOUT_O1, "no_derivative", "the activation's derivative factor left out"),
     ("dE_dout_h1", DELTA_O1 * 0.40, "one_path", "a hidden neuron's error taken along one path only (through o1)"),
     ("dE_dout_h2", DE_DOUT_O1 * 0.45 + DE_DOUT_O2 * 0.55, "errors_not_deltas",

@@ -12,12 +12,11 @@ import math
 from dataclasses import dataclass
 
 from ..explain.derive import optimizer_state
-from ..expr import Add, Num, Sub, Sym, rewrite
 from ..optim import Optimizer
 from ..trace import trace_steps
 from .claims import PARAMETER_KINDS, Claim, ClaimsError, kind_of
 from .formulas import Step, evaluate, share_of, symbol_text, updated
-from .mistakes import UPDATE_ONLY, catalogue, cut, digit_slip, mistaken_forms, rewritten
+from .mistakes import catalogue, cut, digit_slip, mistaken_forms, rewritten
 
 
 @dataclass
@@ -59,8 +58,11 @@ class Checker:
         x, t = spec.require_data()
         network = spec.build_network()
         last = max(c.step for c in claims)
-        traces = trace_steps(network, x, t, spec.training, last)
-        self.steps = {k: Step(traces[k - 1], network) for k in {c.step for c in claims}}
+        self.traces = trace_steps(network, x, t, spec.training, last + 1)      # and the next, for its parameters
+        self.network = network
+        self.steps = {k: Step(self.traces[k - 1], network) for k in {c.step for c in claims}}
+        for st in self.steps.values():
+            st.cache["data_rows"] = len(x)
         self.by_key: dict[tuple, list[Claim]] = {}
         for order, c in enumerate(claims):
             c.order = order
@@ -99,6 +101,10 @@ class Checker:
             if not v.ok and cut(v.claim.literal, v.correct):
                 v.ok, v.note = True, cut(v.claim.literal, v.correct)
         self.wrong = {v.claim.key for v in verdicts if v.wrong}
+        self.right: dict[int, list[Claim]] = {}
+        for v in verdicts:
+            if v.ok and v.claim.answered and kind_of(v.claim.name)[0] not in ("before", "loss_before"):
+                self.right.setdefault(v.claim.step, []).append(v.claim)
         for v in verdicts:
             if v.wrong:
                 self.explain(v)
@@ -134,11 +140,13 @@ class Checker:
                 v.mistake, v.mistake_id = "computed from rounded values: " + ", ".join(sorted(base.used)), "rounded"
             return
         candidates = list(self.candidates(c))
-        for ev in candidates:
-            if c.matches(ev.value()):
-                v.mistake, v.mistake_id = ev.sentence, ev.id
-                v.inherited_from = ev.wrong_used() or None
-                return
+        matching = (ev for ev in candidates if c.matches(ev.value()))
+        first = next(matching, None)
+        if first is not None:
+            ev = first if self.consistent(first) else next((ev for ev in matching if self.consistent(ev)), first)
+            v.mistake, v.mistake_id = ev.sentence, ev.id
+            v.inherited_from = ev.wrong_used() or None
+            return
         copied = self.copied_from(v)
         if copied:
             v.mistake, v.mistake_id = f"the value of {copied} copied here", "copied"
@@ -157,6 +165,16 @@ class Checker:
                 v.inherited_from = ev.wrong_used() or None
                 return
 
+    def consistent(self, ev: "Evaluation") -> bool:
+        """Whether the claims the student got right in the step stay right with the mistakes made (a right
+        ∂E/∂w5 rules out a wrong ∂E/∂out): the explanation that agrees with them is preferred."""
+        for r in self.right.get(ev.claim.step, ()):
+            if r is not ev.claim:
+                value = self.evaluation(r, ev.mistakes, False).value()
+                if value is not None and not r.matches(value):
+                    return False
+        return True
+
     def candidates(self, c: Claim):
         """Evaluations of the claim under each applicable mistake: one mistake before two, the claimed
         inputs before the correct ones; a mistake that leaves the claim's value as it is does not apply."""
@@ -167,12 +185,12 @@ class Checker:
         own = {args[0]} if kind in ("net", "out") else set()
         mistakes = [m for m in catalogue(st) if not m.neurons or m.neurons & own]
         if kind != "after":
-            mistakes = [m for m in mistakes if m.id not in UPDATE_ONLY]
+            mistakes = [m for m in mistakes if m.update is None]
         mistakes.sort(key=lambda m: not self.at(c, m))
         unmistaken = {claimed: self.evaluation(c, (), claimed).value() for claimed in (True, False)}
         singles = [(m,) for m in mistakes]
-        pairs = [(m, u) for u in mistakes if u.id in UPDATE_ONLY for m in mistakes
-                 if m.id not in UPDATE_ONLY or (m.id == "update_sign" and u.id == "no_rate")] if kind == "after" else []
+        pairs = [(m, u) for u in mistakes if u.update is not None for m in mistakes
+                 if m.update is None or (m.id == "update_sign" and u.id == "no_rate")] if kind == "after" else []
         for group in (singles, pairs):
             for claimed in (True, False):
                 for ms in group:
@@ -203,7 +221,7 @@ class Checker:
         """Whether the mistake rewrites the claim's own formula (tried before those further up)."""
         st, (kind, args) = self.steps[c.step], kind_of(c.name)
         if kind == "after":
-            return m.id in UPDATE_ONLY
+            return m.update is not None
         if kind == "gradient":
             return m.form is not None or m.combine is not None
         if kind in PARAMETER_KINDS:
@@ -223,9 +241,9 @@ class Checker:
             terms.append(evaluate(form, lambda name: look(name, number)))
         return st.combine(terms, combine)
 
-    def update(self, st: Step, label: str, before: float, gradient: float, sign: float = -1.0, rate: bool = True):
-        """p⁺ by the optimiser's own equations from p and ∂E/∂p (its state before the step from the trace);
-        ``sign`` +1 rewrites p − … into p + …, ``rate`` False writes 1 for η."""
+    def update(self, st: Step, label: str, before: float, gradient: float, changes=()) -> float | None:
+        """p⁺ by the optimiser's own equations from p and ∂E/∂p (its state before the step from the trace),
+        each of ``changes`` (a mistake's ``update``) rewriting them; None where one of them does not apply."""
         if label in st.trace.frozen:
             return before
         which, l, j, i = st.param(label)
@@ -233,13 +251,19 @@ class Checker:
         state = optimizer_state(st.trace, "before", l, "weights" if which == "weight" else "bias",
                                 (j, i) if which == "weight" else ((j,) if st.d.layers[l]["bias_mode"] == "per_neuron" else ()))
         equations = optimizer.equations(label, first=not state)
-        *rest, (lhs, rhs, note) = equations
-        if sign > 0:
-            assert isinstance(rhs, Sub), "an optimiser's last equation is p⁺ = p − step"
-            rhs = Add(rhs.left, rhs.right)          # p − step → p + step
-        if not rate:
-            rhs = rewrite(rhs, lambda node: Num(1) if node == Sym("η") else None)
-        return optimizer.evaluate(label, before, gradient, state, [*rest, (lhs, rhs, note)])[lhs.text()]
+        for change in changes:
+            equations = change(equations, not state)
+            if equations is None:
+                return None
+        *_, (lhs, _, _) = equations
+        return optimizer.evaluate(label, before, gradient, state, equations)[lhs.text()]
+
+    def parameter_at(self, step: int, label: str) -> float:
+        """A parameter's value before ``step`` (traced to one step past the last claimed)."""
+        key = ("parameters", step)
+        if key not in self.__dict__.setdefault("_other", {}):
+            self._other[key] = Step(self.traces[step - 1], self.network)
+        return self._other[key].correct(label, None)
 
     def loss_after(self, st: Step, look, definitions: dict | None = None) -> float | None:
         """The data's loss after the step: the forward pass and error of the first sample's derivation with
@@ -327,7 +351,7 @@ class Evaluation:
 
     def look(self, name: str, sample: int | None = None) -> float:
         sample = self.claim.sample if sample is None else sample
-        if self.claimed:
+        if self.claimed and not (kind_of(name)[0] == "before" and any(m.parameters for m in self.mistakes)):
             found = self.claimed_value(name, sample)
             if found is not None:
                 return found
@@ -349,11 +373,12 @@ class Evaluation:
             combine = next((m.combine for m in mistakes if m.combine), None)
             return checker.gradient(st, args[0], self.look, mistaken_forms(st, args[0], mistakes), combine)
         if kind == "after":
-            sign = 1.0 if any(m.sign > 0 for m in mistakes) else -1.0
-            return checker.update(st, args[0], self.look(args[0]), self.look(f"dE_d{args[0]}"), sign,
-                                  all(m.rate for m in mistakes))
+            return checker.update(st, args[0], self.look(args[0]), self.look(f"dE_d{args[0]}"),
+                                  [m.update for m in mistakes if m.update is not None])
         if kind == "loss_after":
             return checker.loss_after(st, self.look, rewritten(st, 0, mistakes))
+        if kind == "before" and any(m.parameters for m in mistakes):
+            return checker.parameter_at(next(m.parameters for m in mistakes if m.parameters), args[0])
         if kind in PARAMETER_KINDS:
             return None
         s = st.sample_position(sample)
