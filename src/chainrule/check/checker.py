@@ -191,16 +191,19 @@ class Checker:
         singles = [(m,) for m in mistakes]
         pairs = [(m, u) for u in mistakes if u.update is not None for m in mistakes
                  if m.update is None or (m.id == "update_sign" and u.id == "no_rate")] if kind == "after" else []
+        alone: dict = {}           # (mistake's id(), claimed) → its value alone
         for group in (singles, pairs):
             for claimed in (True, False):
                 for ms in group:
                     ev = self.evaluation(c, ms, claimed)
                     value, plain = ev.value(), unmistaken[claimed]
+                    if len(ms) == 1:
+                        alone[id(ms[0]), claimed] = value
                     if value is None or not math.isfinite(value) or (
                             plain is not None and abs(value - plain) <= 1e-12 * max(1.0, abs(plain))):
                         continue
-                    if len(ms) == 2 and any(abs(value - (self.evaluation(c, (m,), claimed).value() or math.nan))
-                                            <= 1e-12 for m in ms):
+                    if len(ms) == 2 and any(abs(value - (alone.get((id(m), claimed)) or math.nan)) <= 1e-12
+                                            for m in ms):
                         continue        # one of the two does nothing here
                     yield ev
 
@@ -359,8 +362,16 @@ class Evaluation:
         if key not in self.memo:
             self.memo[key] = math.nan          # a guard while it is being computed
             value = self.compute(name, sample)
-            self.memo[key] = self.st.correct(name, self._position(name, sample)) if value is None else value
+            self.memo[key] = self._engine(name, sample) if value is None else value
         return self.memo[key]
+
+    def _engine(self, name: str, sample: int) -> float:
+        """The engine's value of a quantity, nan for one this step does not have (∂E/∂out of an output
+        whose δ is fused with its loss, read by a mistaken formula)."""
+        try:
+            return self.st.correct(name, self._position(name, sample))
+        except KeyError:
+            return math.nan
 
     def _position(self, name: str, sample: int) -> int | None:
         return None if kind_of(name)[0] in PARAMETER_KINDS else self.st.sample_position(sample)
