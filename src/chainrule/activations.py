@@ -381,9 +381,8 @@ class ReLU(Activation):
         return Iverson(net, ">", ZERO)
 
     def own_mistakes(self):
-        return [self.wrong_derivative("relu_derivative_wrong_side", lambda net, out, error: Iverson(net, "≤", ZERO)),
-                self.wrong_derivative("relu_derivative_one", lambda net, out, error: ONE,
-                                      " (a negative net passes no gradient)"),
+        return [self.wrong_derivative("relu_derivative_wrong_side", lambda net, out, error: Iverson(net, "≤", ZERO),
+                                      " (1 where net ≤ 0: a negative net passes no gradient)"),
                 self.wrong_derivative("relu_derivative_value", lambda net, out, error: out, " (the function itself)"),
                 self.wrong_value("relu_not_clipped", lambda net, out, error: net, " (a negative net gives 0)")]
 

@@ -124,7 +124,8 @@ class Loss:
         else:
             flipped = Wrong("sign", "the sign of ∂E/∂out flipped: out − t written as t − out", "gradient",
                             lambda out, t, k: negated(self.gradient_formula(out, t, k)))
-        return [flipped, *self.own_mistakes(k, target_sum)]
+        fused = flipped.part == "delta"
+        return [flipped, *(w for w in self.own_mistakes(k, target_sum) if w.part != ("gradient" if fused else "delta"))]
 
     def own_mistakes(self, k: int, target_sum: float) -> list[Wrong]:
         """The wrong forms particular to this loss (each class lists its own)."""

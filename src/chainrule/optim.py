@@ -320,12 +320,10 @@ class SGD(Optimizer):
                               velocity(lambda mv, g: Add(mv.items[1], Mul(mu, g)))),
                  wrong_update("velocity_averaged", "the velocity averaged: v⁺ = μ·v + ∂E/∂p, not μ·v + (1 − μ)·∂E/∂p",
                               "v", velocity(lambda mv, g: Add(mv, Mul(Paren(Sub(ONE, mu)), g))))]
-        if self.nesterov:
-            found += [wrong_update("nesterov_no_lookahead", "Nesterov's look-ahead left out: p⁺ = p − η·(∂E/∂p + μ·v⁺), "
-                                   "not p − η·v⁺", "p", lambda rhs: rewrite(rhs, lambda node: node.inner.items[1].items[1] if (
-                                       isinstance(node, Paren) and isinstance(node.inner, Add)) else None)),
-                      wrong_update("velocity_previous_step", "the look-ahead with the previous step's velocity: "
-                                   "μ·v⁺, not μ·v", "p", state_before("v"))]
+        if self.nesterov:        # (the look-ahead with the previous velocity, g + μ·v, is the same number)
+            found.append(wrong_update("nesterov_no_lookahead", "Nesterov's look-ahead left out: p⁺ = p − η·(∂E/∂p + μ·v⁺), "
+                                      "not p − η·v⁺", "p", lambda rhs: rewrite(rhs, lambda node: node.inner.items[1].items[1] if (
+                                          isinstance(node, Paren) and isinstance(node.inner, Add)) else None)))
         else:
             found.append(wrong_update("velocity_previous_step", "the previous step's velocity used: p⁺ = p − η·v⁺, "
                                       "not p − η·v", "p", state_before("v")))

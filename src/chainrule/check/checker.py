@@ -16,7 +16,10 @@ from ..optim import Optimizer
 from ..trace import trace_steps
 from .claims import PARAMETER_KINDS, Claim, ClaimsError, kind_of
 from .formulas import Step, evaluate, share_of, symbol_text, updated
-from .mistakes import catalogue, cut, digit_slip, mistaken_forms, rewritten
+from .mistakes import catalogue, chance_of_slip, cut, digit_slip, mistaken_forms, rewritten
+
+
+SLIP_CHANCE = 0.05      # a catalogue mistake then a digit slip is named only where chance would seldom give it
 
 
 @dataclass
@@ -157,7 +160,10 @@ class Checker:
             v.mistake, v.mistake_id = slip, "cut" if slip.startswith("cut") else "digit_slip"
             v.inherited_from = wrong_used or None
             return
-        for ev in candidates:      # two mistakes at once: one of the catalogue, then a slip
+        singles = [ev for ev in candidates if len(ev.mistakes) == 1]
+        if chance_of_slip(c.literal, len(singles)) > SLIP_CHANCE:
+            return      # so many mistakes that one of them would be a slip away from a random number
+        for ev in singles:      # two mistakes at once: one of the catalogue, then a slip
             value = ev.value()
             slip = digit_slip(c.literal, value) if value is not None and math.isfinite(value) else None
             if slip:
@@ -259,7 +265,10 @@ class Checker:
             if equations is None:
                 return None
         *_, (lhs, _, _) = equations
-        return optimizer.evaluate(label, before, gradient, state, equations)[lhs.text()]
+        try:
+            return optimizer.evaluate(label, before, gradient, state, equations)[lhs.text()]
+        except (ValueError, ZeroDivisionError, OverflowError):      # a mistaken rule's √ of a negative, 1/0
+            return math.nan
 
     def parameter_at(self, step: int, label: str) -> float:
         """A parameter's value before ``step`` (traced to one step past the last claimed)."""

@@ -369,6 +369,16 @@ def digit_slip(literal: str, reference: float) -> str | None:
     return None
 
 
+def chance_of_slip(literal: str, tries: int) -> float:
+    """About how likely a number written like ``literal`` (n significant digits) falls by chance within
+    a slip of one of ``tries`` numbers: each has ~12n numbers one edit away (digits changed, swapped,
+    dropped, doubled), ~(12n)²/2 two edits away, of 10ⁿ."""
+    digits = literal.lower().split("e")[0].replace(".", "").lstrip("+-").lstrip("0")
+    n = max(len(digits), 1)
+    allowed = 2 if n >= 4 else 1
+    return tries * (12 * n) ** allowed / math.factorial(allowed) / 10 ** n
+
+
 def _format(value: float, decimals: int, exponent: int) -> str:
     text = f"{value / 10.0 ** exponent:.{decimals}f}"
     return text + (f"e{exponent}" if exponent else "")
