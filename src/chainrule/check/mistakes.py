@@ -231,11 +231,17 @@ def _bias_mistakes(st) -> list[Mistake]:
                                  "neurons as a shared bias's: ∂E/∂b is its own neuron's δ",
                                  form=lambda st, label, f, biases=biases, everyone=everyone: everyone
                                  if label in biases else f))
+        shared = layer["bias_mode"] == "shared" and layer["units"] > 1
         for i in range(layer["fan_in"]):
             x = sym(d.names.out(l - 1, i))
             found.append(Mistake("bias_as_weight", f"a bias's gradient taken as a weight's, δ times an input "
                                  f"({x.text()}): a bias's input is 1, ∂E/∂b = δ",
                                  form=lambda st, label, f, biases=biases, x=x: Mul(f, x) if label in biases else f))
+            for n in neurons if shared else ():        # one neuron's δ, times an input: a weight's gradient
+                found.append(Mistake("bias_as_weight", f"a bias's gradient taken as a weight's, δ_{n}·{x.text()}: a "
+                                     f"bias's input is 1, and a shared bias sums the δ of its neurons",
+                                     form=lambda st, label, f, biases=biases, x=x, n=n: Mul(sym(f"δ_{n}"), x)
+                                     if label in biases else f))
     return found
 
 
