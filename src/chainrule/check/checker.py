@@ -193,22 +193,31 @@ class Checker:
         if kind != "after":
             mistakes = [m for m in mistakes if m.update is None]
         mistakes.sort(key=lambda m: not self.at(c, m))
-        unmistaken = {claimed: self.evaluation(c, (), claimed).value() for claimed in (True, False)}
+        plain_evs = {claimed: self.evaluation(c, (), claimed) for claimed in (True, False)}
+        unmistaken = {claimed: ev.value() for claimed, ev in plain_evs.items()}
         singles = [(m,) for m in mistakes]
         pairs = [(m, u) for u in mistakes if u.update is not None for m in mistakes
                  if m.update is None or (m.id == "update_sign" and u.id == "no_rate")] if kind == "after" else []
-        alone: dict = {}           # (mistake's id(), claimed) → its value alone
+        alone: dict = {}           # (mistake's id(), claimed) → its evaluation alone
+
+        def unchanged(value, reference):
+            return reference is not None and value is not None and abs(value - reference) <= 1e-12 * max(1.0, abs(reference))
         for group in (singles, pairs):
             for claimed in (True, False):
                 for ms in group:
+                    # what the update's mistakes read (∂E/∂p, p) is what the others give: worked once
+                    before = [m for m in ms if m.update is None]
+                    if len(ms) == 2 and before and unchanged(alone[id(before[0]), claimed].value(), unmistaken[claimed]):
+                        continue        # the first does nothing here: the pair is the second alone
                     ev = self.evaluation(c, ms, claimed)
+                    if len(before) < len(ms):
+                        ev.reuse(alone[id(before[0]), claimed] if before else plain_evs[claimed])
                     value, plain = ev.value(), unmistaken[claimed]
                     if len(ms) == 1:
-                        alone[id(ms[0]), claimed] = value
-                    if value is None or not math.isfinite(value) or (
-                            plain is not None and abs(value - plain) <= 1e-12 * max(1.0, abs(plain))):
+                        alone[id(ms[0]), claimed] = ev
+                    if value is None or not math.isfinite(value) or unchanged(value, plain):
                         continue
-                    if len(ms) == 2 and any(abs(value - (alone.get((id(m), claimed)) or math.nan)) <= 1e-12
+                    if len(ms) == 2 and any(abs(value - (alone[id(m), claimed].value() or math.nan)) <= 1e-12
                                             for m in ms):
                         continue        # one of the two does nothing here
                     yield ev
@@ -339,6 +348,11 @@ class Evaluation:
     @property
     def sentence(self) -> str:
         return "; ".join(m.sentence for m in self.mistakes)
+
+    def reuse(self, other: "Evaluation") -> None:
+        """Start from what ``other`` (the same claim, the same mistakes but the update's) has worked out."""
+        other.value()
+        self.memo, self.used = dict(other.memo), set(other.used)
 
     def wrong_used(self) -> list:
         return sorted(k for k in self.used if k in self.checker.wrong)
