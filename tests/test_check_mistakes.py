@@ -309,6 +309,7 @@ LOSS_CASES = [      # (loss, output activation, mistake, claim, the student's pi
     ("sse", "identity", "squared", "dE_dout_o1", dict(dE_dout=lambda o, t: -2 * (t - o) ** 2)),
     ("mse", "identity", "mean_not_taken", "dE_dout_o2", dict(dE_dout=lambda o, t: 2 * (o - t))),
     ("mse", "identity", "two_dropped", "dE_dout_o2", dict(dE_dout=lambda o, t: (o - t) / 2)),
+    ("mse", "identity", "mean_not_taken", "E_total", dict(E=lambda o, t: (t - o) ** 2)),
     ("mse", "identity", "sign", "dE_dout_o1", dict(dE_dout=lambda o, t: (t - o))),
     ("mse", "identity", "squared", "dE_dout_o1", dict(dE_dout=lambda o, t: -2 * (t - o) ** 2 / 2)),
     ("cross_entropy", "softmax", "activation_factor_added", "delta_o1", dict(delta_out=lambda o, t: (o - t) * o * (1 - o))),
@@ -522,6 +523,15 @@ def test_adam_eps_inside_the_square_root_is_named_where_eps_matters(tmp_path):
     assert named(tmp_path, net, ("w5_after", float(wrong)), [], 2).mistake_id == "eps_inside_sqrt"
 
 
+def test_rmsprop_eps_inside_the_square_root_is_named_where_eps_matters(tmp_path):
+    eta, eps = 0.05, 0.01
+    net = optim_net(eta=eta, optimizer="rmsprop", eps=eps)
+    history, _, states = train_by_hand(net, 2, rmsprop(eta, eps=eps))
+    s = {key: value[0, 0] for key, value in states[(1, "W")].items()}
+    wrong = history[-1][1][0][0, 0] - eta * s["g"] / np.sqrt(s["v"] + eps)
+    assert named(tmp_path, net, ("w5_after", float(wrong)), [], 2).mistake_id == "eps_inside_sqrt"
+
+
 def test_weight_decay_sign_and_absence_are_named(tmp_path):
     eta, lam = 0.5, 0.1
     net = optim_net(eta=eta, weight_decay=lam)
@@ -677,6 +687,18 @@ def test_the_catalogue_page_is_the_codes_and_lists_every_declared_mistake():
     tested = {case[1] for case in ACTIVATION_CASES} | {"softmax_diagonal_only", "softmax_as_sigmoid",
                                                        "softmax_not_normalised", "no_derivative"}
     assert declared <= tested, declared - tested          # every activation's mistake has a test above
+    from chainrule.losses import NAMES as LOSSES, get_loss
+    from chainrule.optim import get_optimizer
+    for name in LOSSES:
+        for fused in (True, False) if get_loss(name).fused else (False,):
+            for w in get_loss(name).mistakes(2, 1.0, fused):
+                tested_here = {(c[0], c[2]) for c in LOSS_CASES}
+                assert (name, w.id) in tested_here or not fused and get_loss(name).fused, (name, w.id)
+    optimiser_tests = {c[0] for c in OPTIMIZER_CASES} | {"eps_inside_sqrt", "decay_sign", "decay_missing"}
+    for name, settings in [("sgd", {"momentum": 0.9, "nesterov": True, "weight_decay": 0.1}), ("sgd", {"momentum": 0.9}),
+                           ("adam", {}), ("rmsprop", {})]:
+        optimizer = get_optimizer(name, 0.1, **settings)
+        assert {w.id for w in optimizer.mistakes()} <= optimiser_tests, name
     for id in declared | {"one_path", "transposed_weights", "bias_as_weight", "online_as_batch", "velocity_subtracted"}:
         assert f"| `{id}` |" in page
 
@@ -687,3 +709,20 @@ def test_check_without_a_claims_file_or_with_catalogue_and_a_file_is_one_line(ca
     assert main(["check", "--catalogue", "seed:000"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 2 and "expected a claims file" in err and "--catalogue: expected no claims file" in err
+
+
+def test_a_batch_step_worked_as_online_steps_is_named(tmp_path):
+    """Two samples in one batch (sum): the student updates after sample 1, then works sample 2 with the
+    updated parameters, and ends with the parameters after both."""
+    eta = 0.5
+    net = Net(2, [([[0.15, 0.2], [0.25, 0.3]], [0.35, 0.3], "sigmoid"), ([[0.4, 0.45]], [0.6], "sigmoid")],
+              "half_sse", [[0.05, 0.1], [0.3, 0.9]], [[0.01], [0.6]], eta=eta)
+    params = [(W, b) for W, b, _ in net.layers]
+    first = Hand(net, net.x[0], net.t[0], params=params)
+    params = [(W - eta * gW, b - eta * gb) for (W, b), (gW, gb) in zip(params, first.gradients())]
+    second = Hand(net, net.x[1], net.t[1], params=params)
+    after = [(W - eta * gW, b - eta * gb) for (W, b), (gW, gb) in zip(params, second.gradients())]
+    v = named(tmp_path, net, ("out_o1", float(second.outs[1][0])), [], 1, 2)
+    assert v.mistake_id == "batch_as_online"
+    v = named(tmp_path, net, ("w5_after", float(after[1][0][0, 0])), [("w5", 0.4)], 1, 1)
+    assert v.mistake_id == "batch_as_online"

@@ -279,6 +279,20 @@ class Checker:
         except (ValueError, ZeroDivisionError, OverflowError):      # a mistaken rule's √ of a negative, 1/0
             return math.nan
 
+    def online(self, st: Step) -> list[Step]:
+        """The batch step worked as online steps: one plain SGD step a sample, in the batch's order, from
+        the step's parameters (each a traced Step)."""
+        key = ("online", st.trace.step)
+        if key not in self.__dict__.setdefault("_other", {}):
+            spec = self.spec.overridden(training={"batch": 1, "shuffle": False},
+                                        parameters={label: st.correct(label, None) for label in st.labels()})
+            network = spec.build_network()
+            x, t = self.data
+            rows = [sample.index for sample in st.trace.samples]
+            traces = trace_steps(network, x[rows], t[rows], spec.training, len(rows))
+            self._other[key] = [Step(trace, network) for trace in traces]
+        return self._other[key]
+
     def parameter_at(self, step: int, label: str) -> float:
         """A parameter's value before ``step`` (traced to one step past the last claimed)."""
         key = ("parameters", step)
@@ -349,6 +363,22 @@ class Evaluation:
     def sentence(self) -> str:
         return "; ".join(m.sentence for m in self.mistakes)
 
+    def online(self, name: str, sample: int) -> float | None:
+        """name's value with the batch step worked as online steps: a sample's quantities from its own
+        step, the gradient combined over them, p⁺ after the last."""
+        steps = self.checker.online(self.st)
+        kind, args = kind_of(name)
+        if kind == "after":
+            return steps[-1].correct(name, None)
+        if kind == "gradient":
+            return self.st.combine([one.correct(name, None) for one in steps])
+        if kind in PARAMETER_KINDS or kind == "loss_after":
+            return None
+        try:
+            return steps[self.st.sample_position(sample)].correct(name, 0)
+        except KeyError:
+            return math.nan
+
     def reuse(self, other: "Evaluation") -> None:
         """Start from what ``other`` (the same claim, the same mistakes but the update's) has worked out."""
         other.value()
@@ -403,6 +433,8 @@ class Evaluation:
         """name's value by its formula (rewritten by the mistakes); None where it has none (a given)."""
         st, (kind, args) = self.st, kind_of(name)
         checker, mistakes = self.checker, self.mistakes
+        if any(m.online for m in mistakes):
+            return self.online(name, sample)
         if kind == "gradient":
             combine = next((m.combine for m in mistakes if m.combine), None)
             return checker.gradient(st, args[0], self.look, mistaken_forms(st, args[0], mistakes), combine)

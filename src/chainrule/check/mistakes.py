@@ -38,6 +38,7 @@ class Mistake:
     combine: str | None = None              # "sum" or "mean" where the step combines the other way
     update: Callable | None = None          # (equations, first) → the optimiser's equations rewritten, or None
     parameters: int | None = None           # the step whose parameters are read where this step's belong
+    online: bool = False                    # the batch step worked as online steps, one sample after another
     neurons: frozenset = field(default_factory=frozenset)     # local: tried on these neurons' claims only
     layer: int | None = None                # where it is made, for ranking
 
@@ -248,7 +249,8 @@ def _bias_mistakes(st) -> list[Mistake]:
 def _other_steps(st) -> list[Mistake]:
     """Parameters of another step read where this step's belong: the previous step's (its update not
     applied), the next step's (the update applied too early), and, for online steps (one sample a step),
-    those of the epoch's first step (the online steps worked as one batch)."""
+    those of the epoch's first step (the online steps worked as one batch); a batch step (plain SGD) worked
+    as online steps, one sample after another."""
     k = st.trace.step if hasattr(st.trace, "step") else None
     if not k:
         return []
@@ -258,6 +260,10 @@ def _other_steps(st) -> list[Mistake]:
                              f"step {k - 1}'s update not applied", parameters=k - 1))
     found.append(Mistake("later_parameters", f"the parameters after step {k} used in step {k}: the update applied "
                          "before the step is worked", parameters=k + 1))
+    if len(st.trace.samples) > 1 and Optimizer.from_description(st.trace.optimizer, st.trace.learning_rate).plain:
+        found.append(Mistake("batch_as_online", f"the batch step worked as online steps: each sample's forward "
+                             f"and backward pass with the parameters already updated by the samples before it",
+                             online=True))
     n = st.cache.get("data_rows")
     if n and len(st.trace.samples) == 1 and n > 1:
         first = k - (k - 1) % n
