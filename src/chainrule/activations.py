@@ -190,8 +190,7 @@ class Activation:
         found = []
         right = self.derivative_formula(NET, OUT)
         if right is not None and OUT.text() in symbols(right):
-            found.append(self.wrong_derivative("derivative_at_net", lambda net, out, error: rewrite(
-                self.derivative_formula(net, out), lambda node: net if node == out else None), " (taken at net)"))
+            found.append(self.wrong_derivative("derivative_at_net", self._derivative_at_net, " (taken at net)"))
         found += self.own_mistakes()
         for other in (cls() for name, cls in sorted(_ACTIVATIONS.items()) if name != self.name and not cls.SETTINGS):
             if not other.elementwise:
@@ -206,6 +205,12 @@ class Activation:
     def own_mistakes(self) -> list[Wrong]:
         """The wrong forms particular to this activation (each class lists its own)."""
         return []
+
+    def _derivative_at_net(self, net: Expr, out: Expr, error: Expr) -> Expr:
+        """f′ written in out, taken at net."""
+        formula = self.derivative_formula(net, out)
+        assert formula is not None, "only an activation with a derivative formula"
+        return rewrite(formula, lambda node: net if node == out else None)
 
     def wrong_derivative(self, id: str, form, why: str = "") -> Wrong:
         """A wrong ∂out/∂net, its sentence "f′ is right, not wrong" written with net and out."""

@@ -53,7 +53,6 @@ def squared(g: Expr) -> Pow:
 def changed(equations: list, base: str, change) -> list | None:
     """The equations with ``change(rhs)`` for the one defining base⁺ (v⁺, m⁺, u⁺, g; "p": the last, p⁺);
     None where there is no such equation or the change leaves it as it is."""
-    found = []
     for n, (lhs, rhs, note) in enumerate(equations):
         if (n == len(equations) - 1) if base == "p" else lhs.base == base:
             new = change(rhs)

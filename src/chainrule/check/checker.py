@@ -63,6 +63,7 @@ class Checker:
         last = max(c.step for c in claims)
         self.traces = trace_steps(network, x, t, spec.training, last + 1)      # and the next, for its parameters
         self.network = network
+        self._other: dict = {}          # other steps' parameters, the step worked online: made when asked
         self.steps = {k: Step(self.traces[k - 1], network) for k in {c.step for c in claims}}
         for st in self.steps.values():
             st.cache["data_rows"] = len(x)
@@ -283,7 +284,7 @@ class Checker:
         """The batch step worked as online steps: one plain SGD step a sample, in the batch's order, from
         the step's parameters (each a traced Step)."""
         key = ("online", st.trace.step)
-        if key not in self.__dict__.setdefault("_other", {}):
+        if key not in self._other:
             spec = self.spec.overridden(training={"batch": 1, "shuffle": False},
                                         parameters={label: st.correct(label, None) for label in st.labels()})
             network = spec.build_network()
@@ -296,7 +297,7 @@ class Checker:
     def parameter_at(self, step: int, label: str) -> float:
         """A parameter's value before ``step`` (traced to one step past the last claimed)."""
         key = ("parameters", step)
-        if key not in self.__dict__.setdefault("_other", {}):
+        if key not in self._other:
             self._other[key] = Step(self.traces[step - 1], self.network)
         return self._other[key].correct(label, None)
 

@@ -25,9 +25,9 @@ SLIPS = [
 OPTIMIZERS = [("sgd", {}), ("sgd", {"weight_decay": 0.01}), ("sgd", {"momentum": 0.9}),
               ("sgd", {"momentum": 0.9, "nesterov": True}), ("adam", {}), ("rmsprop", {})]
 
-STRUCTURE_SPECS = [
-    {"bias_mode": "shared", "batch": "full", "rows": 2, "step": 2},
-    {"bias_mode": "per_neuron", "batch": 1, "rows": 4, "step": 3},
+STRUCTURE_SPECS: list[tuple[str, str | int, int, int]] = [      # bias mode, batch, data rows, step
+    ("shared", "full", 2, 2),
+    ("per_neuron", 1, 4, 3),
 ]
 
 
@@ -57,7 +57,7 @@ def entries() -> list[tuple[str, str, str, str]]:
             add(w.id, "optimiser: update", title, w.sentence)
     declared = {id for id, _ in rows}
     for structure in STRUCTURE_SPECS:
-        for m in _structural(**structure):
+        for m in _structural(*structure):
             if m.id not in declared:
                 add(m.id, "structure", "any network", m.sentence)
     for id, applies, sentence in SLIPS:
@@ -65,7 +65,7 @@ def entries() -> list[tuple[str, str, str, str]]:
     return [(id, kind, ", ".join(objects), sentence) for (id, kind), (objects, sentence) in rows.items()]
 
 
-def _structural(bias_mode: str, batch, rows: int, step: int) -> list:
+def _structural(bias_mode: str, batch: str | int, rows: int, step: int) -> list:
     """The catalogue of a 2-2-2 sigmoid step with these biases and batches."""
     from ..spec import from_dict
     from .claims import Claim
