@@ -726,3 +726,76 @@ def test_a_batch_step_worked_as_online_steps_is_named(tmp_path):
     assert v.mistake_id == "batch_as_online"
     v = named(tmp_path, net, ("w5_after", float(after[1][0][0, 0])), [("w5", 0.4)], 1, 1)
     assert v.mistake_id == "batch_as_online"
+
+
+# ---- the other structural mistakes, at two depths ------------------------------------------------------------
+
+def below_output(net: Net) -> str:
+    return net.neuron(net.depth - 2, 0)
+
+
+def _errors_not_deltas(net, hand):          # ∂E/∂out of the layer below the outputs from ∂E/∂out, not δ, above
+    W = net.layers[-1][0]
+    return f"dE_dout_{below_output(net)}", float(W[:, 0] @ hand.dE_douts[-1])
+
+
+def _updated_weights(net, hand):            # the output weights already updated: W⁺ = W − η·δ·outᵀ
+    W = net.layers[-1][0] - net.eta * np.outer(hand.deltas[-1], hand.values[-2])
+    return f"dE_dout_{below_output(net)}", float(W[:, 0] @ hand.deltas[-1])
+
+
+def _no_bias(net, hand):
+    W, _, _ = net.layers[-1]
+    return "net_o1", float(W[0] @ hand.values[-2])
+
+
+def _net_not_out(net, hand):                # the layer below's nets where its outs belong
+    W, b, _ = net.layers[-1]
+    return "net_o1", float(W[0] @ hand.nets[-2] + b[0])
+
+
+def _input_net_not_out(net, hand):          # ∂E/∂w = δ·net of the layer below
+    label = net.labels()[-1][0][0][0]
+    return f"dE_d{label}", float(hand.deltas[-1][0] * hand.nets[-2][0])
+
+
+SIMPLE_STRUCTURE = [("errors_not_deltas", _errors_not_deltas), ("updated_weights", _updated_weights),
+                    ("no_bias", _no_bias), ("net_not_out", _net_not_out), ("input_net_not_out", _input_net_not_out)]
+
+
+@pytest.mark.parametrize("deep", [False, True], ids=["2-2-2", "2-3-2-1"])
+@pytest.mark.parametrize("case", SIMPLE_STRUCTURE, ids=[c[0] for c in SIMPLE_STRUCTURE])
+def test_the_structural_mistakes_are_named_at_two_depths(tmp_path, case, deep):
+    mistake, student = case
+    net = deep_net(("sigmoid", "tanh", "sigmoid"), "half_sse") if deep else Net(
+        2, [([[0.15, 0.2], [0.25, 0.3]], [0.35, 0.3], "sigmoid"), ([[0.4, 0.45], [0.5, 0.55]], [0.6, 0.5], "sigmoid")],
+        "half_sse", [[0.05, 0.1]], [[0.01, 0.99]])
+    hand = Hand(net, net.x[0], net.t[0])
+    assert_named(tmp_path, net, student(net, hand), [net.neuron(0, 0).join(["net_", ""])], mistake)
+
+
+@pytest.mark.parametrize("deep", [False, True], ids=["2-2-1", "2-3-2-1"])
+def test_another_steps_parameters_are_named_at_two_depths(tmp_path, deep):
+    eta = 0.5
+    net = deep_net(("sigmoid", "tanh", "sigmoid"), "half_sse") if deep else optim_net(eta=eta)
+    history, after, _ = train_by_hand(net, 2, sgd_momentum(0, net.eta))
+    step1 = Hand(net, net.x[0], net.t[0], params=history[0])
+    step3 = Hand(net, net.x[0], net.t[0], params=after)
+    assert named(tmp_path, net, ("out_o1", float(step1.outs[-1][0])), [], 2).mistake_id == "previous_parameters"
+    hidden = net.neuron(0, 1)
+    assert named(tmp_path, net, (f"out_{hidden}", float(step3.outs[0][1])), [], 2).mistake_id == "later_parameters"
+
+
+@pytest.mark.parametrize("deep", [False, True], ids=["2-2-1", "2-3-2-1"])
+def test_online_and_batch_confused_are_named_at_two_depths(tmp_path, deep):
+    x, t = [[0.05, 0.1], [0.3, 0.9], [0.7, 0.2]], [[0.01], [0.6], [0.3]]
+    layers = [(W, b, act) for W, b, act in (deep_net(("sigmoid", "tanh", "sigmoid")) if deep else optim_net()).layers]
+    online = Net(2, layers, "half_sse", x, t, eta=0.5, batch=1)
+    hand = Hand(online, online.x[2], online.t[2])          # step 3 with the starting parameters
+    assert named(tmp_path, online, ("out_o1", float(hand.outs[-1][0])), [], 3, 3).mistake_id == "online_as_batch"
+    batch = Net(2, layers, "half_sse", x[:2], t[:2], eta=0.5)
+    params = [(W, b) for W, b, _ in layers]
+    first = Hand(batch, batch.x[0], batch.t[0], params=params)
+    params = [(W - 0.5 * gW, b - 0.5 * gb) for (W, b), (gW, gb) in zip(params, first.gradients())]
+    second = Hand(batch, batch.x[1], batch.t[1], params=params)
+    assert named(tmp_path, batch, ("out_o1", float(second.outs[-1][0])), [], 1, 2).mistake_id == "batch_as_online"

@@ -73,7 +73,6 @@ def catalogue(st) -> list[Mistake]:
         return st.cache["catalogue"]
     d = st.d
     last = d.L - 1
-    every = [n for l in range(d.L) for n in _neurons(st, l)]
     hidden = [n for l in range(last) for n in _neurons(st, l)]
     found: list[Mistake] = [*_loss_mistakes(st), *_activation_mistakes(st)]
 
@@ -90,20 +89,18 @@ def catalogue(st) -> list[Mistake]:
                     lambda k, f: only_term(f, next((t for t in terms(f) if sym(f"δ_{m}") in getattr(t, "items", ())),
                                                    f))), layer=l)
         found += _transposed(st, l)
-    if last > 0:
-        add("errors_not_deltas", "the next layer's ∂E/∂out used where its δ belongs (its activation's derivative skipped)",
-            lambda st, s, defs: _each(defs, [f"∂E/∂out_{n}" for n in hidden],
-                                      lambda k, f: _deltas_as_errors(f)))
-        add("updated_weights", "hidden deltas computed with output weights already updated",
-            lambda st, s, defs: _each(defs, [f"∂E/∂out_{n}" for l in range(last) for n in _neurons(st, l)],
-                                      lambda k, f: updated(f, [w for l in range(1, d.L) for w in _weights_of(d.layers[l])])))
+    found += _layered("errors_not_deltas", "the next layer's ∂E/∂out used where its δ belongs (its activation's "
+                      "derivative skipped)", range(last), lambda st, l: (
+                          [f"∂E/∂out_{n}" for n in _neurons(st, l)], _deltas_as_errors))
+    found += _layered("updated_weights", "hidden deltas computed with output weights already updated", range(last),
+                      lambda st, l: ([f"∂E/∂out_{n}" for n in _neurons(st, l)],
+                                     lambda f: updated(f, _weights_of(st.d.layers[l + 1]))))
     # the forward pass
-    add("no_bias", "the bias left out of net",
-        lambda st, s, defs: _each(defs, [f"net_{n}" for n in every], lambda k, f: _without_bias(st, f)))
+    found += _layered("no_bias", "the bias left out of net", range(d.L),
+                      lambda st, l: ([f"net_{n}" for n in _neurons(st, l)], lambda f: _without_bias(st, f)))
+    found += _layered("net_not_out", "the previous layer's net used where its out belongs", range(1, d.L),
+                      lambda st, l: ([f"net_{n}" for n in _neurons(st, l)], lambda f: _nets_for_outs(f, hidden)))
     if last > 0:
-        add("net_not_out", "the previous layer's net used where its out belongs",
-            lambda st, s, defs: _each(defs, [f"net_{n}" for l in range(1, d.L) for n in _neurons(st, l)],
-                                      lambda k, f: _nets_for_outs(f, hidden)))
         add("input_net_not_out", "∂net/∂w taken as the previous layer's net where its out belongs",
             form=lambda st, label, f: _nets_for_outs(f, hidden))
     found += _wrong_layer_inputs(st)
@@ -119,6 +116,22 @@ def catalogue(st) -> list[Mistake]:
     found += _swaps(st)
     st.cache["catalogue"] = found
     return found
+
+
+def _layered(id: str, sentence: str, layers, where) -> list[Mistake]:
+    """A mistake made in one layer, for each of ``layers``, and in all of them: ``where(st, l)`` gives
+    the symbols it rewrites in layer l and how (formula → formula)."""
+    layers = list(layers)
+
+    def change(chosen):
+        def rewrite_layers(st, s, defs):
+            for l in chosen:
+                keys, how = where(st, l)
+                defs = _each(defs, keys, lambda k, f: how(f))
+            return defs
+        return rewrite_layers
+    groups = [[l] for l in layers] + ([layers] if len(layers) > 1 else [])
+    return [Mistake(id, sentence, change(group), layer=group[0] if len(group) == 1 else None) for group in groups]
 
 
 def _loss_mistakes(st) -> list[Mistake]:
