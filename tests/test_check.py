@@ -4,6 +4,7 @@ The seeds' verdicts below were worked out by hand from the seeds' own text (see 
 the catalogue's numbers are derived here by hand from seed 000's printed values, never by the engine."""
 
 import io
+import math
 import json
 
 import pytest
@@ -107,7 +108,7 @@ CATALOGUE = [      # (claim, value a student following the mistake writes, mista
      "the 2 of the square's derivative kept although E has ½: ∂E/∂out = −2·(t − out)"),
     ("dE_dout_o1", -((T1 - OUT_O1) ** 2), "squared", "the squared residual used where the residual belongs"),
     ("dout_o1_dnet_o1", NET_O1 * (1 - NET_O1), "derivative_at_net",
-     "the activation's derivative evaluated at net where out belongs"),
+     "sigmoid′ is out·(1 − out), not net·(1 − net) (taken at net)"),
     ("delta_o1", DE_DOUT_O1, "no_derivative", "the activation's derivative factor left out"),
     ("dE_dout_h1", DELTA_O1 * 0.40, "one_path", "a hidden neuron's error taken along one path only (through o1)"),
     ("dE_dout_h2", DE_DOUT_O1 * 0.45 + DE_DOUT_O2 * 0.55, "errors_not_deltas",
@@ -324,3 +325,22 @@ dE_dw1 = 16.5
 def test_unknown_seed_is_a_usage_error(capsys):
     code, _ = run("check", "seed:009")
     assert code == 2 and "seed:009: expected one of seed:000, seed:001, seed:002, seed:003, seed:004" in capsys.readouterr().err
+
+
+# the issue's examples on seed 000's step (issue 27), each derived by hand from the seed's printed values
+NET_H1_, OUT_O1_ = 0.3775, OUT_O1
+ISSUE_EXAMPLES = [
+    ("out_h1", math.tanh(0.3775), "other_activation"),                         # tanh where the spec says sigmoid
+    ("net_o1", 0.40 * I1 + 0.45 * I2 + 0.60, "wrong_layer_inputs"),            # the inputs where out_h belongs
+    ("w5_after", 0.40 - ETA ** 2 * DELTA_O1 * OUT_H1, "rate_squared"),         # w5 − η²·g
+    ("dE_db1", DELTA_H1 * I1, "bias_as_weight"),                               # δ_h1·i1, once called dE_dw1 copied
+    ("delta_h1", DELTA_O1 * 0.40 + DELTA_O2 * 0.50, "no_derivative"),          # δ_h1 without σ′, alone
+]
+
+
+@pytest.mark.parametrize("entry", ISSUE_EXAMPLES, ids=[e[2] for e in ISSUE_EXAMPLES])
+def test_the_issues_examples_are_named_alone(tmp_path, entry):
+    claim, value, mistake = entry
+    code, found = verdicts(write(tmp_path, f'spec = "mazur"\n[[claims]]\n{claim} = {value:.9f}\n'))
+    (verdict,) = found.values()
+    assert verdict["mistake_id"] == mistake, verdict

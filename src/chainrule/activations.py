@@ -20,6 +20,8 @@ Each class gives, for everything else in chainrule to read:
 * ``TORCH``, ``TORCH_SETTINGS``, ``TORCH_FIXED``: the ``torch.nn`` module that computes the same
   function, which of its arguments hold our settings, and the values its other arguments must have
   (pytorch.py reads them both ways; None where PyTorch has no such module);
+* ``mistakes()``: the wrong forms students write for its function and its derivative (wrong.py's
+  ``Wrong``), named by ``chainrule check`` on any network that uses it;
 * ``onnx(g, net)``: the ONNX nodes computing out from the tensor ``net``, written with onnx.py's graph
   builder (``g.op("Exp", x)``, ``g.constant(0.5)``) in stable forms that ONNX Runtime runs in float64 too.
 
@@ -34,8 +36,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from .expr import Add, Call, Expr, Frac, Iverson, Mul, Num, Paren, Pow, Sub, SumOver, Sym
+from .expr import Add, Call, Expr, Frac, Iverson, Mul, Num, Paren, Neg, Pow, Sub, SumOver, Sym, rewrite, symbols
 from .settings import ConfigError, Setting, checked_settings, number_in
+from .wrong import Wrong
 
 Array = np.ndarray
 ONE, ZERO = Num(1), Num(0)
@@ -180,10 +183,53 @@ class Activation:
         """f(net) written with the activation's name, as the seeds write out_h1 = sigmoid(net_h1)."""
         return Call(self.name, net, self.scalar)
 
+    # ---- the wrong forms students write (chainrule check names them) ----
+    def mistakes(self) -> list[Wrong]:
+        """The wrong forms written for this function and its derivative: the derivative taken at net where
+        out belongs, another activation's function or derivative, and the class's own (``own_mistakes``)."""
+        found = []
+        right = self.derivative_formula(NET, OUT)
+        if right is not None and OUT.text() in symbols(right):
+            found.append(self.wrong_derivative("derivative_at_net", self._derivative_at_net, " (taken at net)"))
+        found += self.own_mistakes()
+        for other in (cls() for name, cls in sorted(_ACTIVATIONS.items()) if name != self.name and not cls.SETTINGS):
+            if not other.elementwise or other.formula(NET) == NET:
+                continue        # not the identity's: net for out and f′ left out are mistakes of their own
+            found.append(Wrong("other_activation", f"out = {self.name}(net), not {other.name}(net)", "value",
+                               lambda net, out, error, other=other: other.formula(net)))
+            if self.derivative_formula(NET, OUT) is not None:
+                found.append(self.wrong_derivative("other_derivative", lambda net, out, error, other=other:
+                                                   other.derivative_formula(net, out), f" ({other.name}′ used)"))
+        return found
+
+    def own_mistakes(self) -> list[Wrong]:
+        """The wrong forms particular to this activation (each class lists its own)."""
+        return []
+
+    def _derivative_at_net(self, net: Expr, out: Expr, error: Expr) -> Expr:
+        """f′ written in out, taken at net."""
+        formula = self.derivative_formula(net, out)
+        assert formula is not None, "only an activation with a derivative formula"
+        return rewrite(formula, lambda node: net if node == out else None)
+
+    def wrong_derivative(self, id: str, form, why: str = "") -> Wrong:
+        """A wrong ∂out/∂net, its sentence "f′ is right, not wrong" written with net and out."""
+        right = self.derivative_formula(NET, OUT)
+        return Wrong(id, f"{self.name}′ is {right.text() if right is not None else 'its Jacobian'}, "
+                         f"not {form(NET, OUT, ERROR).text()}{why}", "derivative", form)
+
+    def wrong_value(self, id: str, form, why: str = "") -> Wrong:
+        """A wrong out = f(net), its sentence "f(net) is right, not wrong"."""
+        return Wrong(id, f"{self.name}(net) is {self.formula(NET).text()}, not {form(NET, OUT, ERROR).text()}{why}",
+                     "value", form)
+
     # ---- ONNX (onnx.py) ----
     def onnx(self, g, net: str) -> str:
         """The name of the tensor out = f(net), after adding the nodes that compute it to the graph ``g``."""
         raise NotImplementedError(f"{self.name} has no ONNX form")
+
+
+NET, OUT, ERROR = Sym("net"), Sym("out"), Sym("∂E/∂out")     # the symbols a sentence writes
 
 
 def _rebuild(name: str, params: dict) -> Activation:
@@ -222,6 +268,9 @@ class Identity(Activation):
     def derivative_formula(self, net, out):
         return ONE
 
+    def own_mistakes(self):
+        return [self.wrong_derivative("identity_derivative_out", lambda net, out, error: out, " (out is not its slope)")]
+
     def onnx(self, g, net):
         return net
 
@@ -259,6 +308,12 @@ class Sigmoid(Activation):
     def derivative_formula(self, net, out):
         return Mul(out, Sub(ONE, out))
 
+    def own_mistakes(self):
+        return [self.wrong_derivative("sigmoid_derivative_out", lambda net, out, error: out),
+                self.wrong_derivative("sigmoid_derivative_one_minus_out", lambda net, out, error: Sub(ONE, out)),
+                self.wrong_value("sigmoid_exponent_sign", lambda net, out, error: Frac(ONE, Add(ONE, Call("exp", net))),
+                                 " (the exponent's sign dropped)")]
+
     def onnx(self, g, net):
         return g.op("Sigmoid", net)
 
@@ -293,6 +348,10 @@ class Tanh(Activation):
     def derivative_formula(self, net, out):
         return Sub(ONE, Pow(out, 2))
 
+    def own_mistakes(self):
+        return [self.wrong_derivative("tanh_derivative_not_squared", lambda net, out, error: Sub(ONE, out)),
+                self.wrong_derivative("tanh_derivative_sign", lambda net, out, error: Add(ONE, Pow(out, 2)))]
+
     def onnx(self, g, net):
         return g.op("Tanh", net)
 
@@ -326,6 +385,12 @@ class ReLU(Activation):
     def derivative_formula(self, net, out):
         return Iverson(net, ">", ZERO)
 
+    def own_mistakes(self):
+        return [self.wrong_derivative("relu_derivative_wrong_side", lambda net, out, error: Iverson(net, "≤", ZERO),
+                                      " (1 where net ≤ 0: a negative net passes no gradient)"),
+                self.wrong_derivative("relu_derivative_value", lambda net, out, error: out, " (the function itself)"),
+                self.wrong_value("relu_not_clipped", lambda net, out, error: net, " (a negative net gives 0)")]
+
     def onnx(self, g, net):
         return g.op("Relu", net)
 
@@ -355,6 +420,14 @@ class LeakyReLU(Activation):
     def derivative_formula(self, net, out):
         return Add(Iverson(net, ">", ZERO), Mul(Num(self.slope), Iverson(net, "≤", ZERO)))
 
+    def own_mistakes(self):
+        return [self.wrong_derivative("leaky_relu_no_slope", lambda net, out, error: Iverson(net, ">", ZERO),
+                                      " (relu′: the slope left out)"),
+                self.wrong_derivative("leaky_relu_derivative_wrong_side", lambda net, out, error: Add(
+                    Iverson(net, "≤", ZERO), Mul(Num(self.slope), Iverson(net, ">", ZERO)))),
+                self.wrong_value("leaky_relu_value_no_slope", lambda net, out, error: Mul(Iverson(net, ">", ZERO), net),
+                                 " (relu: the slope left out)")]
+
     def onnx(self, g, net):         # max(z, 0) + slope·min(z, 0)
         return g.op("Add", g.op("Relu", net), g.op("Mul", g.constant(self.slope), g.op("Min", net, g.constant(0.0))))
 
@@ -380,6 +453,10 @@ class Softplus(Activation):
 
     def derivative_formula(self, net, out):
         return _sigma(net)
+
+    def own_mistakes(self):
+        return [self.wrong_derivative("softplus_derivative_at_out", lambda net, out, error: _sigma(out)),
+                self.wrong_derivative("softplus_derivative_sign", lambda net, out, error: _sigma(Neg(net)))]
 
     def onnx(self, g, net):
         """max(z, 0) + ln(1 + y), y = e^−|z|: no overflow, float64 kernels only. ONNX has no log1p, so
@@ -423,6 +500,11 @@ class ELU(Activation):
     def derivative_formula(self, net, out):
         return Add(Iverson(net, ">", ZERO), Mul(Num(self.alpha), Call("exp", net), Iverson(net, "≤", ZERO)))
 
+    def own_mistakes(self):
+        return [self.wrong_derivative("elu_derivative_function", lambda net, out, error: Add(
+            Iverson(net, ">", ZERO), Mul(Num(self.alpha), Paren(Sub(Call("exp", net), ONE)), Iverson(net, "≤", ZERO))),
+            " (the function itself below 0)")]
+
     def onnx(self, g, net):         # max(z, 0) + α·(e^min(z, 0) − 1)
         negative = g.op("Sub", g.op("Exp", g.op("Min", net, g.constant(0.0))), g.constant(1.0))
         return g.op("Add", g.op("Relu", net), g.op("Mul", g.constant(self.alpha), negative))
@@ -453,6 +535,12 @@ class SiLU(Activation):
 
     def derivative_formula(self, net, out):
         return Mul(_sigma(net), Paren(Add(ONE, Mul(net, Paren(Sub(ONE, _sigma(net)))))))
+
+    def own_mistakes(self):
+        return [self.wrong_derivative("silu_derivative_sigmoid", lambda net, out, error: _sigma(net),
+                                      " (the product rule's second term left out)"),
+                self.wrong_derivative("silu_derivative_sigmoid_prime", lambda net, out, error: Mul(
+                    _sigma(net), Paren(Sub(ONE, _sigma(net)))), " (σ′ where silu′ belongs)")]
 
     def onnx(self, g, net):
         return g.op("Mul", net, g.op("Sigmoid", net))
@@ -498,6 +586,15 @@ class Softmax(Activation):
 
     def derivative_formula(self, net, out):
         return None
+
+    def own_mistakes(self):
+        diagonal = Wrong("softmax_diagonal_only", "softmax's δ_j is out_j·(∂E/∂out_j − Σ_k ∂E/∂out_k·out_k), not "
+                         "∂E/∂out_j·out_j·(1 − out_j) (the Jacobian's cross terms dropped)", "delta",
+                         lambda net, out, error: Mul(error, out, Paren(Sub(ONE, out))))
+        return [diagonal, self.wrong_value("softmax_as_sigmoid", lambda net, out, error: _sigma(net),
+                                           " (each output squashed alone, not normalised over the layer)"),
+                self.wrong_value("softmax_not_normalised", lambda net, out, error: Call("exp", net),
+                                 " (the division by Σ_k e^net_k left out)")]
 
     def onnx(self, g, net):
         return g.op("Softmax", net, axis=-1)

@@ -97,14 +97,16 @@ def _parser() -> argparse.ArgumentParser:
     _add_overrides(w)
 
     c = sub.add_parser("check", help="check hand-computed numbers (a claims file, or seed:000 … seed:004)")
-    c.add_argument("claims", help="claims TOML file, or seed:NNN for a seed's own printed numbers "
-                                  "(with --names: a spec file or example name)")
+    c.add_argument("claims", nargs="?", help="claims TOML file, or seed:NNN for a seed's own printed numbers "
+                                             "(with --names: a spec file or example name)")
     c.add_argument("--format", choices=("text", "json"), default="text")
     c.add_argument("--answers", nargs="?", const="-", metavar="FILE",
                    help='the claims file with each blank ("?") filled by the engine\'s number: printed, or '
                         "written to FILE")
     c.add_argument("--names", action="store_true",
                    help="list the claim names of a spec's quantities (the spec's first step), with their formulas")
+    c.add_argument("--catalogue", action="store_true",
+                   help="list every mistake check can name: id, what it applies to, an example sentence (Markdown)")
     _add_overrides(c)
 
     ws = sub.add_parser("worksheet", help="a step as a fill-in sheet: each quantity's formula, a blank, its claim name")
@@ -575,6 +577,15 @@ def cmd_check(args, out) -> int:
         spec = _overridden(spec, args, "check")
         changed.extend(spec.changed)
         return spec
+    if args.catalogue:
+        if args.claims is not None or args.names or args.answers is not None or args.format != "text":
+            raise UsageError("check --catalogue: expected no claims file and no other option, got "
+                             f"{args.claims or ('--names' if args.names else '--answers' if args.answers else '--format')}")
+        from .check.listing import markdown
+        out.write(markdown())
+        return 0
+    if args.claims is None:
+        raise UsageError("check: expected a claims file (or seed:000 … seed:004, or --catalogue), got nothing")
     if args.names:
         if args.answers is not None or args.format != "text":
             raise UsageError("check --names: expected a spec alone, got --answers or --format too")

@@ -10,7 +10,9 @@ Each loss gives, for rows of outputs ``out`` and targets ``t`` (shape (n, k)):
 * the same on Python floats for the float engine (``scalar_value``, ``scalar_gradient``,
   ``scalar_fused_delta``);
 * ``term_formula``, ``gradient_formula`` and ``fused_delta_formula``: the trees explanations print
-  and the checker evaluates, for one output neuron's symbols out and t.
+  and the checker evaluates, for one output neuron's symbols out and t;
+* ``mistakes(k, target_sum)``: the wrong error terms, gradients and fused deltas students write
+  (wrong.py's ``Wrong``), named by ``chainrule check`` on any network that uses the loss.
 
 The dataset loss is the reduction (sum or mean) of the per-sample values.  Adding a loss is adding
 a class here.
@@ -24,11 +26,14 @@ from typing import ClassVar
 import numpy as np
 
 from .activations import log_softmax, scalar_sigmoid, scalar_softplus, sigmoid, softplus
-from .expr import Add, Call, Expr, Frac, Mul, Neg, Num, Pow, Sub
+from .expr import rewrite
+from .expr import Add, Call, Expr, Frac, Mul, Neg, Num, Paren, Pow, Sub, Sym
 from .settings import ConfigError
+from .wrong import Wrong
 
 Array = np.ndarray
 ONE, TWO = Num(1), Num(2)
+OUT, T = Sym("out"), Sym("t")       # the symbols a sentence writes
 
 _LOSSES: dict[str, type["Loss"]] = {}
 
@@ -107,8 +112,49 @@ class Loss:
     def fused_delta_formula(self, out: Expr, t: Expr, k: int, target_sum: float) -> Expr:
         raise NotImplementedError
 
+    # ---- the wrong forms students write (chainrule check names them) ----
+    def mistakes(self, k: int, target_sum: float = 1.0, fused: bool | None = None) -> list[Wrong]:
+        """The wrong forms of this loss with k outputs (targets summing to target_sum; ``fused``: δ worked
+        in one step with its output activation, as it is by default): the sign of its gradient, and the
+        class's own (``own_mistakes``)."""
+        if self.fused if fused is None else fused:
+            flipped = Wrong("sign", f"δ of {self.name} with {self.output_activation} is "
+                            f"{self.fused_delta_formula(OUT, T, k, target_sum).text()}, not its negative (t − out)",
+                            "delta", lambda out, t, k: negated(self.fused_delta_formula(out, t, k, target_sum)))
+        else:
+            flipped = Wrong("sign", "the sign of ∂E/∂out flipped: out − t written as t − out", "gradient",
+                            lambda out, t, k: negated(self.gradient_formula(out, t, k)))
+        fused = flipped.part == "delta"
+        return [flipped, *(w for w in self.own_mistakes(k, target_sum) if w.part != ("gradient" if fused else "delta"))]
 
-class HalfSSE(Loss):
+    def own_mistakes(self, k: int, target_sum: float) -> list[Wrong]:
+        """The wrong forms particular to this loss (each class lists its own)."""
+        return []
+
+    def wrong(self, id: str, part: str, form, why: str = "", k: int = 2, target_sum: float = 1.0) -> Wrong:
+        """A wrong E_o ("term"), ∂E/∂out ("gradient") or fused δ ("delta"), its sentence "right, not wrong"."""
+        right = {"term": lambda: self.term_formula(OUT, T, k), "gradient": lambda: self.gradient_formula(OUT, T, k),
+                 "delta": lambda: self.fused_delta_formula(OUT, T, k, target_sum)}[part]()
+        what = {"term": "E", "gradient": "∂E/∂out", "delta": "δ"}[part]
+        return Wrong(id, f"{what} of {self.name} is {right.text()}, not {form(OUT, T, k).text()}{why}", part, form)
+
+
+def negated(formula: Expr) -> Expr:
+    """−formula, a negation undone: −(t − out) → t − out."""
+    return formula.inner if isinstance(formula, Neg) else Neg(formula)
+
+
+class SquaredError(Loss):
+    """What the squared-error losses share: the residual t − out, which students square once more."""
+
+    def own_mistakes(self, k, target_sum):
+        def squared(out, t, k):
+            residual = Sub(t, out)
+            return rewrite(self.gradient_formula(out, t, k), lambda node: Pow(residual, 2) if node == residual else None)
+        return [Wrong("squared", "the squared residual used where the residual belongs", "gradient", squared)]
+
+
+class HalfSSE(SquaredError):
     """½·Σ_k (t_k − out_k)²: seed 000's E_total."""
 
     name = "half_sse"
@@ -132,7 +178,14 @@ class HalfSSE(Loss):
         return Neg(Sub(t, out))
 
 
-class SSE(Loss):
+    def own_mistakes(self, k, target_sum):
+        return [*super().own_mistakes(k, target_sum),
+                Wrong("half_forgotten", "the ½ of the squared error forgotten: E = (t − out)²", "term",
+                      lambda out, t, k: Pow(Sub(t, out), 2)),
+                Wrong("two_kept", "the 2 of the square's derivative kept although E has ½: ∂E/∂out = −2·(t − out)",
+                      "gradient", lambda out, t, k: Mul(TWO, self.gradient_formula(out, t, k)))]
+
+class SSE(SquaredError):
     """Σ_k (t_k − out_k)²: seed 004's sum of squared residuals."""
 
     name = "sse"
@@ -156,7 +209,14 @@ class SSE(Loss):
         return Neg(Mul(TWO, Sub(t, out)))
 
 
-class MSE(Loss):
+    def own_mistakes(self, k, target_sum):
+        return [*super().own_mistakes(k, target_sum),
+                Wrong("two_dropped", "the 2 of the square's derivative dropped: ∂E/∂out = −(t − out)", "gradient",
+                      lambda out, t, k: Neg(Sub(t, out))),
+                self.wrong("half_added", "term", lambda out, t, k: Mul(Frac(ONE, TWO), Pow(Sub(t, out), 2)),
+                           " (this loss has no ½)")]
+
+class MSE(SquaredError):
     """(1/k)·Σ_k (t_k − out_k)²."""
 
     name = "mse"
@@ -180,6 +240,15 @@ class MSE(Loss):
     def gradient_formula(self, out, t, k):
         return Neg(Frac(Mul(TWO, Sub(t, out)), Num(k)))
 
+
+    def own_mistakes(self, k, target_sum):
+        return [*super().own_mistakes(k, target_sum),
+                Wrong("two_dropped", "the 2 of the square's derivative dropped: ∂E/∂out = −(t − out)/k", "gradient",
+                      lambda out, t, k: Neg(Frac(Sub(t, out), Num(k)))),
+                self.wrong("mean_not_taken", "gradient", lambda out, t, k: Neg(Mul(TWO, Sub(t, out))),
+                           " (the mean's 1/k over the outputs left out)", k),
+                self.wrong("mean_not_taken", "term", lambda out, t, k: Pow(Sub(t, out), 2),
+                           " (the mean's 1/k over the outputs left out)", k)]
 
 class BCE(Loss):
     """−(1/k)·Σ_k [t_k·ln out_k + (1 − t_k)·ln(1 − out_k)] with a sigmoid output."""
@@ -218,6 +287,13 @@ class BCE(Loss):
     def fused_delta_formula(self, out, t, k, target_sum):
         return Frac(Sub(out, t), Num(k))
 
+
+    def own_mistakes(self, k, target_sum):
+        return [self.wrong("activation_factor_added", "delta",
+                           lambda out, t, k: Mul(Paren(self.fused_delta_formula(out, t, k, target_sum)), out, Paren(Sub(ONE, out))),
+                           " (with a sigmoid output the σ′ cancels: no out·(1 − out) factor)", k),
+                self.wrong("mean_not_taken", "delta", lambda out, t, k: Sub(out, t),
+                           " (the mean's 1/k over the outputs left out)", k)]
 
 class CrossEntropy(Loss):
     """−Σ_k t_k·ln softmax_k(net) with a softmax output."""
@@ -261,6 +337,15 @@ class CrossEntropy(Loss):
     def fused_delta_formula(self, out, t, k, target_sum):
         return Sub(out, t) if target_sum == 1 else Sub(Mul(out, Num(target_sum)), t)
 
+
+    def own_mistakes(self, k, target_sum):
+        if target_sum != 1:
+            return []
+        return [self.wrong("activation_factor_added", "delta", lambda out, t, k: Mul(Paren(Sub(out, t)), out, Paren(Sub(ONE, out))),
+                           " (with a softmax output the Jacobian cancels: no out·(1 − out) factor)", k),
+                self.wrong("gradient_as_delta", "delta", lambda out, t, k: Neg(Frac(t, out)),
+                           " (∂E/∂out used as δ: the softmax's Jacobian forgotten)", k),
+                self.wrong("log_sign", "term", lambda out, t, k: Mul(t, Call("ln", out)), " (the minus sign dropped)", k)]
 
 NAMES = tuple(_LOSSES)
 

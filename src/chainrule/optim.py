@@ -13,7 +13,9 @@ An optimiser sees parameter arrays, gradients and its own state — never the mo
   (g with weight decay, the state, then p⁺).  Explanations print them; the checker evaluates them
   (``evaluate``) and rewrites them to name mistakes.
 
-Adding an optimiser is adding a class here.  Learning-rate schedules (per epoch) are at the end.
+``mistakes()`` lists the wrong updates students write (wrong.py's ``Wrong``: the equations rewritten),
+named by ``chainrule check`` on any step that uses the optimiser.  Adding an optimiser is adding a class
+here.  Learning-rate schedules (per epoch) are at the end.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from .expr import D, Add, Call, Expr, Frac, Mul, Num, Paren, Pow, Sub, Sym, sym
+from .expr import D, Add, Call, Expr, Frac, Mul, Num, Paren, Pow, Sub, Sym, rewrite, sym
 from .settings import ConfigError, Setting, boolean, checked_settings, number_in
+from .wrong import Wrong
 
 _OPTIMIZERS: dict[str, type["Optimizer"]] = {}
 E = Sym("E")
@@ -45,6 +48,34 @@ def parameter(label: str, sup: str = "") -> Sym:
 def squared(g: Expr) -> Pow:
     """g², with ∂E/∂p in parentheses: (∂E/∂p)²."""
     return Pow(Paren(g) if isinstance(g, D) else g, 2)
+
+
+def changed(equations: list, base: str, change) -> list | None:
+    """The equations with ``change(rhs)`` for the one defining base⁺ (v⁺, m⁺, u⁺, g; "p": the last, p⁺);
+    None where there is no such equation or the change leaves it as it is."""
+    for n, (lhs, rhs, note) in enumerate(equations):
+        if (n == len(equations) - 1) if base == "p" else lhs.base == base:
+            new = change(rhs)
+            if new is None or new == rhs:
+                return None
+            return [*equations[:n], (lhs, new, note), *equations[n + 1:]]
+    return None
+
+
+def replacing(old: Expr, new: Expr):
+    """A change of a right-hand side: every ``old`` node written as ``new``."""
+    return lambda rhs: rewrite(rhs, lambda node: new if node == old else None)
+
+
+def wrong_update(id: str, sentence: str, base: str, change) -> Wrong:
+    """A wrong update: the equation of base⁺ (see ``changed``) changed."""
+    return Wrong(id, sentence, "update", lambda equations, first: changed(equations, base, change))
+
+
+def state_before(name: str):
+    """A change reading a state's value before the step (v) where its value after (v⁺) belongs."""
+    return lambda rhs: rewrite(rhs, lambda node: Sym(node.base, node.sub) if (
+        isinstance(node, Sym) and node.base == name and node.sup == "+") else None)
 
 
 class Optimizer:
@@ -166,6 +197,28 @@ class Optimizer:
             env[lhs.text()] = rhs.value(env)
         return env
 
+    def mistakes(self) -> list[Wrong]:
+        """The wrong updates written with this rule and its settings: the sign, the learning rate missing,
+        squared or applied twice, weight decay's sign or absence, and the class's own (``own_mistakes``)."""
+        eta = Sym("η")
+        found = [wrong_update("update_sign", "the update's sign flipped", "p",
+                              lambda rhs: Add(rhs.left, rhs.right) if isinstance(rhs, Sub) else None),
+                 wrong_update("no_rate", "the learning rate not applied", "p", replacing(eta, ONE)),
+                 wrong_update("rate_squared", "the learning rate applied twice: η²·…, not η·…", "p",
+                              replacing(eta, Pow(eta, 2))),
+                 wrong_update("step_twice", "the step taken twice: p − 2·η·…, not p − η·…", "p",
+                              lambda rhs: Sub(rhs.left, Mul(Num(2), rhs.right)) if isinstance(rhs, Sub) else None)]
+        if self.settings.get("weight_decay"):
+            found += [wrong_update("decay_sign", "weight decay's sign flipped: g = ∂E/∂p + λ·p, not ∂E/∂p − λ·p", "g",
+                                   lambda rhs: Sub(rhs.items[0], rhs.items[1]) if isinstance(rhs, Add) else None),
+                      wrong_update("decay_missing", "weight decay left out: g = ∂E/∂p + λ·p, not ∂E/∂p", "g",
+                                   lambda rhs: rhs.items[0] if isinstance(rhs, Add) else None)]
+        return found + self.own_mistakes()
+
+    def own_mistakes(self) -> list[Wrong]:
+        """The wrong updates particular to this rule (each class lists its own)."""
+        return []
+
     def heading(self) -> str:
         """The rule in words and symbols, for an update section's title."""
         rule = ", ".join(f"{lhs.text()} = {rhs.text()}" for lhs, rhs, _ in self.equations())
@@ -253,6 +306,28 @@ class SGD(Optimizer):
         items.append((parameter(label, "+"), Sub(p, Mul(eta, step)), ""))
         return items
 
+    def own_mistakes(self):
+        if not self.momentum:
+            return []
+        mu = Sym("μ")
+
+        def velocity(change):
+            return lambda rhs: change(*rhs.items) if isinstance(rhs, Add) and isinstance(rhs.items[0], Mul) else None
+        found = [wrong_update("velocity_subtracted", "the gradient subtracted in the velocity: v⁺ = μ·v + ∂E/∂p, "
+                              "not μ·v − ∂E/∂p", "v", velocity(lambda mv, g: Sub(mv, g))),
+                 wrong_update("momentum_on_gradient", "μ on the gradient: v⁺ = μ·v + ∂E/∂p, not v + μ·∂E/∂p", "v",
+                              velocity(lambda mv, g: Add(mv.items[1], Mul(mu, g)))),
+                 wrong_update("velocity_averaged", "the velocity averaged: v⁺ = μ·v + ∂E/∂p, not μ·v + (1 − μ)·∂E/∂p",
+                              "v", velocity(lambda mv, g: Add(mv, Mul(Paren(Sub(ONE, mu)), g))))]
+        if self.nesterov:        # (the look-ahead with the previous velocity, g + μ·v, is the same number)
+            found.append(wrong_update("nesterov_no_lookahead", "Nesterov's look-ahead left out: p⁺ = p − η·(∂E/∂p + μ·v⁺), "
+                                      "not p − η·v⁺", "p", lambda rhs: rewrite(rhs, lambda node: node.inner.items[1].items[1] if (
+                                          isinstance(node, Paren) and isinstance(node.inner, Add)) else None)))
+        else:
+            found.append(wrong_update("velocity_previous_step", "the previous step's velocity used: p⁺ = p − η·v⁺, "
+                                      "not p − η·v", "p", state_before("v")))
+        return found
+
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba; torch.optim.Adam), with optional L2 weight decay λ added to the gradient:
@@ -303,6 +378,28 @@ class Adam(Optimizer):
                    Frac(m_new, Paren(Add(Frac(Call("√", v_new), Call("√", Sub(ONE, Pow(b2, t)))), Sym("ε")))))
         items.append((parameter(label, "+"), Sub(p, step), ""))
         return items
+
+    def own_mistakes(self):
+        b1, b2, t, eps = Sym("β", "1"), Sym("β", "2"), max(self.t, 1), Sym("ε")
+        m_correction, v_correction = replacing(Pow(b1, t), Num(0)), replacing(Pow(b2, t), Num(0))
+
+        def eps_inside(rhs):          # (√v⁺/√(1 − β₂ᵗ) + ε) → √(v⁺/(1 − β₂ᵗ) + ε)
+            return rewrite(rhs, lambda node: Call("√", Add(Frac(node.inner.items[0].top.arg, Paren(node.inner.items[0].bottom.arg)), eps))
+                           if isinstance(node, Paren) and isinstance(node.inner, Add) and node.inner.items[1] == eps else None)
+        return [wrong_update("no_bias_correction", "Adam's bias corrections left out: m⁺/(1 − β₁ᵗ) and v⁺/(1 − β₂ᵗ), "
+                             "not m⁺ and v⁺", "p", lambda rhs: v_correction(m_correction(rhs))),
+                wrong_update("no_m_correction", "Adam's bias correction of m left out: m⁺/(1 − β₁ᵗ), not m⁺", "p",
+                             m_correction),
+                wrong_update("no_v_correction", "Adam's bias correction of v left out: v⁺/(1 − β₂ᵗ), not v⁺", "p",
+                             v_correction),
+                wrong_update("correction_previous_t", "the bias corrections with the previous step's t: 1 − βᵗ, not 1 − βᵗ⁻¹", "p", lambda rhs: replacing(Pow(b2, t), Pow(b2, t - 1))(
+                                 replacing(Pow(b1, t), Pow(b1, t - 1))(rhs)) if t > 1 else None),
+                wrong_update("eps_inside_sqrt", "ε inside the square root: √v̂ + ε, not √(v̂ + ε)", "p", eps_inside),
+                wrong_update("gradient_not_squared", "the gradient not squared in v: v⁺ = β₂·v + (1 − β₂)·g², "
+                             "not β₂·v + (1 − β₂)·g", "v", lambda rhs: rewrite(
+                                 rhs, lambda node: node.base if isinstance(node, Pow) and node.exponent == 2 else None)),
+                wrong_update("moments_previous_step", "the previous step's moments used: m⁺ and v⁺, not m and v", "p",
+                             lambda rhs: state_before("v")(state_before("m")(rhs)))]
 
 
 class RMSprop(Optimizer):
@@ -360,6 +457,27 @@ class RMSprop(Optimizer):
         else:
             items.append((parameter(label, "+"), Sub(p, Mul(eta, scaled)), ""))
         return items
+
+    def own_mistakes(self):
+        alpha, eps = Sym("α"), Sym("ε")
+        where = "u" if self.momentum else "p"          # the equation that divides by √v⁺ + ε
+
+        def denominator(change):
+            return lambda rhs: rewrite(rhs, lambda node: change(node.inner.items[0].arg) if (
+                isinstance(node, Paren) and isinstance(node.inner, Add) and node.inner.items[1] == eps
+                and isinstance(node.inner.items[0], Call)) else None)
+        return [wrong_update("eps_inside_sqrt", "ε inside the square root: √v⁺ + ε, not √(v⁺ + ε)", where,
+                             denominator(lambda v: Call("√", Add(v, eps)))),
+                wrong_update("no_sqrt", "the square root left out: g/(√v⁺ + ε), not g/(v⁺ + ε)", where,
+                             denominator(lambda v: Paren(Add(v, eps)))),
+                wrong_update("gradient_not_squared", "the gradient not squared in v: v⁺ = α·v + (1 − α)·g², "
+                             "not α·v + (1 − α)·g", "v", lambda rhs: rewrite(
+                                 rhs, lambda node: node.base if isinstance(node, Pow) and node.exponent == 2 else None)),
+                wrong_update("alpha_swapped", "α and 1 − α swapped: v⁺ = α·v + (1 − α)·g², not (1 − α)·v + α·g²", "v",
+                             lambda rhs: Add(Mul(Paren(Sub(ONE, alpha)), rhs.items[0].items[1]), Mul(alpha, rhs.items[1].items[1]))
+                             if isinstance(rhs, Add) else None),
+                wrong_update("average_previous_step", "the previous step's average used: √v⁺, not √v", where,
+                             state_before("v"))]
 
 
 NAMES = tuple(_OPTIMIZERS)

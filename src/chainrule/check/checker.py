@@ -12,12 +12,14 @@ import math
 from dataclasses import dataclass
 
 from ..explain.derive import optimizer_state
-from ..expr import Add, Num, Sub, Sym, rewrite
 from ..optim import Optimizer
 from ..trace import trace_steps
 from .claims import PARAMETER_KINDS, Claim, ClaimsError, kind_of
 from .formulas import Step, evaluate, share_of, symbol_text, updated
-from .mistakes import UPDATE_ONLY, catalogue, cut, digit_slip, mistaken_forms, rewritten
+from .mistakes import catalogue, chance_of_slip, cut, digit_slip, mistaken_forms, rewritten
+
+
+SLIP_CHANCE = 0.05      # a catalogue mistake then a digit slip is named only where chance would seldom give it
 
 
 @dataclass
@@ -59,8 +61,12 @@ class Checker:
         x, t = spec.require_data()
         network = spec.build_network()
         last = max(c.step for c in claims)
-        traces = trace_steps(network, x, t, spec.training, last)
-        self.steps = {k: Step(traces[k - 1], network) for k in {c.step for c in claims}}
+        self.traces = trace_steps(network, x, t, spec.training, last + 1)      # and the next, for its parameters
+        self.network = network
+        self._other: dict = {}          # other steps' parameters, the step worked online: made when asked
+        self.steps = {k: Step(self.traces[k - 1], network) for k in {c.step for c in claims}}
+        for st in self.steps.values():
+            st.cache["data_rows"] = len(x)
         self.by_key: dict[tuple, list[Claim]] = {}
         for order, c in enumerate(claims):
             c.order = order
@@ -99,6 +105,10 @@ class Checker:
             if not v.ok and cut(v.claim.literal, v.correct):
                 v.ok, v.note = True, cut(v.claim.literal, v.correct)
         self.wrong = {v.claim.key for v in verdicts if v.wrong}
+        self.right: dict[int, list[Claim]] = {}
+        for v in verdicts:
+            if v.ok and v.claim.answered and kind_of(v.claim.name)[0] not in ("before", "loss_before"):
+                self.right.setdefault(v.claim.step, []).append(v.claim)
         for v in verdicts:
             if v.wrong:
                 self.explain(v)
@@ -134,11 +144,13 @@ class Checker:
                 v.mistake, v.mistake_id = "computed from rounded values: " + ", ".join(sorted(base.used)), "rounded"
             return
         candidates = list(self.candidates(c))
-        for ev in candidates:
-            if c.matches(ev.value()):
-                v.mistake, v.mistake_id = ev.sentence, ev.id
-                v.inherited_from = ev.wrong_used() or None
-                return
+        matching = (ev for ev in candidates if c.matches(ev.value()))
+        first = next(matching, None)
+        if first is not None:
+            ev = first if self.consistent(first) else next((ev for ev in matching if self.consistent(ev)), first)
+            v.mistake, v.mistake_id = ev.sentence, ev.id
+            v.inherited_from = ev.wrong_used() or None
+            return
         copied = self.copied_from(v)
         if copied:
             v.mistake, v.mistake_id = f"the value of {copied} copied here", "copied"
@@ -149,13 +161,26 @@ class Checker:
             v.mistake, v.mistake_id = slip, "cut" if slip.startswith("cut") else "digit_slip"
             v.inherited_from = wrong_used or None
             return
-        for ev in candidates:      # two mistakes at once: one of the catalogue, then a slip
+        singles = [ev for ev in candidates if len(ev.mistakes) == 1]
+        if chance_of_slip(c.literal, len(singles)) > SLIP_CHANCE:
+            return      # so many mistakes that one of them would be a slip away from a random number
+        for ev in singles:      # two mistakes at once: one of the catalogue, then a slip
             value = ev.value()
             slip = digit_slip(c.literal, value) if value is not None and math.isfinite(value) else None
             if slip:
                 v.mistake, v.mistake_id = f"{ev.sentence}; then a {slip}", f"{ev.id}+digit_slip"
                 v.inherited_from = ev.wrong_used() or None
                 return
+
+    def consistent(self, ev: "Evaluation") -> bool:
+        """Whether the claims the student got right in the step stay right with the mistakes made (a right
+        ∂E/∂w5 rules out a wrong ∂E/∂out): the explanation that agrees with them is preferred."""
+        for r in self.right.get(ev.claim.step, ()):
+            if r is not ev.claim:
+                value = self.evaluation(r, ev.mistakes, False).value()
+                if value is not None and not r.matches(value):
+                    return False
+        return True
 
     def candidates(self, c: Claim):
         """Evaluations of the claim under each applicable mistake: one mistake before two, the claimed
@@ -167,22 +192,34 @@ class Checker:
         own = {args[0]} if kind in ("net", "out") else set()
         mistakes = [m for m in catalogue(st) if not m.neurons or m.neurons & own]
         if kind != "after":
-            mistakes = [m for m in mistakes if m.id not in UPDATE_ONLY]
+            mistakes = [m for m in mistakes if m.update is None]
         mistakes.sort(key=lambda m: not self.at(c, m))
-        unmistaken = {claimed: self.evaluation(c, (), claimed).value() for claimed in (True, False)}
+        plain_evs = {claimed: self.evaluation(c, (), claimed) for claimed in (True, False)}
+        unmistaken = {claimed: ev.value() for claimed, ev in plain_evs.items()}
         singles = [(m,) for m in mistakes]
-        pairs = [(m, u) for u in mistakes if u.id in UPDATE_ONLY for m in mistakes
-                 if m.id not in UPDATE_ONLY or (m.id == "update_sign" and u.id == "no_rate")] if kind == "after" else []
+        pairs = [(m, u) for u in mistakes if u.update is not None for m in mistakes
+                 if m.update is None or (m.id == "update_sign" and u.id == "no_rate")] if kind == "after" else []
+        alone: dict = {}           # (mistake's id(), claimed) → its evaluation alone
+
+        def unchanged(value, reference):
+            return reference is not None and value is not None and abs(value - reference) <= 1e-12 * max(1.0, abs(reference))
         for group in (singles, pairs):
             for claimed in (True, False):
                 for ms in group:
+                    # what the update's mistakes read (∂E/∂p, p) is what the others give: worked once
+                    before = [m for m in ms if m.update is None]
+                    if len(ms) == 2 and before and unchanged(alone[id(before[0]), claimed].value(), unmistaken[claimed]):
+                        continue        # the first does nothing here: the pair is the second alone
                     ev = self.evaluation(c, ms, claimed)
+                    if len(before) < len(ms):
+                        ev.reuse(alone[id(before[0]), claimed] if before else plain_evs[claimed])
                     value, plain = ev.value(), unmistaken[claimed]
-                    if value is None or not math.isfinite(value) or (
-                            plain is not None and abs(value - plain) <= 1e-12 * max(1.0, abs(plain))):
+                    if len(ms) == 1:
+                        alone[id(ms[0]), claimed] = ev
+                    if value is None or not math.isfinite(value) or unchanged(value, plain):
                         continue
-                    if len(ms) == 2 and any(abs(value - (self.evaluation(c, (m,), claimed).value() or math.nan))
-                                            <= 1e-12 for m in ms):
+                    if len(ms) == 2 and any(abs(value - (alone[id(m), claimed].value() or math.nan)) <= 1e-12
+                                            for m in ms):
                         continue        # one of the two does nothing here
                     yield ev
 
@@ -203,7 +240,7 @@ class Checker:
         """Whether the mistake rewrites the claim's own formula (tried before those further up)."""
         st, (kind, args) = self.steps[c.step], kind_of(c.name)
         if kind == "after":
-            return m.id in UPDATE_ONLY
+            return m.update is not None
         if kind == "gradient":
             return m.form is not None or m.combine is not None
         if kind in PARAMETER_KINDS:
@@ -223,9 +260,9 @@ class Checker:
             terms.append(evaluate(form, lambda name: look(name, number)))
         return st.combine(terms, combine)
 
-    def update(self, st: Step, label: str, before: float, gradient: float, sign: float = -1.0, rate: bool = True):
-        """p⁺ by the optimiser's own equations from p and ∂E/∂p (its state before the step from the trace);
-        ``sign`` +1 rewrites p − … into p + …, ``rate`` False writes 1 for η."""
+    def update(self, st: Step, label: str, before: float, gradient: float, changes=()) -> float | None:
+        """p⁺ by the optimiser's own equations from p and ∂E/∂p (its state before the step from the trace),
+        each of ``changes`` (a mistake's ``update``) rewriting them; None where one of them does not apply."""
         if label in st.trace.frozen:
             return before
         which, l, j, i = st.param(label)
@@ -233,13 +270,36 @@ class Checker:
         state = optimizer_state(st.trace, "before", l, "weights" if which == "weight" else "bias",
                                 (j, i) if which == "weight" else ((j,) if st.d.layers[l]["bias_mode"] == "per_neuron" else ()))
         equations = optimizer.equations(label, first=not state)
-        *rest, (lhs, rhs, note) = equations
-        if sign > 0:
-            assert isinstance(rhs, Sub), "an optimiser's last equation is p⁺ = p − step"
-            rhs = Add(rhs.left, rhs.right)          # p − step → p + step
-        if not rate:
-            rhs = rewrite(rhs, lambda node: Num(1) if node == Sym("η") else None)
-        return optimizer.evaluate(label, before, gradient, state, [*rest, (lhs, rhs, note)])[lhs.text()]
+        for change in changes:
+            equations = change(equations, not state)
+            if equations is None:
+                return None
+        *_, (lhs, _, _) = equations
+        try:
+            return optimizer.evaluate(label, before, gradient, state, equations)[lhs.text()]
+        except (ValueError, ZeroDivisionError, OverflowError):      # a mistaken rule's √ of a negative, 1/0
+            return math.nan
+
+    def online(self, st: Step) -> list[Step]:
+        """The batch step worked as online steps: one plain SGD step a sample, in the batch's order, from
+        the step's parameters (each a traced Step)."""
+        key = ("online", st.trace.step)
+        if key not in self._other:
+            spec = self.spec.overridden(training={"batch": 1, "shuffle": False},
+                                        parameters={label: st.correct(label, None) for label in st.labels()})
+            network = spec.build_network()
+            x, t = self.data
+            rows = [sample.index for sample in st.trace.samples]
+            traces = trace_steps(network, x[rows], t[rows], spec.training, len(rows))
+            self._other[key] = [Step(trace, network) for trace in traces]
+        return self._other[key]
+
+    def parameter_at(self, step: int, label: str) -> float:
+        """A parameter's value before ``step`` (traced to one step past the last claimed)."""
+        key = ("parameters", step)
+        if key not in self._other:
+            self._other[key] = Step(self.traces[step - 1], self.network)
+        return self._other[key].correct(label, None)
 
     def loss_after(self, st: Step, look, definitions: dict | None = None) -> float | None:
         """The data's loss after the step: the forward pass and error of the first sample's derivation with
@@ -304,6 +364,27 @@ class Evaluation:
     def sentence(self) -> str:
         return "; ".join(m.sentence for m in self.mistakes)
 
+    def online(self, name: str, sample: int) -> float | None:
+        """name's value with the batch step worked as online steps: a sample's quantities from its own
+        step, the gradient combined over them, p⁺ after the last."""
+        steps = self.checker.online(self.st)
+        kind, args = kind_of(name)
+        if kind == "after":
+            return steps[-1].correct(name, None)
+        if kind == "gradient":
+            return self.st.combine([one.correct(name, None) for one in steps])
+        if kind in PARAMETER_KINDS or kind == "loss_after":
+            return None
+        try:
+            return steps[self.st.sample_position(sample)].correct(name, 0)
+        except KeyError:
+            return math.nan
+
+    def reuse(self, other: "Evaluation") -> None:
+        """Start from what ``other`` (the same claim, the same mistakes but the update's) has worked out."""
+        other.value()
+        self.memo, self.used = dict(other.memo), set(other.used)
+
     def wrong_used(self) -> list:
         return sorted(k for k in self.used if k in self.checker.wrong)
 
@@ -327,7 +408,7 @@ class Evaluation:
 
     def look(self, name: str, sample: int | None = None) -> float:
         sample = self.claim.sample if sample is None else sample
-        if self.claimed:
+        if self.claimed and not (kind_of(name)[0] == "before" and any(m.parameters for m in self.mistakes)):
             found = self.claimed_value(name, sample)
             if found is not None:
                 return found
@@ -335,8 +416,16 @@ class Evaluation:
         if key not in self.memo:
             self.memo[key] = math.nan          # a guard while it is being computed
             value = self.compute(name, sample)
-            self.memo[key] = self.st.correct(name, self._position(name, sample)) if value is None else value
+            self.memo[key] = self._engine(name, sample) if value is None else value
         return self.memo[key]
+
+    def _engine(self, name: str, sample: int) -> float:
+        """The engine's value of a quantity, nan for one this step does not have (∂E/∂out of an output
+        whose δ is fused with its loss, read by a mistaken formula)."""
+        try:
+            return self.st.correct(name, self._position(name, sample))
+        except KeyError:
+            return math.nan
 
     def _position(self, name: str, sample: int) -> int | None:
         return None if kind_of(name)[0] in PARAMETER_KINDS else self.st.sample_position(sample)
@@ -345,15 +434,18 @@ class Evaluation:
         """name's value by its formula (rewritten by the mistakes); None where it has none (a given)."""
         st, (kind, args) = self.st, kind_of(name)
         checker, mistakes = self.checker, self.mistakes
+        if any(m.online for m in mistakes):
+            return self.online(name, sample)
         if kind == "gradient":
             combine = next((m.combine for m in mistakes if m.combine), None)
             return checker.gradient(st, args[0], self.look, mistaken_forms(st, args[0], mistakes), combine)
         if kind == "after":
-            sign = 1.0 if any(m.sign > 0 for m in mistakes) else -1.0
-            return checker.update(st, args[0], self.look(args[0]), self.look(f"dE_d{args[0]}"), sign,
-                                  all(m.rate for m in mistakes))
+            return checker.update(st, args[0], self.look(args[0]), self.look(f"dE_d{args[0]}"),
+                                  [m.update for m in mistakes if m.update is not None])
         if kind == "loss_after":
             return checker.loss_after(st, self.look, rewritten(st, 0, mistakes))
+        if kind == "before" and any(m.parameters for m in mistakes):
+            return checker.parameter_at(next(m.parameters for m in mistakes if m.parameters), args[0])
         if kind in PARAMETER_KINDS:
             return None
         s = st.sample_position(sample)

@@ -123,6 +123,12 @@ class Step:
 
     # where each named neuron lives
     def locate(self, neuron: str) -> tuple[int, int]:
+        if ("locate", neuron) in self.cache:
+            return self.cache["locate", neuron]
+        self.cache["locate", neuron] = self._locate(neuron)
+        return self.cache["locate", neuron]
+
+    def _locate(self, neuron: str) -> tuple[int, int]:
         names = self.d.names
         sizes = [self.trace.network["inputs"], *(layer["units"] for layer in self.d.layers)]
         for l, size in enumerate(sizes, start=-1):
@@ -132,14 +138,18 @@ class Step:
         raise KeyError(neuron)
 
     def param(self, label: str):
-        for l, layer in enumerate(self.d.layers):
-            for j in range(layer["units"]):
-                for i in range(layer["fan_in"]):
-                    if layer["weight_labels"][j][i] == label:
-                        return "weight", l, j, i
-            if label in layer["bias_labels"]:
-                return "bias", l, layer["bias_labels"].index(label), 0
-        raise KeyError(label)
+        """("weight", l, j, i) or ("bias", l, j, 0) of a parameter's label."""
+        if "params" not in self.cache:
+            where: dict[str, tuple] = {}
+            for l, layer in enumerate(self.d.layers):
+                for j, row in enumerate(layer["weight_labels"]):
+                    for i, lab in enumerate(row):
+                        where.setdefault(lab, ("weight", l, j, i))
+                for j, lab in enumerate(layer["bias_labels"]):
+                    if lab:
+                        where.setdefault(lab, ("bias", l, j, 0))
+            self.cache["params"] = where
+        return self.cache["params"][label]
 
     def labels(self) -> list[str]:
         """Every parameter's label, layer by layer: its weights, then its biases."""
@@ -239,8 +249,11 @@ class Step:
 
     def targets(self, s: int) -> dict:
         """t_o1, … of sample s by symbol text (known, never claimed)."""
-        last = self.d.L - 1
-        return {f"t_{self.d.names.neuron(last, j)}": t for j, t in enumerate(self.trace.samples[s].target)}
+        key = ("targets", s)
+        if key not in self.cache:
+            last = self.d.L - 1
+            self.cache[key] = {f"t_{self.d.names.neuron(last, j)}": t for j, t in enumerate(self.trace.samples[s].target)}
+        return self.cache[key]
 
     def chain(self, label: str):
         """The derivation's chain of a parameter's gradient (each sample's δ form, how they combine)."""

@@ -20,11 +20,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..expr import Add, D, Expr, Frac, Mul, Neg, Num, Pow, Sub, Sym, sym
+from ..expr import Add, D, Expr, Mul, Sym, rewrite, sym
+from ..optim import Optimizer
 from .formulas import only_term, replaced, terms, updated, without_factor
 
 E = Sym("E")
-HALF = Frac(Num(1), Num(2))
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,9 @@ class Mistake:
     definitions: Callable | None = None     # (step, s, {symbol: formula}) → the rewritten dict
     form: Callable | None = None            # (step, label, δ form) → the rewritten form
     combine: str | None = None              # "sum" or "mean" where the step combines the other way
-    sign: float = -1.0                      # +1: p + η·g
-    rate: bool = True                       # False: η left out
+    update: Callable | None = None          # (equations, first) → the optimiser's equations rewritten, or None
+    parameters: int | None = None           # the step whose parameters are read where this step's belong
+    online: bool = False                    # the batch step worked as online steps, one sample after another
     neurons: frozenset = field(default_factory=frozenset)     # local: tried on these neurons' claims only
     layer: int | None = None                # where it is made, for ranking
 
@@ -51,6 +52,11 @@ def _each(definitions: dict, keys, change) -> dict:
     return out
 
 
+def _set(definitions: dict, formulas: dict) -> dict:
+    """The definitions with these formulas written in (where the derivation has one or not)."""
+    return {**definitions, **formulas}
+
+
 def _neurons(st, l: int) -> list[str]:
     return [st.d.names.neuron(l, j) for j in range(st.d.layers[l]["units"])]
 
@@ -59,57 +65,20 @@ def _weights_of(layer: dict) -> list[str]:
     return [label for row in layer["weight_labels"] for label in row]
 
 
-def squared(formula, neuron: str):
-    """∂E/∂out of an output with the squared residual (t − out)² where the residual t − out belongs: its
-    formula rewritten, or None where it has no residual (bce, cross-entropy)."""
-    if formula is None:
-        return None
-    residual = Sub(sym(f"t_{neuron}"), sym(f"out_{neuron}"))
-    changed = replaced(formula, residual, Pow(residual, 2))
-    return None if changed == formula else changed
-
-
-def _flip(formula: Expr) -> Expr:
-    return formula.inner if isinstance(formula, Neg) else Neg(formula)
-
-
 def catalogue(st) -> list[Mistake]:
-    """Every mistake that can be made in this step, fewest assumptions first (built once per step)."""
+    """Every mistake that can be made in this step, fewest assumptions first (built once per step): the
+    loss's, the activations' and the optimiser's own wrong forms (declared on their classes) and the
+    structural mistakes of backpropagation at any depth and width."""
     if "catalogue" in st.cache:
         return st.cache["catalogue"]
     d = st.d
     last = d.L - 1
-    outputs = _neurons(st, last)
-    every = [n for l in range(d.L) for n in _neurons(st, l)]
     hidden = [n for l in range(last) for n in _neurons(st, l)]
-    output_gradients = [f"∂E/∂out_{o}" for o in outputs]
-    found: list[Mistake] = []
+    found: list[Mistake] = [*_loss_mistakes(st), *_activation_mistakes(st)]
 
     def add(*args, **kwargs):
         found.append(Mistake(*args, **kwargs))
 
-    # the error and its derivative at the outputs
-    add("half_forgotten", "the ½ of the squared error forgotten: E = (t − out)²",
-        lambda st, s, defs: _each(defs, [f"E_{o}" for o in outputs], lambda k, f: without_factor(f, HALF)))
-    if not d.fused:
-        add("sign", "the sign of ∂E/∂out flipped: out − t written as t − out",
-            lambda st, s, defs: _each(defs, output_gradients, lambda k, f: _flip(f)))
-        add("squared", "the squared residual used where the residual belongs",
-            lambda st, s, defs: _each(defs, output_gradients,
-                                      lambda k, f: squared(f, k.removeprefix("∂E/∂out_")) or f))
-        add("two_kept", "the 2 of the square's derivative kept although E has ½: ∂E/∂out = −2·(t − out)",
-            lambda st, s, defs: (_each(defs, output_gradients, lambda k, f: Mul(Num(2), f))
-                                 if HALF in getattr(defs.get(f"E_{outputs[0]}"), "items", ()) else defs))
-        add("two_dropped", "the 2 of the square's derivative dropped: ∂E/∂out = −(t − out)",
-            lambda st, s, defs: _each(defs, output_gradients, lambda k, f: without_factor(f, Num(2))))
-    # through the activations
-    add("derivative_at_net", "the activation's derivative evaluated at net where out belongs",
-        lambda st, s, defs: _each(defs, [f"∂out_{n}/∂net_{n}" for n in every],
-                                  lambda k, f: replaced(f, sym(f"out_{k.split('/')[0][5:]}"),
-                                                        sym(f"net_{k.split('/')[0][5:]}"))))
-    add("no_derivative", "the activation's derivative factor left out",
-        lambda st, s, defs: _each(defs, [f"δ_{n}" for n in every],
-                                  lambda k, f: without_factor(f, D(sym(f"out_{k[2:]}"), sym(f"net_{k[2:]}")))))
     # back through the hidden layers
     for l in range(last):
         above = _neurons(st, l + 1)
@@ -119,40 +88,203 @@ def catalogue(st) -> list[Mistake]:
                     defs, [f"∂E/∂out_{n}" for n in _neurons(st, l)],
                     lambda k, f: only_term(f, next((t for t in terms(f) if sym(f"δ_{m}") in getattr(t, "items", ())),
                                                    f))), layer=l)
-    if last > 0:
-        add("errors_not_deltas", "the next layer's ∂E/∂out used where its δ belongs (its activation's derivative skipped)",
-            lambda st, s, defs: _each(defs, [f"∂E/∂out_{n}" for n in hidden],
-                                      lambda k, f: _deltas_as_errors(f)))
-        add("updated_weights", "hidden deltas computed with output weights already updated",
-            lambda st, s, defs: _each(defs, [f"∂E/∂out_{n}" for l in range(last) for n in _neurons(st, l)],
-                                      lambda k, f: updated(f, [w for l in range(1, d.L) for w in _weights_of(d.layers[l])])))
+        found += _transposed(st, l)
+    found += _layered("errors_not_deltas", "the next layer's ∂E/∂out used where its δ belongs (its activation's "
+                      "derivative skipped)", range(last), lambda st, l: (
+                          [f"∂E/∂out_{n}" for n in _neurons(st, l)], _deltas_as_errors))
+    found += _layered("updated_weights", "hidden deltas computed with output weights already updated", range(last),
+                      lambda st, l: ([f"∂E/∂out_{n}" for n in _neurons(st, l)],
+                                     lambda f: updated(f, _weights_of(st.d.layers[l + 1]))))
     # the forward pass
-    add("no_bias", "the bias left out of net",
-        lambda st, s, defs: _each(defs, [f"net_{n}" for n in every], lambda k, f: _without_bias(st, f)))
+    found += _layered("no_bias", "the bias left out of net", range(d.L),
+                      lambda st, l: ([f"net_{n}" for n in _neurons(st, l)], lambda f: _without_bias(st, f)))
+    found += _layered("net_not_out", "the previous layer's net used where its out belongs", range(1, d.L),
+                      lambda st, l: ([f"net_{n}" for n in _neurons(st, l)], lambda f: _nets_for_outs(f, hidden)))
     if last > 0:
-        add("net_not_out", "the previous layer's net used where its out belongs",
-            lambda st, s, defs: _each(defs, [f"net_{n}" for l in range(1, d.L) for n in _neurons(st, l)],
-                                      lambda k, f: _nets_for_outs(f, hidden)))
         add("input_net_not_out", "∂net/∂w taken as the previous layer's net where its out belongs",
             form=lambda st, label, f: _nets_for_outs(f, hidden))
-    # the gradient over a batch and the update
+    found += _wrong_layer_inputs(st)
+    # the gradient over a batch, the biases and the update
     if len(st.trace.samples) > 1:
         other = "mean" if st.trace.reduction == "sum" else "sum"
         add("mean_vs_sum", f"the batch's per-sample gradients combined by their {other} where their "
             f"{st.trace.reduction} belongs", combine=other)
-    for l, layer in enumerate(d.layers):
-        if layer["bias_mode"] == "shared" and layer["units"] > 1:
-            for n in _neurons(st, l):
-                add("shared_bias_one_neuron", f"a shared bias's gradient not summed over its neurons (δ of {n} only)",
-                    form=lambda st, label, f, n=n: only_term(f, sym(f"δ_{n}")))
-    add("update_sign", "the update's sign flipped", sign=1.0)
-    add("no_rate", "the learning rate not applied", rate=False)
+    found += _bias_mistakes(st)
+    optimizer = Optimizer.from_description(st.trace.optimizer, st.trace.learning_rate)
+    found += [Mistake(w.id, w.sentence, update=w.form) for w in optimizer.mistakes()]
+    found += _other_steps(st)
     found += _swaps(st)
     st.cache["catalogue"] = found
     return found
 
 
-UPDATE_ONLY = ("update_sign", "no_rate")
+def _layered(id: str, sentence: str, layers, where) -> list[Mistake]:
+    """A mistake made in one layer, for each of ``layers``, and in all of them: ``where(st, l)`` gives
+    the symbols it rewrites in layer l and how (formula → formula)."""
+    layers = list(layers)
+
+    def change(chosen):
+        def rewrite_layers(st, s, defs):
+            for l in chosen:
+                keys, how = where(st, l)
+                defs = _each(defs, keys, lambda k, f: how(f))
+            return defs
+        return rewrite_layers
+    groups = [[l] for l in layers] + ([layers] if len(layers) > 1 else [])
+    return [Mistake(id, sentence, change(group), layer=group[0] if len(group) == 1 else None) for group in groups]
+
+
+def _loss_mistakes(st) -> list[Mistake]:
+    """The loss's own wrong forms (losses.py) at every output: its terms, its ∂E/∂out or its fused δ."""
+    d = st.d
+    outputs = _neurons(st, d.L - 1)
+    target_sum = float(sum(st.trace.samples[0].target)) if st.trace.samples else 1.0
+    keys = {"term": "E_{}", "gradient": "∂E/∂out_{}", "delta": "δ_{}"}
+    found = []
+    for w in d.loss.mistakes(len(outputs), target_sum, d.fused):
+        if w.part == ("gradient" if d.fused else "delta"):
+            continue
+
+        def change(st, s, defs, w=w):
+            return _set(defs, {keys[w.part].format(o): w.form(sym(f"out_{o}"), sym(f"t_{o}"), len(outputs))
+                               for o in outputs})
+        found.append(Mistake(w.id, w.sentence, change, layer=d.L - 1))
+    return found
+
+
+def _activation_mistakes(st) -> list[Mistake]:
+    """Each layer's activation's own wrong forms (activations.py) — out, ∂out/∂net, a whole layer's δ —
+    made in that layer, and in every layer of that activation; δ without its ∂out/∂net factor likewise."""
+    d = st.d
+    keys = {"value": "out_{}", "derivative": "∂out_{0}/∂net_{0}", "delta": "δ_{}"}
+    per_layer: dict[tuple, list] = {}
+    for l in range(d.L):
+        fused = l == d.L - 1 and d.fused
+        activation = d.activations[l]
+        for w in activation.mistakes():
+            if fused and w.part != "value" or w.part == "delta" and activation.elementwise:
+                continue
+            per_layer.setdefault((w.id, w.sentence, w.part), []).append((l, w))
+        if not fused:
+            per_layer.setdefault(("no_derivative", "the activation's derivative factor left out", "no_derivative"),
+                                 []).append((l, None))
+    found = []
+    for (id, sentence, part), made in per_layer.items():
+        groups = [[one] for one in made] + ([made] if len(made) > 1 else [])
+        for group in groups:
+            found.append(Mistake(id, sentence, _activation_change(part, [(l, w) for l, w in group], keys),
+                                 layer=group[0][0] if len(group) == 1 else None))
+    return found
+
+
+def _activation_change(part: str, group: list, keys: dict):
+    def change(st, s, defs):
+        if part == "no_derivative":
+            return _each(defs, [f"δ_{n}" for l, _ in group for n in _neurons(st, l)],
+                         lambda k, f: without_factor(f, D(sym(f"out_{k[2:]}"), sym(f"net_{k[2:]}"))))
+        return _set(defs, {keys[part].format(n): w.form(sym(f"net_{n}"), sym(f"out_{n}"), D(E, sym(f"out_{n}")))
+                           for l, w in group for n in _neurons(st, l)})
+    return change
+
+
+def _transposed(st, l: int) -> list[Mistake]:
+    """W where Wᵀ belongs: layer l's ∂E/∂out summed with the next layer's weights of the transposed
+    matrix (w[i][j] for w[j][i]; a square matrix only)."""
+    above = st.d.layers[l + 1]
+    if above["units"] != above["fan_in"] or above["units"] < 2:
+        return []
+    rows = above["weight_labels"]
+    swap = {sym(rows[j][i]): sym(rows[i][j]) for j in range(len(rows)) for i in range(len(rows))}
+    first = _neurons(st, l)[0]
+    return [Mistake("transposed_weights", f"W where Wᵀ belongs: ∂E/∂out_{first} summed with the weights of "
+                    f"{_neurons(st, l + 1)[0]}'s row ({', '.join(rows[0])}), not those out of {first} "
+                    f"({', '.join(r[0] for r in rows)})",
+                    lambda st, s, defs: _each(defs, [f"∂E/∂out_{n}" for n in _neurons(st, l)],
+                                              lambda k, f: rewrite(f, lambda node: swap.get(node))), layer=l)]
+
+
+def _wrong_layer_inputs(st) -> list[Mistake]:
+    """A layer's net computed from the values of a lower layer (or the inputs) where the layer just
+    below belongs — where the two are as wide."""
+    d, found = st.d, []
+    for l in range(1, d.L):
+        below = [d.names.out(l - 1, i) for i in range(d.layers[l]["fan_in"])]
+        for k in range(-1, l - 1):
+            width = d.trace.network["inputs"] if k < 0 else d.layers[k]["units"]
+            if width != len(below):
+                continue
+            lower = {sym(b): sym(d.names.out(k, i)) for i, b in enumerate(below)}
+            what = "the inputs" if k < 0 else f"layer {k + 1}'s outputs"
+            found.append(Mistake("wrong_layer_inputs", f"net of layer {l + 1} computed from {what} "
+                                 f"({', '.join(v.text() for v in lower.values())}) where layer {l}'s outputs "
+                                 f"({', '.join(below)}) belong",
+                                 lambda st, s, defs, l=l, lower=lower: _each(
+                                     defs, [f"net_{n}" for n in _neurons(st, l)],
+                                     lambda key, f: rewrite(f, lambda node: lower.get(node))), layer=l))
+    return found
+
+
+def _bias_mistakes(st) -> list[Mistake]:
+    """A bias's gradient: a shared bias's not summed over its neurons, a per-neuron bias's summed over
+    its layer, a bias's taken times an input as a weight's."""
+    d, found = st.d, []
+    for l, layer in enumerate(d.layers):
+        neurons = _neurons(st, l)
+        biases = {b for b in layer["bias_labels"] if b}
+        if not biases:
+            continue
+        if layer["bias_mode"] == "shared" and layer["units"] > 1:
+            for n in neurons:
+                found.append(Mistake("shared_bias_one_neuron",
+                                     f"a shared bias's gradient not summed over its neurons (δ of {n} only)",
+                                     form=lambda st, label, f, n=n, biases=biases: only_term(f, sym(f"δ_{n}"))
+                                     if label in biases else f))
+        elif layer["units"] > 1:
+            everyone = Add(*(sym(f"δ_{n}") for n in neurons))
+            found.append(Mistake("per_neuron_bias_summed", "a per-neuron bias's gradient summed over its layer's "
+                                 "neurons as a shared bias's: ∂E/∂b is its own neuron's δ",
+                                 form=lambda st, label, f, biases=biases, everyone=everyone: everyone
+                                 if label in biases else f))
+        shared = layer["bias_mode"] == "shared" and layer["units"] > 1
+        for i in range(layer["fan_in"]):
+            x = sym(d.names.out(l - 1, i))
+            found.append(Mistake("bias_as_weight", f"a bias's gradient taken as a weight's, δ times an input "
+                                 f"({x.text()}): a bias's input is 1, ∂E/∂b = δ",
+                                 form=lambda st, label, f, biases=biases, x=x: Mul(f, x) if label in biases else f))
+            for n in neurons if shared else ():        # one neuron's δ, times an input: a weight's gradient
+                found.append(Mistake("bias_as_weight", f"a bias's gradient taken as a weight's, δ_{n}·{x.text()}: a "
+                                     f"bias's input is 1, and a shared bias sums the δ of its neurons",
+                                     form=lambda st, label, f, biases=biases, x=x, n=n: Mul(sym(f"δ_{n}"), x)
+                                     if label in biases else f))
+    return found
+
+
+def _other_steps(st) -> list[Mistake]:
+    """Parameters of another step read where this step's belong: the previous step's (its update not
+    applied), the next step's (the update applied too early), and, for online steps (one sample a step),
+    those of the epoch's first step (the online steps worked as one batch); a batch step (plain SGD) worked
+    as online steps, one sample after another."""
+    k = st.trace.step if hasattr(st.trace, "step") else None
+    if not k:
+        return []
+    found = []
+    if k > 1:
+        found.append(Mistake("previous_parameters", f"the parameters before step {k - 1} used in step {k}: "
+                             f"step {k - 1}'s update not applied", parameters=k - 1))
+    found.append(Mistake("later_parameters", f"the parameters after step {k} used in step {k}: the update applied "
+                         "before the step is worked", parameters=k + 1))
+    if len(st.trace.samples) > 1 and Optimizer.from_description(st.trace.optimizer, st.trace.learning_rate).plain:
+        found.append(Mistake("batch_as_online", f"the batch step worked as online steps: each sample's forward "
+                             f"and backward pass with the parameters already updated by the samples before it",
+                             online=True))
+    n = st.cache.get("data_rows")
+    if n and len(st.trace.samples) == 1 and n > 1:
+        first = k - (k - 1) % n
+        if first < k - 1:
+            found.append(Mistake("online_as_batch", f"the online steps of the epoch worked as one batch: step {k} "
+                                 f"with the parameters of step {first}, before the updates of the samples since",
+                                 parameters=first))
+    return found
 
 
 def _deltas_as_errors(formula: Expr) -> Expr:
@@ -165,7 +297,6 @@ def _nets_for_outs(formula: Expr, neurons) -> Expr:
 
 
 def _rewrite_syms(formula: Expr, change) -> Expr:
-    from ..expr import rewrite
     return rewrite(formula, lambda node: change(node) if isinstance(node, Sym) else None)
 
 
@@ -214,7 +345,7 @@ def _swaps(st) -> list[Mistake]:
 
 def rewritten(st, s: int, mistakes) -> dict:
     """Sample s's definitions with each mistake's rewrite applied (built once per sample and mistakes)."""
-    key = ("definitions", s, tuple(m.sentence for m in mistakes))
+    key = ("definitions", s, tuple(map(id, mistakes)))
     if key not in st.cache:
         definitions = st.definitions(s)
         for m in mistakes:
@@ -261,6 +392,16 @@ def digit_slip(literal: str, reference: float) -> str | None:
     if 0 < distance <= allowed:
         return f"digit slip: written {literal} where {_format(reference, decimals, exponent)} belongs"
     return None
+
+
+def chance_of_slip(literal: str, tries: int) -> float:
+    """About how likely a number written like ``literal`` (n significant digits) falls by chance within
+    a slip of one of ``tries`` numbers: each has ~12n numbers one edit away (digits changed, swapped,
+    dropped, doubled), ~(12n)²/2 two edits away, of 10ⁿ."""
+    digits = literal.lower().split("e")[0].replace(".", "").lstrip("+-").lstrip("0")
+    n = max(len(digits), 1)
+    allowed = 2 if n >= 4 else 1
+    return tries * (12 * n) ** allowed / math.factorial(allowed) / 10 ** n
 
 
 def _format(value: float, decimals: int, exponent: int) -> str:
