@@ -227,13 +227,16 @@ class Network:
         with np.errstate(over="ignore", invalid="ignore"):
             return reduce(self.sample_losses(x, t), reduction)
 
-    def deltas(self, t: Array, values: list[LayerValues]) -> list[Array]:
-        """δ = ∂E/∂net of every layer, per sample: a list of (n, units) arrays."""
+    def deltas(self, t: Array, values: list[LayerValues], sample_weights: Array | None = None) -> list[Array]:
+        """δ = ∂E/∂net of every layer, per sample: a list of (n, units) arrays; ``sample_weights`` (n,)
+        multiply each sample's output δ (and so every δ of it: a weighted loss)."""
         last, output = self.layers[-1], values[-1]
         if self.loss.fused:
             delta = self.loss.fused_delta(output.net, output.out, t)
         else:
             delta = last.activation.backward(output.net, output.out, self.loss.gradient(output.out, t))
+        if sample_weights is not None:
+            delta = delta * sample_weights.reshape(-1, 1)
         deltas = [delta]
         for l in range(len(self.layers) - 2, -1, -1):
             grad_out = self.layers[l + 1].input_gradient(delta)
