@@ -292,7 +292,7 @@ class _MLP(BaseEstimator):
         else:
             if self.batch_size > n:
                 warnings.warn(f"batch_size {self.batch_size} is larger than the {n} samples: batches of {n}",
-                              stacklevel=3)
+                              stacklevel=4)
             batch = int(np.clip(self.batch_size, 1, n))
         order = np.arange(n)
         optimizer = self._optimizer
@@ -332,7 +332,7 @@ class _MLP(BaseEstimator):
                     break
                 if self.n_iter_ == self.max_iter:
                     warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
-                                  "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
+                                  "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=4)
         if early_stopping:
             for p, best in zip(self.network_.parameters(), self._best):
                 p[...] = best
