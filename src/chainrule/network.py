@@ -343,10 +343,11 @@ class Network:
         from .io import save_model
         save_model(self, path, name)
 
-    def to_torch(self):
-        """A ``torch.nn.Sequential`` with the same outputs and gradients (the torch extra; see pytorch.py)."""
+    def to_torch(self, logits: bool = False):
+        """A ``torch.nn.Sequential`` with the same outputs and gradients (the torch extra; see pytorch.py);
+        ``logits=True`` leaves out a final softmax or sigmoid (for CrossEntropyLoss, BCEWithLogitsLoss)."""
         from .pytorch import to_torch
-        return to_torch(self)
+        return to_torch(self, logits)
 
     def state_dict(self) -> dict:
         """The parameters as numpy arrays under PyTorch's names (``0.weight``, ``0.bias``, …)."""
