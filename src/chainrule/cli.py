@@ -651,17 +651,31 @@ def cmd_plot(args, out) -> int:
         raise UsageError('plot: expected matplotlib (pip install "chainrule[plot]"), got none installed') from None
     spec = load(args.spec)
     x, t = spec.require_data()
-    config = spec.training if args.epochs is None else spec.training.replace(epochs=args.epochs)
+    # a spec in phases trains each in turn (--epochs: each phase's epochs), its curves drawn phase by phase
+    phases = [(phase.name, phase.training) for phase in spec.phases] if len(spec.phases) > 1 else \
+        [("", spec.training)]
+    if args.epochs is not None:
+        phases = [(name, config.replace(epochs=args.epochs)) for name, config in phases]
     before = spec.build_network()
     network = load_model(args.model) if args.model else before.copy()
-    history = None if args.model else network.fit(x, t, config)
+    trained = []                                # (name, History, the network after the phase)
+    for name, config in ([] if args.model else phases):
+        network.run = None                      # each phase a run of its own, as `chainrule train` runs them
+        trained.append((name, network.fit(x, t, config), network.copy()))
     ax: Any
     try:
-        if args.kind == "loss":
-            assert history is not None, "plot loss trains the spec (--model was refused above)"
+        if args.kind == "loss" and len(trained) > 1:
+            ax = plot.loss_in_phases([(name, history) for name, history, _ in trained],
+                                     title=f"{spec.name}: loss in {len(trained)} phases")
+        elif args.kind == "loss":
+            history = trained[0][1]
             ax = plot.loss(history, title=f"{spec.name}: loss over {history.epochs_run} epochs")
         elif args.kind == "regions":
             ax = plot.decision_regions(network, x, t)
+        elif args.kind == "fit" and len(trained) > 1:
+            ax = plot.fitted(before, x, t, label="before training")
+            for number, (name, _, after) in enumerate(trained, start=1):
+                ax = plot.fitted(after, x, t, ax, label=f"after phase {number}: {name}")
         elif args.kind == "fit":
             ax = None if args.model else plot.fitted(before, x, t, label="before training")
             ax = plot.fitted(network, x, t, ax, label="the model" if args.model else "after training")
