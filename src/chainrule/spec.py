@@ -256,6 +256,11 @@ class Spec:
         if train_only is not None:
             training["frozen"] = network.frozen_except(train_only)
             changed.append(f"trained: {', '.join(train_only)} only")
+        if "frozen" in training and len(self.phases) > 1:
+            # each phase says what it trains: one set for all would silently replace every phase's own
+            raise ConfigError("train_only" if train_only is not None else "frozen",
+                              "a spec without phases (each phase of [[training.phases]] says what it trains: "
+                              "change it there)", Described(f"a spec of {len(self.phases)} phases"))
         config = self.training.replace(**training)
         network.trainable_masks(config.frozen)          # a label that is not the network's: named here
         phases = tuple(Phase(p.name, p.training.replace(**training)) for p in self.phases)
