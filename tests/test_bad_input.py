@@ -97,7 +97,7 @@ CASES = {
     "model bad suffix":        ({"m.pkl": b"x"}, ["predict", "m.pkl", "--inputs", "1,2"], "m.pkl"),
     # ---- command-line arguments ------------------------------------------------------------------------
     "seed -1":                 ({}, ["train", "mazur", "--seed", "-1"], "train --seed: expected an integer ≥ 0, got -1"),
-    "epochs -1":               ({}, ["train", "mazur", "--epochs", "-1"], "--epochs: expected an integer from 0 to 1,000,000, got -1"),
+    "epochs -1":               ({}, ["train", "mazur", "--epochs", "-1"], "--epochs: expected an integer from 0 to 10,000,000, got -1"),
     "save empty":              ({}, ["train", "mazur", "--save", ""], "train --save: expected a model file name"),
     "save missing dir":        ({}, ["train", "mazur", "--save", "no/dir/m.json"], "train --save: expected a model file in a directory"),
     "save under a file":       ({"f": "x"}, ["train", "mazur", "--save", "f/m.json"], "'f' is not a directory"),

@@ -165,7 +165,7 @@ def test_cli_plots_a_saved_model(tmp_path, capsys):
     (["plot", "loss", "xor", "--model", "m.json"], "plot loss: expected a spec to train"),
     (["plot", "regions", "xor", "--model", "m.json", "--epochs", "3"], "plot --epochs: expected a spec to train"),
     (["plot", "loss", "nope"], "nope: expected a spec file or a built-in example"),
-    (["plot", "loss", "xor", "--epochs", "-1"], "plot --epochs: expected an integer from 0 to 1,000,000, got -1"),
+    (["plot", "loss", "xor", "--epochs", "-1"], "plot --epochs: expected an integer from 0 to 10,000,000, got -1"),
 ])
 def test_cli_refusals_write_nothing(argv, expected, tmp_path, capsys):
     out = tmp_path / "p.png"

@@ -507,12 +507,16 @@ def cmd_predict(args, out) -> int:
     except ValueError as exc:       # "csv: …" about the file; a bad row names file:line itself
         raise _flag_error("predict", exc) or exc from None
     y = network.predict(x)
+    if not np.isfinite(y).all():        # never inf or NaN printed, nor Infinity written into JSON
+        row = int(np.argwhere(~np.isfinite(y))[0][0])
+        raise UsageError(f"predict: expected outputs that are finite numbers, got {y[row][~np.isfinite(y[row])][0]} "
+                         f"in row {row + 1} (the network's sums overflow: scale the inputs to about [-1, 1])")
     classes = y.argmax(axis=1) if not network.layers[-1].activation.elementwise else None
     if args.json:
         result = {"inputs": x.tolist(), "outputs": y.tolist()}
         if classes is not None:
             result["classes"] = classes.tolist()
-        json.dump(result, out)
+        json.dump(result, out, allow_nan=False)
         out.write("\n")
     elif len(x) > 20 or network.inputs > 8:     # wide rows: the outputs (and class) only, one line per row
         for r, yi in enumerate(y):
@@ -739,7 +743,7 @@ def cmd_gradcheck(args, out) -> int:
 def _write(out, report, as_json: bool) -> None:
     """A report: text as it is, data as one line of JSON."""
     if as_json:
-        json.dump(report, out)
+        json.dump(report, out, allow_nan=False)
         report = "\n"
     out.write(report)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import data
 from .network import Network
 
 STEP = 1e-4   # h of the stencil
@@ -85,7 +86,7 @@ def check(network: Network, x, t, reduction: str = "sum", max_parameters: int | 
     A parameter whose ±2h moves some ReLU across its kink is left out (counted in ``at_kinks``):
     the loss has no derivative there to compare with."""
     network = network.astype(np.float64)
-    x, t = np.asarray(x, dtype=np.float64), np.asarray(t, dtype=np.float64)
+    x, t = data.samples(x, t, network.inputs, network.outputs, np.float64, network.loss)   # checked as fit checks
     _, _, analytic = network.backprop(x, t, reduction)
     parameters = network.parameters()
     total = sum(p.size for p in parameters)

@@ -128,7 +128,11 @@ def write_atomically(path: str | Path, content: str | bytes) -> None:
 def save_model(network: Network, path: str | Path, name: str = "model") -> None:
     """The model file of ``network`` (and of its run, ``network.run``, when it has one): JSON, .npz or
     .safetensors by the suffix of ``path``, written whole or not at all."""
+    from .settings import ConfigError
+    from .spec import MAX_NAME, one_line_name
     suffix = model_suffix(path)
+    if not one_line_name(name):          # what load_model would refuse is not written
+        raise ConfigError("name", f"one line of at most {MAX_NAME} printable characters (a string)", name)
     run = getattr(network, "run", None)
     if suffix == ".json":
         write_atomically(path, json.dumps(model_document(network, name, run=run), indent=1) + "\n")

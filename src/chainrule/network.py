@@ -23,11 +23,12 @@ import numpy as np
 from . import data, metrics
 from .layers import Dense, LayerValues
 from .neurons import Names, neuron_names
-from .settings import ConfigError, Described
+from .settings import ConfigError, Described, is_integer
 from .losses import Loss, get_loss, reduce
 
 Array = np.ndarray
 REDUCTIONS = ("sum", "mean")
+MAX_TRACED_STEPS = 10_000      # steps one explain traces (as check's claims reach at most step 10,000)
 WEIGHT_LABELS = ("row", "column")
 
 
@@ -208,12 +209,15 @@ class Network:
 
     # ----- the passes ----------------------------------------------------------
     def forward(self, x: Array) -> list[LayerValues]:
-        """Net and out of every layer for the batch x (n, inputs)."""
+        """Net and out of every layer for the batch x (n, inputs).  Overflow gives inf (or NaN) without
+        numpy's warnings: whoever shows or writes the numbers checks them (training stops with
+        TrainingDiverged, the CLI refuses non-finite outputs)."""
         values = []
-        for layer in self.layers:
-            v = layer.forward(x)
-            values.append(v)
-            x = v.out
+        with np.errstate(over="ignore", invalid="ignore"):
+            for layer in self.layers:
+                v = layer.forward(x)
+                values.append(v)
+                x = v.out
         return values
 
 
@@ -322,12 +326,13 @@ class Network:
         from .explain import Explanation
         from .trace import trace_steps
         from .train import training_config
-        if not (isinstance(steps, int) and not isinstance(steps, bool) and steps >= 1):
-            raise ConfigError("steps", "an integer ≥ 1", steps)
+        if not (is_integer(steps) and 1 <= steps <= MAX_TRACED_STEPS):
+            raise ConfigError("steps", f"an integer from 1 to {MAX_TRACED_STEPS:,} (each step is traced number by "
+                              "number)", steps)
         if not isinstance(apply, bool):
             raise ConfigError("apply", "True or False", apply)
         network = self if apply else copy.deepcopy(self)
-        return Explanation(trace_steps(network, x, t, training_config(config, settings), steps))
+        return Explanation(trace_steps(network, x, t, training_config(config, settings), int(steps)))
 
     def plot(self, x=None, ax=None):
         """The network with matplotlib (the plot extra): ``chainrule.plot.network(self, x, ax)``."""

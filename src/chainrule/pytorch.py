@@ -141,6 +141,10 @@ def load_state_dict(network: Network, state: dict) -> None:
             raise ConfigError(f"state_dict[{key!r}]", f"shape {ours.shape}", Described(f"shape {array.shape}"))
         if not np.all(np.isfinite(array)):
             raise ConfigError(f"state_dict[{key!r}]", "finite numbers", Described("NaN or infinity"))
+        limit = float(np.finfo(ours.dtype).max)
+        if array.size and float(np.abs(array).max()) > limit:
+            raise ConfigError(f"state_dict[{key!r}]", f"numbers within {ours.dtype.name}'s range (±{limit:.4g}), the "
+                              "network's dtype", Described(f"{float(np.abs(array).max()):g}"))
         arrays[key] = array
     for index, layer in zip(module_indices(network), network.layers):
         layer.weights[...] = arrays[f"{index}.weight"]

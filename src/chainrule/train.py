@@ -45,7 +45,7 @@ def _optional(accepts):
     return lambda value: value is None or accepts(value)
 
 
-MAX_EPOCHS = 1_000_000     # a run's bound (a million epochs of the 2-2-2 example take about 20 s)
+MAX_EPOCHS = 10_000_000    # a run's bound (ten million epochs of the 2-2-2 example take a few minutes)
 
 # Every training setting but the optimiser's own (those are declared by each optimiser in optim.py).
 SETTINGS = {s.name: s for s in (
