@@ -190,6 +190,11 @@ def _npz_entries(path: Path, handle) -> tuple[object, dict]:
         if unpacked > files.MAX_DATA:
             raise SpecError(f"{path}: expected a model of at most {memory(files.MAX_DATA)} unpacked, "
                             f"got {memory(unpacked)}")
+        for member in (archive.zip.namelist() if archive.zip is not None else []):
+            declared = _declared_bytes(archive.zip, member)      # what its .npy header says it unpacks to
+            if declared is not None and declared > files.MAX_DATA:
+                raise SpecError(f"{path}: {member.removesuffix('.npy')}: expected an array of at most "
+                                f"{memory(files.MAX_DATA)}, got one whose header says {memory(declared)}")
         for name in archive.files:
             try:
                 arrays[name] = archive[name]
@@ -207,6 +212,21 @@ def _npz_entries(path: Path, handle) -> tuple[object, dict]:
     except ValueError as exc:
         raise SpecError(str(exc)) from None
     return document, arrays
+
+
+def _declared_bytes(archive: zipfile.ZipFile, member: str) -> int | None:
+    """The bytes an .npy member's header declares (shape × item size), read before any array is made: a
+    small file can declare terabytes.  None when the header cannot be read (np.load then says why)."""
+    if not member.endswith(".npy"):
+        return None
+    try:
+        with archive.open(member) as handle:
+            version = np.lib.format.read_magic(handle)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read(handle)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return None
+    return int(np.prod(shape, dtype=object)) * max(dtype.itemsize, 1)
 
 
 def _read_safetensors(path: Path) -> tuple[object, dict]:

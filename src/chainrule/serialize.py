@@ -123,6 +123,9 @@ def network_from_document(document, source: str, arrays: dict[str, np.ndarray] |
                 continue
             if "init" in table:
                 raise fail(_layer_key(l, "init"), "not in a saved model; expected explicit weights")
+            if "activation" not in table:     # a spec's default (sigmoid) would silently stand in for it
+                raise fail(_layer_key(l, "activation"), "missing; expected the layer's activation (a saved model "
+                                                        "names every layer's)")
             if "weights" not in table:
                 where = f" (the array weights_{l - 1})" if arrays is not None else ""
                 raise fail(_layer_key(l, "weights"), f"missing; expected the layer's weights{where}")
