@@ -15,6 +15,7 @@ with one line naming the file and the key.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping
@@ -390,4 +391,9 @@ def _best(document: dict, network, arrays: dict, fail) -> list | None:
 
 
 def _finite(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(value))          # an int beyond float's range is not a finite float
+    except OverflowError:
+        return False

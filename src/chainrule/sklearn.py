@@ -69,6 +69,25 @@ SOLVERS = {"sgd": SGD, "adam": Adam}
 SCHEDULES = ("constant", "invscaling", "adaptive")
 
 
+def _one_line(check, *args, **options):
+    """``check(*args, **options)`` (scikit-learn's validation), its error cut to its first line: some of
+    scikit-learn's messages run on for a paragraph, and chainrule's errors are one line."""
+    try:
+        return check(*args, **options)
+    except (ValueError, TypeError) as error:
+        lines = str(error).strip().splitlines() or [type(error).__name__]
+        raise type(error)(lines[0] + (" (and more: see scikit-learn's validate_data)" if len(lines) > 1 else "")) from None
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def _validated(estimator, *args, **options):
+    """scikit-learn's validate_data, its errors in one line."""
+    return _one_line(validate_data, estimator, *args, **options)
+
+
 def _integer(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
@@ -213,7 +232,7 @@ class _MLP(BaseEstimator):
         first = "network_" not in self.__dict__ or (not self.warm_start and not incremental)
         X, Y = self._validate_input(X, y, incremental, reset=first)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X)
+            sample_weight = _one_line(_check_sample_weight, sample_weight, X)
         Y = Y.reshape(len(Y), -1).astype(X.dtype)
         self.n_outputs_ = Y.shape[1]
         sizes = [X.shape[1], *hidden, self.n_outputs_]
@@ -277,8 +296,13 @@ class _MLP(BaseEstimator):
         if early_stopping:
             stratify = Y if is_classifier(self) and self.n_outputs_ == 1 else None
             arrays = (X, Y) if sample_weight is None else (X, Y, sample_weight)
-            parts = train_test_split(*arrays, random_state=random_state, test_size=self.validation_fraction,
-                                     stratify=stratify)
+            try:
+                parts = train_test_split(*arrays, random_state=random_state, test_size=self.validation_fraction,
+                                         stratify=stratify)
+            except ValueError as error:
+                raise ConfigError("validation_fraction", f"a fraction that holds out at least 2 of {len(X)} samples "
+                                  f"(one of each class) for early stopping ({_first_line(error)})",
+                                  self.validation_fraction) from None
             X, X_val, Y, Y_val = parts[:4]
             if sample_weight is not None:
                 weights, weights_val = parts[4:]
@@ -392,7 +416,7 @@ class _MLP(BaseEstimator):
     def _outputs(self, X, check_input: bool = True) -> np.ndarray:
         check_is_fitted(self, "network_")
         if check_input:
-            X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+            X = _validated(self, X, reset=False, dtype=[np.float64, np.float32])
         with np.errstate(over="ignore", invalid="ignore"):
             return self.network_.forward(np.asarray(X, dtype=self.network_.dtype))[-1].out
 
@@ -416,7 +440,7 @@ class _MLP(BaseEstimator):
         if self.alpha:
             warnings.warn(f"explain: the traced step leaves out the L2 penalty alpha={self.alpha:g} (α·W/n added to "
                           "each weight's gradient by fit); its updates differ from fit's by that term", stacklevel=2)
-        X, y = validate_data(self, X, y, reset=False, multi_output=True, dtype=[np.float64, np.float32])
+        X, y = _validated(self, X, y, reset=False, multi_output=True, dtype=[np.float64, np.float32])
         Y = self._targets_of(y).reshape(len(X), -1).astype(self.network_.dtype)
         optimizer = copy.deepcopy(getattr(self, "_optimizer", None) or self._new_optimizer())
         config = TrainingConfig(optimizer=optimizer.name, learning_rate=optimizer.learning_rate, reduction="mean",
@@ -440,7 +464,7 @@ class MLPClassifier(ClassifierMixin, _MLP):
         return "logistic", "sigmoid", "bce", "sum"
 
     def _validate_input(self, X, y, incremental, reset):
-        X, y = validate_data(self, X, y, multi_output=True, dtype=(np.float64, np.float32), reset=reset)
+        X, y = _validated(self, X, y, multi_output=True, dtype=(np.float64, np.float32), reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
@@ -549,7 +573,7 @@ class MLPRegressor(RegressorMixin, _MLP):
         return "identity", "identity", "half_sse", "mean"
 
     def _validate_input(self, X, y, incremental, reset):
-        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=(np.float64, np.float32),
+        X, y = _validated(self, X, y, multi_output=True, y_numeric=True, dtype=(np.float64, np.float32),
                              reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
