@@ -190,8 +190,9 @@ def _npz_entries(path: Path, handle) -> tuple[object, dict]:
         if unpacked > files.MAX_DATA:
             raise SpecError(f"{path}: expected a model of at most {memory(files.MAX_DATA)} unpacked, "
                             f"got {memory(unpacked)}")
-        for member in (archive.zip.namelist() if archive.zip is not None else []):
-            declared = _declared_bytes(archive.zip, member)      # what its .npy header says it unpacks to
+        zipped = archive.zip
+        for member in (zipped.namelist() if zipped is not None else []):
+            declared = _declared_bytes(zipped, member)           # what its .npy header says it unpacks to
             if declared is not None and declared > files.MAX_DATA:
                 raise SpecError(f"{path}: {member.removesuffix('.npy')}: expected an array of at most "
                                 f"{memory(files.MAX_DATA)}, got one whose header says {memory(declared)}")
