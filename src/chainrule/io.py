@@ -192,6 +192,7 @@ def _npz_entries(path: Path, handle) -> tuple[object, dict]:
                             f"got {memory(unpacked)}")
         zipped = archive.zip
         for member in (zipped.namelist() if zipped is not None else []):
+            assert zipped is not None
             declared = _declared_bytes(zipped, member)           # what its .npy header says it unpacks to
             if declared is not None and declared > files.MAX_DATA:
                 raise SpecError(f"{path}: {member.removesuffix('.npy')}: expected an array of at most "
