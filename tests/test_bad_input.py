@@ -161,12 +161,21 @@ CASES = {
     "serve validation split":  ({}, ["serve", "mazur", "--validation-fraction", "0.5"], "serve --validation-fraction: expected a fraction leaving at least one sample"),
     "train validation split":  ({}, ["train", "mazur", "--validation-fraction", "0.5"], "train --validation-fraction"),
     "model run best_epoch 0":  ({"m.json": "RUN:best_epoch=0"}, ["train", "m.json", "--epochs", "1"], "history.best_epoch: expected an epoch from 1"),
-    "model run t huge":        ({"m.json": "RUN:t=" + "9" * 400}, ["predict", "m.json", "--inputs", "1,2"], "optimizer.t: expected an integer from 0"),
+    "model run t huge":        ({"m.json": "RUN:t=" + "9" * 20}, ["predict", "m.json", "--inputs", "1,2"], "optimizer.t: expected an integer from 0"),
     "model run rng text":      ({"m.json": "RUN:rng=x"}, ["predict", "m.json", "--inputs", "1,2"], "rng: expected numpy's state"),
     "model run epochs_run text": ({"m.json": "RUN:epochs_run=x"}, ["train", "m.json", "--epochs", "1"], "history.epochs_run: expected an integer"),
     "model run steps_run float": ({"m.json": "RUN:steps_run=1.5"}, ["train", "m.json", "--epochs", "1"], "history.steps_run"),
     "model run no activation": ({"m.json": "RUN:activation=none"}, ["predict", "m.json", "--inputs", "1,2"],
                                 "network.layers[1].activation: missing"),
+    "spec 400-digit weight":   ({"s.toml": NET + "weights = [[" + "9" * 400 + ", 1]]\n" + DATA}, ["train", "s.toml"],
+                                "s.toml: invalid TOML: expected numbers within a float's range (±1.8e308), got an integer of 400 digits"),
+    "spec 400-digit momentum": ({"s.toml": NET + DATA + "[training]\nmomentum = -" + "9" * 400 + "\n"}, ["train", "s.toml"],
+                                "got an integer of 400 digits"),
+    "claims 400-digit value":  ({"c.toml": 'spec = "mazur"\n[[claims]]\nout_o1 = ' + "9" * 400 + "\n"}, ["check", "c.toml"],
+                                "c.toml: invalid TOML: expected numbers within a float's range"),
+    "model 400-digit weight":  ({"m.json": "RUN:weight=" + "9" * 400}, ["predict", "m.json", "--inputs", "1,2"],
+                                "got invalid JSON: an integer of 400 digits (beyond a float's range"),
+    "model 400-digit state":   ({"m.json": "RUN:state=" + "9" * 400}, ["train", "m.json", "--epochs", "1"], "an integer of 400 digits"),
     "idx NaN images":          ({"s.toml": '[network]\ninputs = 4\n[[network.layers]]\nunits = 2\nactivation = "softmax"\n[data]\nidx = "d"\n',
                                  **{f"d/{kind}-{what}": (bytes([0, 0, 0x0D, 3]) + bytes([0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2]) + b"\x7f\xc0\x00\x00" * 8
                                                          if what.startswith("images") else bytes([0, 0, 8, 1, 0, 0, 0, 2, 0, 1]))
@@ -195,6 +204,12 @@ def _run_model(change: str) -> str:
         document["rng"] = value
     elif key == "activation":
         del document["network"]["layers"][0]["activation"]
+    elif key == "weight":
+        text = json.dumps(document)
+        return text.replace(json.dumps(document["network"]["layers"][0]["weights"][0][0]), value, 1)
+    elif key == "state":
+        document["optimizer"]["state"]["0"]["m"][0][0] = 0.125
+        return json.dumps(document).replace("0.125", value, 1)
     else:
         document["history"][key] = json.loads(value) if value[:1].isdigit() else value
     json.dump(document, buffer)

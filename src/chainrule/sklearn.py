@@ -60,6 +60,7 @@ from .layers import Dense, check_size
 from .network import Network
 from .optim import Adam, SGD
 from .settings import ConfigError, Described
+from .train import MAX_EPOCHS
 
 __all__ = ["MLPClassifier", "MLPRegressor", "explain"]
 
@@ -108,7 +109,7 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "learning_rate": (lambda v: v in SCHEDULES, "one of 'constant', 'invscaling', 'adaptive'"),
     "learning_rate_init": (_between(0, low_open=True), "a finite number > 0"),
     "power_t": (_between(0), "a finite number ≥ 0"),
-    "max_iter": (lambda v: _integer(v) and v >= 1, "an integer ≥ 1"),
+    "max_iter": (lambda v: _integer(v) and 1 <= v <= MAX_EPOCHS, f"an integer from 1 to {MAX_EPOCHS:,}"),
     "shuffle": (lambda v: isinstance(v, (bool, np.bool_)), "True or False"),
     "tol": (_between(0), "a finite number ≥ 0"),
     "verbose": (lambda v: isinstance(v, (bool, np.bool_)) or _integer(v), "True, False or an integer"),
