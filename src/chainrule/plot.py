@@ -65,13 +65,18 @@ def loss(history: Any, ax: Any = None, *, log: bool | None = None, title: str | 
         if history.best_epoch is not None:
             best = validation[history.best_epoch - 1]
             ax.plot([history.best_epoch], [best], "o", color="#f57900", label=f"best epoch ({history.best_epoch})")
+    return _loss_axes(ax, values, log, title if title is not None else f"loss over {history.epochs_run} epochs")
+
+
+def _loss_axes(ax: Axes, values: list[float], log: bool | None, title: str) -> Axes:
+    """A loss plot's axes: a log scale when asked, or (log=None) when the losses span over two decades."""
     if log is None:
         log = bool(values) and min(values) > 0 and max(values) / min(values) > 100
     if log:
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
-    ax.set_title(title if title is not None else f"loss over {history.epochs_run} epochs")
+    ax.set_title(title)
     ax.legend()
     ax.grid(alpha=0.3)
     return ax
@@ -98,16 +103,7 @@ def loss_in_phases(phases: Any, ax: Any = None, *, log: bool | None = None, titl
             ax.axvline(start, color="#888a85", linestyle="--", linewidth=0.8, gid="phase start")
         values += [v for v in curve if math.isfinite(v)]
         start += history.epochs_run
-    if log is None:
-        log = bool(values) and min(values) > 0 and max(values) / min(values) > 100
-    if log:
-        ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
-    ax.set_title(title if title is not None else f"loss over {start} epochs in {len(phases)} phases")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    return ax
+    return _loss_axes(ax, values, log, title if title is not None else f"loss over {start} epochs in {len(phases)} phases")
 
 
 def _classes_drawn(net: Any, ts: np.ndarray | None, outputs: np.ndarray, what: str) -> None:
