@@ -71,13 +71,14 @@ SCHEDULES = ("constant", "invscaling", "adaptive")
 
 
 def _one_line(check, *args, **options):
-    """``check(*args, **options)`` (scikit-learn's validation), its error cut to its first line: some of
-    scikit-learn's messages run on for a paragraph, and chainrule's errors are one line."""
+    """``check(*args, **options)`` (scikit-learn's validation), its error in one line of at most 380
+    characters: scikit-learn's lines joined, the data it echoes (``array=…``) left out, the rest clipped."""
     try:
         return check(*args, **options)
     except (ValueError, TypeError) as error:
-        lines = str(error).strip().splitlines() or [type(error).__name__]
-        raise type(error)(lines[0] + (" (and more: see scikit-learn's validate_data)" if len(lines) > 1 else "")) from None
+        lines = [line.strip() for line in str(error).strip().splitlines() if not line.strip().startswith("array=")]
+        text = " ".join(line for line in lines if line) or type(error).__name__
+        raise type(error)(text if len(text) <= 380 else text[:379] + "…") from None
 
 
 def _first_line(error: BaseException) -> str:
