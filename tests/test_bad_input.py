@@ -19,6 +19,11 @@ DATA = '[data]\ninputs = [[0.1, 0.2]]\ntargets = [[0.5]]\n'
 BCE = '[network]\ninputs = 2\nloss = "bce"\n[[network.layers]]\nunits = 1\nactivation = "sigmoid"\n[data]\ninputs = [[0.1, 0.2]]\n'
 
 
+OVERFLOWING = ('[network]\ninputs = 1\n[[network.layers]]\nunits = 2\nactivation = "identity"\nweights = [[1e200], [1e200]]\n'
+               '[[network.layers]]\nunits = 1\nactivation = "identity"\nweights = [[1e200, 1e200]]\n'
+               '[data]\ninputs = [[1.0]]\ntargets = [[1.0]]\n')
+
+
 def idx(dims: bytes, body: bytes = b"") -> bytes:
     return bytes([0, 0, 8, len(dims) // 4]) + dims + body
 
@@ -176,6 +181,9 @@ CASES = {
     "model 400-digit weight":  ({"m.json": "RUN:weight=" + "9" * 400}, ["predict", "m.json", "--inputs", "1,2"],
                                 "got invalid JSON: an integer of 400 digits (beyond a float's range"),
     "model 400-digit state":   ({"m.json": "RUN:state=" + "9" * 400}, ["train", "m.json", "--epochs", "1"], "an integer of 400 digits"),
+    "gradcheck overflow":      ({"s.toml": OVERFLOWING}, ["gradcheck", "s.toml"],
+                                "gradcheck: expected a finite loss and gradients to compare, got loss inf"),
+    "train overflow json":     ({"s.toml": OVERFLOWING}, ["train", "s.toml", "--json"], "before training: the loss became inf"),
     "idx NaN images":          ({"s.toml": '[network]\ninputs = 4\n[[network.layers]]\nunits = 2\nactivation = "softmax"\n[data]\nidx = "d"\n',
                                  **{f"d/{kind}-{what}": (bytes([0, 0, 0x0D, 3]) + bytes([0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2]) + b"\x7f\xc0\x00\x00" * 8
                                                          if what.startswith("images") else bytes([0, 0, 8, 1, 0, 0, 0, 2, 0, 1]))
@@ -336,3 +344,22 @@ def test_opening_a_model_never_reads_the_data_file_its_spec_named(tmp_path, monk
     finally:
         signal.alarm(0)
     assert out.getvalue().startswith("(1, 2) → (")
+
+
+def test_an_overflowing_step_is_explained_with_null_in_json_and_inf_in_text(tmp_path, monkeypatch, capsys):
+    """Non-finite numbers never reach JSON (null, by explain's JSON contract) and no numpy warning reaches
+    stderr; the text shows the step with its inf."""
+    import json
+    import warnings
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.toml").write_text(OVERFLOWING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                 # a RuntimeWarning would fail here
+        out = io.StringIO()
+        assert main(["explain", "s.toml", "--format", "json"], out=out) == 0
+        step = json.loads(out.getvalue(), parse_constant=lambda token: pytest.fail(f"{token} in JSON"))["steps"][0]
+        assert step["samples"][0]["loss"] is None and step["samples"][0]["layers"][0]["net"] == [1e200, 1e200]
+        text = io.StringIO()
+        assert main(["explain", "s.toml"], out=text) == 0
+        assert "E_total = E_o1 = inf" in text.getvalue()
+    assert capsys.readouterr().err == ""

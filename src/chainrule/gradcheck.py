@@ -11,6 +11,7 @@ per parameter, so W parameters cost O(W²) work against backprop's O(W).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,7 +88,13 @@ def check(network: Network, x, t, reduction: str = "sum", max_parameters: int | 
     the loss has no derivative there to compare with."""
     network = network.astype(np.float64)
     x, t = data.samples(x, t, network.inputs, network.outputs, np.float64, network.loss)   # checked as fit checks
-    _, _, analytic = network.backprop(x, t, reduction)
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss = network.dataset_loss(x, t, reduction)
+        _, _, analytic = network.backprop(x, t, reduction)
+    if not (math.isfinite(loss) and all(np.isfinite(g).all() for g in analytic)):
+        # inf − inf compares as agreeing: a check of non-finite gradients would say "agree" about nothing
+        raise ValueError(f"gradcheck: expected a finite loss and gradients to compare, got loss {loss:g} (the "
+                         "network's sums overflow at these parameters and inputs)")
     parameters = network.parameters()
     total = sum(p.size for p in parameters)
     rng = np.random.default_rng(seed)
