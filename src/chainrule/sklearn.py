@@ -30,7 +30,12 @@ The forward and backward passes are chainrule's own (``Network.forward``, ``Netw
 units × fan_in weights). ``clf.explain(X, y)`` traces the next step of it, number by number, without
 changing it; ``chainrule.sklearn.explain(pipeline, X, y)`` does so for the last step of a Pipeline,
 transforming X through the steps before it. What is not done: solver 'lbfgs' and the regressor's
-'poisson' loss (refused, naming scikit-learn's estimators), and sparse X.
+'poisson' loss (refused, naming scikit-learn's estimators), sparse X, and ``momentum=1`` (scikit-learn
+takes [0, 1], chainrule's SGD [0, 1)). ``max_iter`` is bounded by ``train.MAX_EPOCHS`` (10,000,000).
+chainrule's earlier settings of these estimators (``epochs``, ``batch``, ``learning_rate`` as a number,
+``optimizer``, ``weight_decay``, ``init``, ``dtype``) gave way to scikit-learn's (``max_iter``,
+``batch_size``, ``learning_rate_init``, ``solver``, ``alpha``; the initialisation is scikit-learn's and
+the dtype is X's, float32 or float64).
 
 They follow scikit-learn's conventions (parameters stored as given and checked in ``fit``) and pass
 ``check_estimator``. One check is skipped, ``check_array_api_input``: it runs only with SCIPY_ARRAY_API
