@@ -227,7 +227,7 @@ REFUSED = [
     ("optimizer's setting", lambda: NET.fit(XOR_X, XOR_T, optimizer="adam", momentum=0.9), "momentum: expected no momentum with adam"),
     ("config type", lambda: NET.fit(XOR_X, XOR_T, {"epochs": 3}), "config: expected a TrainingConfig"),
     ("engine", lambda: NET.fit(XOR_X, XOR_T, engine="gpu"), "engine: expected one of"),
-    ("explain steps", lambda: NET.explain(XOR_X, XOR_T, steps=0), "steps: expected an integer ≥ 1"),
+    ("explain steps", lambda: NET.explain(XOR_X, XOR_T, steps=0), "steps: expected an integer from 1 to 10,000"),
     ("explain apply", lambda: NET.explain(XOR_X, XOR_T, apply="yes"), "apply: expected True or False"),
     ("render format", lambda: NET.explain(XOR_X, XOR_T).render("pdf"), "format: expected one of text, markdown"),
     ("render param", lambda: NET.explain(XOR_X, XOR_T).render(param="w99"), "param: expected one of w1"),

@@ -19,6 +19,11 @@ DATA = '[data]\ninputs = [[0.1, 0.2]]\ntargets = [[0.5]]\n'
 BCE = '[network]\ninputs = 2\nloss = "bce"\n[[network.layers]]\nunits = 1\nactivation = "sigmoid"\n[data]\ninputs = [[0.1, 0.2]]\n'
 
 
+OVERFLOWING = ('[network]\ninputs = 1\n[[network.layers]]\nunits = 2\nactivation = "identity"\nweights = [[1e200], [1e200]]\n'
+               '[[network.layers]]\nunits = 1\nactivation = "identity"\nweights = [[1e200, 1e200]]\n'
+               '[data]\ninputs = [[1.0]]\ntargets = [[1.0]]\n')
+
+
 def idx(dims: bytes, body: bytes = b"") -> bytes:
     return bytes([0, 0, 8, len(dims) // 4]) + dims + body
 
@@ -97,7 +102,7 @@ CASES = {
     "model bad suffix":        ({"m.pkl": b"x"}, ["predict", "m.pkl", "--inputs", "1,2"], "m.pkl"),
     # ---- command-line arguments ------------------------------------------------------------------------
     "seed -1":                 ({}, ["train", "mazur", "--seed", "-1"], "train --seed: expected an integer ≥ 0, got -1"),
-    "epochs -1":               ({}, ["train", "mazur", "--epochs", "-1"], "--epochs: expected an integer ≥ 0"),
+    "epochs -1":               ({}, ["train", "mazur", "--epochs", "-1"], "--epochs: expected an integer from 0 to 10,000,000, got -1"),
     "save empty":              ({}, ["train", "mazur", "--save", ""], "train --save: expected a model file name"),
     "save missing dir":        ({}, ["train", "mazur", "--save", "no/dir/m.json"], "train --save: expected a model file in a directory"),
     "save under a file":       ({"f": "x"}, ["train", "mazur", "--save", "f/m.json"], "'f' is not a directory"),
@@ -122,7 +127,101 @@ CASES = {
     "predict wide row":        ({}, ["predict", "mazur", "--inputs", "1,2,3"], "row 1: expected 2 finite numbers"),
     "check answers seed":      ({}, ["check", "seed:000", "--answers"], "check --answers: expected a claims file with blanks"),
     "unknown command":         ({}, ["frobnicate"], "invalid choice"),
+    # ---- issue 29: overrides, phases, answers, plots, outputs (each kind: silent meanings, hangs, echoes) ----
+    "set twice in one":        ({}, ["train", "mazur", "--set", "w1=0.2,w1=0.3"], "train --set: expected each label once, got w1 twice"),
+    "set twice in two":        ({}, ["train", "mazur", "--set", "w1=0.2", "--set", "w1=0.3"], "got w1 twice (0.2 and 0.3)"),
+    "set twice explain":       ({}, ["explain", "mazur", "--set", "b1=1", "--set", "b1=1"], "explain --set: expected each label once"),
+    "set long value":          ({}, ["train", "mazur", "--set", "w1=" + "x" * 5000], "train --set: expected LABEL=NUMBER"),
+    "set inf":                 ({}, ["train", "mazur", "--set", "w1=inf"], "train --set"),
+    "inputs empty field":      ({}, ["train", "mazur", "--inputs", "1,,2"], "train --inputs row 1: expected numbers separated by commas, got an empty field (field 2)"),
+    "inputs trailing comma":   ({}, ["train", "mazur", "--inputs", "1,2,"], "got an empty field (field 3)"),
+    "inputs leading comma":    ({}, ["predict", "mazur", "--inputs", ",1,2"], "predict --inputs row 1: expected numbers separated by commas"),
+    "inputs empty second row": ({}, ["predict", "mazur", "--inputs", "1,2;3,,4"], "row 2: expected numbers separated by commas"),
+    "inputs 10000 columns":    ({}, ["predict", "mazur", "--inputs", ",".join(["1"] * 10000)], "row 1: expected 2 finite numbers, got '1,1,1"),
+    "inputs 10000 long text":  ({}, ["predict", "mazur", "--inputs", "x" * 10000], "row 1: expected numbers, got 'xxx"),
+    "targets empty field":     ({}, ["train", "mazur", "--targets", "0.1,,0.9"], "train --targets row 1: expected numbers separated by commas"),
+    "targets bce 2":           ({"s.toml": BCE + "targets = [[1.0]]\n"}, ["train", "s.toml", "--targets", "2"],
+                                "train --targets: expected targets in [0, 1] for loss bce"),
+    "targets bce -1 explain":  ({"s.toml": BCE + "targets = [[1.0]]\n"}, ["explain", "s.toml", "--targets", "-1"], "explain --targets"),
+    "gradcheck bce targets 2": ({"s.toml": BCE + "targets = [[1.0]]\n"}, ["gradcheck", "s.toml", "--targets", "2"],
+                                "gradcheck --targets: expected targets in [0, 1]"),
+    "freeze with phases":      ({}, ["train", "softplus", "--freeze", "w1"], "train --freeze: expected a spec without phases"),
+    "train-only with phases":  ({}, ["train", "softplus", "--train-only", "b3"], "train --train-only: expected a spec without phases"),
+    "freeze with phases explain": ({}, ["explain", "softplus", "--freeze", "w1"], "explain --freeze: expected a spec without phases"),
+    "epochs 10**12 train":     ({}, ["train", "mazur", "--epochs", str(10**12)], "train --epochs: expected an integer from 0 to 10,000,000"),
+    "epochs 10**12 explain":   ({}, ["explain", "mazur", "--epochs", str(10**12)], "explain --epochs: expected an integer from 0 to 10,000,000"),
+    "epochs 10**30 plot":      ({}, ["plot", "loss", "mazur", "--epochs", str(10**30), "--out", "p.png"], "plot --epochs: expected an integer from 0 to 10,000,000"),
+    "epochs 10**12 spec":      ({"s.toml": MAZUR.replace("epochs = 10000", "epochs = 1000000000000")}, ["train", "s.toml"],
+                                "training.epochs: expected an integer from 0 to 10,000,000"),
+    "answers empty name":      ({"c.toml": 'spec = "mazur"\n[[claims]]\nout_o1 = "?"\n'}, ["check", "c.toml", "--answers", ""],
+                                "check --answers: expected a file name to write the answers to"),
+    "plot confusion regressor": ({}, ["plot", "confusion", "softplus", "--epochs", "2", "--out", "c.png"],
+                                 "plot confusion: t: expected class targets (0 or 1, one-hot rows, or labels)"),
+    "plot regions regressor":  ({"s.toml": NET + "activation = \"identity\"\n[data]\ninputs = [[0.1, 0.2], [0.3, 0.4]]\ntargets = [[0.3], [2.5]]\n"},
+                                ["plot", "regions", "s.toml", "--epochs", "1", "--out", "r.png"], "got real-valued targets such as 0.3"),
+    "predict overflow":        ({"s.toml": '[network]\ninputs = 1\n[[network.layers]]\nunits = 1\nactivation = "identity"\nweights = [[1e200]]\n'},
+                                ["predict", "s.toml", "--inputs", "1e200"], "predict: expected outputs that are finite numbers, got inf in row 1"),
+    "predict overflow json":   ({"s.toml": '[network]\ninputs = 1\n[[network.layers]]\nunits = 1\nactivation = "identity"\nweights = [[-1e200]]\n'},
+                                ["predict", "s.toml", "--inputs", "1e200", "--json"], "got -inf in row 1"),
+    "serve validation split":  ({}, ["serve", "mazur", "--validation-fraction", "0.5"], "serve --validation-fraction: expected a fraction leaving at least one sample"),
+    "train validation split":  ({}, ["train", "mazur", "--validation-fraction", "0.5"], "train --validation-fraction"),
+    "model run best_epoch 0":  ({"m.json": "RUN:best_epoch=0"}, ["train", "m.json", "--epochs", "1"], "history.best_epoch: expected an epoch from 1"),
+    "model run t huge":        ({"m.json": "RUN:t=" + "9" * 20}, ["predict", "m.json", "--inputs", "1,2"], "optimizer.t: expected an integer from 0"),
+    "model run rng text":      ({"m.json": "RUN:rng=x"}, ["predict", "m.json", "--inputs", "1,2"], "rng: expected numpy's state"),
+    "model run epochs_run text": ({"m.json": "RUN:epochs_run=x"}, ["train", "m.json", "--epochs", "1"], "history.epochs_run: expected an integer"),
+    "model run steps_run float": ({"m.json": "RUN:steps_run=1.5"}, ["train", "m.json", "--epochs", "1"], "history.steps_run"),
+    "model run no activation": ({"m.json": "RUN:activation=none"}, ["predict", "m.json", "--inputs", "1,2"],
+                                "network.layers[1].activation: missing"),
+    "spec 400-digit weight":   ({"s.toml": NET + "weights = [[" + "9" * 400 + ", 1]]\n" + DATA}, ["train", "s.toml"],
+                                "s.toml: invalid TOML: expected numbers within a float's range (±1.8e308), got an integer of 400 digits"),
+    "spec 400-digit momentum": ({"s.toml": NET + DATA + "[training]\nmomentum = -" + "9" * 400 + "\n"}, ["train", "s.toml"],
+                                "got an integer of 400 digits"),
+    "claims 400-digit value":  ({"c.toml": 'spec = "mazur"\n[[claims]]\nout_o1 = ' + "9" * 400 + "\n"}, ["check", "c.toml"],
+                                "c.toml: invalid TOML: expected numbers within a float's range"),
+    "model 400-digit weight":  ({"m.json": "RUN:weight=" + "9" * 400}, ["predict", "m.json", "--inputs", "1,2"],
+                                "got invalid JSON: an integer of 400 digits (beyond a float's range"),
+    "model 400-digit state":   ({"m.json": "RUN:state=" + "9" * 400}, ["train", "m.json", "--epochs", "1"], "an integer of 400 digits"),
+    "gradcheck overflow":      ({"s.toml": OVERFLOWING}, ["gradcheck", "s.toml"],
+                                "gradcheck: expected a finite loss and gradients to compare, got loss inf"),
+    "train overflow json":     ({"s.toml": OVERFLOWING}, ["train", "s.toml", "--json"], "before training: the loss became inf"),
+    "idx NaN images":          ({"s.toml": '[network]\ninputs = 4\n[[network.layers]]\nunits = 2\nactivation = "softmax"\n[data]\nidx = "d"\n',
+                                 **{f"d/{kind}-{what}": (bytes([0, 0, 0x0D, 3]) + bytes([0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2]) + b"\x7f\xc0\x00\x00" * 8
+                                                         if what.startswith("images") else bytes([0, 0, 8, 1, 0, 0, 0, 2, 0, 1]))
+                                    for kind in ("train", "t10k") for what in ("images-idx3-ubyte", "labels-idx1-ubyte")}},
+                                ["train", "s.toml"], "d/train-images-idx3-ubyte: expected finite values, got nan"),
 }
+
+
+def _run_model(change: str) -> str:
+    """A saved run (JSON) of a 2-3-1 network with every part, one field of it changed as ``change`` says
+    ("best_epoch=0": the history's; "t=…": the optimiser's; "rng=x"; "activation=none": the first layer's
+    removed): the model-file-of-a-run cases of the corpus, made when the case runs."""
+    import json
+    import numpy as np
+    import chainrule as cr
+    x = np.random.default_rng(0).normal(size=(12, 2))
+    net = cr.mlp([2, 3, 1], activation="tanh", seed=0)
+    net.fit(x, np.c_[x[:, 0]], epochs=3, optimizer="adam", learning_rate=0.01, validation_fraction=0.25, patience=10)
+    buffer = io.StringIO()
+    from chainrule.serialize import model_document
+    document = model_document(net, "run", run=net.run)
+    key, _, value = change.partition("=")
+    if key == "t":
+        document["optimizer"]["t"] = int(value)
+    elif key == "rng":
+        document["rng"] = value
+    elif key == "activation":
+        del document["network"]["layers"][0]["activation"]
+    elif key == "weight":
+        text = json.dumps(document)
+        return text.replace(json.dumps(document["network"]["layers"][0]["weights"][0][0]), value, 1)
+    elif key == "state":
+        document["optimizer"]["state"]["0"]["m"][0][0] = 0.125
+        return json.dumps(document).replace("0.125", value, 1)
+    else:
+        document["history"][key] = json.loads(value) if value[:1].isdigit() else value
+    json.dump(document, buffer)
+    return buffer.getvalue()
 
 
 def snapshot(root: Path) -> dict:
@@ -138,6 +237,8 @@ class _Hang(Exception):
 def test_bad_input_gets_one_line_naming_what_was_expected_and_changes_no_file(name, tmp_path, monkeypatch, capsys):
     written, argv, fragment = CASES[name]
     for relative, content in written.items():
+        if isinstance(content, str) and content.startswith("RUN:"):
+            content = _run_model(content[4:])
         path = tmp_path / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content)
@@ -243,3 +344,22 @@ def test_opening_a_model_never_reads_the_data_file_its_spec_named(tmp_path, monk
     finally:
         signal.alarm(0)
     assert out.getvalue().startswith("(1, 2) → (")
+
+
+def test_an_overflowing_step_is_explained_with_null_in_json_and_inf_in_text(tmp_path, monkeypatch, capsys):
+    """Non-finite numbers never reach JSON (null, by explain's JSON contract) and no numpy warning reaches
+    stderr; the text shows the step with its inf."""
+    import json
+    import warnings
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.toml").write_text(OVERFLOWING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                 # a RuntimeWarning would fail here
+        out = io.StringIO()
+        assert main(["explain", "s.toml", "--format", "json"], out=out) == 0
+        step = json.loads(out.getvalue(), parse_constant=lambda token: pytest.fail(f"{token} in JSON"))["steps"][0]
+        assert step["samples"][0]["loss"] is None and step["samples"][0]["layers"][0]["net"] == [1e200, 1e200]
+        text = io.StringIO()
+        assert main(["explain", "s.toml"], out=text) == 0
+        assert "E_total = E_o1 = inf" in text.getvalue()
+    assert capsys.readouterr().err == ""

@@ -254,3 +254,106 @@ def test_a_claim_with_a_huge_exponent_is_just_wrong(place, capsys):
     (place / "c.toml").write_text('spec = "mazur"\n[[claims]]\nout_o1 = 0.1e-32075136507\n')
     code, err = run(["check", "c.toml"], place, capsys)
     assert code == 1 and err == ""
+
+
+# ---- issue 29: the Python API, the estimators and model files of a run ------------------------------------
+HOSTILE = st.one_of(st.sampled_from([0, -1, 1, 2, 3, 10**30, -10**30, 0.5, -0.5, 1.5, 1e300, -1e300, float("nan"),
+                                     float("inf"), float("-inf"), True, False, None, "", "x", "auto", "sum", "mean",
+                                     "adam", "sgd", "relu", "logistic", [], [1], (0,), (3,), {}, np.int64(2),
+                                     np.float32(0.1), np.float64("nan"), np.bool_(True), np.int64(-1)]),
+                    st.integers(-5, 5), st.floats(allow_nan=True, allow_infinity=True))
+ONE_LINE = (ValueError, TypeError, ArithmeticError)     # ConfigError, SpecError; TrainingDiverged with advice
+
+
+def refused_in_one_line(call) -> None:
+    """``call()`` returns, or raises chainrule's (or scikit-learn's) error of one line; no numpy warning."""
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            call()
+        except ONE_LINE as error:
+            assert "\n" not in str(error) and len(str(error)) < 600, str(error)
+    numeric = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert not numeric, numeric
+
+
+SETTING_NAMES = ["learning_rate", "epochs", "batch", "reduction", "optimizer", "momentum", "nesterov", "shuffle",
+                 "seed", "validation_fraction", "patience", "weight_decay", "beta1", "form", "schedule", "gamma"]
+
+
+@given(settings_=st.dictionaries(st.sampled_from(SETTING_NAMES), HOSTILE, max_size=4),
+       bias=HOSTILE, steps=HOSTILE)
+def test_fuzzed_python_settings_train_or_are_refused(settings_, bias, steps):
+    import chainrule as cr
+    x = np.array([[0.1, 0.2], [0.5, -0.4], [-0.3, 0.8]])
+    t = np.array([[0.3], [0.9], [0.1]])
+    if isinstance(settings_.get("epochs"), (int, np.integer)) and not isinstance(settings_["epochs"], bool):
+        settings_["epochs"] = min(int(settings_["epochs"]), 50) if settings_["epochs"] > 0 else settings_["epochs"]
+    refused_in_one_line(lambda: cr.mlp([2, 3, 1], activation="tanh", bias=bias, seed=0).fit(x, t, **settings_))
+    refused_in_one_line(lambda: cr.mlp([2, 3, 1], seed=0).explain(x, t, steps=steps if not isinstance(
+        steps, (int, np.integer)) or steps < 20 else 3))
+
+
+PARAMETER_NAMES = ["hidden_layer_sizes", "activation", "solver", "alpha", "batch_size", "learning_rate",
+                   "learning_rate_init", "power_t", "shuffle", "tol", "momentum", "nesterovs_momentum",
+                   "early_stopping", "validation_fraction", "beta_1", "beta_2", "epsilon", "n_iter_no_change",
+                   "warm_start", "verbose"]
+
+
+@given(parameters=st.dictionaries(st.sampled_from(PARAMETER_NAMES), HOSTILE, max_size=4),
+       classifier=st.booleans(), weights=st.sampled_from([None, "ones", "nan", "short", "negative"]))
+def test_fuzzed_estimator_parameters_fit_or_are_refused(parameters, classifier, weights, capsys):
+    pytest.importorskip("sklearn")
+    from chainrule.sklearn import MLPClassifier, MLPRegressor
+    x = np.random.default_rng(0).normal(size=(12, 2))
+    y = (x[:, 0] > 0).astype(int) if classifier else x[:, 0]
+    w = {None: None, "ones": np.ones(12), "nan": np.full(12, np.nan), "short": np.ones(3),
+         "negative": -np.ones(12)}[weights]
+    kind = MLPClassifier if classifier else MLPRegressor
+    parameters.pop("verbose", None) if parameters.get("verbose") not in (None, False, 0) else None
+    refused_in_one_line(lambda: kind(max_iter=5, **parameters).fit(x, y, sample_weight=w))
+
+
+@pytest.fixture(scope="module")
+def run_document(tmp_path_factory):
+    import chainrule as cr
+    x = np.random.default_rng(0).normal(size=(12, 2))
+    net = cr.mlp([2, 3, 1], activation="tanh", seed=0)
+    net.fit(x, np.c_[x[:, 0]], epochs=3, optimizer="adam", learning_rate=0.01, validation_fraction=0.25,
+            shuffle=True, patience=10)
+    path = tmp_path_factory.mktemp("run") / "run.json"
+    net.save(path)
+    return json.loads(path.read_text())
+
+
+def _leaves(document, prefix=()):
+    """The paths of every value in a JSON document (not into long arrays of numbers)."""
+    if isinstance(document, dict):
+        for key, value in document.items():
+            yield prefix + (key,)
+            yield from _leaves(value, prefix + (key,))
+    elif isinstance(document, list) and len(document) <= 4:
+        for k, value in enumerate(document):
+            yield prefix + (k,)
+            yield from _leaves(value, prefix + (k,))
+
+
+@given(data=st.data())
+def test_fuzzed_fields_of_a_run_load_or_are_refused(place, capsys, run_document, data):
+    """One field anywhere in a saved run (history, optimizer, rng, training, network) replaced by a hostile
+    value; loading it, and going on with it for an epoch, must answer or refuse in one line."""
+    import copy
+    document = copy.deepcopy(run_document)
+    path = data.draw(st.sampled_from(list(_leaves(document))))
+    value = data.draw(HOSTILE)
+    value = value.item() if isinstance(value, np.generic) else value
+    value = list(value) if isinstance(value, tuple) else value
+    if isinstance(value, float) and not np.isfinite(value):
+        value = 10**400                           # JSON has no NaN: the hostile number is one past float's range
+    holder = document
+    for key in path[:-1]:
+        holder = holder[key]
+    holder[path[-1]] = value
+    (place / "r.json").write_text(json.dumps(document))
+    answered(*run(["train", "r.json", "--epochs", "1"], place, capsys))

@@ -165,7 +165,7 @@ def test_cli_plots_a_saved_model(tmp_path, capsys):
     (["plot", "loss", "xor", "--model", "m.json"], "plot loss: expected a spec to train"),
     (["plot", "regions", "xor", "--model", "m.json", "--epochs", "3"], "plot --epochs: expected a spec to train"),
     (["plot", "loss", "nope"], "nope: expected a spec file or a built-in example"),
-    (["plot", "loss", "xor", "--epochs", "-1"], "plot --epochs: expected an integer ≥ 0"),
+    (["plot", "loss", "xor", "--epochs", "-1"], "plot --epochs: expected an integer from 0 to 10,000,000, got -1"),
 ])
 def test_cli_refusals_write_nothing(argv, expected, tmp_path, capsys):
     out = tmp_path / "p.png"
@@ -192,3 +192,58 @@ def test_history_and_network_plot_themselves(tmp_path):
     ax = ex.network.plot(ex.x[0])
     assert len([p for p in ax.patches if isinstance(p, Circle)]) == 5
     png(ax, tmp_path)
+
+
+# ---- runs in phases, and classes refused for regressors ----
+def test_a_run_in_phases_draws_every_phase_marked_and_named(tmp_path):
+    from chainrule.spec import load
+    spec = load("softplus")
+    assert len(spec.phases) == 2
+    network, phases = spec.build_network(), []
+    for phase in spec.phases:
+        network.run = None
+        phases.append((phase.name, network.fit(*spec.require_data(), phase.training.replace(epochs=7))))
+    ax = plot.loss_in_phases(phases)
+    png(ax, tmp_path)
+    first, second = [line for line in ax.get_lines() if line.get_gid() == "phase loss"]
+    assert list(first.get_xdata()) == list(range(8)) and list(second.get_xdata()) == list(range(7, 15))
+    assert list(second.get_ydata()) == [phases[1][1].initial_loss, *phases[1][1].loss_history]
+    assert [line.get_xdata()[0] for line in ax.get_lines() if line.get_gid() == "phase start"] == [7]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [f"phase 1: {spec.phases[0].name}",
+                                                                   f"phase 2: {spec.phases[1].name}"]
+
+
+@pytest.mark.parametrize("kind, labels", [
+    ("loss", None),
+    ("fit", ["before training", "data", "after phase 1: b3 alone", "after phase 2: every parameter"]),
+])
+def test_cli_plots_every_phase_of_a_spec_in_phases(kind, labels, tmp_path, capsys, monkeypatch):
+    drawn = []
+    monkeypatch.setattr(plot.plt, "close", lambda figure: drawn.append(figure))
+    assert main(["plot", kind, "softplus", "--epochs", "5", "--out", str(tmp_path / "p.png")]) == 0
+    legend = [t.get_text() for t in drawn[0].axes[0].get_legend().get_texts()]
+    assert legend == (labels or ["phase 1: b3 alone", "phase 2: every parameter"])
+
+
+def test_classes_are_not_drawn_for_a_regressor():
+    net = cr.mlp([2, 3, 1], activation="tanh", output_activation="identity", loss="mse", seed=0)
+    x = np.array([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5]])
+    for call in (lambda: plot.confusion(net, x, [[0.37], [1.0], [0.0]]),
+                 lambda: plot.decision_regions(net, x, [[0.37], [1.0], [0.0]], resolution=5)):
+        with pytest.raises(ConfigError, match=r"^t: expected class targets \(0 or 1, one-hot rows, or labels\) for "
+                                              r"(a confusion matrix|decision regions): a regressor's outputs are not "
+                                              r"classes, got real-valued targets such as 0.37$"):
+            call()
+    net.layers[-1].bias[...] = 5.0                       # outputs above 1: not class scores
+    with pytest.raises(ConfigError, match=r"^network: expected a classifier for decision regions"):
+        plot.decision_regions(net, x, resolution=5)
+    plot.confusion(cr.example("xor").network, cr.example("xor").x, cr.example("xor").t)      # 0/1 targets: classes
+
+
+def test_cli_refuses_confusion_of_a_regressor_in_one_line(tmp_path, capsys):
+    assert main(["plot", "confusion", "softplus", "--epochs", "2", "--out", str(tmp_path / "c.png")]) == 2
+    err = capsys.readouterr().err
+    assert err == ("chainrule: error: plot confusion: t: expected class targets (0 or 1, one-hot rows, or labels) "
+                   "for a confusion matrix: a regressor's outputs are not classes, got real-valued targets such as "
+                   "1.2\n")
+    assert list(tmp_path.iterdir()) == []

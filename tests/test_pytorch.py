@@ -121,3 +121,87 @@ def test_a_refused_state_dict_changes_nothing():
             net.load_state_dict(state)
         for p, q in zip(net.parameters(), before):
             np.testing.assert_array_equal(p, q)
+
+
+# ---- wrapped models, logits, what cannot be held ----
+def test_the_state_of_a_ddp_or_compiled_model_loads(torch, tmp_path):
+    rng = np.random.default_rng(4)
+    net = random_network(rng, [3, 4, 2], "tanh", "identity", "half_sse")
+    module = net.to_torch()
+    other = random_network(np.random.default_rng(5), [3, 4, 2], "tanh", "identity", "half_sse")
+    compiled = torch.compile(module)                                   # state_dict without compiling anything
+    assert list(compiled.state_dict())[0] == "_orig_mod.0.weight"
+    other.load_state_dict(compiled.state_dict())
+    np.testing.assert_array_equal(other.parameters()[0], net.parameters()[0])
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    try:
+        wrapped = DistributedDataParallel(module)
+        assert list(wrapped.state_dict())[0] == "module.0.weight"
+        third = random_network(np.random.default_rng(6), [3, 4, 2], "tanh", "identity", "half_sse")
+        third.load_state_dict(wrapped.state_dict())
+        twice = {f"module._orig_mod.{k}": v for k, v in module.state_dict().items()}     # DDP over a compiled model
+        third.load_state_dict(twice)
+    finally:
+        dist.destroy_process_group()
+    for a, b in zip(third.parameters(), net.parameters()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_key_message_shows_the_keys_it_is_about():
+    net = Network([Dense([[1.0, 2.0]], [0.5], activation="tanh")])
+    state = {"model.0.weight": np.ones((1, 2)), "model.0.bias": np.ones(1)}
+    with pytest.raises(ConfigError) as error:
+        net.load_state_dict(state)
+    assert str(error.value) == ("state_dict: expected the keys 0.weight, 0.bias, got missing 0.weight, 0.bias; "
+                                "unexpected model.0.weight, model.0.bias")
+    many = {f"extra.layer.{i}.weight": np.ones(1) for i in range(100)}
+    with pytest.raises(ConfigError) as error:
+        net.load_state_dict(many)
+    assert "extra.layer.5.weight … and 94 more" in str(error.value) and len(str(error.value)) < 400
+
+
+def test_logits_leave_out_the_final_softmax_or_sigmoid_for_torchs_losses(torch):
+    rng = np.random.default_rng(8)
+    x = rng.normal(0, 1, (6, 3))
+    for output, loss, torch_loss_of in (("softmax", "cross_entropy", torch.nn.CrossEntropyLoss(reduction="sum")),
+                                        ("sigmoid", "bce", torch.nn.BCEWithLogitsLoss(reduction="mean"))):
+        net = random_network(rng, [3, 5, 2], "relu", output, loss)
+        module = net.to_torch(logits=True)
+        assert type(module[-1]).__name__ == "Linear"
+        logits = module(torch.from_numpy(x))
+        np.testing.assert_allclose(logits.detach().numpy(), net.forward(x)[-1].net, rtol=1e-12)
+        t = np.eye(2)[rng.integers(0, 2, 6)]
+        target = torch.from_numpy(t.argmax(axis=1)) if output == "softmax" else torch.from_numpy(t)
+        torch_loss_of(logits, target).backward()
+        _, _, grads = net.backprop(x, t, "sum" if output == "softmax" else "mean")
+        for ours, p in zip(grads, module.parameters()):     # bce: the mean over outputs, then over samples, as torch's
+            np.testing.assert_allclose(ours, p.grad.numpy(), rtol=1e-10)
+    with pytest.raises(ConfigError, match=r"^logits: expected a network whose output layer is softmax or sigmoid "
+                                          r"\(logits=True leaves it out\), got an output layer of tanh$"):
+        random_network(rng, [2, 2], "tanh", "tanh", "half_sse").to_torch(logits=True)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda t: t.nn.Linear(2, 3).to(t.bfloat16),
+     r"^layers\[1\]\.weight: expected float32 or float64 values \(convert with \.float\(\) or \.double\(\)\), "
+     r"got a tensor of dtype torch\.bfloat16$"),
+    (lambda t: t.nn.Linear(2, 3, device="meta"), r"^layers\[1\]\.weight: expected a tensor with values \(on the meta"),
+    (lambda t: t.nn.Linear(0, 3), r"^layers\[1\]: expected an nn.Linear of at least 1 input and 1 output, "
+                                  r"got nn.Linear\(0, 3\)$"),
+    (lambda t: t.nn.Linear(3, 0), r"^layers\[1\]: expected an nn.Linear of at least 1 input"),
+])
+def test_from_torch_refuses_dtypes_devices_and_empty_layers_naming_them(torch, make, message):
+    with pytest.raises(ConfigError, match=message):
+        cr.from_torch(make(torch))
+
+
+def test_load_state_dict_refuses_bfloat16_and_meta_tensors_changing_nothing(torch):
+    net = Network([Dense([[1.0, 2.0]], [0.5], activation="tanh")])
+    for tensor, got in ((torch.ones(1, 2, dtype=torch.bfloat16), "got a tensor of dtype torch.bfloat16"),
+                        (torch.ones(1, 2, dtype=torch.float16), "got a tensor of dtype torch.float16"),
+                        (torch.ones(1, 2, device="meta"), "got a tensor on the meta device")):
+        with pytest.raises(ConfigError, match=r"^state_dict\['0.weight'\]: expected .*" + got + "$"):
+            net.load_state_dict({"0.weight": tensor, "0.bias": torch.ones(1)})
+        assert net.parameters()[0].tolist() == [[1.0, 2.0]]

@@ -158,3 +158,18 @@ def test_wrong_uses_are_refused_in_one_line(capsys, argv, message):
     code, text = run(*argv)
     err = capsys.readouterr().err
     assert code == 2 and text == "" and message in err and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("written", [
+    "[[claims]]\nout_o1 = '?'\nout_o2 = \"?\"\n",                       # single quotes
+    "claims = [{out_o1 = \"?\", out_o2 = '?'}]\n",                      # an inline table (claims without lines)
+    "[[claims]]\n\"out_o1\" = \"?\"\n  out_o2='?'\n",                   # a quoted key, no spaces
+])
+def test_answers_fill_blanks_however_they_are_written(tmp_path, written):
+    path = tmp_path / "c.toml"
+    path.write_text('spec = "mazur"\n' + written)
+    code, filled = run("check", path, "--answers")
+    assert code == 0 and "?" not in filled, filled
+    found = dict(re.findall(r"(out_o[12])\"?\s*=\s*([-0-9.e]+)", filled))
+    assert float(found["out_o1"]) == pytest.approx(HAND["out_o1"], rel=1e-8)
+    assert float(found["out_o2"]) == pytest.approx(HAND["out_o2"], rel=1e-8)

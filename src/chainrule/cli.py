@@ -29,11 +29,12 @@ from .datasets import idx_sizes
 from .datasets.tabular import read_matrix
 from .io import MODEL_SUFFIXES, check_writable, load_model, write_atomically
 from .runs import vec
+from .settings import show
 from .spec import Spec, SpecError, from_dict, load
 from .trace import trace_steps
 from .worksheet import claim_names, fill_answers, worksheet, worksheet_toml
 from .train import TrainingConfig
-from .train import TrainingDiverged
+from .train import MAX_EPOCHS, TrainingDiverged
 
 
 class UsageError(Exception):
@@ -79,7 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--max-samples", type=int, default=100,
                    help="on at most the first this many samples of the data (default 100)")
     o = g.add_argument_group("changing the spec (only what the gradients depend on)")
-    o.add_argument("--set", metavar="LABEL=VALUE,…", help="set parameters, e.g. --set w1=0.2,b1=0.3")
+    o.add_argument("--set", metavar="LABEL=VALUE,…", action="append",
+                   help="set parameters, e.g. --set w1=0.2,b1=0.3 (each label once)")
     o.add_argument("--inputs", metavar="ROWS", help="the data's inputs: numbers by commas, rows by semicolons")
     o.add_argument("--targets", metavar="ROWS", help="the data's targets, as --inputs")
     o.add_argument("--reduction", choices=("sum", "mean"), help="the loss over the samples: summed or averaged")
@@ -187,7 +189,8 @@ def _add_overrides(parser, data: bool = False) -> None:
     o.add_argument("--patience", type=int, help="epochs without a better validation loss before stopping")
     o.add_argument("--seed", type=int, help="the seed of drawn weights, shuffling and the validation split")
     o.add_argument("--dtype", choices=("float32", "float64"), help="the network's numbers (--data: float32)")
-    o.add_argument("--set", metavar="LABEL=VALUE,…", help="set parameters, e.g. --set w1=0.2,b1=0.3")
+    o.add_argument("--set", metavar="LABEL=VALUE,…", action="append",
+                   help="set parameters, e.g. --set w1=0.2,b1=0.3 (each label once)")
     o.add_argument("--inputs", metavar="ROWS", help="the data's inputs: numbers by commas, rows by semicolons")
     o.add_argument("--targets", metavar="ROWS", help="the data's targets, as --inputs")
     o.add_argument("--freeze", metavar="LABELS", help="parameters not trained, e.g. --freeze b1,b2")
@@ -238,15 +241,21 @@ def _overridden(spec: Spec, args, command: str, network_given: bool = False) -> 
         del training["epochs"]          # train applies it itself (a dataset's default differs)
     if args.freeze is not None:
         training["frozen"] = _labels(args.freeze)
-    parameters = {}
+    parameters: dict[str, float] = {}
+    if isinstance(args.set, list):          # --set given more than once: all of them, checked as one
+        args.set = ",".join(args.set)
     for item in _labels(args.set or ""):
         label, _, value = item.partition("=")
         try:
-            parameters[label.strip()] = float(value)
+            number = float(value)
         except ValueError:
-            raise UsageError(f"{command} --set: expected LABEL=NUMBER such as w1=0.2, got {item!r}") from None
+            raise UsageError(f"{command} --set: expected LABEL=NUMBER such as w1=0.2, got {show(item)}") from None
+        if label.strip() in parameters:
+            raise UsageError(f"{command} --set: expected each label once, got {label.strip()} twice "
+                             f"({parameters[label.strip()]:g} and {number:g})")
+        parameters[label.strip()] = number
     if args.set is not None and not parameters:
-        raise UsageError(f"{command} --set: expected LABEL=NUMBER such as w1=0.2, got {args.set!r}")
+        raise UsageError(f"{command} --set: expected LABEL=NUMBER such as w1=0.2, got {show(args.set)}")
     if args.freeze is not None and args.train_only is not None:
         raise UsageError(f"{command}: expected --freeze or --train-only, got both")
     network = spec.build_network()
@@ -467,15 +476,22 @@ def _data_spec(args) -> Spec:
 
 
 def _parse_rows(text: str, width: int, where: str = "predict --inputs") -> np.ndarray:
+    """Rows by semicolons, numbers by commas (or spaces); an empty field ("1,,2") is refused, not skipped:
+    skipping it would shift the columns after it.  What is echoed back is clipped (show)."""
     rows = []
     for r, chunk in enumerate(text.split(";"), start=1):
-        cells = [c for c in chunk.replace(" ", ",").split(",") if c]
+        fields = chunk.split(",")
+        empty = [k for k, field in enumerate(fields, start=1) if not field.strip()]
+        if empty and len(fields) > 1:
+            raise UsageError(f"{where} row {r}: expected numbers separated by commas, got an empty field "
+                             f"(field {empty[0]}) in {show(chunk.strip())}")
+        cells = [c for field in fields for c in field.split()]
         try:
             row = [float(c) for c in cells]
         except ValueError:
-            raise UsageError(f"{where} row {r}: expected numbers, got {chunk.strip()!r}") from None
+            raise UsageError(f"{where} row {r}: expected numbers, got {show(chunk.strip())}") from None
         if len(row) != width or not all(math.isfinite(v) for v in row):
-            raise UsageError(f"{where} row {r}: expected {width} finite numbers, got {chunk.strip()!r}")
+            raise UsageError(f"{where} row {r}: expected {width} finite numbers, got {show(chunk.strip())}")
         rows.append(row)
     return np.array(rows)
 
@@ -493,12 +509,16 @@ def cmd_predict(args, out) -> int:
     except ValueError as exc:       # "csv: …" about the file; a bad row names file:line itself
         raise _flag_error("predict", exc) or exc from None
     y = network.predict(x)
+    if not np.isfinite(y).all():        # never inf or NaN printed, nor Infinity written into JSON
+        row = int(np.argwhere(~np.isfinite(y))[0][0])
+        raise UsageError(f"predict: expected outputs that are finite numbers, got {y[row][~np.isfinite(y[row])][0]} "
+                         f"in row {row + 1} (the network's sums overflow: scale the inputs to about [-1, 1])")
     classes = y.argmax(axis=1) if not network.layers[-1].activation.elementwise else None
     if args.json:
         result = {"inputs": x.tolist(), "outputs": y.tolist()}
         if classes is not None:
             result["classes"] = classes.tolist()
-        json.dump(result, out)
+        json.dump(result, out, allow_nan=False)
         out.write("\n")
     elif len(x) > 20 or network.inputs > 8:     # wide rows: the outputs (and class) only, one line per row
         for r, yi in enumerate(y):
@@ -596,6 +616,9 @@ def cmd_check(args, out) -> int:
             raise UsageError("check --answers: expected the claims file alone, got --format too")
         if args.claims.startswith("seed:"):
             raise UsageError(f"check --answers: expected a claims file with blanks, got {args.claims!r}")
+        if not args.answers.strip():
+            raise UsageError(f"check --answers: expected a file name to write the answers to (or no name: the "
+                             f"standard output), got {args.answers!r}")
         title, verdicts = check_claims(args.claims, change)
         filled = fill_answers(files.read_text(args.claims, files.MAX_TEXT, "claims file"), verdicts)
         if args.answers == "-":
@@ -652,8 +675,8 @@ def cmd_plot(args, out) -> int:
     if args.model and (args.kind == "loss" or args.epochs is not None):
         what = "plot loss" if args.kind == "loss" else "plot --epochs"
         raise UsageError(f"{what}: expected a spec to train, got --model (a saved model has no training to draw)")
-    if args.epochs is not None and args.epochs < 0:
-        raise UsageError(f"plot --epochs: expected an integer ≥ 0, got {args.epochs}")
+    if args.epochs is not None and not 0 <= args.epochs <= MAX_EPOCHS:
+        raise UsageError(f"plot --epochs: expected an integer from 0 to {MAX_EPOCHS:,}, got {show(args.epochs)}")
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -662,17 +685,31 @@ def cmd_plot(args, out) -> int:
         raise UsageError('plot: expected matplotlib (pip install "chainrule[plot]"), got none installed') from None
     spec = load(args.spec)
     x, t = spec.require_data()
-    config = spec.training if args.epochs is None else spec.training.replace(epochs=args.epochs)
+    # a spec in phases trains each in turn (--epochs: each phase's epochs), its curves drawn phase by phase
+    phases = [(phase.name, phase.training) for phase in spec.phases] if len(spec.phases) > 1 else \
+        [("", spec.training)]
+    if args.epochs is not None:
+        phases = [(name, config.replace(epochs=args.epochs)) for name, config in phases]
     before = spec.build_network()
     network = load_model(args.model) if args.model else before.copy()
-    history = None if args.model else network.fit(x, t, config)
+    trained = []                                # (name, History, the network after the phase)
+    for name, config in ([] if args.model else phases):
+        network.run = None                      # each phase a run of its own, as `chainrule train` runs them
+        trained.append((name, network.fit(x, t, config), network.copy()))
     ax: Any
     try:
-        if args.kind == "loss":
-            assert history is not None, "plot loss trains the spec (--model was refused above)"
+        if args.kind == "loss" and len(trained) > 1:
+            ax = plot.loss_in_phases([(name, history) for name, history, _ in trained],
+                                     title=f"{spec.name}: loss in {len(trained)} phases")
+        elif args.kind == "loss":
+            history = trained[0][1]
             ax = plot.loss(history, title=f"{spec.name}: loss over {history.epochs_run} epochs")
         elif args.kind == "regions":
             ax = plot.decision_regions(network, x, t)
+        elif args.kind == "fit" and len(trained) > 1:
+            ax = plot.fitted(before, x, t, label="before training")
+            for number, (name, _, after) in enumerate(trained, start=1):
+                ax = plot.fitted(after, x, t, ax, label=f"after phase {number}: {name}")
         elif args.kind == "fit":
             ax = None if args.model else plot.fitted(before, x, t, label="before training")
             ax = plot.fitted(network, x, t, ax, label="the model" if args.model else "after training")
@@ -717,7 +754,7 @@ def cmd_gradcheck(args, out) -> int:
 def _write(out, report, as_json: bool) -> None:
     """A report: text as it is, data as one line of JSON."""
     if as_json:
-        json.dump(report, out)
+        json.dump(report, out, allow_nan=False)
         report = "\n"
     out.write(report)
 

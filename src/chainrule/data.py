@@ -33,7 +33,15 @@ def numbers(values: Any, name: str, dtype) -> Array:
         what = {"c": "complex numbers", "U": "text", "S": "bytes", "O": "objects (ragged rows or None?)",
                 "M": "dates", "m": "time spans"}.get(array.dtype.kind, str(array.dtype))
         raise ConfigError(name, "real numbers", Described(what))
-    array = np.asarray(array, dtype=dtype)
+    if array.dtype.kind == "f" and np.dtype(dtype).itemsize < array.dtype.itemsize and array.size:
+        finite = np.isfinite(array)
+        limit = float(np.finfo(dtype).max)
+        beyond = finite & (np.abs(array) > limit)
+        if beyond.any():
+            bad = array.flat[int(np.flatnonzero(beyond)[0])]
+            raise ConfigError(name, f"numbers within {np.dtype(dtype).name}'s range (±{limit:.4g})", Described(f"{bad:g}"))
+    with np.errstate(over="ignore", invalid="ignore"):
+        array = np.asarray(array, dtype=dtype)
     if array.size and not np.isfinite(array).all():
         row = int(np.argwhere(~np.isfinite(array))[0][0]) if array.ndim else 0
         bad = array.flat[int(np.flatnonzero(~np.isfinite(array))[0])]

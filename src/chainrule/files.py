@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sys
 import re
 import stat
 from pathlib import Path
@@ -119,7 +120,26 @@ def toml_document(text: str, source: str) -> dict:
                          "got deeper") from None
     except ValueError as exc:        # an integer of more digits than Python converts (4,300)
         raise ValueError(f"{source}: invalid TOML: {_digits(exc)}") from None
-    return _bounded(document, source, "TOML")
+    document = _bounded(document, source, "TOML")
+    huge = _huge_integer(document)
+    if huge is not None:
+        raise ValueError(f"{source}: invalid TOML: expected numbers within a float's range (±1.8e308), got an "
+                         f"integer of {len(str(abs(huge)))} digits")
+    return document
+
+
+def _huge_integer(value) -> int | None:
+    """The first integer of a parsed document beyond a float's range (no number computes with it), or None."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, int) and not isinstance(item, bool) and abs(item) > FLOAT_MAX_INT:
+            return item
+    return None
 
 
 def json_document(text: str | bytes, source: str, what: str = "JSON"):
@@ -132,8 +152,14 @@ def json_document(text: str | bytes, source: str, what: str = "JSON"):
 
     def constant(token: str):       # NaN and Infinity are Python's extensions, not JSON
         raise _NotJson(f"{token} (JSON has no such number; numbers must be finite)")
+
+    def integer(token: str) -> int:  # beyond a float's range no number computes (OverflowError deep inside)
+        value = int(token)
+        if abs(value) > FLOAT_MAX_INT:
+            raise _NotJson(f"an integer of {len(token.lstrip('-'))} digits (beyond a float's range, ±1.8e308)")
+        return value
     try:
-        document = json.loads(text, parse_constant=constant)
+        document = json.loads(text, parse_constant=constant, parse_int=integer)
     except _NotJson as exc:
         raise refused(str(exc)) from None
     except RecursionError:
@@ -147,6 +173,9 @@ def json_document(text: str | bytes, source: str, what: str = "JSON"):
     if depth(document) > MAX_DEPTH:
         raise refused(f"lists and objects nested more than {MAX_DEPTH} deep")
     return document
+
+
+FLOAT_MAX_INT = int(sys.float_info.max)
 
 
 class _NotJson(Exception):

@@ -11,10 +11,12 @@ per parameter, so W parameters cost O(W²) work against backprop's O(W).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from . import data
 from .network import Network
 
 STEP = 1e-4   # h of the stencil
@@ -85,8 +87,14 @@ def check(network: Network, x, t, reduction: str = "sum", max_parameters: int | 
     A parameter whose ±2h moves some ReLU across its kink is left out (counted in ``at_kinks``):
     the loss has no derivative there to compare with."""
     network = network.astype(np.float64)
-    x, t = np.asarray(x, dtype=np.float64), np.asarray(t, dtype=np.float64)
-    _, _, analytic = network.backprop(x, t, reduction)
+    x, t = data.samples(x, t, network.inputs, network.outputs, np.float64, network.loss)   # checked as fit checks
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss = network.dataset_loss(x, t, reduction)
+        _, _, analytic = network.backprop(x, t, reduction)
+    if not (math.isfinite(loss) and all(np.isfinite(g).all() for g in analytic)):
+        # inf − inf compares as agreeing: a check of non-finite gradients would say "agree" about nothing
+        raise ValueError(f"gradcheck: expected a finite loss and gradients to compare, got loss {loss:g} (the "
+                         "network's sums overflow at these parameters and inputs)")
     parameters = network.parameters()
     total = sum(p.size for p in parameters)
     rng = np.random.default_rng(seed)

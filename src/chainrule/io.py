@@ -128,7 +128,11 @@ def write_atomically(path: str | Path, content: str | bytes) -> None:
 def save_model(network: Network, path: str | Path, name: str = "model") -> None:
     """The model file of ``network`` (and of its run, ``network.run``, when it has one): JSON, .npz or
     .safetensors by the suffix of ``path``, written whole or not at all."""
+    from .settings import ConfigError
+    from .spec import MAX_NAME, one_line_name
     suffix = model_suffix(path)
+    if not one_line_name(name):          # what load_model would refuse is not written
+        raise ConfigError("name", f"one line of at most {MAX_NAME} printable characters (a string)", name)
     run = getattr(network, "run", None)
     if suffix == ".json":
         write_atomically(path, json.dumps(model_document(network, name, run=run), indent=1) + "\n")
@@ -186,6 +190,13 @@ def _npz_entries(path: Path, handle) -> tuple[object, dict]:
         if unpacked > files.MAX_DATA:
             raise SpecError(f"{path}: expected a model of at most {memory(files.MAX_DATA)} unpacked, "
                             f"got {memory(unpacked)}")
+        zipped = archive.zip
+        for member in (zipped.namelist() if zipped is not None else []):
+            assert zipped is not None
+            declared = _declared_bytes(zipped, member)           # what its .npy header says it unpacks to
+            if declared is not None and declared > files.MAX_DATA:
+                raise SpecError(f"{path}: {member.removesuffix('.npy')}: expected an array of at most "
+                                f"{memory(files.MAX_DATA)}, got one whose header says {memory(declared)}")
         for name in archive.files:
             try:
                 arrays[name] = archive[name]
@@ -203,6 +214,21 @@ def _npz_entries(path: Path, handle) -> tuple[object, dict]:
     except ValueError as exc:
         raise SpecError(str(exc)) from None
     return document, arrays
+
+
+def _declared_bytes(archive: zipfile.ZipFile, member: str) -> int | None:
+    """The bytes an .npy member's header declares (shape × item size), read before any array is made: a
+    small file can declare terabytes.  None when the header cannot be read (np.load then says why)."""
+    if not member.endswith(".npy"):
+        return None
+    try:
+        with archive.open(member) as handle:
+            version = np.lib.format.read_magic(handle)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read(handle)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return None
+    return int(np.prod(shape, dtype=object)) * max(dtype.itemsize, 1)
 
 
 def _read_safetensors(path: Path) -> tuple[object, dict]:

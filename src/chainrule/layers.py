@@ -76,6 +76,9 @@ class Dense:
         self.weights = np.array(given, dtype=dtype, ndmin=2, copy=True)
         if self.weights.ndim != 2:
             raise ConfigError("weights", "a matrix (units × fan_in)", Described(f"{self.weights.ndim} dimensions"))
+        if 0 in self.weights.shape:
+            raise ConfigError("weights", "at least 1 unit and 1 input (a matrix units × fan_in)",
+                              Described(f"shape {self.weights.shape}"))
         if bias_mode not in BIAS_MODES:
             raise ConfigError("bias_mode", f"one of {', '.join(BIAS_MODES)}", bias_mode)
         self.bias_mode = bias_mode
@@ -84,6 +87,8 @@ class Dense:
                               activation_params[next(iter(activation_params))])
         self.activation = activation if isinstance(activation, Activation) else get_activation(activation, **activation_params)
         units = self.weights.shape[0]
+        if bias is not None:
+            bias = numbers(bias, "bias", dtype)          # finite real numbers (NaN refused), checked once
         if bias_mode == "none":
             if bias is not None and np.any(np.asarray(bias) != 0):
                 raise ConfigError("bias", "no bias (bias_mode is none)", np.asarray(bias).tolist())

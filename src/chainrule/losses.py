@@ -357,5 +357,7 @@ def get_loss(name: str) -> Loss:
 
 
 def reduce(per_sample: Array, reduction: str) -> float:
-    """The dataset loss: Σ or mean of the per-sample losses."""
+    """The dataset loss: Σ or mean of the per-sample losses (any other reduction refused, not read as mean)."""
+    if reduction not in ("sum", "mean"):
+        raise ConfigError("reduction", "'sum' or 'mean'", reduction)
     return float(np.sum(per_sample) if reduction == "sum" else np.mean(per_sample))

@@ -23,11 +23,12 @@ import numpy as np
 from . import data, metrics
 from .layers import Dense, LayerValues
 from .neurons import Names, neuron_names
-from .settings import ConfigError, Described
+from .settings import ConfigError, Described, is_integer
 from .losses import Loss, get_loss, reduce
 
 Array = np.ndarray
 REDUCTIONS = ("sum", "mean")
+MAX_TRACED_STEPS = 10_000      # steps one explain traces (as check's claims reach at most step 10,000)
 WEIGHT_LABELS = ("row", "column")
 
 
@@ -208,12 +209,15 @@ class Network:
 
     # ----- the passes ----------------------------------------------------------
     def forward(self, x: Array) -> list[LayerValues]:
-        """Net and out of every layer for the batch x (n, inputs)."""
+        """Net and out of every layer for the batch x (n, inputs).  Overflow gives inf (or NaN) without
+        numpy's warnings: whoever shows or writes the numbers checks them (training stops with
+        TrainingDiverged, the CLI refuses non-finite outputs)."""
         values = []
-        for layer in self.layers:
-            v = layer.forward(x)
-            values.append(v)
-            x = v.out
+        with np.errstate(over="ignore", invalid="ignore"):
+            for layer in self.layers:
+                v = layer.forward(x)
+                values.append(v)
+                x = v.out
         return values
 
 
@@ -227,13 +231,16 @@ class Network:
         with np.errstate(over="ignore", invalid="ignore"):
             return reduce(self.sample_losses(x, t), reduction)
 
-    def deltas(self, t: Array, values: list[LayerValues]) -> list[Array]:
-        """δ = ∂E/∂net of every layer, per sample: a list of (n, units) arrays."""
+    def deltas(self, t: Array, values: list[LayerValues], sample_weights: Array | None = None) -> list[Array]:
+        """δ = ∂E/∂net of every layer, per sample: a list of (n, units) arrays; ``sample_weights`` (n,)
+        multiply each sample's output δ (and so every δ of it: a weighted loss)."""
         last, output = self.layers[-1], values[-1]
         if self.loss.fused:
             delta = self.loss.fused_delta(output.net, output.out, t)
         else:
             delta = last.activation.backward(output.net, output.out, self.loss.gradient(output.out, t))
+        if sample_weights is not None:
+            delta = delta * sample_weights.reshape(-1, 1)
         deltas = [delta]
         for l in range(len(self.layers) - 2, -1, -1):
             grad_out = self.layers[l + 1].input_gradient(delta)
@@ -319,12 +326,13 @@ class Network:
         from .explain import Explanation
         from .trace import trace_steps
         from .train import training_config
-        if not (isinstance(steps, int) and not isinstance(steps, bool) and steps >= 1):
-            raise ConfigError("steps", "an integer ≥ 1", steps)
+        if not (is_integer(steps) and 1 <= steps <= MAX_TRACED_STEPS):
+            raise ConfigError("steps", f"an integer from 1 to {MAX_TRACED_STEPS:,} (each step is traced number by "
+                              "number)", steps)
         if not isinstance(apply, bool):
             raise ConfigError("apply", "True or False", apply)
         network = self if apply else copy.deepcopy(self)
-        return Explanation(trace_steps(network, x, t, training_config(config, settings), steps))
+        return Explanation(trace_steps(network, x, t, training_config(config, settings), int(steps)))
 
     def plot(self, x=None, ax=None):
         """The network with matplotlib (the plot extra): ``chainrule.plot.network(self, x, ax)``."""
@@ -340,10 +348,11 @@ class Network:
         from .io import save_model
         save_model(self, path, name)
 
-    def to_torch(self):
-        """A ``torch.nn.Sequential`` with the same outputs and gradients (the torch extra; see pytorch.py)."""
+    def to_torch(self, logits: bool = False):
+        """A ``torch.nn.Sequential`` with the same outputs and gradients (the torch extra; see pytorch.py);
+        ``logits=True`` leaves out a final softmax or sigmoid (for CrossEntropyLoss, BCEWithLogitsLoss)."""
         from .pytorch import to_torch
-        return to_torch(self)
+        return to_torch(self, logits)
 
     def state_dict(self) -> dict:
         """The parameters as numpy arrays under PyTorch's names (``0.weight``, ``0.bias``, …)."""

@@ -39,6 +39,12 @@ EPS = Setting("eps", 1e-8, number_in(0, low_open=True), "a number > 0", ("ε",))
 
 LEARNING_RATE = Setting("learning_rate", 0.1, number_in(0), "a finite number ≥ 0")
 
+# Where PyTorch's and scikit-learn's forms of a rule differ (SGD's velocity, where Adam adds ε), each
+# optimiser takes ``form``: "pytorch" (the default) or "sklearn" (scikit-learn's MLP, whose estimators
+# chainrule.sklearn reproduces number for number).
+FORMS = ("pytorch", "sklearn")
+FORM = Setting("form", "pytorch", lambda v: v in FORMS, "'pytorch' or 'sklearn'")
+
 
 def parameter(label: str, sup: str = "") -> Sym:
     """The parameter's symbol (w5, w5⁺), or p (p⁺) in a rule's generic form (label "")."""
@@ -236,17 +242,25 @@ class SGD(Optimizer):
         v ← g (first step),  v ← μ·v + g (after)          (only with momentum)
         d ← g + μ·v (Nesterov),  v (momentum),  g (plain)
         p ← p − η·d
+
+    With ``form="sklearn"`` the velocity holds steps, not gradients, as in scikit-learn's MLP
+    (sklearn.neural_network's SGDOptimizer); it starts at 0, and a learning rate that changes between
+    steps then scales only the new gradient:
+
+        v ← μ·v − η·g
+        p ← p + v (momentum),  p ← p + μ·v − η·g (Nesterov, with the new v)
     """
 
     name = "sgd"
     PRESET = {"learning_rate": 0.05, "momentum": 0.9}
     SETTINGS = {"momentum": Setting("momentum", 0.0, number_in(0, 1, high_open=True), "a number in [0, 1)", ("μ",)),
                 "nesterov": Setting("nesterov", False, boolean, "true or false"),
-                "weight_decay": WEIGHT_DECAY}
+                "weight_decay": WEIGHT_DECAY, "form": FORM}
     STATE = ("v",)
     momentum: float                 # the settings, set from SETTINGS by Optimizer.__init__
     nesterov: bool
     weight_decay: float
+    form: str
 
     def __init__(self, learning_rate: float = 0.05, **settings):
         super().__init__(learning_rate, **settings)
@@ -260,6 +274,11 @@ class SGD(Optimizer):
         return self.momentum == 0 and self.weight_decay == 0
 
     def direction(self, index, p, g):
+        if self.momentum and self.form == "sklearn":
+            v = self.zeros(index, p)["v"]
+            v[...] = self.momentum * v - self.learning_rate * g
+            step = self.momentum * v - self.learning_rate * g if self.nesterov else v
+            return -step                # p ← p + step (negation is exact: p − (−s) is p + s)
         if self.momentum:
             state = self.states.get(index)
             if state is None:
@@ -277,13 +296,14 @@ class SGD(Optimizer):
     def title(self) -> str:
         if not self.momentum:
             return "SGD with weight decay" if self.weight_decay else "SGD"
-        return f"SGD with {'Nesterov ' if self.nesterov else ''}momentum"
+        form = ", scikit-learn's form" if self.form == "sklearn" else ""
+        return f"SGD with {'Nesterov ' if self.nesterov else ''}momentum{form}"
 
     def heading(self) -> str:
         if self.plain:
             return "Update: p⁺ = p − η·∂E/∂p"
-        if not self.momentum:
-            return super().heading()
+        if not self.momentum or self.form == "sklearn":
+            return super().heading() + (" (v starts at 0)" if self.momentum else "")
         *_, (v, first, _), (p, rule, _) = self.equations("", first=True)
         decay, g = self.gradient_equations("")
         later = self.equations()[len(decay)]
@@ -298,6 +318,11 @@ class SGD(Optimizer):
         if not self.momentum:
             return items + [(parameter(label, "+"), Sub(p, Mul(eta, g)), "")]
         v, v_new, mu = self.state_symbol("v", label), self.state_symbol("v", label, True), Sym("μ")
+        if self.form == "sklearn":
+            items.append((v_new, Sub(Mul(mu, v), Mul(eta, g)), "the velocity holds steps; it starts at 0"))
+            new: Expr = Sub(Mul(mu, v_new), Mul(eta, g)) if self.nesterov else v_new
+            items.append((parameter(label, "+"), Add(p, new), ""))
+            return items
         if first:
             items.append((v_new, g, "first step: the velocity starts at the gradient"))
         else:
@@ -335,6 +360,12 @@ class Adam(Optimizer):
         g ← ∂E/∂p + λ·p
         m ← β₁·m + (1 − β₁)·g,   v ← β₂·v + (1 − β₂)·g²
         p ← p − (η / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
+
+    With ``form="sklearn"`` both corrections go into the rate and ε is added to √v uncorrected, as in
+    scikit-learn's MLP (sklearn.neural_network's AdamOptimizer; the steps differ while ε is not small
+    beside √v):
+
+        p ← p − (η·√(1 − β₂ᵗ) / (1 − β₁ᵗ)) · m / (√v + ε)
     """
 
     name = "adam"
@@ -343,9 +374,10 @@ class Adam(Optimizer):
     beta2: float
     eps: float
     weight_decay: float
+    form: str
     SETTINGS = {"beta1": Setting("beta1", 0.9, number_in(0, 1, high_open=True), "a number in [0, 1)", ("β", "1")),
                 "beta2": Setting("beta2", 0.999, number_in(0, 1, high_open=True), "a number in [0, 1)", ("β", "2")),
-                "eps": EPS, "weight_decay": WEIGHT_DECAY}
+                "eps": EPS, "weight_decay": WEIGHT_DECAY, "form": FORM}
     STATE = ("m", "v")
 
     def __init__(self, learning_rate: float = 0.001, **settings):
@@ -360,6 +392,9 @@ class Adam(Optimizer):
         v += (1 - self.beta2) * (g * g)
         correction1 = 1 - self.beta1 ** self.t
         correction2 = 1 - self.beta2 ** self.t
+        if self.form == "sklearn":
+            rate = self.learning_rate * math.sqrt(correction2) / correction1
+            return rate * m / (np.sqrt(v) + self.eps)
         denominator = np.sqrt(v) / math.sqrt(correction2) + self.eps
         return (self.learning_rate / correction1) * (m / denominator)
 
@@ -374,6 +409,11 @@ class Adam(Optimizer):
         v, v_new = self.state_symbol("v", label), self.state_symbol("v", label, True)
         items.append((m_new, Add(Mul(b1, m), Mul(Paren(Sub(ONE, b1)), g)), ""))
         items.append((v_new, Add(Mul(b2, v), Mul(Paren(Sub(ONE, b2)), squared(g))), ""))
+        if self.form == "sklearn":
+            rate = Frac(Mul(eta, Call("√", Sub(ONE, Pow(b2, t)))), Paren(Sub(ONE, Pow(b1, t))))
+            step = Mul(rate, Frac(m_new, Paren(Add(Call("√", v_new), Sym("ε")))))
+            items.append((parameter(label, "+"), Sub(p, step), ""))
+            return items
         step = Mul(Frac(eta, Paren(Sub(ONE, Pow(b1, t)))),
                    Frac(m_new, Paren(Add(Frac(Call("√", v_new), Call("√", Sub(ONE, Pow(b2, t)))), Sym("ε")))))
         items.append((parameter(label, "+"), Sub(p, step), ""))

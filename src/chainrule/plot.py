@@ -1,4 +1,4 @@
-"""Plots (the ``plot`` extra: matplotlib): the loss curve, decision regions of a 2-input classifier,
+"""Plots (the ``plot`` extra: matplotlib): the loss curve (of a run in phases too), decision regions of a 2-input classifier,
 the fitted function of a 1-input regressor, the network with its weights, a confusion matrix.
 
 Each function draws on ``ax`` (a new figure's when None) and returns the Axes; nothing is shown
@@ -65,16 +65,62 @@ def loss(history: Any, ax: Any = None, *, log: bool | None = None, title: str | 
         if history.best_epoch is not None:
             best = validation[history.best_epoch - 1]
             ax.plot([history.best_epoch], [best], "o", color="#f57900", label=f"best epoch ({history.best_epoch})")
+    return _loss_axes(ax, values, log, title if title is not None else f"loss over {history.epochs_run} epochs")
+
+
+def _loss_axes(ax: Axes, values: list[float], log: bool | None, title: str) -> Axes:
+    """A loss plot's axes: a log scale when asked, or (log=None) when the losses span over two decades."""
     if log is None:
         log = bool(values) and min(values) > 0 and max(values) / min(values) > 100
     if log:
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
-    ax.set_title(title if title is not None else f"loss over {history.epochs_run} epochs")
+    ax.set_title(title)
     ax.legend()
     ax.grid(alpha=0.3)
     return ax
+
+
+def loss_in_phases(phases: Any, ax: Any = None, *, log: bool | None = None, title: str | None = None) -> Axes:
+    """The loss of a run in phases ([[training.phases]]): ``phases`` is [(name, History), …] in order, each
+    phase's curve going on from where the one before ended, in its own colour and named in the legend, a
+    dashed line where each phase begins."""
+    from .train import History
+    if not (isinstance(phases, (list, tuple)) and phases and all(
+            isinstance(p, tuple) and len(p) == 2 and isinstance(p[1], History) for p in phases)):
+        raise ConfigError("phases", "a list of (name, History) pairs, one per phase", Described(type(phases).__name__))
+    ax = _axes(ax)
+    values: list[float] = []
+    start = 0
+    for number, (name, history) in enumerate(phases, start=1):
+        first = [history.initial_loss] if history.initial_loss is not None else []
+        curve = first + list(history.loss_history)
+        epochs = range(start + (0 if first else 1), start + (0 if first else 1) + len(curve))
+        colour = CLASS_COLOURS[(number - 1) % len(CLASS_COLOURS)]
+        ax.plot(epochs, curve, color=colour, label=f"phase {number}: {name}", gid="phase loss")
+        if number > 1:
+            ax.axvline(start, color="#888a85", linestyle="--", linewidth=0.8, gid="phase start")
+        values += [v for v in curve if math.isfinite(v)]
+        start += history.epochs_run
+    return _loss_axes(ax, values, log, title if title is not None else f"loss over {start} epochs in {len(phases)} phases")
+
+
+def _classes_drawn(net: Any, ts: np.ndarray | None, outputs: np.ndarray, what: str) -> None:
+    """Refuse to draw classes for a regressor: a network that is not a classifier (softmax output or a loss
+    for classes) whose targets, or outputs when no targets are given, are not 0/1 class scores."""
+    if net.is_classifier:
+        return
+    if ts is not None:
+        real = ts[(ts != 0) & (ts != 1)]
+        if real.size:
+            raise ConfigError("t", f"class targets (0 or 1, one-hot rows, or labels) for {what}: a regressor's "
+                              "outputs are not classes", Described(f"real-valued targets such as {float(real[0]):.6g}"))
+    else:
+        outside = outputs[(outputs < 0) | (outputs > 1)]
+        if outside.size:
+            raise ConfigError("network", f"a classifier for {what} (outputs that are class scores in [0, 1]): a "
+                              "regressor's outputs are not classes", Described(f"outputs such as {float(outside[0]):.6g}"))
 
 
 # ----- decision regions ------------------------------------------------------------------------------
@@ -93,13 +139,15 @@ def decision_regions(network: Any, x: Any, t: Any = None, ax: Any = None, *, res
     g1, g2 = np.meshgrid(np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution))
     grid = np.column_stack([g1.ravel(), g2.ravel()])
     classes = max(network.outputs, 2)
+    truth_targets = None if t is None else data.targets(t, network.outputs, len(xs))
+    _classes_drawn(network, truth_targets, network.predict(xs), "decision regions")
     predicted = metrics.classes(network.predict(grid)).reshape(g1.shape)
     colours = ListedColormap([CLASS_COLOURS[k % len(CLASS_COLOURS)] for k in range(classes)])
     ax.contourf(g1, g2, predicted, levels=np.arange(classes + 1) - 0.5, cmap=colours, alpha=0.25)
     if t is None:
         ax.scatter(xs[:, 0], xs[:, 1], color="#2e3436", s=30, edgecolors="white", zorder=3)
     else:
-        truth = metrics.target_classes(data.targets(t, network.outputs, len(xs)))
+        truth = metrics.target_classes(truth_targets)
         ax.scatter(xs[:, 0], xs[:, 1], c=[CLASS_COLOURS[int(k) % len(CLASS_COLOURS)] for k in truth], s=40,
                    edgecolors="black", linewidths=0.6, zorder=3)
     ax.set_xlabel("x1")
@@ -210,6 +258,7 @@ def confusion(network: Any, x: Any, t: Any, ax: Any = None) -> Axes:
     """How many samples of each true class (rows) the network puts in each class (columns)."""
     net = _network(network)
     xs, ts = data.samples(x, t, net.inputs, net.outputs, net.dtype, net.loss)
+    _classes_drawn(net, ts, net.predict(xs), "a confusion matrix")
     k = max(net.outputs, 2)
     matrix = np.zeros((k, k), dtype=np.int64)
     np.add.at(matrix, (metrics.target_classes(ts), metrics.classes(net.predict(xs))), 1)
@@ -226,4 +275,4 @@ def confusion(network: Any, x: Any, t: Any, ax: Any = None) -> Axes:
     return ax
 
 
-__all__ = ["confusion", "decision_regions", "fitted", "loss", "network"]
+__all__ = ["confusion", "decision_regions", "fitted", "loss", "loss_in_phases", "network"]

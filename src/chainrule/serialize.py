@@ -15,6 +15,7 @@ with one line naming the file and the key.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping
@@ -123,6 +124,9 @@ def network_from_document(document, source: str, arrays: dict[str, np.ndarray] |
                 continue
             if "init" in table:
                 raise fail(_layer_key(l, "init"), "not in a saved model; expected explicit weights")
+            if "activation" not in table:     # a spec's default (sigmoid) would silently stand in for it
+                raise fail(_layer_key(l, "activation"), "missing; expected the layer's activation (a saved model "
+                                                        "names every layer's)")
             if "weights" not in table:
                 where = f" (the array weights_{l - 1})" if arrays is not None else ""
                 raise fail(_layer_key(l, "weights"), f"missing; expected the layer's weights{where}")
@@ -209,7 +213,7 @@ def run_from_document(document: dict, network, source: str, arrays: dict[str, np
     from .optim import NAMES, get_optimizer
     from .settings import ConfigError, Described, show
     from .spec import SpecError
-    from .train import History, TrainingConfig
+    from .train import MAX_EPOCHS, History, TrainingConfig
 
     def fail(key: str, message: str) -> SpecError:
         return SpecError(f"{source}: {key}: {message}")
@@ -232,6 +236,8 @@ def run_from_document(document: dict, network, source: str, arrays: dict[str, np
     epoch = document.get("epoch", 0)
     if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
         raise fail("epoch", f"expected an integer ≥ 0, got {show(epoch)}")
+    if epoch > MAX_EPOCHS:
+        raise fail("epoch", f"expected an integer from 0 to {MAX_EPOCHS:,}, got {show(epoch)}")
     history = None
     if document.get("history") is not None:
         table = document["history"]
@@ -244,6 +250,7 @@ def run_from_document(document: dict, network, source: str, arrays: dict[str, np
             values = table.get(key, [])
             if not isinstance(values, list) or not all(_finite(v) for v in values):
                 raise fail(f"history.{key}", f"expected a list of finite numbers, got {show(values)}")
+        _check_history(table, epoch, fail)
         history = History(**table)
     optimizer = None
     if document.get("optimizer") is not None:
@@ -256,6 +263,8 @@ def run_from_document(document: dict, network, source: str, arrays: dict[str, np
         t = table.get("t", 0)
         if isinstance(t, bool) or not isinstance(t, int) or t < 0:
             raise fail("optimizer.t", f"expected an integer ≥ 0 (steps taken), got {show(t)}")
+        if t > MAX_STEPS_TAKEN:
+            raise fail("optimizer.t", f"expected an integer from 0 to {MAX_STEPS_TAKEN:,} (steps taken), got {show(t)}")
         optimizer = get_optimizer(training.optimizer, training.rate(epoch + 1), **dict(training.options))
         optimizer.t = t
         given = table.get("state", {})
@@ -290,9 +299,11 @@ def run_from_document(document: dict, network, source: str, arrays: dict[str, np
     rng = document.get("rng")
     if rng is not None:
         try:
+            if not isinstance(rng, dict) or rng.get("bit_generator") != "PCG64":
+                raise ValueError("not a PCG64 state")
             generator = np.random.default_rng()
             generator.bit_generator.state = rng
-        except (TypeError, ValueError, KeyError) as error:
+        except (TypeError, ValueError, KeyError, OverflowError, AttributeError) as error:
             raise fail("rng", f"expected numpy's state of a PCG64 generator, got {show(rng)} ({error})") from None
     data = document.get("data")
     if data is not None and not isinstance(data, dict):
@@ -301,6 +312,42 @@ def run_from_document(document: dict, network, source: str, arrays: dict[str, np
         raise fail("best", "unexpected; expected best parameters only with a history.best_epoch")
     name = document.get("name")
     return Run(training, history, optimizer, epoch, rng, best, data, name if isinstance(name, str) else "")
+
+
+MAX_STEPS_TAKEN = 10 ** 15      # an optimiser's step count: far beyond any run, and β**t stays a float
+STOPPED = ("epochs", "validation", "loss_below", "loss_change_below", "interrupted", "checkpoint")
+
+
+def _check_history(table: dict, epoch: int, fail) -> None:
+    """Every field of a saved History of a run of ``epoch`` epochs: its type and range, best_epoch an epoch
+    whose validation loss was recorded (1 … len(validation_loss_history); 0 is not "the last")."""
+    from .settings import show
+    from .train import MAX_EPOCHS
+
+    def count(key: str, most: int | None = None) -> None:
+        value = table.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0 or (most is not None and value > most):
+            bound = f"from 0 to {most:,}" if most is not None else "≥ 0"
+            raise fail(f"history.{key}", f"expected an integer {bound}, got {show(value)}")
+    count("epochs_run", epoch)
+    count("steps_run", MAX_STEPS_TAKEN)
+    count("start_epoch", epoch)
+    initial = table.get("initial_loss")
+    if initial is not None and not _finite(initial):
+        raise fail("history.initial_loss", f"expected a finite number (or null), got {show(initial)}")
+    for key, default, accepted in (("stopped_because", "epochs", STOPPED), ("engine", "", None)):
+        value = table.get(key, default)
+        if not isinstance(value, str) or (accepted is not None and value not in accepted):
+            expected = f"one of {', '.join(accepted)}" if accepted else "a string"
+            raise fail(f"history.{key}", f"expected {expected}, got {show(value)}")
+    best = table.get("best_epoch")
+    validations = len(table.get("validation_loss_history", []))
+    if best is not None and (isinstance(best, bool) or not isinstance(best, int) or not 1 <= best <= validations):
+        raise fail("history.best_epoch", f"expected an epoch from 1 to {validations} (one with a validation loss), "
+                                         f"or null, got {show(best)}" if validations else
+                   f"expected null (no validation loss was recorded), got {show(best)}")
+    if len(table.get("loss_history", [])) > MAX_EPOCHS:
+        raise fail("history.loss_history", f"expected at most {MAX_EPOCHS:,} losses, got {len(table['loss_history']):,}")
 
 
 def _float_array(key: str, value, p: np.ndarray, fail) -> np.ndarray:
@@ -344,4 +391,9 @@ def _best(document: dict, network, arrays: dict, fail) -> list | None:
 
 
 def _finite(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(value))          # an int beyond float's range is not a finite float
+    except OverflowError:
+        return False

@@ -12,12 +12,16 @@ values it accepts, and the symbol explanations write it with.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any, Callable
 
 
 def show(value: Any, limit: int = 60) -> str:
-    """A value as a message shows it: its repr, cut to ``limit`` characters."""
+    """A value as a message shows it: its repr (a numpy number's as the Python number's), cut to ``limit``
+    characters."""
+    if isinstance(value, (numbers.Number)) and type(value).__module__ == "numpy":
+        value = value.item()            # type: ignore[attr-defined]
     text = value if isinstance(value, Described) else repr(value)
     return text if len(text) <= limit else text[:limit - 3] + "…"
 
@@ -56,12 +60,26 @@ class ConfigError(ValueError):
         return ConfigError(key, self.expected, self.got, shown=self.shown)
 
 
+def _numpy_bool(value) -> bool:
+    return type(value).__name__ == "bool" and type(value).__module__ == "numpy"
+
+
 def is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite real number: a Python int or float, or a numpy one (np.float32(0.1), np.int64(3))."""
+    return (isinstance(value, numbers.Real) and not isinstance(value, bool) and not _numpy_bool(value)
+            and math.isfinite(value))
 
 
 def is_integer(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    """An integer: a Python int or a numpy one (np.int64(3)); not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and not _numpy_bool(value)
+
+
+def plain(value: Any) -> Any:
+    """A numpy number as the Python number it is (int or float), anything else as it is."""
+    if isinstance(value, numbers.Number) and type(value).__module__ == "numpy":
+        return value.item()             # type: ignore[attr-defined]
+    return value
 
 
 @dataclass(frozen=True)
@@ -78,6 +96,7 @@ class Setting:
     def check(self, value) -> Any:
         if not self.accepts(value):
             raise ConfigError(self.name, self.expected, value)
+        value = plain(value)
         return float(value) if isinstance(self.default, float) and value is not None else value
 
 

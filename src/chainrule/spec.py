@@ -24,7 +24,7 @@ from .datasets.tabular import numbers, read_rows, read_text
 from .layers import BIAS_MODES, Dense, check_size
 from .network import WEIGHT_LABELS, Network
 from .settings import ConfigError, Described, show
-from .train import TrainingConfig
+from .train import TrainingConfig, validation_split
 
 
 class SpecError(ValueError):
@@ -32,6 +32,12 @@ class SpecError(ValueError):
 
 
 MAX_NAME = 200            # characters in a spec's or a phase's name
+
+
+def one_line_name(text) -> bool:
+    """A name as specs and model files hold it: a string of one line, printable, at most MAX_NAME characters."""
+    return isinstance(text, str) and len(text) <= MAX_NAME and not any(
+        unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") for c in text)
 _TOP = {"name", "description", "network", "training", "data"}
 _NETWORK = {"inputs", "loss", "weight_labels", "layers", "dtype", "input_names"}
 _LAYER = {"units", "activation", "weights", "init", "bias", "bias_mode", "names", *activations.ALL_SETTINGS}
@@ -147,7 +153,7 @@ class _Validator:
     def title(self, value, key: str) -> str:
         """A one-line name (titles, file names, download headers): printable, at most MAX_NAME characters."""
         text = self.string(value, key)
-        if len(text) > MAX_NAME or any(unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") for c in text):
+        if not one_line_name(text):
             raise self.fail(key, f"one line of at most {MAX_NAME} printable characters", value)
         return text
 
@@ -256,6 +262,11 @@ class Spec:
         if train_only is not None:
             training["frozen"] = network.frozen_except(train_only)
             changed.append(f"trained: {', '.join(train_only)} only")
+        if "frozen" in training and len(self.phases) > 1:
+            # each phase says what it trains: one set for all would silently replace every phase's own
+            raise ConfigError("train_only" if train_only is not None else "frozen",
+                              "a spec without phases (each phase of [[training.phases]] says what it trains: "
+                              "change it there)", Described(f"a spec of {len(self.phases)} phases"))
         config = self.training.replace(**training)
         network.trainable_masks(config.frozen)          # a label that is not the network's: named here
         phases = tuple(Phase(p.name, p.training.replace(**training)) for p in self.phases)
@@ -268,12 +279,16 @@ class Spec:
             if rows.ndim != 2 or rows.shape[1] != width or not np.isfinite(rows).all():
                 raise ConfigError(key, f"rows of {width} finite numbers (the network's {key})",
                                   Described(f"shape {rows.shape}"))
+            if key == "targets":
+                network.loss.check_targets(rows, "targets")     # named as the flag that gave them
             setattr(spec, key, rows)
             changed.append(f"{key} = {rows.tolist()}")
         n_inputs, n_targets = (None if a is None else len(a) for a in (spec.inputs, spec.targets))
         if n_inputs != n_targets:
             raise ConfigError("targets", f"as many rows as the inputs ({n_inputs or 0})", Described(
                 "none" if n_targets is None else f"{n_targets} row{'s' * (n_targets != 1)}"))
+        if n_inputs and config.validation_fraction:
+            validation_split(n_inputs, config)      # a split leaving no rows on a side: refused before any work
         spec.changed = tuple(changed)
         return spec
 

@@ -45,12 +45,14 @@ def _optional(accepts):
     return lambda value: value is None or accepts(value)
 
 
+MAX_EPOCHS = 10_000_000    # a run's bound (ten million epochs of the 2-2-2 example take a few minutes)
+
 # Every training setting but the optimiser's own (those are declared by each optimiser in optim.py).
 SETTINGS = {s.name: s for s in (
     LEARNING_RATE,
     Setting("batch", "full", _batch, "'online', 'full' or an integer ≥ 1"),
     Setting("reduction", "sum", lambda v: v in REDUCTIONS, "'sum' or 'mean'"),
-    Setting("epochs", 1, lambda v: is_integer(v) and v >= 0, "an integer ≥ 0"),
+    Setting("epochs", 1, lambda v: is_integer(v) and 0 <= v <= MAX_EPOCHS, f"an integer from 0 to {MAX_EPOCHS:,}"),
     Setting("frozen", (), _labels, 'a list of parameter labels such as ["b1", "b2"]'),
     Setting("seed", 0, lambda v: is_integer(v) and v >= 0, "an integer ≥ 0"),
     Setting("shuffle", False, boolean, "true or false"),

@@ -7,6 +7,7 @@ form is a claims file whose blanks are ``"?"``: filled in, ``chainrule check`` m
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -140,12 +141,28 @@ def claim_names(trace: StepTrace) -> str:
 
 
 def fill_answers(text: str, verdicts) -> str:
-    """The claims file's text with each blank ("?") replaced by the engine's number, comments kept."""
+    """The claims file's text with each blank ("?" or '?', on a line of its own or in an inline table)
+    replaced by the engine's number, comments kept.  A blank that cannot be filled — its answer is not a
+    finite number (TOML has no such number that ``check`` reads back), or it is not found where its claim
+    was read — is a ValueError naming it, rather than a file left with blanks."""
     lines = text.splitlines(keepends=True)
     for v in verdicts:
-        if not v.claim.answered and v.claim.line:
-            k = v.claim.line - 1
-            lines[k] = re.sub(r'=\s*"\?"', f"= {v.correct:.9g}", lines[k], count=1)
+        if v.claim.answered:
+            continue
+        where = v.claim.where
+        if not math.isfinite(v.correct):
+            raise ValueError(f"{where}: expected a finite answer to fill in, got {v.correct} (the step overflows: "
+                             "scale the inputs or lower the learning rate)")
+        k = (v.claim.line or 0) - 1
+        blank = re.compile(rf"""((?:^|[\s{{,])["']?{re.escape(v.claim.key)}["']?\s*=\s*)(["'])\?\2""")
+        # its own line, else (an inline table's claims have none) the first line with its blank still there
+        for number in ([k] if 0 <= k < len(lines) else []) + list(range(len(lines))):
+            filled = blank.sub(lambda m: f"{m.group(1)}{v.correct:.9g}", lines[number], count=1)
+            if filled != lines[number]:
+                lines[number] = filled
+                break
+        else:
+            raise ValueError(f"{where}: expected its blank (\"?\") to fill in, got none left in the file")
     return "".join(lines)
 
 

@@ -63,7 +63,12 @@ def read_idx(path: str | Path) -> np.ndarray:
     if len(data) != expected:
         got = "more" if len(data) > expected else len(data)
         raise ValueError(f"{path}: expected {expected} bytes of values for shape {shape}, got {got}")
-    return np.frombuffer(data, dtype).reshape(shape).astype(dtype.newbyteorder("="))
+    array = np.frombuffer(data, dtype).reshape(shape).astype(dtype.newbyteorder("="))
+    if array.dtype.kind == "f" and array.size and not np.isfinite(array).all():
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        raise ValueError(f"{path}: expected finite values, got {array[index]} at index {index[0]}"
+                         + (f" (item {index[0] + 1})" if len(index) > 1 else ""))
+    return array
 
 
 def read_idx_shape(path: str | Path) -> tuple[int, ...]:

@@ -7,11 +7,14 @@
 "paths": [{"factors": [{"symbol", "value"}], "product"}] or null}]}]}]}
 
 plus, for momentum, weight decay or Adam, "optimizer": {"name", settings…, "before", "after"}.
+A number that is not finite (a step whose sums overflow) is null: JSON has no inf or NaN, and the text
+formats show the step with its inf.
 """
 
 from __future__ import annotations
 
 import json
+import math
 
 from .chains import chains_as_data
 
@@ -24,4 +27,17 @@ def render_json(traces, parameter: str | None = None, description: str = "") -> 
         step = trace.as_dict()
         step["chains"] = chains_as_data(trace, parameter)
         steps.append(step)
-    return json.dumps({**({"description": description} if description else {}), "steps": steps}, indent=1)
+    document = {**({"description": description} if description else {}), "steps": _finite_or_null(steps)}
+    return json.dumps(document, indent=1, allow_nan=False)
+
+
+def _finite_or_null(value):
+    """The plain data with each non-finite float as None (walked without recursion limits' surprises: a
+    trace nests a few levels)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_null(v) for v in value]
+    return value
