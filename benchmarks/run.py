@@ -10,7 +10,8 @@
 2. The 2-2-2 example (seed 001's network), 10,000 online iterations: chainrule, PyTorch autograd,
    a straightforward NumPy loop and pure-Python loops.
 3. A small net, 2-16-16-1 (tanh, MSE) on 1,000 points, batch 10, one epoch: per-step overhead.
-4. Accuracy: `chainrule train --data mnist --layers 256,128 --epochs 5`, test accuracy (≥ 97% expected).
+4. `chainrule train NAME` for every example and MNIST against the same training from Python.
+5. Accuracy: `chainrule train --data mnist --layers 256,128 --epochs 5`, test accuracy (≥ 97% expected).
 
 The machine's speed drifts by tens of percent within seconds, so only ratios within one round are
 compared: each round runs every competitor once (in a rotated order), and the report gives each
@@ -222,7 +223,8 @@ def tiny(n_rounds: int, iterations: int = 10_000) -> None:
     times = rounds(competitors, n_rounds, pause=0.1)
     report(f"The 2-2-2 example, {iterations:,} online iterations ({n_rounds} rounds)", times, reference)
     print(f"  chainrule / {reference} {per_round(times, 'chainrule', reference)}, "
-          f"chainrule / NumPy loop {per_round(times, 'chainrule', 'straightforward NumPy loop')}")
+          f"chainrule / NumPy loop {per_round(times, 'chainrule', 'straightforward NumPy loop')}, "
+          f"chainrule / pure Python {per_round(times, 'chainrule', 'pure-Python loops')}")
 
 
 # ---- 3. a small net ---------------------------------------------------------------------------------------------
@@ -265,6 +267,43 @@ def small_net(n_rounds: int) -> None:
            rounds(competitors, n_rounds, pause=0.1), reference)
 
 
+# ---- 4. the command line against the same training from Python ------------------------------------------------
+
+def command_line(n_rounds: int) -> None:
+    """`chainrule train NAME` (progress on stderr, a Ctrl-C checkpoint kept every epoch, the report) against the
+    same spec trained from Python; the command's own fixed cost (argument parser, report) is in its time."""
+    import contextlib
+    import io
+    from chainrule.cli import main as cli
+    from chainrule.examples import names
+
+    def python(spec_name, epochs=None):
+        def run(_):
+            spec = cr.load(spec_name)
+            x, t = spec.require_data()
+            network = spec.build_network()
+            for config in [phase.training for phase in spec.phases] or [spec.training]:
+                cr.fit(network, x, t, config if epochs is None else config.replace(epochs=epochs))
+        return lambda: None, run
+
+    def command(args):
+        def run(_):
+            with contextlib.redirect_stderr(io.StringIO()):
+                cli(["train", *args], out=io.StringIO())
+        return lambda: None, run
+
+    print(f"\nchainrule train NAME against the same training from Python ({n_rounds} rounds; ratio: command / Python)")
+    mnist_spec = os.path.join(os.path.dirname(__file__), "..", "specs", "mnist.toml")
+    cases = [(name, name, n_rounds) for name in names()] + [("MNIST, 1 epoch (specs/mnist.toml)", mnist_spec, 2)]
+    for label, spec_name, n in cases:
+        extra = ["--epochs", "1"] if spec_name == mnist_spec else []
+        competitors = {"python": python(spec_name, 1 if extra else None),
+                       "command": command([spec_name, *extra])}
+        times = rounds(competitors, n, pause=0.05)
+        print(f"  {label:36} Python {statistics.median(times['python']):8.4f}s   command "
+              f"{statistics.median(times['command']):8.4f}s   {per_round(times, 'command', 'python')}")
+
+
 def accuracy() -> None:
     import io
     import json
@@ -280,7 +319,7 @@ def accuracy() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--only", choices=("mnist", "tiny", "small", "accuracy"))
+    parser.add_argument("--only", choices=("mnist", "tiny", "small", "cli", "accuracy"))
     args = parser.parse_args()
     print(f"chainrule {cr.__version__}, NumPy {np.__version__}, "
           f"PyTorch {torch.__version__ if torch else 'not installed'}, {os.cpu_count()} CPUs")
@@ -288,6 +327,8 @@ def main() -> None:
         tiny(args.rounds)
     if args.only in (None, "small"):
         small_net(args.rounds)
+    if args.only in (None, "cli"):
+        command_line(args.rounds)
     if args.only in (None, "mnist"):
         mnist(args.rounds)
     if args.only in (None, "accuracy"):
