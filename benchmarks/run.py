@@ -9,7 +9,9 @@
    alone (the 8 GEMMs of each step, nothing else).
 2. The 2-2-2 example (seed 001's network), 10,000 online iterations: chainrule, PyTorch autograd,
    a straightforward NumPy loop and pure-Python loops.
-3. A small net, 2-16-16-1 (tanh, MSE) on 1,000 points, batch 10, one epoch: per-step overhead.
+3. A small net, 2-16-16-1 (tanh, MSE) on 1,000 points, batch 10, one epoch: per-step overhead; and
+   scikit-learn's digits on 64-100-10 at 1 and 2 BLAS threads and as chosen by the work, idle and beside a
+   process keeping one core busy.
 4. `chainrule train NAME` for every example and MNIST against the same training from Python.
 5. Accuracy: `chainrule train --data mnist --layers 256,128 --epochs 5`, test accuracy (≥ 97% expected).
 
@@ -267,6 +269,35 @@ def small_net(n_rounds: int) -> None:
            rounds(competitors, n_rounds, pause=0.1), reference)
 
 
+# ---- threads: a small network at 1 and 2 BLAS threads, with and without a busy core ----------------------------
+
+def threads(n_rounds: int) -> None:
+    """scikit-learn's digits on 64-100-10 (ReLU, softmax, Adam, batch 200 as MLPClassifier's default), 10 epochs,
+    at threads=1, threads=2 and chosen by the work — on an idle machine and beside a process that keeps one core
+    busy (what a cross-validation on a loaded machine meets)."""
+    import subprocess
+    from sklearn.datasets import load_digits
+    x, y = load_digits(return_X_y=True)
+    x, t = x / 16.0, one_hot(y, 10, np.float64)
+
+    def competitor(threads):
+        return (lambda: cr.mlp([64, 100, 10], "relu", loss="cross_entropy", init="he", seed=0),
+                lambda net: cr.fit(net, x, t, epochs=10, batch=200, optimizer="adam", learning_rate=0.001,
+                                   reduction="mean", epoch_loss="batches", threads=threads))
+
+    competitors = {"threads=1": competitor(1), "threads=2": competitor(2), "chosen by the work": competitor(None)}
+    for busy in (False, True):
+        spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
+        try:
+            times = rounds(competitors, n_rounds, pause=0.05)
+        finally:
+            if spinner is not None:
+                spinner.kill()
+                spinner.wait()
+        report(f"digits 64-100-10, batch 200, Adam, 10 epochs, {'one core busy' if busy else 'idle'} "
+               f"({n_rounds} rounds)", times, "threads=1")
+
+
 # ---- 4. the command line against the same training from Python ------------------------------------------------
 
 def command_line(n_rounds: int) -> None:
@@ -319,7 +350,7 @@ def accuracy() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--only", choices=("mnist", "tiny", "small", "cli", "accuracy"))
+    parser.add_argument("--only", choices=("mnist", "tiny", "small", "threads", "cli", "accuracy"))
     args = parser.parse_args()
     print(f"chainrule {cr.__version__}, NumPy {np.__version__}, "
           f"PyTorch {torch.__version__ if torch else 'not installed'}, {os.cpu_count()} CPUs")
@@ -327,6 +358,8 @@ def main() -> None:
         tiny(args.rounds)
     if args.only in (None, "small"):
         small_net(args.rounds)
+    if args.only in (None, "threads"):
+        threads(args.rounds)
     if args.only in (None, "cli"):
         command_line(args.rounds)
     if args.only in (None, "mnist"):

@@ -252,7 +252,7 @@ def written_out_online_step(trainer: FloatTrainer):
             add(f"    {', '.join(deltas)}, = {', '.join(below_deltas)},")
     add("    return losses")
     source = "\n".join(lines) + "\n"
-    namespace = {**{f"f{l}": f for l, f in enumerate(trainer.f)}, **{f"df{l}": df for l, df in enumerate(trainer.df)}}
+    namespace: dict[str, Any] = {**{f"f{l}": f for l, f in enumerate(trainer.f)}, **{f"df{l}": df for l, df in enumerate(trainer.df)}}
     exec(compile(source, f"<chainrule online step {trainer.network.shape_text()}>", "exec"), namespace)
     step = namespace["step"]
     step.source = source

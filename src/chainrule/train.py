@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterator, Optional
 import numpy as np
 
 from . import data, engines
+from . import threads as blas_threads
 from .engines import take_step  # noqa: F401  (re-exported: a traced step runs it)
 from .network import REDUCTIONS, Network
 from .optim import ALL_SETTINGS as ALL_OPTIMIZER_SETTINGS
@@ -243,7 +244,7 @@ class History:
 def fit(network: Network, x, t, config: TrainingConfig | None = None,
         callback: Callable[[int, float], None] | None = None, on_step: Callable | None = None,
         resume=None, engine: str = "auto", checkpoint: Callable[[Network], None] | None = None,
-        checkpoint_every: int = 0, **settings) -> History:
+        checkpoint_every: int = 0, threads: int | None = None, **settings) -> History:
     """Train ``network`` in place on (x, t) as ``config`` says — or as the keyword settings say
     (``fit(net, x, t, epochs=100, learning_rate=0.5)``; given with ``config`` they replace its
     values) — and return the History of this call.  ``network.run`` is then where the run stands
@@ -265,6 +266,8 @@ def fit(network: Network, x, t, config: TrainingConfig | None = None,
     before the KeyboardInterrupt goes on up.
     ``engine`` says which implementation of the step runs (``engines.ENGINES``; "auto": the float
     engine for tiny networks with plain SGD, else the fast one); ``History.engine`` says which ran.
+    ``threads`` is the number of BLAS threads of this call (None: one for small products, else every core;
+    threads.py); the user's own BLAS setting is as it was afterwards.
     """
     from .serialize import Run
     engines.check(engine)
@@ -276,11 +279,12 @@ def fit(network: Network, x, t, config: TrainingConfig | None = None,
         raise ConfigError("checkpoint_every", "an integer ≥ 0 (epochs between checkpoints; 0: none)", checkpoint_every)
     if resume is not None and not isinstance(resume, (Run, Optimizer)):
         raise ConfigError("resume", "a run to go on from (network.run) or an optimiser", type(resume).__name__)
+    blas_threads.check(threads)
     x, t = data.samples(x, t, network.inputs, network.outputs, network.dtype, network.loss)
     # Overflow while diverging is reported once, by TrainingDiverged, not as numpy warnings.
     with np.errstate(over="ignore", invalid="ignore"):
         return _fit(network, x, t, config, callback, on_step, resume, engine,
-                    _Checkpoints(network, checkpoint, checkpoint_every))
+                    _Checkpoints(network, checkpoint, checkpoint_every), threads)
 
 
 def validation_split(n_samples: int, config: TrainingConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -304,7 +308,7 @@ def _optimizer_going_on(config: TrainingConfig, start) -> Optimizer:
     return optimizer
 
 
-def _fit(network, x, t, config, callback, on_step, resume, engine, checkpoints) -> History:
+def _fit(network, x, t, config, callback, on_step, resume, engine, checkpoints, threads=None) -> History:
     from .serialize import Run
     start = resume if isinstance(resume, Run) else None
     train, held = validation_split(len(x), config)
@@ -317,8 +321,11 @@ def _fit(network, x, t, config, callback, on_step, resume, engine, checkpoints) 
     chosen, trainer = engines.trainer(engine, network, optimizer, config.reduction, masks,
                                       config.batch_size(len(x)), sums_to_one)
     run = _Going(config, optimizer, start, _Stopping(network, x_val, t_val, config, start))
+    if threads is None and chosen != "floats":      # (the float engine makes no matrix products)
+        threads = blas_threads.by_work(network, config.batch_size(len(x)))
     try:
-        history = _epochs(network, x, t, config, optimizer, trainer, callback, on_step, run, checkpoints)
+        with blas_threads.limited(threads):
+            history = _epochs(network, x, t, config, optimizer, trainer, callback, on_step, run, checkpoints)
     except KeyboardInterrupt:
         checkpoints.interrupted()
         raise
