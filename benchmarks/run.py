@@ -5,8 +5,9 @@
 1. MNIST MLP 784-256-128-10 (ReLU, softmax cross-entropy, batch 128, plain SGD η = 0.1, one epoch of
    60,000 samples, same initial weights and batch order), float32 and float64: chainrule, PyTorch 2.13
    (2 threads), scikit-learn's MLPClassifier (one partial_fit epoch; for float32 also given the
-   float64 arrays most scikit-learn code passes it, X / 255.0), and the floor: NumPy's matrix products
-   alone (the 8 GEMMs of each step, nothing else).
+   float64 arrays most scikit-learn code passes it, X / 255.0), JAX compiled by XLA (a jitted step per
+   batch, and the whole epoch as one lax.scan), and the floor: NumPy's matrix products alone (the 8 GEMMs
+   of each step, nothing else).
 2. The 2-2-2 example (seed 001's network), 10,000 online iterations: chainrule, PyTorch autograd,
    a straightforward NumPy loop and pure-Python loops.
 3. A small net, 2-16-16-1 (tanh, MSE) on 1,000 points, batch 10, one epoch: per-step overhead; and
@@ -41,6 +42,12 @@ try:
     torch.set_num_threads(2)
 except ImportError:                                        # pragma: no cover
     torch = None
+try:
+    import jax
+    import jax.numpy as jnp
+    jax.config.update("jax_enable_x64", True)              # float64 where asked (float32 arrays stay float32)
+except ImportError:                                        # pragma: no cover
+    jax = None
 try:
     from sklearn.neural_network import MLPClassifier
 except ImportError:                                        # pragma: no cover
@@ -120,6 +127,9 @@ def mnist(n_rounds: int) -> None:
 
             competitors[f"PyTorch {torch.__version__.split('+')[0]}"] = (torch_prepare, torch_run)
 
+        if jax is not None:
+            competitors.update(jax_competitors(x, y, weights, dtype, batch, rate))
+
         if MLPClassifier is not None:
             def sklearn(data, data_dtype):
                 """MLPClassifier computes in the dtype of the arrays it is given."""
@@ -155,6 +165,9 @@ def mnist(n_rounds: int) -> None:
         ours, floor = f"chainrule {name}", "floor: NumPy GEMMs only"
         print(f"  chainrule / PyTorch {per_round(times, ours, reference)}, "
               f"chainrule / floor {per_round(times, ours, floor)}")
+        for form in ("jit per step", "lax.scan epoch"):
+            if jax is not None:
+                print(f"  chainrule / JAX {form} {per_round(times, ours, f'JAX {jax.__version__} {form}')}")
         if MLPClassifier is not None:
             same, wide = "scikit-learn MLPClassifier", "scikit-learn, float64 input"
             print(f"  chainrule / scikit-learn {per_round(times, ours, same)}, "
@@ -162,6 +175,47 @@ def mnist(n_rounds: int) -> None:
             if wide in times:
                 print(f"  chainrule / scikit-learn given float64 arrays {per_round(times, ours, wide)}; "
                       f"that scikit-learn / PyTorch {per_round(times, wide, reference)}")
+
+
+def jax_competitors(x, y, weights, dtype, batch: int, rate: float) -> dict:
+    """JAX on the CPU, compiled by XLA (compilation done before the clock starts): one jitted step per batch,
+    and the whole epoch as one compiled lax.scan over the full batches (then one step for the last, shorter one)."""
+    def loss(params, xb, yb):
+        h = xb
+        for w, b in params[:-1]:
+            h = jax.nn.relu(h @ w.T + b)
+        w, b = params[-1]
+        return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(h @ w.T + b), yb[:, None], axis=1))
+
+    @jax.jit
+    def step(params, xb, yb):
+        return jax.tree_util.tree_map(lambda p, g: p - rate * g, params, jax.grad(loss)(params, xb, yb))
+
+    full = len(x) // batch * batch
+    xs, ys = jnp.asarray(x[:full].reshape(-1, batch, x.shape[1])), jnp.asarray(y[:full].reshape(-1, batch))
+    x_rest, y_rest = jnp.asarray(x[full:]), jnp.asarray(y[full:])
+    xj, yj = jnp.asarray(x), jnp.asarray(y)
+
+    @jax.jit
+    def scanned(params, xs, ys):
+        return jax.lax.scan(lambda p, b: (step(p, *b), None), params, (xs, ys))[0]
+
+    def prepare():
+        params = [(jnp.asarray(w.astype(dtype)), jnp.zeros(len(w), dtype)) for w in weights]
+        jax.block_until_ready(scanned(step(params, x_rest, y_rest), xs, ys))     # compiled now, not timed
+        jax.block_until_ready(step(params, xj[:batch], yj[:batch]))
+        return params
+
+    def per_step(params):
+        for start in range(0, len(x), batch):
+            params = step(params, xj[start:start + batch], yj[start:start + batch])
+        jax.block_until_ready(params)
+
+    def whole_epoch(params):
+        jax.block_until_ready(step(scanned(params, xs, ys), x_rest, y_rest))
+
+    version = jax.__version__
+    return {f"JAX {version} jit per step": (prepare, per_step), f"JAX {version} lax.scan epoch": (prepare, whole_epoch)}
 
 
 # ---- 2. the 2-2-2 example -----------------------------------------------------------------------------------
