@@ -5,12 +5,16 @@
 1. MNIST MLP 784-256-128-10 (ReLU, softmax cross-entropy, batch 128, plain SGD η = 0.1, one epoch of
    60,000 samples, same initial weights and batch order), float32 and float64: chainrule, PyTorch 2.13
    (2 threads), scikit-learn's MLPClassifier (one partial_fit epoch; for float32 also given the
-   float64 arrays most scikit-learn code passes it, X / 255.0), and the floor: NumPy's matrix products
-   alone (the 8 GEMMs of each step, nothing else).
+   float64 arrays most scikit-learn code passes it, X / 255.0), JAX compiled by XLA (a jitted step per
+   batch, and the whole epoch as one lax.scan), and the floor: NumPy's matrix products alone (the 8 GEMMs
+   of each step, nothing else).
 2. The 2-2-2 example (seed 001's network), 10,000 online iterations: chainrule, PyTorch autograd,
    a straightforward NumPy loop and pure-Python loops.
-3. A small net, 2-16-16-1 (tanh, MSE) on 1,000 points, batch 10, one epoch: per-step overhead.
-4. Accuracy: `chainrule train --data mnist --layers 256,128 --epochs 5`, test accuracy (≥ 97% expected).
+3. A small net, 2-16-16-1 (tanh, MSE) on 1,000 points, batch 10, one epoch: per-step overhead; and
+   scikit-learn's digits on 64-100-10 at 1 and 2 BLAS threads and as chosen by the work, idle and beside a
+   process keeping one core busy.
+4. `chainrule train NAME` for every example and MNIST against the same training from Python.
+5. Accuracy: `chainrule train --data mnist --layers 256,128 --epochs 5`, test accuracy (≥ 97% expected).
 
 The machine's speed drifts by tens of percent within seconds, so only ratios within one round are
 compared: each round runs every competitor once (in a rotated order), and the report gives each
@@ -38,6 +42,12 @@ try:
     torch.set_num_threads(2)
 except ImportError:                                        # pragma: no cover
     torch = None
+try:
+    import jax
+    import jax.numpy as jnp
+    jax.config.update("jax_enable_x64", True)              # float64 where asked (float32 arrays stay float32)
+except ImportError:                                        # pragma: no cover
+    jax = None
 try:
     from sklearn.neural_network import MLPClassifier
 except ImportError:                                        # pragma: no cover
@@ -117,6 +127,9 @@ def mnist(n_rounds: int) -> None:
 
             competitors[f"PyTorch {torch.__version__.split('+')[0]}"] = (torch_prepare, torch_run)
 
+        if jax is not None:
+            competitors.update(jax_competitors(x, y, weights, dtype, batch, rate))
+
         if MLPClassifier is not None:
             def sklearn(data, data_dtype):
                 """MLPClassifier computes in the dtype of the arrays it is given."""
@@ -152,6 +165,9 @@ def mnist(n_rounds: int) -> None:
         ours, floor = f"chainrule {name}", "floor: NumPy GEMMs only"
         print(f"  chainrule / PyTorch {per_round(times, ours, reference)}, "
               f"chainrule / floor {per_round(times, ours, floor)}")
+        for form in ("jit per step", "lax.scan epoch"):
+            if jax is not None:
+                print(f"  chainrule / JAX {form} {per_round(times, ours, f'JAX {jax.__version__} {form}')}")
         if MLPClassifier is not None:
             same, wide = "scikit-learn MLPClassifier", "scikit-learn, float64 input"
             print(f"  chainrule / scikit-learn {per_round(times, ours, same)}, "
@@ -159,6 +175,47 @@ def mnist(n_rounds: int) -> None:
             if wide in times:
                 print(f"  chainrule / scikit-learn given float64 arrays {per_round(times, ours, wide)}; "
                       f"that scikit-learn / PyTorch {per_round(times, wide, reference)}")
+
+
+def jax_competitors(x, y, weights, dtype, batch: int, rate: float) -> dict:
+    """JAX on the CPU, compiled by XLA (compilation done before the clock starts): one jitted step per batch,
+    and the whole epoch as one compiled lax.scan over the full batches (then one step for the last, shorter one)."""
+    def loss(params, xb, yb):
+        h = xb
+        for w, b in params[:-1]:
+            h = jax.nn.relu(h @ w.T + b)
+        w, b = params[-1]
+        return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(h @ w.T + b), yb[:, None], axis=1))
+
+    @jax.jit
+    def step(params, xb, yb):
+        return jax.tree_util.tree_map(lambda p, g: p - rate * g, params, jax.grad(loss)(params, xb, yb))
+
+    full = len(x) // batch * batch
+    xs, ys = jnp.asarray(x[:full].reshape(-1, batch, x.shape[1])), jnp.asarray(y[:full].reshape(-1, batch))
+    x_rest, y_rest = jnp.asarray(x[full:]), jnp.asarray(y[full:])
+    xj, yj = jnp.asarray(x), jnp.asarray(y)
+
+    @jax.jit
+    def scanned(params, xs, ys):
+        return jax.lax.scan(lambda p, b: (step(p, *b), None), params, (xs, ys))[0]
+
+    def prepare():
+        params = [(jnp.asarray(w.astype(dtype)), jnp.zeros(len(w), dtype)) for w in weights]
+        jax.block_until_ready(scanned(step(params, x_rest, y_rest), xs, ys))     # compiled now, not timed
+        jax.block_until_ready(step(params, xj[:batch], yj[:batch]))
+        return params
+
+    def per_step(params):
+        for start in range(0, len(x), batch):
+            params = step(params, xj[start:start + batch], yj[start:start + batch])
+        jax.block_until_ready(params)
+
+    def whole_epoch(params):
+        jax.block_until_ready(step(scanned(params, xs, ys), x_rest, y_rest))
+
+    version = jax.__version__
+    return {f"JAX {version} jit per step": (prepare, per_step), f"JAX {version} lax.scan epoch": (prepare, whole_epoch)}
 
 
 # ---- 2. the 2-2-2 example -----------------------------------------------------------------------------------
@@ -222,7 +279,8 @@ def tiny(n_rounds: int, iterations: int = 10_000) -> None:
     times = rounds(competitors, n_rounds, pause=0.1)
     report(f"The 2-2-2 example, {iterations:,} online iterations ({n_rounds} rounds)", times, reference)
     print(f"  chainrule / {reference} {per_round(times, 'chainrule', reference)}, "
-          f"chainrule / NumPy loop {per_round(times, 'chainrule', 'straightforward NumPy loop')}")
+          f"chainrule / NumPy loop {per_round(times, 'chainrule', 'straightforward NumPy loop')}, "
+          f"chainrule / pure Python {per_round(times, 'chainrule', 'pure-Python loops')}")
 
 
 # ---- 3. a small net ---------------------------------------------------------------------------------------------
@@ -265,6 +323,72 @@ def small_net(n_rounds: int) -> None:
            rounds(competitors, n_rounds, pause=0.1), reference)
 
 
+# ---- threads: a small network at 1 and 2 BLAS threads, with and without a busy core ----------------------------
+
+def threads(n_rounds: int) -> None:
+    """scikit-learn's digits on 64-100-10 (ReLU, softmax, Adam, batch 200 as MLPClassifier's default), 10 epochs,
+    at threads=1, threads=2 and chosen by the work — on an idle machine and beside a process that keeps one core
+    busy (what a cross-validation on a loaded machine meets)."""
+    import subprocess
+    from sklearn.datasets import load_digits
+    x, y = load_digits(return_X_y=True)
+    x, t = x / 16.0, one_hot(y, 10, np.float64)
+
+    def competitor(threads):
+        return (lambda: cr.mlp([64, 100, 10], "relu", loss="cross_entropy", init="he", seed=0),
+                lambda net: cr.fit(net, x, t, epochs=10, batch=200, optimizer="adam", learning_rate=0.001,
+                                   reduction="mean", epoch_loss="batches", threads=threads))
+
+    competitors = {"threads=1": competitor(1), "threads=2": competitor(2), "chosen by the work": competitor(None)}
+    for busy in (False, True):
+        spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
+        try:
+            times = rounds(competitors, n_rounds, pause=0.05)
+        finally:
+            if spinner is not None:
+                spinner.kill()
+                spinner.wait()
+        report(f"digits 64-100-10, batch 200, Adam, 10 epochs, {'one core busy' if busy else 'idle'} "
+               f"({n_rounds} rounds)", times, "threads=1")
+
+
+# ---- 4. the command line against the same training from Python ------------------------------------------------
+
+def command_line(n_rounds: int) -> None:
+    """`chainrule train NAME` (progress on stderr, a Ctrl-C checkpoint kept every epoch, the report) against the
+    same spec trained from Python; the command's own fixed cost (argument parser, report) is in its time."""
+    import contextlib
+    import io
+    from chainrule.cli import main as cli
+    from chainrule.examples import names
+
+    def python(spec_name, epochs=None):
+        def run(_):
+            spec = cr.load(spec_name)
+            x, t = spec.require_data()
+            network = spec.build_network()
+            for config in [phase.training for phase in spec.phases] or [spec.training]:
+                cr.fit(network, x, t, config if epochs is None else config.replace(epochs=epochs))
+        return lambda: None, run
+
+    def command(args):
+        def run(_):
+            with contextlib.redirect_stderr(io.StringIO()):
+                cli(["train", *args], out=io.StringIO())
+        return lambda: None, run
+
+    print(f"\nchainrule train NAME against the same training from Python ({n_rounds} rounds; ratio: command / Python)")
+    mnist_spec = os.path.join(os.path.dirname(__file__), "..", "specs", "mnist.toml")
+    cases = [(name, name, n_rounds) for name in names()] + [("MNIST, 1 epoch (specs/mnist.toml)", mnist_spec, 2)]
+    for label, spec_name, n in cases:
+        extra = ["--epochs", "1"] if spec_name == mnist_spec else []
+        competitors = {"python": python(spec_name, 1 if extra else None),
+                       "command": command([spec_name, *extra])}
+        times = rounds(competitors, n, pause=0.05)
+        print(f"  {label:36} Python {statistics.median(times['python']):8.4f}s   command "
+              f"{statistics.median(times['command']):8.4f}s   {per_round(times, 'command', 'python')}")
+
+
 def accuracy() -> None:
     import io
     import json
@@ -280,7 +404,7 @@ def accuracy() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--only", choices=("mnist", "tiny", "small", "accuracy"))
+    parser.add_argument("--only", choices=("mnist", "tiny", "small", "threads", "cli", "accuracy"))
     args = parser.parse_args()
     print(f"chainrule {cr.__version__}, NumPy {np.__version__}, "
           f"PyTorch {torch.__version__ if torch else 'not installed'}, {os.cpu_count()} CPUs")
@@ -288,6 +412,10 @@ def main() -> None:
         tiny(args.rounds)
     if args.only in (None, "small"):
         small_net(args.rounds)
+    if args.only in (None, "threads"):
+        threads(args.rounds)
+    if args.only in (None, "cli"):
+        command_line(args.rounds)
     if args.only in (None, "mnist"):
         mnist(args.rounds)
     if args.only in (None, "accuracy"):

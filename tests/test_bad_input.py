@@ -103,6 +103,8 @@ CASES = {
     # ---- command-line arguments ------------------------------------------------------------------------
     "seed -1":                 ({}, ["train", "mazur", "--seed", "-1"], "train --seed: expected an integer ≥ 0, got -1"),
     "epochs -1":               ({}, ["train", "mazur", "--epochs", "-1"], "--epochs: expected an integer from 0 to 10,000,000, got -1"),
+    "threads 0":               ({}, ["train", "mazur", "--threads", "0"], "train --threads: expected an integer ≥ 1 (BLAS threads), got 0"),
+    "threads abc":             ({}, ["train", "mazur", "--threads", "abc"], "argument --threads: invalid int value: 'abc'"),
     "save empty":              ({}, ["train", "mazur", "--save", ""], "train --save: expected a model file name"),
     "save missing dir":        ({}, ["train", "mazur", "--save", "no/dir/m.json"], "train --save: expected a model file in a directory"),
     "save under a file":       ({"f": "x"}, ["train", "mazur", "--save", "f/m.json"], "'f' is not a directory"),

@@ -102,3 +102,26 @@ def test_non_finite_loss_stops_with_advice_and_no_warnings():
         warnings.simplefilter("error")
         with pytest.raises(TrainingDiverged, match=r"epoch \d+, step \d+: the loss became .*lower learning_rate"):
             cr.fit(network, x, t, TrainingConfig(learning_rate=10.0, batch=4, epochs=50))
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "softplus", "elu"])
+@pytest.mark.parametrize("bias_mode, frozen", [("per_neuron", ("w1", "b2")), ("shared", ("b1",)), ("none", ())])
+def test_the_written_out_online_step_is_the_loop_form_bit_for_bit(activation, bias_mode, frozen, monkeypatch):
+    """The float engine's online step, written out for the network's shape (floats.written_out_online_step), does
+    the loop form's operations in its order: the same parameters and batch losses exactly (the reference engine
+    is the oracle of both, above)."""
+    from chainrule import floats
+    rng = np.random.default_rng(5)
+    x, t = rng.normal(size=(6, 3)), rng.uniform(size=(6, 2))
+
+    def trained():
+        net = cr.mlp([3, 4, 3, 2], activation=activation, output_activation="sigmoid", seed=1,
+                     bias=None if bias_mode == "none" else 0.1, bias_mode=bias_mode)
+        history = cr.fit(net, x, t, batch="online", epochs=4, learning_rate=0.3, epoch_loss="batches", frozen=frozen,
+                         engine="floats")
+        return net.parameters(), history.loss_history
+
+    written_out = trained()
+    monkeypatch.setattr(floats, "written_out_online_step", lambda trainer: None)
+    loops = trained()
+    assert all(np.array_equal(a, b) for a, b in zip(written_out[0], loops[0])) and written_out[1] == loops[1]

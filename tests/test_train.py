@@ -92,3 +92,45 @@ def test_config_validation():
                 dict(epochs=-1), dict(stop_below=float("nan"))]:
         with pytest.raises(ValueError):
             TrainingConfig(**bad)
+
+
+def _calls_made(function) -> int:
+    """Python and C function calls made while ``function()`` runs: work counted, not timed."""
+    import sys
+    count = 0
+
+    def profile(frame, event, arg):
+        nonlocal count
+        if event in ("call", "c_call"):
+            count += 1
+
+    sys.setprofile(profile)
+    try:
+        function()
+    finally:
+        sys.setprofile(None)
+    return count
+
+
+@pytest.mark.parametrize("example, options", [("mazur", {}), ("xor", {"epochs": 3000, "stop_below": None}),
+                                              ("mazur", {"optimizer": "adam", "batch": 1, "shuffle": True})])
+def test_the_command_lines_per_epoch_work_does_not_grow_with_the_epochs(tmp_path, example, options):
+    """`chainrule train`'s path (progress lines, a checkpoint kept for Ctrl-C at every epoch, written every 50
+    epochs) does the same work in epoch 2,000 as in epoch 200: the calls made by the last n epochs of 4n equal
+    those of the first n.  (Keeping the run by copying its history each epoch made them grow with it.)"""
+    from dataclasses import replace
+
+    from chainrule import runs
+    spec = cr.load(example)
+    spec = replace(spec, training=spec.training.replace(**options))
+
+    def calls(epochs: int) -> int:
+        config = spec.training.replace(epochs=epochs)
+        return _calls_made(lambda: runs.train(spec, config, show=False, checkpoint=str(tmp_path / "ck.json"),
+                                              checkpoint_every=epochs, interrupted_to=str(tmp_path / "i.json")))
+
+    n = 500
+    one, four = calls(n), calls(4 * n)
+    per_epoch_late = (four - one) / (3 * n)
+    per_epoch_early = (one - calls(0)) / n
+    assert per_epoch_late <= 1.02 * per_epoch_early, (per_epoch_early, per_epoch_late)

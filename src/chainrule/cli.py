@@ -154,6 +154,8 @@ def _add_train(sub) -> None:
     t.add_argument("--resume", metavar="FILE", help="go on with the run saved in a checkpoint (or --save) file: its "
                                                     "remaining epochs, or --epochs more")
     t.add_argument("--quiet", action="store_true", help="no progress display")
+    t.add_argument("--threads", type=int, metavar="N", help="BLAS threads for the matrix products (default: one "
+                                                          "for a small network, every core for a large one)")
     t.add_argument("--data", metavar="mnist|DIR",
                    help="train a classifier on MNIST (from `make data`) or on the four IDX files in DIR, "
                         "plain or .gz, named as MNIST's (Fashion-MNIST, KMNIST)")
@@ -396,7 +398,7 @@ def cmd_train(args, out) -> int:
         run = runs.train(spec, config, show=not (args.quiet or args.json), bar=bool(args.data), save=args.save,
                          save_name=(lambda network: f"{spec.name}-{network.shape_text()}") if args.data else None,
                          network=network, checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
-                         interrupted_to=checkpoint)
+                         interrupted_to=checkpoint, threads=args.threads)
     except KeyboardInterrupt:
         kept = load_model(checkpoint).run if Path(checkpoint).exists() else None
         where = f"after epoch {kept.epoch}" if kept is not None else "before its first epoch"
@@ -421,6 +423,8 @@ def _check_outputs(args) -> None:
     """The files `train` writes, refused before any training when they could not be written."""
     if args.checkpoint_every < 0:
         raise UsageError(f"train --checkpoint-every: expected an integer ≥ 0, got {args.checkpoint_every}")
+    if args.threads is not None and args.threads < 1:
+        raise UsageError(f"train --threads: expected an integer ≥ 1 (BLAS threads), got {args.threads}")
     if args.checkpoint_every and not args.checkpoint:
         raise UsageError(f"train --checkpoint-every: expected --checkpoint FILE with it, got "
                          f"--checkpoint-every {args.checkpoint_every} alone")

@@ -63,6 +63,8 @@ class FloatTrainer:
                     k += 1
                 self.masks.append((w_mask, b_mask))
         self._outputs: list = []
+        self._written_out = None if None in self.f or sum(p.size for p in network.parameters()) > \
+            MAX_PARAMETERS else written_out_online_step(self)
 
     def sync(self) -> None:
         for layer, w, b in zip(self.layers, self.weights, self.biases):
@@ -110,6 +112,8 @@ class FloatTrainer:
         n = len(rows)
         scale = self.optimizer.learning_rate * (1.0 if self.reduction == "sum" else 1.0 / n)
         if n == 1:
+            if self._written_out is not None:
+                return self._written_out(self.weights, self.biases, rows[0], targets[0], scale, want_losses, self)
             return self._online_step(rows[0], targets[0], scale, want_losses)
         L = len(self.layers)
         grad_w = [[[0.0] * len(wj) for wj in w] for w in self.weights]
@@ -191,3 +195,65 @@ class FloatTrainer:
             else:
                 for j in range(len(b)):
                     b[j] -= grad_b[l][j] if not masks else grad_b[l][j] * masks[1][j]
+
+
+def written_out_online_step(trainer: FloatTrainer):
+    """``FloatTrainer._online_step`` written out for this network's shape as straight-line Python — one line per
+    net, out, δ and update, the loops unrolled (``.source`` holds the text) — so that a step of the 2-2-2 example
+    costs its arithmetic, not the loops and lists around it.  The same operations in the same order as the loop
+    form: the same numbers, bit for bit (a frozen parameter, mask 0, is left as it is, not decreased by 0).  For
+    element-wise activations (else the loop form runs)."""
+    lines = ["def step(W, B, x, t, scale, want_losses, trainer):"]
+    add = lines.append
+    sizes = [trainer.layers[0].fan_in] + [len(w) for w in trainer.weights]
+    below = [f"x{i}" for i in range(sizes[0])]
+    add(f"    {', '.join(below)}, = x")
+    outs: list[list[str]] = [below]
+    nets: list[list[str]] = [[]]
+    for l, mode in enumerate(trainer.modes):
+        add(f"    w{l} = W[{l}]")
+        if mode == "per_neuron":
+            add(f"    b{l} = B[{l}]")
+        net, out = [], []
+        for j in range(sizes[l + 1]):
+            add(f"    r{l}_{j} = w{l}[{j}]")
+            total = " + ".join(f"r{l}_{j}[{i}] * {a}" for i, a in enumerate(outs[l]))
+            bias = {"per_neuron": f" + b{l}[{j}]", "shared": f" + B[{l}]", "none": ""}[mode]
+            add(f"    n{l}_{j} = {total}{bias}")
+            add(f"    o{l}_{j} = f{l}(n{l}_{j})")
+            net.append(f"n{l}_{j}")
+            out.append(f"o{l}_{j}")
+        nets.append(net)
+        outs.append(out)
+    last = len(trainer.modes)
+    add(f"    nets, outs = [{', '.join(nets[last])}], [{', '.join(outs[last])}]")
+    add("    trainer._outputs = [outs]")
+    add("    losses = [trainer._loss(nets, outs, t)] if want_losses else None")
+    deltas = [f"d{j}" for j in range(sizes[last])]
+    add(f"    {', '.join(deltas)}, = [scale * v for v in trainer._output_delta(nets, outs, t)]")
+    for l in range(last - 1, -1, -1):
+        if l:       # δ of the layer below, from the weights before their update
+            below_deltas = []
+            for i in range(sizes[l]):
+                total = " + ".join(f"{d} * r{l}_{j}[{i}]" for j, d in enumerate(deltas))
+                add(f"    e{i} = ({total}) * df{l - 1}(n{l - 1}_{i}, o{l - 1}_{i})")
+                below_deltas.append(f"e{i}")
+        w_mask, b_mask = trainer.masks[l] if trainer.masks else (None, None)
+        for j, d in enumerate(deltas):
+            add(f"    w{l}[{j}] = [{', '.join(f'r{l}_{j}[{i}] - {d} * {a}' if w_mask is None or w_mask[j][i] else f'r{l}_{j}[{i}]' for i, a in enumerate(outs[l]))}]")
+        if trainer.modes[l] == "shared" and (b_mask is None or b_mask):
+            add(f"    B[{l}] -= {' + '.join(deltas)}")
+        elif trainer.modes[l] == "per_neuron":
+            for j, d in enumerate(deltas):
+                if b_mask is None or b_mask[j]:
+                    add(f"    b{l}[{j}] -= {d}")
+        if l:
+            deltas = [f"d{i}" for i in range(sizes[l])]
+            add(f"    {', '.join(deltas)}, = {', '.join(below_deltas)},")
+    add("    return losses")
+    source = "\n".join(lines) + "\n"
+    namespace: dict[str, Any] = {**{f"f{l}": f for l, f in enumerate(trainer.f)}, **{f"df{l}": df for l, df in enumerate(trainer.df)}}
+    exec(compile(source, f"<chainrule online step {trainer.network.shape_text()}>", "exec"), namespace)
+    step = namespace["step"]
+    step.source = source
+    return step

@@ -298,7 +298,7 @@ class Network:
         return self.dataset_loss(xs, ts, reduction)
 
     def fit(self, x, t, config=None, *, engine: str = "auto", callback=None, fresh: bool = False, checkpoint=None,
-            checkpoint_every: int = 0, **settings):
+            checkpoint_every: int = 0, threads: int | None = None, **settings):
         """Train in place on (x, t) and return the History: ``net.fit(x, t, epochs=100, learning_rate=0.5,
         batch="online")``.  Settings are TrainingConfig's (``config`` gives them all at once; keywords
         given with it replace its values).  A network that has been trained (or loaded with its run) goes on
@@ -306,7 +306,8 @@ class Network:
         optimiser state, shuffling and epoch count (so 2 calls of 5 epochs end where 1 of 10 does);
         ``fresh=True`` starts a new run from the current weights instead.  ``checkpoint(network)`` is called
         every ``checkpoint_every`` epochs, at the end and on Ctrl-C (after the last whole epoch), with
-        ``network.run`` as it then stands: ``checkpoint=lambda net: net.save("ck.npz")``."""
+        ``network.run`` as it then stands: ``checkpoint=lambda net: net.save("ck.npz")``.  ``threads``: the BLAS
+        threads of this call (default: chosen by the size of the work)."""
         from .train import fit, training_config
         if not isinstance(fresh, bool):
             raise ConfigError("fresh", "True or False", fresh)
@@ -318,7 +319,7 @@ class Network:
             settings = {"epochs": run.remaining(), **settings}
             config = run.training
         return fit(self, x, t, training_config(config, settings), callback=callback, engine=engine, resume=run,
-                   checkpoint=checkpoint, checkpoint_every=checkpoint_every)
+                   checkpoint=checkpoint, checkpoint_every=checkpoint_every, threads=threads)
 
     def explain(self, x, t, config=None, *, steps: int = 1, apply: bool = False, **settings):
         """Trace ``steps`` training steps on (x, t) and return them as an Explanation (``.render(fmt)``;

@@ -103,16 +103,17 @@ class Run:
 def train(spec: Spec, config: TrainingConfig | None = None, *, show: bool = True, bar: bool = False,
           save: str | None = None, save_name: Callable[[Network], str] | None = None,
           network: Network | None = None, checkpoint: str | None = None, checkpoint_every: int = 0,
-          interrupted_to: str | None = None) -> Run:
+          interrupted_to: str | None = None, threads: int | None = None) -> Run:
     """Fit a fresh network of ``spec`` — or go on with ``network``'s run — as ``config`` (default: the
     spec's training) says, showing progress (``bar``: a bar within each epoch, as for any data of LARGE
     samples or more), then measure the accuracy on a data set's splits and save the model to ``save``,
     named ``save_name(network)`` (default: the spec's name).  With ``checkpoint``, the run is saved there
     every ``checkpoint_every`` epochs, at the end and on Ctrl-C (as it was after its last whole epoch);
-    without, a Ctrl-C saves it to ``interrupted_to`` (when given)."""
+    without, a Ctrl-C saves it to ``interrupted_to`` (when given); ``threads``: the BLAS threads (None: by the work)."""
     x, t = spec.require_data()
     if config is None and network is None and len(spec.phases) > 1:
-        return _in_phases(spec, show=show, bar=bar, save=save, save_name=save_name, interrupted_to=interrupted_to)
+        return _in_phases(spec, show=show, bar=bar, save=save, save_name=save_name, interrupted_to=interrupted_to,
+                          threads=threads)
     config = config or spec.training
     held = len(validation_split(len(x), config)[1])
     network = network or spec.build_network()
@@ -132,7 +133,7 @@ def train(spec: Spec, config: TrainingConfig | None = None, *, show: bool = True
     try:
         history = fit(network, x, t, config, callback=lines, on_step=StepBar(first + config.epochs, show) if bar else None,
                       resume=network.run, checkpoint=keep if checkpoint or interrupted_to else None,
-                      checkpoint_every=checkpoint_every)
+                      checkpoint_every=checkpoint_every, threads=threads)
     finally:
         if lines:
             lines.close()

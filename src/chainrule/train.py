@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterator, Optional
 import numpy as np
 
 from . import data, engines
+from . import threads as blas_threads
 from .engines import take_step  # noqa: F401  (re-exported: a traced step runs it)
 from .network import REDUCTIONS, Network
 from .optim import ALL_SETTINGS as ALL_OPTIMIZER_SETTINGS
@@ -245,7 +246,7 @@ class History:
 def fit(network: Network, x, t, config: TrainingConfig | None = None,
         callback: Callable[[int, float], None] | None = None, on_step: Callable | None = None,
         resume=None, engine: str = "auto", checkpoint: Callable[[Network], None] | None = None,
-        checkpoint_every: int = 0, **settings) -> History:
+        checkpoint_every: int = 0, threads: int | None = None, **settings) -> History:
     """Train ``network`` in place on (x, t) as ``config`` says — or as the keyword settings say
     (``fit(net, x, t, epochs=100, learning_rate=0.5)``; given with ``config`` they replace its
     values) — and return the History of this call.  ``network.run`` is then where the run stands
@@ -267,6 +268,8 @@ def fit(network: Network, x, t, config: TrainingConfig | None = None,
     before the KeyboardInterrupt goes on up.
     ``engine`` says which implementation of the step runs (``engines.ENGINES``; "auto": the float
     engine for tiny networks with plain SGD, else the fast one); ``History.engine`` says which ran.
+    ``threads`` is the number of BLAS threads of this call (None: one for small products, else every core;
+    threads.py); the user's own BLAS setting is as it was afterwards.
     """
     from .serialize import Run
     engines.check(engine)
@@ -278,11 +281,12 @@ def fit(network: Network, x, t, config: TrainingConfig | None = None,
         raise ConfigError("checkpoint_every", "an integer ≥ 0 (epochs between checkpoints; 0: none)", checkpoint_every)
     if resume is not None and not isinstance(resume, (Run, Optimizer)):
         raise ConfigError("resume", "a run to go on from (network.run) or an optimiser", type(resume).__name__)
+    blas_threads.check(threads)
     x, t = data.samples(x, t, network.inputs, network.outputs, network.dtype, network.loss)
     # Overflow while diverging is reported once, by TrainingDiverged, not as numpy warnings.
     with np.errstate(over="ignore", invalid="ignore"):
         return _fit(network, x, t, config, callback, on_step, resume, engine,
-                    _Checkpoints(network, checkpoint, checkpoint_every))
+                    _Checkpoints(network, checkpoint, checkpoint_every), threads)
 
 
 def validation_split(n_samples: int, config: TrainingConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -306,7 +310,7 @@ def _optimizer_going_on(config: TrainingConfig, start) -> Optimizer:
     return optimizer
 
 
-def _fit(network, x, t, config, callback, on_step, resume, engine, checkpoints) -> History:
+def _fit(network, x, t, config, callback, on_step, resume, engine, checkpoints, threads=None) -> History:
     from .serialize import Run
     start = resume if isinstance(resume, Run) else None
     train, held = validation_split(len(x), config)
@@ -319,8 +323,11 @@ def _fit(network, x, t, config, callback, on_step, resume, engine, checkpoints) 
     chosen, trainer = engines.trainer(engine, network, optimizer, config.reduction, masks,
                                       config.batch_size(len(x)), sums_to_one)
     run = _Going(config, optimizer, start, _Stopping(network, x_val, t_val, config, start))
+    if threads is None and chosen != "floats":      # (the float engine makes no matrix products)
+        threads = blas_threads.by_work(network, config.batch_size(len(x)))
     try:
-        history = _epochs(network, x, t, config, optimizer, trainer, callback, on_step, run, checkpoints)
+        with blas_threads.limited(threads):
+            history = _epochs(network, x, t, config, optimizer, trainer, callback, on_step, run, checkpoints)
     except KeyboardInterrupt:
         checkpoints.interrupted()
         raise
@@ -341,7 +348,7 @@ def _epochs(network, x, t, config, optimizer, trainer, callback, on_step, run, c
         raise TrainingDiverged(diverged_message("before training", initial, config.learning_rate))
     history = History(initial_loss=None if by_batches else initial, start_epoch=run.first)
     previous = run.prior.loss_history[-1] if run.prior and run.prior.loss_history else initial
-    checkpoints.keep(run.now(history, "interrupted"))
+    checkpoints.begin(run, history)
     if config.epochs == 0:
         return history
     want_losses = by_batches or on_step is not None
@@ -388,7 +395,7 @@ def _epochs(network, x, t, config, optimizer, trainer, callback, on_step, run, c
         reason = stopping.reason(history, epoch, loss, previous)
         history.best_epoch = stopping.best_epoch
         if checkpoints.wanted and not reason:
-            checkpoints.epoch_ended(epoch - run.first, run.now(history, "checkpoint"))
+            checkpoints.epoch_ended(epoch - run.first, history)
         if callback:
             callback(epoch, loss)
         if reason:
@@ -427,21 +434,26 @@ class _Going:
 
 class _Checkpoints:
     """``checkpoint(network)`` every ``every`` epochs and at the end; on Ctrl-C, the network put back as it
-    was after its last whole epoch (kept at each epoch's end, only when checkpoints are wanted)."""
+    was after its last whole epoch.  What that takes is kept at each epoch's end (only when checkpoints are
+    wanted) without copying the run: the parameters and the optimiser's state copied into arrays allocated
+    once, the history's lengths, the shuffling generator's state — the same work at epoch 10 as at epoch
+    10,000.  The Run itself (history and all) is made only when a checkpoint is saved."""
 
     def __init__(self, network: Network, checkpoint: Callable[[Network], None] | None, every: int):
         self.network, self.checkpoint, self.every = network, checkpoint, every
         self.wanted = checkpoint is not None
-        self.kept: tuple[list[np.ndarray], Any] | None = None   # (parameters, run) after the last whole epoch
+        self.kept: _LastEpoch | None = None
 
-    def keep(self, run) -> None:
+    def begin(self, run: "_Going", history: History) -> None:
+        """Training of ``history`` (this call's, appended to in place) is about to start."""
         if self.wanted:
-            self.kept = ([p.copy() for p in self.network.parameters()], run)
+            self.kept = _LastEpoch(self.network, run, history)
 
-    def epoch_ended(self, epochs: int, run) -> None:
-        self.keep(run)
+    def epoch_ended(self, epochs: int, history: History) -> None:
+        assert self.kept is not None
+        self.kept.keep()
         if self.every and epochs % self.every == 0:
-            self.save(run)
+            self.save(self.kept.run.now(history, "checkpoint"))
 
     def save(self, run) -> None:
         if self.wanted:
@@ -450,11 +462,51 @@ class _Checkpoints:
 
     def interrupted(self) -> None:
         if self.kept is not None:
-            parameters, run = self.kept
-            for p, kept in zip(self.network.parameters(), parameters):
-                p[...] = kept
-            run.history.stopped_because = "interrupted"       # kept as a checkpoint: its history is its own copy
-            self.save(run)
+            self.save(self.kept.restore())
+
+
+class _LastEpoch:
+    """What puts a run back as it was after its last whole epoch, kept in place at each epoch's end:
+    O(parameters) copies into arrays allocated once and a few numbers, never the history (its lengths)."""
+
+    def __init__(self, network: Network, run: "_Going", history: History):
+        self.network, self.run, self.history = network, run, history
+        self.parameters = [p.copy() for p in network.parameters()]
+        self.optimizer_state: dict[int, dict[str, np.ndarray]] = {}
+        self.keep()
+
+    def keep(self) -> None:
+        for kept, p in zip(self.parameters, self.network.parameters()):
+            np.copyto(kept, p)
+        states = self.run.optimizer.states
+        if states.keys() != self.optimizer_state.keys():         # state made at the first step (momentum, Adam)
+            self.optimizer_state = {i: {k: v.copy() for k, v in state.items()} for i, state in states.items()}
+        else:
+            for i, state in states.items():
+                for k, v in state.items():
+                    np.copyto(self.optimizer_state[i][k], v)
+        history, stopping = self.history, self.run.stopping
+        self.t = self.run.optimizer.t
+        self.lengths = len(history.loss_history), len(history.validation_loss_history)
+        self.counts = history.epochs_run, history.steps_run, history.best_epoch
+        self.best = stopping.best_loss, stopping.best_epoch, stopping.best_parameters   # replaced, never changed in place
+        # without shuffling the generator is never drawn from: its state stays where the run began
+        self.rng = self.run.rng.bit_generator.state if self.run.config.shuffle else None
+
+    def restore(self):
+        """The network, optimiser, history and generator put back as kept; the Run as it then stands."""
+        for p, kept in zip(self.network.parameters(), self.parameters):
+            p[...] = kept
+        optimizer, history = self.run.optimizer, self.history
+        optimizer.t = self.t
+        optimizer.states = {i: {k: v.copy() for k, v in state.items()} for i, state in self.optimizer_state.items()}
+        del history.loss_history[self.lengths[0]:], history.validation_loss_history[self.lengths[1]:]
+        history.epochs_run, history.steps_run, history.best_epoch = self.counts
+        stopping = self.run.stopping
+        stopping.best_loss, stopping.best_epoch, stopping.best_parameters = self.best
+        if self.rng is not None:
+            self.run.rng.bit_generator.state = self.rng
+        return self.run.now(history, "interrupted")
 
 
 def _fixed_batches(x, t, config: TrainingConfig, trainer) -> list:
