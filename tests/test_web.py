@@ -233,12 +233,12 @@ def server():
     thread.join(timeout=5)
 
 
-def open_page(browser, url):
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+def open_page(browser, url, size=(1280, 1000)):
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url)
-    page.wait_for_selector("body[data-ready=true]", timeout=15_000)
+    page.wait_for_selector("body[data-ready=true]", timeout=20_000)
     return page, errors
 
 

@@ -10,7 +10,7 @@ import urllib.request
 import numpy as np
 import pytest
 
-from test_web import server  # noqa: F401  (the module's live server fixture)
+from test_web import open_page, server  # noqa: F401  (the module's live server fixture)
 
 SIZES = [(1440, 900), (390, 844)]
 EXAMPLES = ["mazur", "mazur-code", "worksheet", "visual", "xor", "softplus"]
@@ -29,12 +29,7 @@ SETUPS = {**{name: {"example": name} for name in EXAMPLES}, "2-4-4-1": built(4),
 
 
 def open_at(browser, url, size=(1440, 900)):
-    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url)
-    page.wait_for_selector("body[data-ready=true]", timeout=20_000)
-    return page, errors
+    return open_page(browser, url, size)
 
 
 def link(server, setup):
@@ -274,6 +269,7 @@ def test_build_form_names_what_was_typed(browser, server):  # noqa: F811
                                    ("#b-batch", "1.5", 'Batch: expected a number of samples, full or online, got "1.5"')]:
         page.goto(server + "/")
         page.wait_for_selector("body[data-ready=true]")
+        page.click("#build summary")            # "Build a new network" opens the form
         page.fill(field, typed)
         page.click("#build-network")
         page.wait_for_function("(t) => document.querySelector('#message').textContent.startsWith(t)", arg=expected)

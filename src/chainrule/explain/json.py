@@ -27,17 +27,17 @@ def render_json(traces, parameter: str | None = None, description: str = "") -> 
         step = trace.as_dict()
         step["chains"] = chains_as_data(trace, parameter)
         steps.append(step)
-    document = {**({"description": description} if description else {}), "steps": _finite_or_null(steps)}
+    document = {**({"description": description} if description else {}), "steps": finite_or_null(steps)}
     return json.dumps(document, indent=1, allow_nan=False)
 
 
-def _finite_or_null(value):
+def finite_or_null(value):
     """The plain data with each non-finite float as None (walked without recursion limits' surprises: a
     trace nests a few levels)."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {k: _finite_or_null(v) for k, v in value.items()}
+        return {k: finite_or_null(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite_or_null(v) for v in value]
+        return [finite_or_null(v) for v in value]
     return value

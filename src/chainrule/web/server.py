@@ -25,7 +25,7 @@ Endpoints (all JSON; errors are {"error": message} with a 4xx status):
     GET  /api/examples                          → {"examples": [{"name", "summary"}]}
     GET  /api/initial                           → {"setup"}: what the page opens with (chainrule serve SPEC)
     GET  /api/choices                           → {"activations", "losses": [{"name", "output_activation",
-                                                   "units"}], "optimizers", "schedules", "classifications",
+                                                   "units", "classifier"}], "optimizers", "optimizer_settings": {name: [key]}, "schedules", "classifications",
                                                    "regressions": {name: inputs}, "features"}: what the engine has
     GET  /api/health                            → {"ok": true, "sessions": n}
 """
@@ -46,6 +46,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import files
+from ..explain.json import finite_or_null
 from ..settings import show
 from .sessions import BadRequest, Limits, Store
 
@@ -62,22 +63,12 @@ class Json(JSONResponse):
         try:
             text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
         except ValueError:
-            text = json.dumps(_finite(content), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+            text = json.dumps(finite_or_null(content), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
         body = text.encode("utf-8")
         if len(body) > MAX_RESPONSE:
             raise BadRequest(f"response: expected at most {MAX_RESPONSE} bytes, got {len(body)}; "
                              "ask for less (a lower resolution, one parameter)", 413)
         return body
-
-
-def _finite(value):
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
 
 
 def download_name(name: str) -> str:
@@ -182,11 +173,6 @@ def create_app(limits: Limits | None = None, setup: dict | None = None) -> Starl
             return session.state(history=True)
         return Json({"state": await locked(session, work)})
 
-    async def heatmaps(request):
-        session = store.get(request.path_params["id"])
-        resolution = _integer(request.query_params.get("resolution", "16"), "resolution")
-        return Json(await locked(session, session.heatmaps, resolution))
-
     async def check(request):
         session = store.get(request.path_params["id"])
         k = _integer(request.path_params["k"], "step")
@@ -212,10 +198,15 @@ def create_app(limits: Limits | None = None, setup: dict | None = None) -> Starl
             return session.state()
         return Json({"state": await locked(session, work)})
 
-    async def boundary(request):
-        session = store.get(request.path_params["id"])
-        resolution = _integer(request.query_params.get("resolution", "40"), "resolution")
-        return Json(await locked(session, session.boundary, resolution))
+    def over_the_plane(name: str, default: str):
+        """GET …/boundary or …/heatmaps: the session's view of that name at ?resolution=n."""
+        async def handler(request):
+            session = store.get(request.path_params["id"])
+            resolution = _integer(request.query_params.get("resolution", default), "resolution")
+            return Json(await locked(session, getattr(session, name), resolution))
+        return handler
+
+    boundary, heatmaps = over_the_plane("boundary", "40"), over_the_plane("heatmaps", "16")
 
     async def spec_toml(request):
         session = store.get(request.path_params["id"])
@@ -232,11 +223,14 @@ def create_app(limits: Limits | None = None, setup: dict | None = None) -> Starl
         hidden = [name for name in activations.NAMES if activations.get_activation(name).elementwise]
         outputs = []          # each loss with the output layer it needs: its activation and at least how many units
         for name in losses.NAMES:
-            output = losses.get_loss(name).output_activation or "sigmoid"
-            outputs.append({"name": name, "output_activation": output,
+            fused = losses.get_loss(name).output_activation      # None: any output layer (regressions: identity)
+            output = fused or "sigmoid"
+            outputs.append({"name": name, "output_activation": output, "classifier": fused is not None,
                             "units": 1 if activations.get_activation(output).elementwise else 2})
         from ..datasets.toy import FEATURES, GENERATORS, REGRESSIONS
+        settings = {name: sorted(optim.get_optimizer(name).SETTINGS) for name in optim.NAMES}
         return Json({"activations": hidden, "losses": outputs, "optimizers": list(optim.NAMES),
+                     "optimizer_settings": settings,
                      "schedules": list(optim.SCHEDULES), "classifications": list(GENERATORS),
                      "regressions": REGRESSIONS, "features": list(FEATURES)})
 

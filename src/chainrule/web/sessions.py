@@ -261,7 +261,7 @@ class Session:
                            "epochs": phase.training.epochs,
                            "epochs_run": done["epochs_run"] if done else (self.phase_epoch() if k == self.phase else 0),
                            "stopped_because": done["stopped_because"] if done else None})
-        config = self.config()
+        config = self.phases[self.phase].training       # its stopping rules, also once the run has ended
         return {"phase": self.phase, "phases": phases, "finished": self.finished, "beyond": self.beyond,
                 "phase_epoch": self.phase_epoch(), "phase_starts": self.phase_starts,
                 "stop_below": config.stop_below, "stop_change_below": config.stop_change_below,

@@ -165,7 +165,7 @@ function buildSetup() {
   const loss = $("#b-loss").value, output = CHOICES.losses.find((choice) => choice.name === loss);
   const kind = $("#b-data").value, regression = kind in CHOICES.regressions;
   const optimizer = $("#b-optimizer").value;
-  if (momentum > 0 && optimizer !== "sgd") throw new Error(`Momentum: expected 0 with the ${optimizer} optimiser (momentum is SGD's), got ${momentum}`);
+  if (momentum > 0 && !CHOICES.optimizer_settings[optimizer].includes("momentum")) throw new Error(`Momentum: expected 0 with the ${optimizer} optimiser (it takes no momentum), got ${momentum}`);
   const layers = hidden.map((units) => ({ units, activation: $("#b-activation").value, bias_mode: $("#b-bias").value,
                                           init: { kind: "xavier" } }));
   const outputs = regression ? 1 : output.units;
@@ -199,7 +199,7 @@ function showFeatures() {
     }));
   document.querySelector(".field.csv").hidden = $("#b-data").value !== "csv";
   const regression = $("#b-data").value in CHOICES.regressions, loss = $("#b-loss").value;
-  const classifies = CHOICES.losses.find((c) => c.name === loss)?.output_activation !== "identity";
+  const classifies = !!CHOICES.losses.find((c) => c.name === loss)?.classifier;
   if (regression && classifies) $("#b-loss").value = "mse";          // a regression's loss: identity output
   if (!regression && $("#b-data").value !== "csv" && !classifies) $("#b-loss").value = "bce";
 }
@@ -262,7 +262,7 @@ function shown() {
   out.caption = `Step ${trace.step}${trace.phase ? ` (phase ${trace.phase})` : ""}, ${phaseName} — sample ${s + 1} of ${batch}` +
     (batch > 1 ? (page.phase === "backward" ? `; the edges show ∂E/∂w ${combined} over the ${batch} samples (this sample's terms in the table)`
                                            : page.phase === "update" ? `; the update uses the gradients ${combined} over ${batch} samples` : "") : "") +
-    (batch > samples.length ? ` (the first ${samples.length} samples are sent)` : "");
+    (batch > samples.length ? ` (the first ${samples.length} of them can be chosen)` : "") + ".";
   if (page.phase === "forward" || page.phase === "error") {
     each((l, j, n) => {
       const v = sample.layers[l];
@@ -408,7 +408,8 @@ function renderDiagram(view) {
     for (let j = 0; j < layer.units; j++) for (let i = 0; i < sizes[l]; i++) {
       const label = labels[l].w[j][i], a = boxes[`${l}:${i}`], b = boxes[`${l + 1}:${j}`];
       const weight = view.params[label] ? view.params[label][1] : state.parameters[label];
-      const w = page.phase === "backward" && page.traces[page.current] ? state.parameters[label] : weight;
+      const viewed = page.traces[page.current];
+      const w = page.phase === "backward" && viewed ? valueOf(viewed.parameters_before, state.labels[label]) : weight;
       const x1 = a.x + a.w, y1 = a.cy, x2 = b.x, y2 = b.cy;
       const g = el("g", { class: `edge${page.selected === label ? " selected" : ""}`, id: `edge-${label}`, "data-param": label,
                           tabindex: "0", role: "button",
@@ -421,7 +422,7 @@ function renderDiagram(view) {
       const candidates = [];
       const order = [0.5, 0.32, 0.68, 0.42, 0.58, 0.24, 0.76, 0.16, 0.84, 0.36, 0.64, 0.28, 0.72, 0.46, 0.54, 0.2, 0.8];
       const shift = (i % 3) * 0.06 - 0.06;
-      for (const f0 of order) for (const dy of [0, -8, 8]) {
+      for (const f0 of order) for (const dy of [0, -8, 8, -16, 16]) {
         const f = Math.max(0.1, Math.min(0.9, f0 + shift)), px = x1 + f * (x2 - x1), py = y1 + f * (y2 - y1) + dy;
         candidates.push({ x: px - width / 2, y: py - 8, w: width, h: 15 });
       }
@@ -488,7 +489,7 @@ function renderDiagram(view) {
     item.text.forEach((line, k) => g.append(el("text", { x: spot.x + 3, y: spot.y + 11 + 13 * k, class: line.startsWith("δ") ? "delta" : "" }, line)));
     top.append(g);
   }
-  $("#diagram-caption").textContent = view.caption + (crowded ? " Not every value fits: the focused neuron's are shown — click or tab to a neuron to focus it, hover or focus an edge for its value." : "");
+  $("#diagram-caption").textContent = view.caption.replace(/\.?$/, ".") + (crowded ? " Not every value fits: the focused neuron's are shown — click or tab to a neuron to focus it, hover or focus an edge for its value." : "");
   $("#diagram-text").textContent = diagramText(view);
 }
 
@@ -582,7 +583,7 @@ function renderCounters() {
   $("#step-label").textContent = trace ? `— step ${trace.step}, ${page.phase}` + (trace.step < state.updates ? ` (the network has gone on to step ${state.updates})` : "")
                                        : `— now: step ${state.updates}`;
   const status = `${state.name} · ${[state.network.inputs, ...state.network.layers.map((l) => l.units)].join("-")} · step ${state.updates} · epoch ${state.epochs}` +
-                 (phases ? ` · phase ${run.phase + 1}/${run.phases.length}` : "") + ` · loss ${short(state.loss)}` + (run.finished ? " · ended" : "");
+                 (phases ? ` · phase ${run.phase + 1}/${run.phases.length}` : "") + ` · loss now ${short(state.loss)}` + (run.finished ? " · ended" : "");
   $("#status").textContent = status;
   document.querySelectorAll("[data-phase]").forEach((b) => {
     const on = !!trace && b.dataset.phase === page.phase;
@@ -629,8 +630,12 @@ function renderCurve() {
                 el("text", { x: m.l - 5, y: Y(10 ** e) + 4, "text-anchor": "end" }, `1e${e}`));
   }
   const step = Math.max(1, niceStep(Math.max(n, 1), 5));
-  for (let e = 0; e <= n; e += step) {        // the epoch ticks, leaving room for the axis's name at its end
-    if (X(Math.max(e - 1, 0)) < W - m.r - 64) axis.append(el("text", { x: X(Math.max(e - 1, 0)), y: H - 8, "text-anchor": "middle" }, e.toLocaleString("en")));
+  let lastTick = -Infinity;
+  for (let e = step === 1 ? 1 : 0; e <= n; e += step) {   // the epoch ticks, apart, leaving room for the axis's name
+    const x = X(Math.max(e - 1, 0));
+    if (x - lastTick < 36 || x > W - m.r - 64) continue;
+    axis.append(el("text", { x, y: H - 8, "text-anchor": "middle" }, e.toLocaleString("en")));
+    lastTick = x;
   }
   axis.append(el("text", { x: W - m.r, y: H - 8 + 0, "text-anchor": "end" }, "epoch"), el("text", { x: m.l + 4, y: m.t - 3 }, "loss (log scale)"));
   svg.append(axis);
@@ -650,6 +655,7 @@ function renderCurve() {
     svg.append(el("polyline", { points: points.join(" "), fill: "none", stroke: colour, "stroke-width": 1.6, "stroke-dasharray": dash || "" }));
   };
   line(train, rgb(POSITIVE));
+  if (n === 1) svg.append(el("circle", { cx: X(0), cy: Y(train[0]), r: 3, fill: rgb(POSITIVE) }));
   if (test.length) line(test, "#c35f00", "4 2");
   const legend = `train ${short(train[n - 1])}` + (test.length ? ` · test ${short(test[test.length - 1])}` : "");
   svg.append(el("text", { x: W - m.r, y: m.t - 3, "text-anchor": "end" }, legend));
@@ -739,7 +745,12 @@ async function renderInspector() {
   $("#inspector-title").textContent = trace ? `${label} — its chain rule at step ${trace.step}` : `${label}`;
   if (document.activeElement !== $("#param-value")) $("#param-value").value = fmt(page.state.parameters[label]);
   $("#param-value").setAttribute("aria-label", `${label}'s value now`);
-  if (!trace) { $("#derivation").innerHTML = `<p>${label} is ${fmt(page.state.parameters[label])} now. Take a step (or go back to one) to see its chain rule.</p>`; return; }
+  if (!trace) {
+    $("#derivation").innerHTML = `<p>${label} is ${fmt(page.state.parameters[label])} now. Its chain rule belongs to a step: ` +
+      `<button id="inspector-step">Take a step from here</button> (or go back to a step taken with ◀).</p>`;
+    $("#inspector-step").onclick = () => guarded(takeStep);
+    return;
+  }
   const key = `${trace.step}:${label}`;
   if (!page.derivations.has(key)) {
     const { html } = await api("GET", session(`/steps/${trace.step}/explain?param=${encodeURIComponent(label)}`));
@@ -972,6 +983,12 @@ async function main() {
   svg.addEventListener("focusout", () => { $("#tooltip").hidden = true; });
   let resizing;
   window.addEventListener("resize", () => { clearTimeout(resizing); resizing = setTimeout(() => page.state && render(), 120); });
+  new ResizeObserver(([entry]) => {       // the inspector opened or closed: the diagram redrawn at its new size
+    const { width, height } = entry.contentRect, was = page.layout;
+    if (page.state && was && (Math.abs(width - was.W) > 2 || Math.abs(height - was.H) > 2)) {
+      clearTimeout(resizing); resizing = setTimeout(render, 60);
+    }
+  }).observe($("#diagram-wrap"));
   const match = location.hash.match(/^#setup=(.*)$/);
   let { setup } = await api("GET", "/api/initial"), log = [];     // what `chainrule serve SPEC` opened with
   if (match) {
