@@ -239,7 +239,8 @@ function shown() {
   const state = page.state, trace = page.traces[page.current], L = state.network.layers.length;
   const out = { neurons: {}, inputs: [], params: {}, rows: [], caption: "", fill: {} };
   const blank = (claim) => page.worksheet && trace && claim;
-  const text = (v, claim) => (blank(claim) ? "?" : short(v));
+  const narrow = page.layout && page.layout.W < 520;        // a phone: 3 significant digits on the diagram
+  const text = (v, claim) => (blank(claim) ? "?" : narrow ? digits(v, 3) : short(v));
   const each = (fn) => state.network.layers.forEach((layer, l) => { for (let j = 0; j < layer.units; j++) fn(l, j, neuronName(l, j)); });
   const samples = trace ? trace.samples : state.forward_samples;
   const s = Math.min(page.sample, samples.length - 1), sample = samples[s];
@@ -254,7 +255,7 @@ function shown() {
       out.rows.push([`net_${n}`, v.net[j]], [`out_${n}`, v.out[j]]);
     });
     sample.target.forEach((t, j) => out.rows.push([`t_${neuronName(L - 1, j)}`, t]));
-    for (const [label, value] of Object.entries(state.parameters)) { out.params[label] = [short(value), value]; out.rows.push([label, value]); }
+    for (const [label, value] of Object.entries(state.parameters)) { out.params[label] = [text(value), value]; out.rows.push([label, value]); }
     return out;
   }
   const batch = trace.samples_in_step, combined = trace.reduction === "mean" ? "averaged" : "summed";
@@ -272,7 +273,7 @@ function shown() {
     });
     for (const [label, ref] of Object.entries(state.labels)) {
       const value = valueOf(trace.parameters_before, ref);
-      out.params[label] = [short(value), value];
+      out.params[label] = [text(value), value];
       out.rows.push([label, value]);
     }
   }
@@ -422,7 +423,7 @@ function renderDiagram(view) {
       const candidates = [];
       const order = [0.5, 0.32, 0.68, 0.42, 0.58, 0.24, 0.76, 0.16, 0.84, 0.36, 0.64, 0.28, 0.72, 0.46, 0.54, 0.2, 0.8];
       const shift = (i % 3) * 0.06 - 0.06;
-      for (const f0 of order) for (const dy of [0, -8, 8, -16, 16]) {
+      for (const f0 of order) for (const dy of [0, -8, 8, -16, 16, -24, 24]) {
         const f = Math.max(0.1, Math.min(0.9, f0 + shift)), px = x1 + f * (x2 - x1), py = y1 + f * (y2 - y1) + dy;
         candidates.push({ x: px - width / 2, y: py - 8, w: width, h: 15 });
       }
@@ -454,7 +455,9 @@ function renderDiagram(view) {
     const lines = c === 0 ? [`${short(view.inputs[j])}`] : (view.neurons[name] || []);
     if (lines.length) {
       const width = Math.max(...lines.map((t) => measure(t))) + 6, height = 13 * lines.length + 3;
-      const spots = [[b.x + b.w + 3, b.cy - height / 2], [b.cx - width / 2, b.y + b.h + 2], [b.cx - width / 2, b.y - height - 2],
+      const right = [b.x + b.w + 3, b.cy - height / 2], below = [b.cx - width / 2, b.y + b.h + 2], above = [b.cx - width / 2, b.y - height - 2];
+      // narrow diagrams keep the space between columns for the edges' labels: captions go below or above first
+      const spots = [...(W < 520 ? [below, above, right] : [right, below, above]),
                      [b.x - width - 3, b.cy - height / 2], [b.x + b.w + 3, b.y + b.h], [b.x - width - 3, b.y + b.h]];
       items.push({ id: `caption-${name}`, text: lines, kind: "caption", neuron: key,
                    candidates: spots.map(([x, y]) => ({ x, y, w: width, h: height })), priority: focus === key ? -1 : 0.2 });
