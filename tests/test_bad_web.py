@@ -110,6 +110,7 @@ CASES = {
     "training lr -1":           ("POST", S, spec(training={"learning_rate": -1}), J, 422, "training.learning_rate: expected a finite number ≥ 0"),
     "training lr string":       ("POST", S, spec(training={"learning_rate": "fast"}), J, 422, "training.learning_rate"),
     "training unknown key":     ("POST", S, spec(training={"speed": 1}), J, 422, "speed"),
+    "training key a line break": ("POST", S, spec(training={"\n": None}), J, 422, "spec: training.'\\n': unknown key"),
     "training optimizer":       ("POST", S, spec(training={"optimizer": "lbfgs"}), J, 422, "lbfgs"),
     "training batch 0":         ("POST", S, spec(training={"batch": 0}), J, 422, "training.batch"),
     "training momentum 2":      ("POST", S, spec(training={"momentum": 2}), J, 422, "training.momentum"),

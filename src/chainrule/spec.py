@@ -121,7 +121,8 @@ class _Validator:
         for name in value:
             if name not in allowed:
                 prefix = f"{key}." if key else ""
-                raise self.error(f"{prefix}{name}", f"unknown key; expected one of {', '.join(sorted(allowed))}")
+                shown = name if isinstance(name, str) and name.isprintable() and len(name) <= 60 else show(name)[:60]
+                raise self.error(f"{prefix}{shown}", f"unknown key; expected one of {', '.join(sorted(allowed))}")
         return value
 
     def number(self, value, key: str, *, minimum=None, positive=False) -> float:
