@@ -48,6 +48,7 @@ class Limits:
     chain_terms: int = 500      # parameters × samples in a step beyond which its chains are not sent
                                 # (2-4-4-1 on 160 samples sent 5 MB; 2-8-8-1 on a batch of 10 took 0.2 s);
                                 # explain gives one parameter's, and "terms" each sample's share
+    sample_terms: int = 16_000  # parameters × shown samples beyond which the samples' shares are not sent
 
 
 class BadRequest(ValueError):
@@ -286,7 +287,7 @@ class Session:
             "inputs_2d": self.plot_kind() in ("classes", "surface"),
             "plot": self.plot_kind(), "features": self.feature_names,
             "steps_taken": self.steps_taken, "updates": self.updates, "epochs": self.epochs,
-            "epochs_trained": self.epochs, "run": self.run_state(),
+            "run": self.run_state(),
             "loss": net.dataset_loss(self.x, self.t, config.reduction),
             "test_loss": self.test_loss(),
             "history_length": len(self.loss_history),
@@ -346,12 +347,11 @@ class Session:
         record = trace.as_dict()
         record["phase"] = phase
         record["run_epoch"] = self.epochs
-        # every gradient's chain, for steps small enough to send whole (else one at a time: explain)
-        terms = parameter_count(trace) * len(trace.samples)
-        record["chains"] = chains_as_data(trace) if terms <= self.limits.chain_terms else None
-        shown = min(len(trace.samples), MAX_SAMPLES)
-        record["terms"] = sample_terms(trace, shown) if parameter_count(trace) * shown <= 4 * self.limits.chain_terms * MAX_SAMPLES \
-            else None
+        # every gradient's chain, for steps small enough to send whole (else one at a time: explain), and
+        # each shown sample's share of every gradient
+        parameters, shown = parameter_count(trace), min(len(trace.samples), MAX_SAMPLES)
+        record["chains"] = chains_as_data(trace) if parameters * len(trace.samples) <= self.limits.chain_terms else None
+        record["terms"] = sample_terms(trace, shown) if parameters * shown <= self.limits.sample_terms else None
         # a large batch's values stay here (explain reads them); the page is sent the first few samples
         record["samples_in_step"] = len(trace.samples)
         record["samples"] = record["samples"][:MAX_SAMPLES]

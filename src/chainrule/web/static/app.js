@@ -65,11 +65,13 @@ function writeUrl() {
   $("#share").href = location.href;
 }
 
+/** The link's actions done again; the steps' traces, for going back to them (a reset forgets them, as it does). */
 async function replay(log) {
+  let traces = [];
   for (const [kind, value] of log) {
-    if (kind === "s") await api("POST", session("/step"));
+    if (kind === "s") traces.push((await api("POST", session("/step"))).trace);
     else if (kind === "e") await api("POST", session("/parameters"), { values: value });
-    else if (kind === "r") await api("POST", session("/reset"));
+    else if (kind === "r") { await api("POST", session("/reset")); traces = []; }
     else if (kind === "t" || kind === "m") {
       let left = value;
       while (left > 0) {
@@ -79,6 +81,7 @@ async function replay(log) {
       }
     }
   }
+  return traces;
 }
 
 // ---- loading a set-up ---------------------------------------------------------------------------------------
@@ -99,12 +102,8 @@ async function start(setup, log = []) {
   Object.assign(page, { id: created.id, setup, log: [], traces: [], current: -1, phase: "forward", sample: 0,
                         selected: null, focus: null, answers: {}, verdicts: {}, derivations: new Map() });
   if (log.length) {
-    await replay(log);
+    page.traces = (await replay(log)).slice(-500);
     page.log = log.map((a) => [...a]);
-    const steps = log.filter((a) => a[0] === "s").length;
-    for (let k = Math.max(1, (await api("GET", session(""))).state.updates - steps + 1), n = 0; n < steps; n++, k++) {
-      try { page.traces.push((await api("GET", session(`/steps/${k}`))).trace); } catch { /* not kept */ }
-    }
     if (page.traces.length && log[log.length - 1][0] === "s") page.current = page.traces.length - 1;
   }
   await syncState();
