@@ -35,7 +35,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 import chainrule as cr                                     # noqa: E402
 from chainrule.datasets import load_mnist, one_hot         # noqa: E402
-from chainrule.train import TrainingConfig                 # noqa: E402
+from chainrule.training.train import TrainingConfig                 # noqa: E402
 
 try:
     import torch
@@ -360,7 +360,7 @@ def command_line(n_rounds: int) -> None:
     import contextlib
     import io
     from chainrule.cli import main as cli
-    from chainrule.examples import names
+    from chainrule.formats.examples import names
 
     def python(spec_name, epochs=None):
         def run(_):

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.layers import Dense
-from chainrule.network import Network
+from chainrule.core.layers import Dense
+from chainrule.core.network import Network
 
 
 def printed(value: float, text: str) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.settings import ConfigError
+from chainrule.core.settings import ConfigError
 
 XOR_X = [[0, 0], [0, 1], [1, 0], [1, 1]]
 XOR_T = [0, 1, 1, 0]

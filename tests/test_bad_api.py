@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.settings import ConfigError
+from chainrule.core.settings import ConfigError
 
 sklearn = pytest.importorskip("sklearn")
 from chainrule.sklearn import MLPClassifier, MLPRegressor   # noqa: E402
@@ -252,7 +252,7 @@ CASES = {
     "api save long name":            (lambda tmp: NET.save(tmp / "m.json", name="x" * 500), "name: expected one line"),
     "api save name not text":        (lambda tmp: NET.save(tmp / "m.json", name=3), "name: expected one line"),
     "api bce targets 2":             (lambda tmp: BCE.copy().fit(X, np.full((8, 1), 2.0)), "t: expected targets in [0, 1]"),
-    "api gradcheck bce targets 2":   (lambda tmp: __import__("chainrule.gradcheck").gradcheck.check(BCE, X, np.full((8, 1), 2.0)),
+    "api gradcheck bce targets 2":   (lambda tmp: __import__("chainrule.training.gradcheck").training.gradcheck.check(BCE, X, np.full((8, 1), 2.0)),
                                       "t: expected targets in [0, 1] for loss bce"),
     "api validation split empty":    (lambda tmp: NET.copy().fit(X[:1], T[:1], validation_fraction=0.5),
                                       "validation_fraction: expected a fraction leaving at least one sample"),

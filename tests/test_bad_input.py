@@ -13,7 +13,7 @@ import pytest
 
 from chainrule.cli import main
 
-MAZUR = (Path(__file__).parents[1] / "src/chainrule/examples/mazur.toml").read_text()
+MAZUR = (Path(__file__).parents[1] / "src/chainrule/formats/examples/mazur.toml").read_text()
 NET = '[network]\ninputs = 2\n[[network.layers]]\nunits = 1\n'
 DATA = '[data]\ninputs = [[0.1, 0.2]]\ntargets = [[0.5]]\n'
 BCE = '[network]\ninputs = 2\nloss = "bce"\n[[network.layers]]\nunits = 1\nactivation = "sigmoid"\n[data]\ninputs = [[0.1, 0.2]]\n'
@@ -205,7 +205,7 @@ def _run_model(change: str) -> str:
     net = cr.mlp([2, 3, 1], activation="tanh", seed=0)
     net.fit(x, np.c_[x[:, 0]], epochs=3, optimizer="adam", learning_rate=0.01, validation_fraction=0.25, patience=10)
     buffer = io.StringIO()
-    from chainrule.serialize import model_document
+    from chainrule.formats.serialize import model_document
     document = model_document(net, "run", run=net.run)
     key, _, value = change.partition("=")
     if key == "t":

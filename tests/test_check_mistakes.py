@@ -583,7 +583,7 @@ from hypothesis import HealthCheck, given, settings, strategies as hs  # noqa: E
 
 from chainrule.check import Checker, Claim  # noqa: E402
 from chainrule.check.mistakes import catalogue  # noqa: E402
-from chainrule.spec import from_dict  # noqa: E402
+from chainrule.formats.spec import from_dict  # noqa: E402
 
 ELEMENTWISE = ["sigmoid", "tanh", "relu", "identity", "softplus", "leaky_relu", "elu", "silu"]
 RULES = [{}, {"momentum": 0.9}, {"momentum": 0.5, "nesterov": True}, {"optimizer": "adam"}, {"optimizer": "rmsprop"},
@@ -676,7 +676,7 @@ def test_the_catalogue_page_is_the_codes_and_lists_every_declared_mistake():
     import io
     from pathlib import Path
 
-    from chainrule.activations import NAMES, get_activation
+    from chainrule.core.activations import NAMES, get_activation
     from chainrule.cli import main
     out = io.StringIO()
     assert main(["check", "--catalogue"], out=out) == 0
@@ -687,8 +687,8 @@ def test_the_catalogue_page_is_the_codes_and_lists_every_declared_mistake():
     tested = {case[1] for case in ACTIVATION_CASES} | {"softmax_diagonal_only", "softmax_as_sigmoid",
                                                        "softmax_not_normalised", "no_derivative"}
     assert declared <= tested, declared - tested          # every activation's mistake has a test above
-    from chainrule.losses import NAMES as LOSSES, get_loss
-    from chainrule.optim import get_optimizer
+    from chainrule.core.losses import NAMES as LOSSES, get_loss
+    from chainrule.core.optim import get_optimizer
     for name in LOSSES:
         for fused in (True, False) if get_loss(name).fused else (False,):
             for w in get_loss(name).mistakes(2, 1.0, fused):

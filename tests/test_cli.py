@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import gradcheck
+from chainrule.training import gradcheck
 from chainrule.cli import main
 from conftest import fashion_like_directory, printed
 
@@ -88,7 +88,7 @@ def test_train_json_contract_and_save_predict_round_trip(tmp_path):
     outputs = np.array(json.loads(text)["outputs"])
     assert np.all(np.abs(outputs - [[0], [1], [1], [0]]) < 0.05)
     # the saved model holds exactly the trained parameters
-    saved = cr.io.load_model(model)
+    saved = cr.load_model(model)
     assert saved.parameters_as_data() == doc["parameters"]
 
 
@@ -247,7 +247,7 @@ def test_mnist_missing_is_a_clear_error(tmp_path, monkeypatch, capsys):
 def test_predict_reads_npz_models_and_csv_rows_and_names_the_class(tmp_path, capsys):
     # softmax of net = x: for x = (3, 0) the outputs are e³/(e³ + 1) = 0.952574127 and 1/(e³ + 1)
     network = cr.Network([cr.Dense([[1.0, 0.0], [0.0, 1.0]], [0.0, 0.0], activation="softmax")], "cross_entropy")
-    cr.io.save_model(network, tmp_path / "m.npz")
+    cr.save_model(network, tmp_path / "m.npz")
     (tmp_path / "rows.csv").write_text("a,b\n3,0\n0,3\n")
     out = io.StringIO()
     assert main(["predict", str(tmp_path / "m.npz"), "--csv", str(tmp_path / "rows.csv"), "--json"], out=out) == 0
@@ -466,7 +466,7 @@ def test_train_data_mnist_command_on_a_subset(tmp_path):
                  str(tmp_path / "m.npz")], out=out)
     result = json.loads(out.getvalue())
     assert code == 0 and result["network"] == "784-256-128-10" and result["test_accuracy"] > 0.85
-    assert cr.io.load_model(tmp_path / "m.npz").layers[0].weights.dtype == np.float32
+    assert cr.load_model(tmp_path / "m.npz").layers[0].weights.dtype == np.float32
 
 
 def test_spec_file_form_of_mnist_training(tmp_path):

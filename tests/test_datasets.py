@@ -6,7 +6,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.datasets import Standardizer, load_csv, load_mnist, one_hot, read_idx, train_test_split
-from chainrule.train import TrainingConfig
+from chainrule.training.train import TrainingConfig
 from conftest import fashion_like_directory, random_network, torch_twin
 
 
@@ -59,7 +59,7 @@ def test_one_epoch_on_1000_mnist_samples_matches_pytorch_to_1e_9(torch):
     model = torch_twin(network)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     config = TrainingConfig(learning_rate=0.1, batch=50, reduction="mean", epochs=1, shuffle=True, seed=5)
-    from chainrule.train import epoch_batches
+    from chainrule.training.train import epoch_batches
     order = np.concatenate(epoch_batches(1000, config, np.random.default_rng((config.seed, 1))))
     cr.fit(network, x, one_hot(y, 10), config)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import assume, given, settings, strategies as st
 
 import chainrule as cr
-from chainrule.train import TrainingConfig, TrainingDiverged
+from chainrule.training.train import TrainingConfig, TrainingDiverged
 from conftest import random_network
 
 
@@ -53,7 +53,7 @@ def test_the_engine_is_an_argument_and_reported():
 
 def test_scipy_gemm_is_used_when_installed():
     pytest.importorskip("scipy")
-    from chainrule import arrays
+    from chainrule.training import arrays
     assert arrays._scipy_gemm(np.float32) is not None and arrays._scipy_gemm(np.float64) is not None
 
 
@@ -110,7 +110,7 @@ def test_the_written_out_online_step_is_the_loop_form_bit_for_bit(activation, bi
     """The float engine's online step, written out for the network's shape (floats.written_out_online_step), does
     the loop form's operations in its order: the same parameters and batch losses exactly (the reference engine
     is the oracle of both, above)."""
-    from chainrule import floats
+    from chainrule.training import floats
     rng = np.random.default_rng(5)
     x, t = rng.normal(size=(6, 3)), rng.uniform(size=(6, 2))
 

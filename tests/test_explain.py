@@ -15,10 +15,10 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import chainrule as cr
-from chainrule import activations, losses
+from chainrule.core import activations, losses
 from chainrule.explain import FORMATS, chains_as_data, render
-from chainrule.expr import sym
-from chainrule.gradcheck import numeric_gradients
+from chainrule.core.expr import sym
+from chainrule.training.gradcheck import numeric_gradients
 from conftest import printed
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -419,7 +419,7 @@ def optimised_mazur_traces(tmp_path, settings: str, steps: int = 3):
 @pytest.mark.parametrize("name", OPTIMISERS)
 def test_momentum_and_adam_updates_are_written_as_true_equations(tmp_path, name):
     from chainrule.explain import explain_step
-    from chainrule.expr import Eq
+    from chainrule.core.expr import Eq
     for trace in optimised_mazur_traces(tmp_path, OPTIMISERS[name]):
         update, = [s for s in explain_step(trace).sections if s.title.startswith("Update")]
         equations = [item for item in update.items if isinstance(item, Eq) and len(item.parts) >= 3]

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import activations, losses, optim
+from chainrule.core import activations, losses, optim
 from chainrule.cli import main
 from chainrule.explain import FORMATS, render
-from chainrule.expr import Eq
+from chainrule.core.expr import Eq
 from conftest import torch_twin
 
 SRC = Path(cr.__file__).parent
@@ -300,7 +300,7 @@ def test_nothing_branches_on_a_name_outside_its_definition():
 
 
 def test_no_engine_is_switched_through_a_module_global():
-    from chainrule import engines
+    from chainrule.training import engines
     sources = {path.name: path.read_text() for path in SRC.glob("*.py")}
     assert not any(re.search(r"^\s*global ", text, re.M) for text in sources.values())
     assert not re.search(r"\b(arrays|floats|engines)\.[A-Z_]+\s*=", "".join(sources.values()))

@@ -22,7 +22,7 @@ from test_bad_input import snapshot
 
 WRITER = """
 import sys, numpy as np, chainrule as cr
-from chainrule.io import write_atomically
+from chainrule.formats.io import write_atomically
 path, kind = sys.argv[1], sys.argv[2]
 spec = cr.loads('[network]\\ninputs = 300\\n[[network.layers]]\\nunits = 300\\n[[network.layers]]\\nunits = 2\\n')
 network = spec.build_network()

@@ -18,7 +18,7 @@ from chainrule.cli import main
 from chainrule.web.server import create_app
 from chainrule.web.sessions import Limits
 
-EXAMPLES = Path(__file__).parents[1] / "src/chainrule/examples"
+EXAMPLES = Path(__file__).parents[1] / "src/chainrule/formats/examples"
 MAZUR = (EXAMPLES / "mazur.toml").read_text()
 CLAIMS = (EXAMPLES / "claims/seed-000.toml").read_text()
 common = dict(deadline=None, suppress_health_check=list(HealthCheck), derandomize=False)

@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 
 import chainrule as cr
-from chainrule import gradcheck
-from chainrule.activations import NAMES as ACTIVATIONS
-from chainrule.layers import BIAS_MODES, Dense
-from chainrule.losses import NAMES as LOSSES
-from chainrule.network import Network
+from chainrule.training import gradcheck
+from chainrule.core.activations import NAMES as ACTIVATIONS
+from chainrule.core.layers import BIAS_MODES, Dense
+from chainrule.core.losses import NAMES as LOSSES
+from chainrule.core.network import Network
 
 HIDDEN = [a for a in ACTIVATIONS if a != "softmax"]
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import io as model_io
-from chainrule.serialize import FORMAT, VERSION, network_to_table
-from chainrule.spec import from_dict
-from chainrule.trace import describe_network
+from chainrule.formats import io as model_io
+from chainrule.formats.serialize import FORMAT, VERSION, network_to_table
+from chainrule.formats.spec import from_dict
+from chainrule.training.trace import describe_network
 from chainrule.web.sessions import to_toml
 
 
@@ -195,7 +195,7 @@ def test_written_files_get_the_usual_permissions(tmp_path):
     temporary file's 0o600; a replaced file keeps its own mode."""
     import os
     import stat
-    from chainrule.io import write_atomically
+    from chainrule.formats.io import write_atomically
     umask = os.umask(0o022)
     try:
         fresh = tmp_path / "fresh.json"

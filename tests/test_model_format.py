@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import io as model_io
-from chainrule.serialize import FORMAT, VERSION, Run, network_to_table
+from chainrule.formats import io as model_io
+from chainrule.formats.serialize import FORMAT, VERSION, Run, network_to_table
 
 SUFFIXES = [".json", ".npz", ".safetensors"]
 SRC = Path(__file__).parent.parent / "src"

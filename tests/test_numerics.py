@@ -7,8 +7,8 @@ import pytest
 
 import chainrule as cr
 from conftest import DIVERGES
-from chainrule.activations import NAMES, get_activation
-from chainrule.losses import NAMES as LOSSES, get_loss
+from chainrule.core.activations import NAMES, get_activation
+from chainrule.core.losses import NAMES as LOSSES, get_loss
 
 BIG = np.array([[-1000.0, -50.0, 0.0, 50.0, 1000.0]])
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.train import TrainingConfig
+from chainrule.training.train import TrainingConfig
 from conftest import random_network, torch_twin
 
 
@@ -86,6 +86,6 @@ def test_early_stopping_restores_the_best_validation_parameters():
     best = min(history.validation_loss_history)
     assert history.validation_loss_history[history.best_epoch - 1] == best
     assert history.epochs_run == history.best_epoch + config.patience
-    from chainrule.train import validation_split
+    from chainrule.training.train import validation_split
     _, held = validation_split(60, config)
     assert network.dataset_loss(x[held], t[held], "mean") == pytest.approx(best, rel=1e-12)

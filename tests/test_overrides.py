@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from chainrule.cli import main
-from chainrule.spec import load
+from chainrule.formats.spec import load
 
 
 def run(*argv):
@@ -116,7 +116,7 @@ def test_spec_of_an_unknown_name_lists_the_examples(capsys):
 
 
 def test_examples_long_shows_every_whole_description():
-    from chainrule import examples
+    from chainrule.formats import examples
     code, text = run("examples", "--long")
     assert code == 0
     for name in examples.names():
@@ -124,7 +124,7 @@ def test_examples_long_shows_every_whole_description():
 
 
 def test_mazur_says_where_it_departs_from_seed_000_and_from_mazurs_post():
-    from chainrule import examples
+    from chainrule.formats import examples
     text = examples.description("mazur")
     # seed 000's b2⁺ is w7⁺ copied; b1⁺ = 0.35 − 0.5·(δ_h1 + δ_h2), with seed 000's δ_h1 and δ_h2 worked by hand
     assert "b2⁺ = 0.511301270, which is w7⁺ copied" in text and "b1⁺ = 0.3450265" in text

@@ -11,7 +11,7 @@ import matplotlib.pyplot                                 # noqa: E402
 import chainrule as cr                                   # noqa: E402
 from chainrule import plot                               # noqa: E402
 from chainrule.cli import main                           # noqa: E402
-from chainrule.settings import ConfigError               # noqa: E402
+from chainrule.core.settings import ConfigError               # noqa: E402
 from matplotlib.collections import PathCollection        # noqa: E402
 from matplotlib.patches import Circle                    # noqa: E402
 
@@ -196,7 +196,7 @@ def test_history_and_network_plot_themselves(tmp_path):
 
 # ---- runs in phases, and classes refused for regressors ----
 def test_a_run_in_phases_draws_every_phase_marked_and_named(tmp_path):
-    from chainrule.spec import load
+    from chainrule.formats.spec import load
     spec = load("softplus")
     assert len(spec.phases) == 2
     network, phases = spec.build_network(), []

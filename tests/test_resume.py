@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import train as train_module
+from chainrule.training import train as train_module
 from chainrule.cli import main
 
 OPTIMIZERS = {

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import examples
+from chainrule.formats import examples
 
 GOOD = """\
 name = "tiny"

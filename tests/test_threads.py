@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import threads as blas_threads
+from chainrule.core import threads as blas_threads
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.layers import Dense
-from chainrule.network import Network
-from chainrule.train import TrainingConfig, epoch_batches
+from chainrule.core.layers import Dense
+from chainrule.core.network import Network
+from chainrule.training.train import TrainingConfig, epoch_batches
 
 
 def small_problem(seed=0, n=10):

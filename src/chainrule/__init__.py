@@ -6,22 +6,24 @@
     net.predict(x); net.score(x, t); net.explain(x, t).render("markdown")
 """
 
-from .activations import Activation, get_activation
-from .build import mlp
-from .data import one_hot
-from .examples import Example, example
+from .core.activations import Activation, get_activation
+from .core.build import mlp
+from .core.data import one_hot
+from .formats.examples import Example, example
 from .explain import Explanation
-from .io import load_model, save_model
-from .layers import Dense
-from .losses import Loss, get_loss
-from .network import Network
-from .pytorch import from_torch
-from .settings import ConfigError
-from .spec import Spec, SpecError, load, loads
-from .trace import StepTrace, trace_steps
-from .train import History, TrainingConfig, TrainingDiverged, fit
+from .formats.io import load_model, save_model
+from .core.layers import Dense
+from .core.losses import Loss, get_loss
+from .core.network import Network
+from .interop.pytorch import from_torch
+from .core.settings import ConfigError
+from .formats.spec import Spec, SpecError, load, loads
+from .training.trace import StepTrace, trace_steps
+from .training.train import History, TrainingConfig, TrainingDiverged, fit
 
-__version__ = "0.1.0"
+from ._version import __version__
+from .formats import examples          # chainrule.examples.names(): the built-in examples
+from .training import gradcheck        # chainrule.gradcheck.check, .cost: finite differences against backprop
 
 __all__ = ["Activation", "ConfigError", "Dense", "Example", "Explanation", "History", "Loss", "Network", "Spec",
            "SpecError", "StepTrace", "TrainingConfig", "TrainingDiverged", "example", "fit", "from_torch", "get_activation",

@@ -19,7 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__, examples, files, gradcheck, optim, runs
+from . import runs
+from ._version import __version__
+from .formats import examples, files
+from .training import gradcheck
+from .core import optim
 from .explain import FORMATS, opening, render, render_documents, too_large
 from .explain.text import WIDTH as TEXT_WIDTH
 from .check import ClaimsError, report_json, report_text
@@ -27,14 +31,14 @@ from .check.claims import MAX_STEP
 from .check import check as check_claims
 from .datasets import idx_sizes
 from .datasets.tabular import read_matrix
-from .io import MODEL_SUFFIXES, check_writable, load_model, write_atomically
+from .formats.io import MODEL_SUFFIXES, check_writable, load_model, write_atomically
 from .runs import vec
-from .settings import show
-from .spec import Spec, SpecError, from_dict, load
-from .trace import trace_steps
-from .worksheet import claim_names, fill_answers, worksheet, worksheet_toml
-from .train import TrainingConfig
-from .train import MAX_EPOCHS, TrainingDiverged
+from .core.settings import show
+from .formats.spec import Spec, SpecError, from_dict, load
+from .training.trace import trace_steps
+from .check.worksheet import claim_names, fill_answers, worksheet, worksheet_toml
+from .training.train import TrainingConfig
+from .training.train import MAX_EPOCHS, TrainingDiverged
 
 
 class UsageError(Exception):
@@ -542,7 +546,7 @@ def cmd_export(args, out) -> int:
         raise UsageError(f"export OUT: expected a file name ending in .onnx, got {args.out!r}")
     try:
         import onnx  # noqa: F401  (the extra)
-        from .onnx import OPSET, save_onnx
+        from .interop.onnx import OPSET, save_onnx
     except ImportError:
         raise UsageError('export onnx: expected the onnx extra (pip install "chainrule[onnx]"), got none installed') from None
     network = _network(args.model)

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from . import data, metrics
+from .core import data, metrics
 from .explain.names import Names
-from .settings import ConfigError, Described
+from .core.settings import ConfigError, Described
 
 try:
     from matplotlib import pyplot as plt
@@ -40,7 +40,7 @@ def _axes(ax: Any) -> Axes:
 
 
 def _network(network: Any) -> Any:
-    from .network import Network
+    from .core.network import Network
     if not isinstance(network, Network):
         raise ConfigError("network", "a chainrule Network", type(network).__name__)
     return network
@@ -50,7 +50,7 @@ def _network(network: Any) -> Any:
 def loss(history: Any, ax: Any = None, *, log: bool | None = None, title: str | None = None) -> Axes:
     """The loss after each epoch (epoch 0: before training), and the validation loss when rows were held
     out, with the best epoch marked.  ``log=None`` uses a log scale when the losses span over two decades."""
-    from .train import History
+    from .training.train import History
     if not isinstance(history, History):
         raise ConfigError("history", "the History that fit returned", type(history).__name__)
     ax = _axes(ax)
@@ -86,7 +86,7 @@ def loss_in_phases(phases: Any, ax: Any = None, *, log: bool | None = None, titl
     """The loss of a run in phases ([[training.phases]]): ``phases`` is [(name, History), …] in order, each
     phase's curve going on from where the one before ended, in its own colour and named in the legend, a
     dashed line where each phase begins."""
-    from .train import History
+    from .training.train import History
     if not (isinstance(phases, (list, tuple)) and phases and all(
             isinstance(p, tuple) and len(p) == 2 and isinstance(p[1], History) for p in phases)):
         raise ConfigError("phases", "a list of (name, History) pairs, one per phase", Described(type(phases).__name__))

@@ -12,11 +12,11 @@ from typing import Callable
 
 import numpy as np
 
-from .io import load_model, save_model
-from .metrics import correct, split_accuracies
-from .network import Network
-from .spec import Spec
-from .train import History, TrainingConfig, fit, validation_split
+from .formats.io import load_model, save_model
+from .core.metrics import correct, split_accuracies
+from .core.network import Network
+from .formats.spec import Spec
+from .training.train import History, TrainingConfig, fit, validation_split
 
 MAX_LISTED = 100        # parameters and samples listed one per line by the spec report
 LARGE = 5_000           # samples from which progress is a bar within each epoch
@@ -164,8 +164,8 @@ def _in_phases(spec: Spec, *, save: str | None, **options) -> Run:
 def going_on(path: str) -> tuple[Spec, Network]:
     """The spec and network of a model saved with its run (``chainrule train --save`` or ``--checkpoint``):
     its network with the run, the run's settings and the data its ``[data]`` table names, read again."""
-    from .serialize import network_to_table
-    from .spec import SpecError, from_dict
+    from .formats.serialize import network_to_table
+    from .formats.spec import SpecError, from_dict
     network = load_model(path)
     run = network.run
     if run is None:

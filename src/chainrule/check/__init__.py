@@ -28,7 +28,7 @@ def check(path_or_name: str, change=None) -> Report:
     ``print(report)`` writes it as ``chainrule check`` does, a notebook shows its table.  ``change``:
     a function of the claims' Spec giving the spec to check against (the command line's overrides)."""
     if path_or_name.startswith("seed:"):
-        from .. import examples
+        from ..formats import examples
         path = examples.claims_path(path_or_name.removeprefix("seed:"))
         text = path.read_text(encoding="utf-8")
         spec, claims, title = read_claims(path, text=text, base=path.parent, source=f"{path_or_name} (built-in)")

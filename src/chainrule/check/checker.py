@@ -12,8 +12,8 @@ import math
 from dataclasses import dataclass
 
 from ..explain.derive import optimizer_state
-from ..optim import Optimizer
-from ..trace import trace_steps
+from ..core.optim import Optimizer
+from ..training.trace import trace_steps
 from .claims import PARAMETER_KINDS, Claim, ClaimsError, kind_of
 from .formulas import Step, evaluate, share_of, symbol_text, updated
 from .mistakes import catalogue, chance_of_slip, cut, digit_slip, mistaken_forms, rewritten

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .. import files
-from ..neurons import NEURON_NAME
-from ..spec import SpecError, from_dict, load
+from ..formats import files
+from ..core.neurons import NEURON_NAME
+from ..formats.spec import SpecError, from_dict, load
 
 GROUP_KEYS = {"step", "sample"}
 BLANK = "?"           # a worksheet's blank: a quantity asked for, not answered

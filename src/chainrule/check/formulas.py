@@ -11,8 +11,8 @@ from functools import lru_cache
 from typing import Any
 
 from ..explain.derive import StepDerivation
-from ..expr import Add, D, Eq, Expr, Mul, Sym, num, rewrite, sym, symbols
-from ..neurons import NEURON_NAME
+from ..core.expr import Add, D, Eq, Expr, Mul, Sym, num, rewrite, sym, symbols
+from ..core.neurons import NEURON_NAME
 from .claims import kind_of
 
 # claim name ↔ symbol text: the claim names a quantity by ASCII, the derivation writes its symbol

@@ -8,9 +8,9 @@ optim.py); the structural ones from the catalogue of two small traced steps that
 
 from __future__ import annotations
 
-from ..activations import NAMES as ACTIVATIONS, get_activation
-from ..losses import NAMES as LOSSES, get_loss
-from ..optim import get_optimizer
+from ..core.activations import NAMES as ACTIVATIONS, get_activation
+from ..core.losses import NAMES as LOSSES, get_loss
+from ..core.optim import get_optimizer
 
 # the slips the checker names itself (checker.py), with an example sentence
 SLIPS = [
@@ -67,7 +67,7 @@ def entries() -> list[tuple[str, str, str, str]]:
 
 def _structural(bias_mode: str, batch: str | int, rows: int, step: int) -> list:
     """The catalogue of a 2-2-2 sigmoid step with these biases and batches."""
-    from ..spec import from_dict
+    from ..formats.spec import from_dict
     from .claims import Claim
     from .checker import Checker
     from .mistakes import catalogue

@@ -20,8 +20,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..expr import Add, D, Expr, Mul, Sym, rewrite, sym
-from ..optim import Optimizer
+from ..core.expr import Add, D, Expr, Mul, Sym, rewrite, sym
+from ..core.optim import Optimizer
 from .formulas import only_term, replaced, terms, updated, without_factor
 
 E = Sym("E")

@@ -29,7 +29,7 @@ class Report(NamedTuple):
         return report_json(self.verdicts)
 
     def _repr_html_(self) -> str:
-        from ..display import report_html
+        from ..explain.display import report_html
         return report_html(self)
 
 

@@ -11,13 +11,13 @@ import math
 import re
 from dataclasses import dataclass
 
-from .check.claims import PARAMETER_KINDS, kind_of
-from .check.formulas import claim_name
-from .expr import Blank, Eq, Num, Sym, Word
-from .explain.derive import derivation
-from .explain.document import Document, Section
-from .optim import Optimizer
-from .trace import StepTrace
+from .claims import PARAMETER_KINDS, kind_of
+from .formulas import claim_name
+from ..core.expr import Blank, Eq, Num, Sym, Word
+from ..explain.derive import derivation
+from ..explain.document import Document, Section
+from ..core.optim import Optimizer
+from ..training.trace import StepTrace
 
 GIVEN_KINDS = ("before",)
 LOSSES = {"before the step": "loss_before", "after it": "loss_after"}

@@ -58,7 +58,7 @@ def network_accuracy(network, inputs, targets, chunk: int = CHUNK) -> float:
 def split_accuracies(network, x, t, config, x_test=None, t_test=None) -> dict:
     """{train_accuracy, validation_accuracy (when ``config`` holds rows out), test_accuracy (when given)}:
     train on the rows trained on, validation on the rows held out, as ``fit`` split them."""
-    from .train import validation_split
+    from ..training.train import validation_split
     trained, validated = validation_split(len(x), config)
     result = {"train_accuracy": network_accuracy(network, x[trained], t[trained])}
     if len(validated):

@@ -154,7 +154,7 @@ class Network:
         return f"<Network {self.shape_text()}: {flow}, loss {self.loss.name}, {len(self._labels):,} parameters>"
 
     def _repr_html_(self) -> str:
-        from .display import network_html
+        from ..explain.display import network_html
         return network_html(self)
 
     # ----- shapes and labels -------------------------------------------------
@@ -308,7 +308,7 @@ class Network:
         every ``checkpoint_every`` epochs, at the end and on Ctrl-C (after the last whole epoch), with
         ``network.run`` as it then stands: ``checkpoint=lambda net: net.save("ck.npz")``.  ``threads``: the BLAS
         threads of this call (default: chosen by the size of the work)."""
-        from .train import fit, training_config
+        from ..training.train import fit, training_config
         if not isinstance(fresh, bool):
             raise ConfigError("fresh", "True or False", fresh)
         run = None if fresh else self.run
@@ -324,9 +324,9 @@ class Network:
     def explain(self, x, t, config=None, *, steps: int = 1, apply: bool = False, **settings):
         """Trace ``steps`` training steps on (x, t) and return them as an Explanation (``.render(fmt)``;
         a notebook shows its derivation).  The network is left as it was unless ``apply=True``."""
-        from .explain import Explanation
-        from .trace import trace_steps
-        from .train import training_config
+        from ..explain import Explanation
+        from ..training.trace import trace_steps
+        from ..training.train import training_config
         if not (is_integer(steps) and 1 <= steps <= MAX_TRACED_STEPS):
             raise ConfigError("steps", f"an integer from 1 to {MAX_TRACED_STEPS:,} (each step is traced number by "
                               "number)", steps)
@@ -337,7 +337,7 @@ class Network:
 
     def plot(self, x=None, ax=None):
         """The network with matplotlib (the plot extra): ``chainrule.plot.network(self, x, ax)``."""
-        from . import plot
+        from .. import plot
         return plot.network(self, x, ax)
 
     def copy(self) -> "Network":
@@ -346,30 +346,30 @@ class Network:
 
     def save(self, path, name: str = "model") -> None:
         """A model file with the network's run, by suffix: .json, .npz or .safetensors (see ``io.save_model``)."""
-        from .io import save_model
+        from ..formats.io import save_model
         save_model(self, path, name)
 
     def to_torch(self, logits: bool = False):
         """A ``torch.nn.Sequential`` with the same outputs and gradients (the torch extra; see pytorch.py);
         ``logits=True`` leaves out a final softmax or sigmoid (for CrossEntropyLoss, BCEWithLogitsLoss)."""
-        from .pytorch import to_torch
+        from ..interop.pytorch import to_torch
         return to_torch(self, logits)
 
     def state_dict(self) -> dict:
         """The parameters as numpy arrays under PyTorch's names (``0.weight``, ``0.bias``, …)."""
-        from .pytorch import state_dict
+        from ..interop.pytorch import state_dict
         return state_dict(self)
 
     def load_state_dict(self, state) -> None:
         """Set the parameters from PyTorch's names (tensors or arrays), all checked before any is changed."""
-        from .pytorch import load_state_dict
+        from ..interop.pytorch import load_state_dict
         load_state_dict(self, state)
 
     # ----- plain data ------------------------------------------------------------
     def parameters_as_data(self) -> list[dict]:
         """[{"weights": units × fan_in lists, "bias": number | list | None}] per layer: the values of
         the network's spec table (``serialize.network_to_table``)."""
-        from .serialize import network_to_table
+        from ..formats.serialize import network_to_table
         return [{"weights": layer["weights"], "bias": layer.get("bias")} for layer in network_to_table(self)["layers"]]
 
     def shape_text(self) -> str:

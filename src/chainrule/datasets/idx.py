@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import files
-from ..settings import memory
+from ..formats import files
+from ..core.settings import memory
 
 _TYPES: dict[int, Any] = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
           0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import files
-from ..data import one_hot
-from ..settings import show
+from ..formats import files
+from ..core.data import one_hot
+from ..core.settings import show
 
 
 @dataclass

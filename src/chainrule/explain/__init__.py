@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..settings import ConfigError
+from ..core.settings import ConfigError
 from .chains import chains_as_data
 from .document import Document, paragraphs
 from .limits import too_large
@@ -42,11 +42,11 @@ class Explanation(Sequence):
         return self.render("text")
 
     def _repr_html_(self) -> str:
-        from ..display import explanation_html
+        from .display import explanation_html
         return explanation_html(self)
 
     def _repr_markdown_(self) -> str:
-        from ..display import explanation_markdown
+        from .display import explanation_markdown
         return explanation_markdown(self)
 
     def __repr__(self) -> str:

@@ -12,8 +12,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..expr import D, Add, Eq, Expr, Frac, Mul, Num, Paren, SumOver, Sym, Word, num, sym
-from ..trace import StepTrace
+from ..core.expr import D, Add, Eq, Expr, Frac, Mul, Num, Paren, SumOver, Sym, Word, num, sym
+from ..training.trace import StepTrace
 from .document import Section
 from .limits import MAX_PATHS, MAX_SAMPLES
 from .names import E, unknown_parameter

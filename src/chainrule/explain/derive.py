@@ -17,8 +17,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..expr import D, Add, Call, Eq, Expr, Mul, Num, Paren, Sub, SumOver, Sym, Word, num, substitute, sym
-from ..trace import StepTrace
+from ..core.expr import D, Add, Call, Eq, Expr, Mul, Num, Paren, Sub, SumOver, Sym, Word, num, substitute, sym
+from ..training.trace import StepTrace
 from .chains import (Chain, Factor, SampleChain, all_chains, chain_items, chains_as_data, gradients_section,
                      parameter_chain)
 from .document import Document, Section, walk

@@ -12,7 +12,7 @@ import re
 from html import escape
 
 
-from .explain.html import STYLE, network_svg
+from .html import STYLE, network_svg
 
 MAX_TABLE = 200          # parameters listed one by one; a larger network gets a summary per layer
 
@@ -55,7 +55,7 @@ def _kind(cell) -> str:
 # ----- networks ---------------------------------------------------------------------------------
 def network_html(network) -> str:
     """The diagram and every parameter by label (a per-layer summary for a large network)."""
-    from .trace import describe_network
+    from ..training.trace import describe_network
     description = describe_network(network)
     count = len(network.labels)
     heading = f"<p><b>Network {network.shape_text()}</b>, loss {network.loss.name}, {count:,} parameters</p>"
@@ -138,8 +138,8 @@ def history_html(history) -> str:
 # ----- explained steps -----------------------------------------------------------------------------
 def too_large_note(explanation) -> str | None:
     """Why the whole derivation is not shown (None when it is)."""
-    from .explain.limits import too_large
-    from .explain.names import parameter_count
+    from .limits import too_large
+    from .names import parameter_count
     for trace in explanation.traces:
         large = too_large(parameter_count(trace), len(trace.samples))
         if large:
@@ -149,8 +149,8 @@ def too_large_note(explanation) -> str | None:
 
 
 def explanation_html(explanation) -> str:
-    from .explain import explain_step
-    from .explain.html import document_html
+    from . import explain_step
+    from .html import document_html
     note = too_large_note(explanation)
     if note:
         return fragment(f"<p>{escape(note)}</p>")

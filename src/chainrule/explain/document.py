@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..expr import Eq
-from ..trace import StepTrace
+from ..core.expr import Eq
+from ..training.trace import StepTrace
 
 
 @dataclass

@@ -10,7 +10,7 @@ from html import escape
 from .document import Document, walk
 from .lines import broken, fits, row_mathml, typeset
 from .names import Names
-from ..expr import Eq, num
+from ..core.expr import Eq, num
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em; color: #222; }

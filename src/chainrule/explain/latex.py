@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .document import Document, walk
 from .lines import broken, fits, row_latex, row_width, typeset
-from ..expr import Eq, latex_text
+from ..core.expr import Eq, latex_text
 
 PREAMBLE = r"""\documentclass[10pt]{article}
 \usepackage[a4paper,margin=1.8cm]{geometry}

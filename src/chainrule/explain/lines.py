@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..expr import Eq, Expr, _Chain
+from ..core.expr import Eq, Expr, _Chain
 
 
 @dataclass

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..expr import (D, Add, Call, Eq, Expr, Frac, Hadamard, Indexed, MatMul, Matrix, Mul, Num, Sub, Sym, Transposed, column,
+from ..core.expr import (D, Add, Call, Eq, Expr, Frac, Hadamard, Indexed, MatMul, Matrix, Mul, Num, Sub, Sym, Transposed, column,
                     matrix, sym)
-from ..trace import StepTrace
+from ..training.trace import StepTrace
 from .derive import StepDerivation, step_heading
 from .document import Document, Section
 from .names import E

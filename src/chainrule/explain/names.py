@@ -4,10 +4,10 @@ number of parameters, and a sample's input or target written as a vector."""
 
 from __future__ import annotations
 
-from ..expr import Sym, num
-from ..neurons import Names
-from ..settings import ConfigError
-from ..trace import StepTrace
+from ..core.expr import Sym, num
+from ..core.neurons import Names
+from ..core.settings import ConfigError
+from ..training.trace import StepTrace
 
 E = Sym("E")
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ..trace import StepTrace
+from ..training.trace import StepTrace
 from . import derive
 from .document import Document
 from .matrix import matrix_document

@@ -10,7 +10,7 @@ import textwrap
 
 from .document import Document, walk
 from .lines import broken, row_text
-from ..expr import Eq, Sub, _Chain, hcat
+from ..core.expr import Eq, Sub, _Chain, hcat
 
 BOLD, GREEN, DIM, RESET = "\033[1m", "\033[32m", "\033[2m", "\033[0m"
 WIDTH = 100

@@ -4,9 +4,9 @@ read from the trace."""
 
 from __future__ import annotations
 
-from ..expr import Eq, Num, Sym, num, substitute, sym
-from ..optim import Optimizer
-from ..trace import StepTrace
+from ..core.expr import Eq, Num, Sym, num, substitute, sym
+from ..core.optim import Optimizer
+from ..training.trace import StepTrace
 from .document import Section
 from .values import StepValues
 

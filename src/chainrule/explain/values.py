@@ -15,9 +15,9 @@ from operator import mul
 
 import numpy as np
 
-from ..activations import get_activation
-from ..losses import get_loss
-from ..trace import StepTrace
+from ..core.activations import get_activation
+from ..core.losses import get_loss
+from ..training.trace import StepTrace
 from .limits import MAX_SAMPLES
 from .names import Names
 

@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 
 from . import files
-from .settings import memory
-from .network import Network
+from ..core.settings import memory
+from ..core.network import Network
 from .serialize import (FORMAT, VERSION, model_document, network_arrays, network_from_document, run_arrays,
                         run_from_document)
 from .spec import SpecError
@@ -46,7 +46,7 @@ METADATA_KEY = "chainrule-model"          # the safetensors header's metadata en
 
 def model_suffix(path: str | Path, key: str = "path") -> str:
     """The model format ``path`` names by its suffix; any other suffix is refused (ConfigError naming ``key``)."""
-    from .settings import ConfigError
+    from ..core.settings import ConfigError
     suffix = Path(path).suffix.lower()
     if suffix not in MODEL_SUFFIXES:
         raise ConfigError(key, f"a model file name ending in {', '.join(MODEL_SUFFIXES)}", str(path))
@@ -56,7 +56,7 @@ def model_suffix(path: str | Path, key: str = "path") -> str:
 def check_writable(path: str | Path, key: str = "path") -> None:
     """Refuse, before any work is done, a model file that could not be written: a suffix that names no
     format, a directory, a missing or read-only directory (ConfigError naming ``key`` and the path)."""
-    from .settings import ConfigError, Described
+    from ..core.settings import ConfigError, Described
     model_suffix(path, key)
     target = Path(path)
     folder = target.parent
@@ -128,7 +128,7 @@ def write_atomically(path: str | Path, content: str | bytes) -> None:
 def save_model(network: Network, path: str | Path, name: str = "model") -> None:
     """The model file of ``network`` (and of its run, ``network.run``, when it has one): JSON, .npz or
     .safetensors by the suffix of ``path``, written whole or not at all."""
-    from .settings import ConfigError
+    from ..core.settings import ConfigError
     from .spec import MAX_NAME, one_line_name
     suffix = model_suffix(path)
     if not one_line_name(name):          # what load_model would refuse is not written
@@ -153,7 +153,7 @@ def _safetensors():
     try:
         import safetensors.numpy
     except ImportError:
-        from .settings import ConfigError, Described
+        from ..core.settings import ConfigError, Described
         raise ConfigError("safetensors", 'the safetensors package installed (pip install "chainrule[safetensors]")',
                           Described("none")) from None
     return safetensors

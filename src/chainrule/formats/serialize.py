@@ -22,6 +22,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from .._version import __version__
+
 FORMAT = "chainrule-model"
 VERSION = 2          # 2: a run's training settings, history, optimiser state, epoch and RNG state beside the network
 
@@ -59,7 +61,6 @@ def model_document(network, name: str = "model", values: bool = True, run: "Run 
     """A model file's content: format, version, the chainrule that wrote it, name, the network table and,
     for a run that can go on, ``run_to_document``'s training state (without ``values``, the optimiser's
     state arrays are left out too: ``run_arrays`` holds them)."""
-    from . import __version__
     document = {"format": FORMAT, "version": VERSION, "chainrule": __version__, "name": name,
                 "network": network_to_table(network, values)}
     if run is not None:
@@ -80,7 +81,7 @@ def network_arrays(network) -> dict[str, np.ndarray]:
 def network_from_document(document, source: str, arrays: dict[str, np.ndarray] | None = None):
     """The network of a model document, validated like a spec; ``arrays`` (from an .npz) are the
     weights and biases the document's table leaves out.  Raises SpecError: ``source: key: …``."""
-    from .settings import Described, show
+    from ..core.settings import Described, show
     from .spec import SpecError, _layer_key, from_dict
 
     def fail(key: str, message: str) -> SpecError:
@@ -210,10 +211,10 @@ def run_from_document(document: dict, network, source: str, arrays: dict[str, np
     arrays (shapes of the parameters, float, finite). Raises SpecError: ``source: key: …``."""
     from dataclasses import fields
 
-    from .optim import NAMES, get_optimizer
-    from .settings import ConfigError, Described, show
+    from ..core.optim import NAMES, get_optimizer
+    from ..core.settings import ConfigError, Described, show
     from .spec import SpecError
-    from .train import MAX_EPOCHS, History, TrainingConfig
+    from ..training.train import MAX_EPOCHS, History, TrainingConfig
 
     def fail(key: str, message: str) -> SpecError:
         return SpecError(f"{source}: {key}: {message}")
@@ -321,8 +322,8 @@ STOPPED = ("epochs", "validation", "loss_below", "loss_change_below", "interrupt
 def _check_history(table: dict, epoch: int, fail) -> None:
     """Every field of a saved History of a run of ``epoch`` epochs: its type and range, best_epoch an epoch
     whose validation loss was recorded (1 … len(validation_loss_history); 0 is not "the last")."""
-    from .settings import show
-    from .train import MAX_EPOCHS
+    from ..core.settings import show
+    from ..training.train import MAX_EPOCHS
 
     def count(key: str, most: int | None = None) -> None:
         value = table.get(key, 0)
@@ -353,7 +354,7 @@ def _check_history(table: dict, epoch: int, fail) -> None:
 def _float_array(key: str, value, p: np.ndarray, fail) -> np.ndarray:
     """An array shaped like parameter ``p`` as a model file holds it: numbers in JSON lists, or an
     archive's array, whose dtype must be a float one (shape and finiteness are the caller's to check)."""
-    from .settings import show
+    from ..core.settings import show
     if isinstance(value, list):
         try:
             return np.array(value, dtype=p.dtype)
@@ -367,7 +368,7 @@ def _float_array(key: str, value, p: np.ndarray, fail) -> np.ndarray:
 
 def _best(document: dict, network, arrays: dict, fail) -> list | None:
     """The best parameters of a run: ``best`` (JSON lists) or best_0, best_1, … arrays, shaped as the network's."""
-    from .settings import show
+    from ..core.settings import show
     given = document.get("best")
     if given is None and not arrays:
         return None

@@ -19,12 +19,14 @@ from typing import Any, Optional
 
 import numpy as np
 
-from . import activations, examples, files, init, losses, optim, train
-from .datasets.tabular import numbers, read_rows, read_text
-from .layers import BIAS_MODES, Dense, check_size
-from .network import WEIGHT_LABELS, Network
-from .settings import ConfigError, Described, show
-from .train import TrainingConfig, validation_split
+from ..core import activations, init, losses, optim
+from . import examples, files
+from ..training import train
+from ..datasets.tabular import numbers, read_rows, read_text
+from ..core.layers import BIAS_MODES, Dense, check_size
+from ..core.network import WEIGHT_LABELS, Network
+from ..core.settings import ConfigError, Described, show
+from ..training.train import TrainingConfig, validation_split
 
 
 class SpecError(ValueError):
@@ -451,7 +453,7 @@ def _load_dataset(d: dict, v: _Validator, n_in: int, n_out: int, base: Path, dty
         if name in d:
             raise v.error(f"data.{name}", f"give either {key} or your own data, not both")
     limit = v.integer(d["limit"], "data.limit", 1) if "limit" in d else None
-    from .datasets import load_idx_directory, load_mnist, one_hot
+    from ..datasets import load_idx_directory, load_mnist, one_hot
     if "dataset" in d:
         v.choice(d["dataset"], "data.dataset", DATASETS)
     else:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .io import write_atomically
-from .network import Network
-from .settings import ConfigError, Described
+from ..formats.io import write_atomically
+from ..core.network import Network
+from ..core.settings import ConfigError, Described
 
 __all__ = ["OPSET", "save_onnx", "to_onnx"]
 

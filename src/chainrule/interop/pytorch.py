@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from .activations import _ACTIVATIONS, Activation, get_activation
-from .layers import DTYPES, Dense
-from .network import Network
-from .settings import ConfigError, Described
+from ..core.activations import _ACTIVATIONS, Activation, get_activation
+from ..core.layers import DTYPES, Dense
+from ..core.network import Network
+from ..core.settings import ConfigError, Described
 
 __all__ = ["from_torch", "load_state_dict", "module_indices", "state_dict", "to_torch"]
 

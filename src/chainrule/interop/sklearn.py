@@ -61,11 +61,11 @@ from sklearn.utils import shuffle as shuffled
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 
-from .layers import Dense, check_size
-from .network import Network
-from .optim import Adam, SGD
-from .settings import ConfigError, Described
-from .train import MAX_EPOCHS
+from ..core.layers import Dense, check_size
+from ..core.network import Network
+from ..core.optim import Adam, SGD
+from ..core.settings import ConfigError, Described
+from ..training.train import MAX_EPOCHS
 
 __all__ = ["MLPClassifier", "MLPRegressor", "explain"]
 
@@ -438,9 +438,9 @@ class _MLP(BaseEstimator):
         over the batch.  The L2 penalty is not part of a traced step: with ``alpha`` > 0 a warning says that
         the traced updates leave out its α·W/n (``set_params(alpha=0)`` before fitting for a step that fit
         would take exactly); sample weights are not taken."""
-        from .explain import Explanation
-        from .trace import Tracer
-        from .train import TrainingConfig
+        from ..explain import Explanation
+        from ..training.trace import Tracer
+        from ..training.train import TrainingConfig
         check_is_fitted(self, "network_")
         if not (_integer(steps) and 1 <= steps <= 1000):
             raise ConfigError("steps", "an integer from 1 to 1000", steps)

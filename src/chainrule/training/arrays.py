@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .network import Network
+from ..core.network import Network
 
 
 def _scipy_gemm(dtype, blas: str = "auto"):

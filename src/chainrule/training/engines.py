@@ -26,8 +26,8 @@ import numpy as np
 
 from . import floats
 from .arrays import ArrayTrainer
-from .network import Network
-from .settings import ConfigError
+from ..core.network import Network
+from ..core.settings import ConfigError
 
 ENGINES = ("auto", "reference", "arrays", "arrays-numpy", "floats")
 

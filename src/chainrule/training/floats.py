@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .network import Network
+from ..core.network import Network
 
 MAX_PARAMETERS = 256
 MAX_BATCH = 8

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import data
-from .network import Network
+from ..core import data
+from ..core.network import Network
 
 STEP = 1e-4   # h of the stencil
 TOLERANCE = 1e-7    # the largest relative error at which backprop and finite differences agree
@@ -145,7 +145,7 @@ def cost(sizes=(100, 1_000, 10_000, 100_000), batch: int = 16, sample: int = 300
     """Time one backprop gradient and one finite-difference gradient of 16-m-10 tanh networks with about
     ``size`` parameters.  Finite differences on more than ``sample`` parameters are timed on ``sample`` of
     them chosen at random and scaled by W/sample: each parameter costs the same four forward passes."""
-    from .layers import Dense
+    from ..core.layers import Dense
     rng = np.random.default_rng(seed)
     rows = []
     inputs, outputs = 16, 10

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import data
-from .network import Network
-from .serialize import network_to_table
-from .spec import activation_params
+from ..core import data
+from ..core.network import Network
+from ..formats.serialize import network_to_table
+from ..formats.spec import activation_params
 from .train import TrainingConfig, schedule, take_step
 
 
@@ -58,17 +58,17 @@ class StepTrace:
                 f"loss {self.loss_before:.9g} → {self.loss_after:.9g}>")
 
     def _repr_html_(self) -> str:
-        from .explain import Explanation
+        from ..explain import Explanation
         return Explanation([self])._repr_html_()
 
     def _repr_markdown_(self) -> str:
-        from .explain import Explanation
+        from ..explain import Explanation
         return Explanation([self])._repr_markdown_()
 
     def render(self, fmt: str = "text", *, param: str | None = None, matrix: bool = False,
                title: str = "", colour: bool = False) -> str:
         """This step in ``fmt`` (text, markdown, latex, html, json); see ``explain.Explanation.render``."""
-        from .explain import Explanation
+        from ..explain import Explanation
         return Explanation([self]).render(fmt, param=param, matrix=matrix, title=title, colour=colour)
 
     def as_dict(self) -> dict:

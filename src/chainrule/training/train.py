@@ -21,13 +21,14 @@ from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 
-from . import data, engines
-from . import threads as blas_threads
+from ..core import data
+from . import engines
+from ..core import threads as blas_threads
 from .engines import take_step  # noqa: F401  (re-exported: a traced step runs it)
-from .network import REDUCTIONS, Network
-from .optim import ALL_SETTINGS as ALL_OPTIMIZER_SETTINGS
-from .optim import LEARNING_RATE, OPTIMIZERS, SCHEDULES, Optimizer, get_optimizer, scheduled_rate
-from .settings import ConfigError, Setting, boolean, is_integer, number_in
+from ..core.network import REDUCTIONS, Network
+from ..core.optim import ALL_SETTINGS as ALL_OPTIMIZER_SETTINGS
+from ..core.optim import LEARNING_RATE, OPTIMIZERS, SCHEDULES, Optimizer, get_optimizer, scheduled_rate
+from ..core.settings import ConfigError, Setting, boolean, is_integer, number_in
 
 
 class TrainingDiverged(ArithmeticError):
@@ -224,12 +225,12 @@ class History:
         return f"<History: {self.epochs_run} epoch{'s' * (self.epochs_run != 1)}{loss}, stopped: {self.stopped_because}{engine}>"
 
     def _repr_html_(self) -> str:
-        from .display import history_html
+        from ..explain.display import history_html
         return history_html(self)
 
     def plot(self, ax=None, **options):
         """The loss curve with matplotlib (the plot extra): ``chainrule.plot.loss(self, ax, **options)``."""
-        from . import plot
+        from .. import plot
         return plot.loss(self, ax, **options)
 
     def as_dict(self) -> dict:
@@ -271,7 +272,7 @@ def fit(network: Network, x, t, config: TrainingConfig | None = None,
     ``threads`` is the number of BLAS threads of this call (None: one for small products, else every core;
     threads.py); the user's own BLAS setting is as it was afterwards.
     """
-    from .serialize import Run
+    from ..formats.serialize import Run
     engines.check(engine)
     config = training_config(config, settings)
     for name, function in (("callback", callback), ("on_step", on_step), ("checkpoint", checkpoint)):
@@ -311,7 +312,7 @@ def _optimizer_going_on(config: TrainingConfig, start) -> Optimizer:
 
 
 def _fit(network, x, t, config, callback, on_step, resume, engine, checkpoints, threads=None) -> History:
-    from .serialize import Run
+    from ..formats.serialize import Run
     start = resume if isinstance(resume, Run) else None
     train, held = validation_split(len(x), config)
     x_val, t_val = x[held], t[held]
@@ -422,7 +423,7 @@ class _Going:
         """The run after ``history`` (this call's so far), as a checkpoint holds it: every array copied."""
         import copy
 
-        from .serialize import Run
+        from ..formats.serialize import Run
         whole = self.prior.then(history) if self.prior is not None else copy.deepcopy(history)
         if status:
             whole.stopped_because = status

@@ -45,9 +45,9 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .. import files
+from ..formats import files
 from ..explain.json import finite_or_null
-from ..settings import show
+from ..core.settings import show
 from .sessions import BadRequest, Limits, Store
 
 STATIC = Path(__file__).parent / "static"
@@ -215,11 +215,11 @@ def create_app(limits: Limits | None = None, setup: dict | None = None) -> Starl
         return PlainTextResponse(text, headers={"Content-Disposition": disposition})
 
     async def list_examples(request):
-        from .. import examples
+        from ..formats import examples
         return Json({"examples": [{"name": n, "summary": examples.summary(n)} for n in examples.names()]})
 
     async def list_choices(request):
-        from .. import activations, losses, optim
+        from ..core import activations, losses, optim
         hidden = [name for name in activations.NAMES if activations.get_activation(name).elementwise]
         outputs = []          # each loss with the output layer it needs: its activation and at least how many units
         for name in losses.NAMES:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .. import examples, files
+from ..formats import examples, files
 from ..datasets import one_hot
 from ..datasets.tabular import numbers, read_rows
 from ..datasets.toy import FEATURES, GENERATORS, REGRESSIONS, features, planar, regression
@@ -25,11 +25,11 @@ from ..explain.derive import MAX_SAMPLES, chains_as_data, parameter_count
 from ..explain.html import document_html
 from ..check import Checker, ClaimsError, report_json
 from ..check.claims import Claim, kind_of, parse_name
-from ..serialize import Run, network_to_table
-from ..settings import show
-from ..spec import Phase, SpecError, from_dict
-from ..trace import Tracer
-from ..train import (History, TrainingConfig, TrainingDiverged, _optimizer_going_on, diverged_message, fit,
+from ..formats.serialize import Run, network_to_table
+from ..core.settings import show
+from ..formats.spec import Phase, SpecError, from_dict
+from ..training.trace import Tracer
+from ..training.train import (History, TrainingConfig, TrainingDiverged, _optimizer_going_on, diverged_message, fit,
                      schedule, shuffling, validation_split)
 
 

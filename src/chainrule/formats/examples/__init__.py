@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..explain import Explanation
-    from ..network import Network
-    from ..train import History, TrainingConfig
+    from ...explain import Explanation
+    from ...core.network import Network
+    from ...training.train import History, TrainingConfig
 
 _HERE = Path(__file__).parent
 ORDER = ("mazur", "mazur-code", "worksheet", "visual", "xor", "softplus")
@@ -72,7 +72,7 @@ class Example:
 
 def example(name: str) -> Example:
     """The built-in example called ``name`` (``names()`` lists them): ``chainrule.example("mazur")``."""
-    from ..settings import ConfigError
+    from ...core.settings import ConfigError
     from ..spec import load
     if name not in names():
         raise ConfigError("name", f"one of {', '.join(names())}", name)
