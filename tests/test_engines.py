@@ -8,6 +8,7 @@ import pytest
 from hypothesis import assume, given, settings, strategies as st
 
 import chainrule as cr
+from chainrule.core import activations, losses
 from chainrule.training.train import TrainingConfig, TrainingDiverged
 from conftest import random_network
 
@@ -21,11 +22,11 @@ def targets(rng, loss, n, k):
 OUTPUT = {"cross_entropy": "softmax", "bce": "sigmoid"}
 
 
-HIDDEN = [name for name in cr.activations.NAMES if cr.get_activation(name).elementwise]
+HIDDEN = [name for name in activations.NAMES if cr.get_activation(name).elementwise]
 
 
 @settings(max_examples=80, deadline=None)
-@given(seed=st.integers(0, 10_000), hidden=st.sampled_from(HIDDEN), loss=st.sampled_from(cr.losses.NAMES),
+@given(seed=st.integers(0, 10_000), hidden=st.sampled_from(HIDDEN), loss=st.sampled_from(losses.NAMES),
        bias_mode=st.sampled_from(["per_neuron", "shared", "none"]), reduction=st.sampled_from(["sum", "mean"]),
        batch=st.sampled_from(["online", "full", 3]), optimizer=st.sampled_from(["sgd", "momentum", "adam", "rmsprop"]),
        frozen=st.booleans(), engine=st.sampled_from(["floats", "arrays", "arrays-numpy"]))

@@ -10,7 +10,7 @@ from chainrule.training import gradcheck
 from chainrule.core.activations import NAMES as ACTIVATIONS
 from chainrule.core.layers import BIAS_MODES, Dense
 from chainrule.core.losses import NAMES as LOSSES
-from chainrule.core.network import Network
+from chainrule import Network
 
 HIDDEN = [a for a in ACTIVATIONS if a != "softmax"]
 

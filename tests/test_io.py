@@ -7,7 +7,8 @@ import pytest
 
 import chainrule as cr
 from chainrule.formats import io as model_io
-from chainrule.formats.serialize import FORMAT, VERSION, network_to_table
+from chainrule.core.build import network_to_table
+from chainrule.formats.serialize import FORMAT, VERSION
 from chainrule.formats.spec import from_dict
 from chainrule.training.trace import describe_network
 from chainrule.web.sessions import to_toml

@@ -17,7 +17,9 @@ import pytest
 
 import chainrule as cr
 from chainrule.formats import io as model_io
-from chainrule.formats.serialize import FORMAT, VERSION, Run, network_to_table
+from chainrule.core.build import network_to_table
+from chainrule.formats.serialize import FORMAT, VERSION
+from chainrule.training.run import Run
 
 SUFFIXES = [".json", ".npz", ".safetensors"]
 SRC = Path(__file__).parent.parent / "src"

@@ -5,7 +5,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.core.layers import Dense
-from chainrule.core.network import Network
+from chainrule import Network
 from chainrule.training.train import TrainingConfig, epoch_batches
 
 

@@ -9,18 +9,18 @@
 from .core.activations import Activation, get_activation
 from .core.build import mlp
 from .core.data import one_hot
-from .formats.examples import Example, example
 from .explain import Explanation
 from .formats.io import load_model, save_model
 from .core.layers import Dense
 from .core.losses import Loss, get_loss
-from .core.network import Network
 from .interop.pytorch import from_torch
 from .core.settings import ConfigError
 from .formats.spec import Spec, SpecError, load, loads
 from .training.trace import StepTrace, trace_steps
 from .training.train import History, TrainingConfig, TrainingDiverged, fit
 
+from ._example import Example, example
+from ._network import Network
 from ._version import __version__
 from .formats import examples          # chainrule.examples.names(): the built-in examples
 from .training import gradcheck        # chainrule.gradcheck.check, .cost: finite differences against backprop

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import runs
+from ._network import built
 from ._version import __version__
 from .formats import examples, files
 from .training import gradcheck
@@ -699,7 +700,7 @@ def cmd_plot(args, out) -> int:
     if args.epochs is not None:
         phases = [(name, config.replace(epochs=args.epochs)) for name, config in phases]
     before = spec.build_network()
-    network = load_model(args.model) if args.model else before.copy()
+    network = built(load_model(args.model) if args.model else before.copy())
     trained = []                                # (name, History, the network after the phase)
     for name, config in ([] if args.model else phases):
         network.run = None                      # each phase a run of its own, as `chainrule train` runs them

@@ -40,8 +40,8 @@ def _axes(ax: Any) -> Axes:
 
 
 def _network(network: Any) -> Any:
-    from .core.network import Network
-    if not isinstance(network, Network):
+    from .core.network import BaseNetwork
+    if not isinstance(network, BaseNetwork):
         raise ConfigError("network", "a chainrule Network", type(network).__name__)
     return network
 

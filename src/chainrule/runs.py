@@ -13,8 +13,9 @@ from typing import Callable
 import numpy as np
 
 from .formats.io import load_model, save_model
-from .core.metrics import correct, split_accuracies
-from .core.network import Network
+from .core.build import network_to_table
+from .core.metrics import correct, network_accuracy
+from .core.network import BaseNetwork
 from .formats.spec import Spec
 from .training.train import History, TrainingConfig, fit, validation_split
 
@@ -85,9 +86,12 @@ class StepBar:
 
 
 @dataclass
-class Run:
+class Trained:
+    """A spec trained as ``chainrule train`` trains it: its network (whose ``run`` is where training stands),
+    the settings and History of the call, its time, the samples held out and the accuracy by split."""
+
     spec: Spec
-    network: Network
+    network: BaseNetwork
     config: TrainingConfig
     history: History
     seconds: float          # in fit
@@ -101,9 +105,9 @@ class Run:
 
 
 def train(spec: Spec, config: TrainingConfig | None = None, *, show: bool = True, bar: bool = False,
-          save: str | None = None, save_name: Callable[[Network], str] | None = None,
-          network: Network | None = None, checkpoint: str | None = None, checkpoint_every: int = 0,
-          interrupted_to: str | None = None, threads: int | None = None) -> Run:
+          save: str | None = None, save_name: Callable[[BaseNetwork], str] | None = None,
+          network: BaseNetwork | None = None, checkpoint: str | None = None, checkpoint_every: int = 0,
+          interrupted_to: str | None = None, threads: int | None = None) -> Trained:
     """Fit a fresh network of ``spec`` — or go on with ``network``'s run — as ``config`` (default: the
     spec's training) says, showing progress (``bar``: a bar within each epoch, as for any data of LARGE
     samples or more), then measure the accuracy on a data set's splits and save the model to ``save``,
@@ -122,7 +126,7 @@ def train(spec: Spec, config: TrainingConfig | None = None, *, show: bool = True
     lines = None if bar else EpochLines(first + config.epochs, show)
     name = save_name(network) if save_name else spec.name
 
-    def keep(trained: Network) -> None:
+    def keep(trained: BaseNetwork) -> None:
         assert trained.run is not None
         trained.run.data, trained.run.name = spec.data, name
         path = checkpoint or (interrupted_to if trained.run.history.stopped_because == "interrupted" else None)
@@ -144,10 +148,10 @@ def train(spec: Spec, config: TrainingConfig | None = None, *, show: bool = True
                                                                     spec.test_targets)
     if save:
         save_model(network, save, name)
-    return Run(spec, network, config, history, seconds, held, accuracy)
+    return Trained(spec, network, config, history, seconds, held, accuracy)
 
 
-def _in_phases(spec: Spec, *, save: str | None, **options) -> Run:
+def _in_phases(spec: Spec, *, save: str | None, **options) -> Trained:
     """A spec's [[training.phases]] in turn, each a run of its own (a fresh optimiser) from the weights
     the phase before left; the model saved holds the last phase's run."""
     network, phases, seconds = spec.build_network(), [], 0.0
@@ -161,10 +165,21 @@ def _in_phases(spec: Spec, *, save: str | None, **options) -> Run:
     return replace(done, seconds=seconds, phases=phases)
 
 
-def going_on(path: str) -> tuple[Spec, Network]:
+def split_accuracies(network, x, t, config, x_test=None, t_test=None) -> dict:
+    """{train_accuracy, validation_accuracy (when ``config`` holds rows out), test_accuracy (when given)}:
+    train on the rows trained on, validation on the rows held out, as ``fit`` split them."""
+    trained, validated = validation_split(len(x), config)
+    result = {"train_accuracy": network_accuracy(network, x[trained], t[trained])}
+    if len(validated):
+        result["validation_accuracy"] = network_accuracy(network, x[validated], t[validated])
+    if x_test is not None:
+        result["test_accuracy"] = network_accuracy(network, x_test, t_test)
+    return result
+
+
+def going_on(path: str) -> tuple[Spec, BaseNetwork]:
     """The spec and network of a model saved with its run (``chainrule train --save`` or ``--checkpoint``):
     its network with the run, the run's settings and the data its ``[data]`` table names, read again."""
-    from .formats.serialize import network_to_table
     from .formats.spec import SpecError, from_dict
     network = load_model(path)
     run = network.run
@@ -184,7 +199,7 @@ def accuracy_text(accuracy: dict) -> str:
     return "accuracy: " + ", ".join(f"{k.split('_')[0]} {100 * v:.2f}%" for k, v in accuracy.items())
 
 
-def spec_data(run: Run) -> dict:
+def spec_data(run: Trained) -> dict:
     """The JSON report of a run: its History, the parameters and any accuracy."""
     changed = {"changed": list(run.spec.changed)} if run.spec.changed else {}
     phases = {"phases": [{"name": phase.name, **history.as_dict()} for phase, history in run.phases]} \
@@ -202,7 +217,7 @@ def _loss_line(history: History) -> str:
                if history.start_epoch and history.epochs_run else "") + f"); stopped because: {history.stopped_because}")
 
 
-def spec_text(run: Run) -> str:
+def spec_text(run: Trained) -> str:
     """The text report of a run: network, loss before and after, accuracy, parameters and outputs
     (one a line up to MAX_LISTED)."""
     network, history, config, (x, t) = run.network, run.history, run.config, run.spec.require_data()
@@ -226,7 +241,7 @@ def spec_text(run: Run) -> str:
     return "\n".join(lines) + "\n"
 
 
-def dataset_data(run: Run) -> dict:
+def dataset_data(run: Trained) -> dict:
     """The JSON report of a classifier's run on a data set: loss per epoch, accuracy, speed."""
     history = run.history
     result = {"data": run.spec.name, "network": run.network.shape_text(), "epochs_run": history.epochs_run,
@@ -238,7 +253,7 @@ def dataset_data(run: Run) -> dict:
     return result
 
 
-def dataset_text(run: Run) -> str:
+def dataset_text(run: Trained) -> str:
     network, history, config, held = run.network, run.history, run.config, run.held
     hidden = network.layers[0].activation.name
     lines = [f"{run.spec.name}: network {network.shape_text()} ({hidden}, softmax, cross-entropy), "

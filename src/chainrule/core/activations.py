@@ -616,3 +616,8 @@ def settings_of(name: str) -> dict[str, Setting]:
 
 
 ALL_SETTINGS = sorted({key for cls in _ACTIVATIONS.values() for key in cls.SETTINGS})
+
+
+def activation_params(layer: dict) -> dict:
+    """The activation's own settings written in a layer table (slope, alpha, …)."""
+    return {key: layer[key] for key in ALL_SETTINGS if key in layer}

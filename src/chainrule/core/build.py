@@ -19,7 +19,7 @@ from .activations import ALL_SETTINGS, NAMES, settings_of
 from .data import numbers
 from .layers import Dense, check_size, float_dtype
 from .losses import get_loss
-from .network import Network
+from .network import BaseNetwork, new_network
 from .settings import ConfigError, Described, is_integer
 
 
@@ -36,7 +36,7 @@ def _per_layer(value: Any, name: str, count: int) -> list:
 def mlp(sizes: Sequence[int], activation: str | Sequence[str] = "sigmoid", *, loss: str = "half_sse",
         output_activation: str | None = None, init: Any = "xavier", seed: int = 0,
         bias: Any = 0.0, bias_mode: str | Sequence[str] = "per_neuron", weights: Sequence | None = None,
-        weight_labels: str = "row", dtype: Any = np.float64, **activation_settings) -> Network:
+        weight_labels: str = "row", dtype: Any = np.float64, **activation_settings) -> BaseNetwork:
     """A fully connected network with ``sizes = [inputs, hidden…, outputs]``.
 
     ``activation`` applies to the hidden layers and, unless ``output_activation`` (or the loss) says
@@ -82,7 +82,7 @@ def mlp(sizes: Sequence[int], activation: str | Sequence[str] = "sigmoid", *, lo
         if key not in taken:
             raise ConfigError(key, f"a setting of one of this network's activations ({', '.join(dict.fromkeys(names))})",
                               activation_settings[key])
-    return Network(layers, loss, weight_labels)
+    return new_network(layers, loss, weight_labels)
 
 
 def _weights(given, init, units: int, fan_in: int, sources, order: str) -> np.ndarray:
@@ -108,3 +108,26 @@ def _takes(activation) -> dict:
 
 def _bad_seed(seed: Any) -> int:
     raise ConfigError("seed", "an integer ≥ 0", seed)
+
+
+def layer_to_table(layer, values: bool = True) -> dict:
+    """One ``[[network.layers]]`` table; without ``values``, weights and bias are left out."""
+    table = {"units": layer.units, "activation": layer.activation.name}
+    table.update(layer.activation.params)      # e.g. slope = 0.01, whatever the activation takes
+    if values:
+        table["weights"] = layer.weights.tolist()
+        if layer.bias is not None:
+            table["bias"] = layer.bias_value()
+    table["bias_mode"] = layer.bias_mode
+    if layer.names:
+        table["names"] = list(layer.names)
+    return table
+
+
+def network_to_table(network, values: bool = True) -> dict:
+    """The network as a spec's ``[network]`` table (plain data; floats exact through repr)."""
+    table = {"inputs": network.inputs, "loss": network.loss.name, "weight_labels": network.weight_labels,
+             "dtype": np.dtype(network.dtype).name}
+    if network.input_names:
+        table["input_names"] = list(network.input_names)
+    return table | {"layers": [layer_to_table(layer, values) for layer in network.layers]}

@@ -53,16 +53,3 @@ def network_accuracy(network, inputs, targets, chunk: int = CHUNK) -> float:
     hits = sum(correct(network.predict(inputs[k:k + chunk]), targets[k:k + chunk])
                for k in range(0, len(inputs), chunk))
     return hits / len(inputs) if len(inputs) else float("nan")
-
-
-def split_accuracies(network, x, t, config, x_test=None, t_test=None) -> dict:
-    """{train_accuracy, validation_accuracy (when ``config`` holds rows out), test_accuracy (when given)}:
-    train on the rows trained on, validation on the rows held out, as ``fit`` split them."""
-    from ..training.train import validation_split
-    trained, validated = validation_split(len(x), config)
-    result = {"train_accuracy": network_accuracy(network, x[trained], t[trained])}
-    if len(validated):
-        result["validation_accuracy"] = network_accuracy(network, x[validated], t[validated])
-    if x_test is not None:
-        result["test_accuracy"] = network_accuracy(network, x_test, t_test)
-    return result

@@ -1,4 +1,9 @@
-"""Network: a stack of Dense layers and a loss; forward, backward and labels.
+"""BaseNetwork: a stack of Dense layers and a loss; forward, backward and labels — the mathematical network.
+
+The user-facing ``chainrule.Network`` (``_network.py``, at the top of the package) is its subclass with
+fit, explain, save, plot and PyTorch's state_dict, which compose the layers above this one.  Every builder
+(``mlp``, a spec, a model file, ``from_torch``, the estimators) makes its networks through ``new_network``,
+which makes the class that ``builds`` named — so the core builds user-facing networks without importing them.
 
 The backward pass reads like the four equations of backpropagation:
 
@@ -23,12 +28,11 @@ import numpy as np
 from . import data, metrics
 from .layers import Dense, LayerValues
 from .neurons import Names, neuron_names
-from .settings import ConfigError, Described, is_integer
+from .settings import ConfigError, Described
 from .losses import Loss, get_loss, reduce
 
 Array = np.ndarray
 REDUCTIONS = ("sum", "mean")
-MAX_TRACED_STEPS = 10_000      # steps one explain traces (as check's claims reach at most step 10,000)
 WEIGHT_LABELS = ("row", "column")
 
 
@@ -41,15 +45,15 @@ class ParameterRef:
     kind: str
     index: tuple
 
-    def array(self, network: "Network") -> np.ndarray:
+    def array(self, network: "BaseNetwork") -> np.ndarray:
         """The array the parameter is an element of: its layer's weights or bias."""
         layer = network.layers[self.layer]
         return layer.weights if self.kind == "weights" or layer.bias is None else layer.bias
 
-    def get(self, network: "Network") -> float:
+    def get(self, network: "BaseNetwork") -> float:
         return float(self.array(network)[self.index])
 
-    def set(self, network: "Network", value: float) -> None:
+    def set(self, network: "BaseNetwork", value: float) -> None:
         self.array(network)[self.index] = value
 
 
@@ -109,12 +113,12 @@ class ParameterLabels(Mapping):
         return ", ".join(runs)
 
 
-class Network:
+class BaseNetwork:
     """A feed-forward network: ``Network([Dense(W¹, b¹), Dense(W², b²)], loss="half_sse")``;
     ``layers[0]`` reads the inputs (its fan-in is the number of inputs), ``layers[-1]`` is the output.
     ``chainrule.mlp([2, 2, 2], …)`` builds one from layer sizes."""
 
-    run: Any = None     # serialize.Run: where its training stands (set by fit and load_model), saved with it
+    run: Any = None     # training.run.Run: where its training stands (set by fit and load_model), saved with it
 
     def __init__(self, layers: list[Dense], loss: str | Loss = "half_sse", weight_labels: str = "row",
                  input_names: list[str] | None = None):
@@ -153,10 +157,6 @@ class Network:
         flow = " → ".join(names) if len(names) <= 4 else f"{names[0]} … {names[-1]}"
         return f"<Network {self.shape_text()}: {flow}, loss {self.loss.name}, {len(self._labels):,} parameters>"
 
-    def _repr_html_(self) -> str:
-        from ..explain.display import network_html
-        return network_html(self)
-
     # ----- shapes and labels -------------------------------------------------
     @property
     def outputs(self) -> int:
@@ -166,11 +166,11 @@ class Network:
     def dtype(self):
         return self.layers[0].weights.dtype
 
-    def astype(self, dtype) -> "Network":
+    def astype(self, dtype) -> "BaseNetwork":
         """A copy of the network whose parameters are in ``dtype`` (float32 or float64)."""
         layers = [Dense(layer.weights, layer.bias, activation=layer.activation, bias_mode=layer.bias_mode,
                         dtype=dtype, names=layer.names) for layer in self.layers]
-        return Network(layers, self.loss, self.weight_labels, self.input_names)
+        return type(self)(layers, self.loss, self.weight_labels, self.input_names)
 
     @property
     def labels(self) -> ParameterLabels:
@@ -297,80 +297,33 @@ class Network:
         xs, ts = data.samples(x, t, self.inputs, self.outputs, self.dtype, self.loss)
         return self.dataset_loss(xs, ts, reduction)
 
-    def fit(self, x, t, config=None, *, engine: str = "auto", callback=None, fresh: bool = False, checkpoint=None,
-            checkpoint_every: int = 0, threads: int | None = None, **settings):
-        """Train in place on (x, t) and return the History: ``net.fit(x, t, epochs=100, learning_rate=0.5,
-        batch="online")``.  Settings are TrainingConfig's (``config`` gives them all at once; keywords
-        given with it replace its values).  A network that has been trained (or loaded with its run) goes on
-        where its run stopped: ``epochs`` more, with the run's settings unless others are given, its
-        optimiser state, shuffling and epoch count (so 2 calls of 5 epochs end where 1 of 10 does);
-        ``fresh=True`` starts a new run from the current weights instead.  ``checkpoint(network)`` is called
-        every ``checkpoint_every`` epochs, at the end and on Ctrl-C (after the last whole epoch), with
-        ``network.run`` as it then stands: ``checkpoint=lambda net: net.save("ck.npz")``.  ``threads``: the BLAS
-        threads of this call (default: chosen by the size of the work)."""
-        from ..training.train import fit, training_config
-        if not isinstance(fresh, bool):
-            raise ConfigError("fresh", "True or False", fresh)
-        run = None if fresh else self.run
-        if run is not None and config is None:
-            if "epochs" not in settings and not run.remaining():
-                raise ConfigError("epochs", f"how many more epochs to train (the run has ended after its "
-                                            f"{run.epoch}: {run.history.stopped_because})", Described("none given"))
-            settings = {"epochs": run.remaining(), **settings}
-            config = run.training
-        return fit(self, x, t, training_config(config, settings), callback=callback, engine=engine, resume=run,
-                   checkpoint=checkpoint, checkpoint_every=checkpoint_every, threads=threads)
-
-    def explain(self, x, t, config=None, *, steps: int = 1, apply: bool = False, **settings):
-        """Trace ``steps`` training steps on (x, t) and return them as an Explanation (``.render(fmt)``;
-        a notebook shows its derivation).  The network is left as it was unless ``apply=True``."""
-        from ..explain import Explanation
-        from ..training.trace import trace_steps
-        from ..training.train import training_config
-        if not (is_integer(steps) and 1 <= steps <= MAX_TRACED_STEPS):
-            raise ConfigError("steps", f"an integer from 1 to {MAX_TRACED_STEPS:,} (each step is traced number by "
-                              "number)", steps)
-        if not isinstance(apply, bool):
-            raise ConfigError("apply", "True or False", apply)
-        network = self if apply else copy.deepcopy(self)
-        return Explanation(trace_steps(network, x, t, training_config(config, settings), int(steps)))
-
-    def plot(self, x=None, ax=None):
-        """The network with matplotlib (the plot extra): ``chainrule.plot.network(self, x, ax)``."""
-        from .. import plot
-        return plot.network(self, x, ax)
-
-    def copy(self) -> "Network":
+    def copy(self) -> "BaseNetwork":
         """An independent copy (parameters and all)."""
         return copy.deepcopy(self)
-
-    def save(self, path, name: str = "model") -> None:
-        """A model file with the network's run, by suffix: .json, .npz or .safetensors (see ``io.save_model``)."""
-        from ..formats.io import save_model
-        save_model(self, path, name)
-
-    def to_torch(self, logits: bool = False):
-        """A ``torch.nn.Sequential`` with the same outputs and gradients (the torch extra; see pytorch.py);
-        ``logits=True`` leaves out a final softmax or sigmoid (for CrossEntropyLoss, BCEWithLogitsLoss)."""
-        from ..interop.pytorch import to_torch
-        return to_torch(self, logits)
-
-    def state_dict(self) -> dict:
-        """The parameters as numpy arrays under PyTorch's names (``0.weight``, ``0.bias``, …)."""
-        from ..interop.pytorch import state_dict
-        return state_dict(self)
-
-    def load_state_dict(self, state) -> None:
-        """Set the parameters from PyTorch's names (tensors or arrays), all checked before any is changed."""
-        from ..interop.pytorch import load_state_dict
-        load_state_dict(self, state)
 
     # ----- plain data ------------------------------------------------------------
     def parameters_as_data(self) -> list[dict]:
         """[{"weights": units × fan_in lists, "bias": number | list | None}] per layer: the values of
-        the network's spec table (``serialize.network_to_table``)."""
-        from ..formats.serialize import network_to_table
-        return [{"weights": layer["weights"], "bias": layer.get("bias")} for layer in network_to_table(self)["layers"]]
+        the network's spec table (``build.network_to_table``)."""
+        return [{"weights": layer.weights.tolist(), "bias": None if layer.bias is None else layer.bias_value()}
+                for layer in self.layers]
 
     def shape_text(self) -> str:
         return "-".join(str(n) for n in [self.inputs, *(layer.units for layer in self.layers)])
+
+
+# The class every builder makes: the user-facing chainrule.Network once the package is imported (it names
+# itself with ``builds``), this one before.
+_BUILT: list[type[BaseNetwork]] = [BaseNetwork]
+
+
+def builds(cls: type[BaseNetwork]) -> type[BaseNetwork]:
+    """Make ``cls`` (a subclass of BaseNetwork) the class that ``new_network`` makes: a class decorator."""
+    _BUILT[0] = cls
+    return cls
+
+
+def new_network(layers: list[Dense], loss: str | Loss = "half_sse", weight_labels: str = "row",
+                input_names: list[str] | None = None) -> BaseNetwork:
+    """A network of the class builders make (``builds``): what mlp, a spec, a model file and from_torch return."""
+    return _BUILT[0](layers, loss, weight_labels, input_names)

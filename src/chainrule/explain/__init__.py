@@ -5,8 +5,10 @@ trace's plain data plus every gradient's chain of factors (explain.chains)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 
 from ..core.settings import ConfigError
+from ..training.trace import StepTrace
 from .chains import chains_as_data
 from .document import Document, paragraphs
 from .limits import too_large
@@ -18,12 +20,31 @@ from .text import WIDTH, render_text
 FORMATS = ("text", "markdown", "latex", "html", "json")
 
 
+class Step(StepTrace):
+    """One step of an Explanation: its trace (the plain data of ``StepTrace``) and its renderings."""
+
+    @classmethod
+    def of(cls, trace: StepTrace) -> "Step":
+        return trace if isinstance(trace, Step) else cls(**{f.name: getattr(trace, f.name) for f in fields(trace)})
+
+    def _repr_html_(self) -> str:
+        return Explanation([self])._repr_html_()
+
+    def _repr_markdown_(self) -> str:
+        return Explanation([self])._repr_markdown_()
+
+    def render(self, fmt: str = "text", *, param: str | None = None, matrix: bool = False,
+               title: str = "", colour: bool = False) -> str:
+        """This step in ``fmt`` (text, markdown, latex, html, json); see ``Explanation.render``."""
+        return Explanation([self]).render(fmt, param=param, matrix=matrix, title=title, colour=colour)
+
+
 class Explanation(Sequence):
     """Traced training steps (``StepTrace``s), rendered on demand: ``net.explain(x, t).render("markdown")``.
-    Indexing gives one step's trace; ``str()`` is the text rendering."""
+    Indexing gives one step (a ``Step``: its trace, which renders too); ``str()`` is the text rendering."""
 
     def __init__(self, traces):
-        self.traces = list(traces)
+        self.traces = [Step.of(trace) for trace in traces]
 
     def __len__(self) -> int:
         return len(self.traces)

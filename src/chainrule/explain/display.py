@@ -149,7 +149,7 @@ def too_large_note(explanation) -> str | None:
 
 
 def explanation_html(explanation) -> str:
-    from . import explain_step
+    from .step import explain_step
     from .html import document_html
     note = too_large_note(explanation)
     if note:

@@ -33,7 +33,7 @@ import numpy as np
 
 from . import files
 from ..core.settings import memory
-from ..core.network import Network
+from ..core.network import BaseNetwork
 from .serialize import (FORMAT, VERSION, model_document, network_arrays, network_from_document, run_arrays,
                         run_from_document)
 from .spec import SpecError
@@ -125,7 +125,7 @@ def write_atomically(path: str | Path, content: str | bytes) -> None:
         raise
 
 
-def save_model(network: Network, path: str | Path, name: str = "model") -> None:
+def save_model(network: BaseNetwork, path: str | Path, name: str = "model") -> None:
     """The model file of ``network`` (and of its run, ``network.run``, when it has one): JSON, .npz or
     .safetensors by the suffix of ``path``, written whole or not at all."""
     from ..core.settings import ConfigError
@@ -271,7 +271,7 @@ def _read_json(path: Path) -> tuple[object, dict]:
 READERS = {".json": _read_json, ".npz": _read_npz, ".safetensors": _read_safetensors}
 
 
-def load_model(path: str | Path) -> Network:
+def load_model(path: str | Path) -> BaseNetwork:
     """A model saved by save_model, validated as a spec is (SpecError names file and key). A model saved
     with its run has it as ``network.run`` (``serialize.Run``), so that training can go on from it."""
     path = Path(path)

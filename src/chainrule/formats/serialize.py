@@ -1,10 +1,5 @@
-"""The one serialisation of a network: its spec form, the ``[network]`` table of a spec file.
-
-``network_to_table(network)`` writes inputs, loss, weight_labels, dtype and, per layer, units,
-activation, each of the activation's parameters as a key of its own (``slope = 0.01``), weights,
-bias and bias_mode.  Model files (JSON and .npz), traces (``trace.describe_network``), the
-parameters of a run's JSON output (``Network.parameters_as_data``) and the web page's state and
-spec.toml download are all written from it.
+"""A model document: the network as its spec form — the ``[network]`` table of a spec file, written by
+``core/build.py``'s ``network_to_table``, the one serialisation of a network — and the run beside it.
 
 Reading goes the other way through one validator: ``network_from_document`` checks a model
 document's format and version, requires every layer's parameters to be given, and builds the
@@ -17,45 +12,20 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass
-from typing import Any, Mapping
+from dataclasses import asdict
+from typing import Any
 
 import numpy as np
 
 from .._version import __version__
+from ..core.build import network_to_table
+from ..training.run import Run
 
 FORMAT = "chainrule-model"
 VERSION = 2          # 2: a run's training settings, history, optimiser state, epoch and RNG state beside the network
 
 # the keys of a model document that hold a run (version 2), beside format, version, chainrule, name, network
 RUN_KEYS = ("training", "history", "optimizer", "epoch", "rng", "best", "data")
-
-# the keys of a layer's table that are not activation parameters
-LAYER_KEYS = ("units", "activation", "weights", "bias", "bias_mode")
-
-
-def layer_to_table(layer, values: bool = True) -> dict:
-    """One ``[[network.layers]]`` table; without ``values``, weights and bias are left out."""
-    table = {"units": layer.units, "activation": layer.activation.name}
-    table.update(layer.activation.params)      # e.g. slope = 0.01, whatever the activation takes
-    if values:
-        table["weights"] = layer.weights.tolist()
-        if layer.bias is not None:
-            table["bias"] = layer.bias_value()
-    table["bias_mode"] = layer.bias_mode
-    if layer.names:
-        table["names"] = list(layer.names)
-    return table
-
-
-def network_to_table(network, values: bool = True) -> dict:
-    """The network as a spec's ``[network]`` table (plain data; floats exact through repr)."""
-    table = {"inputs": network.inputs, "loss": network.loss.name, "weight_labels": network.weight_labels,
-             "dtype": np.dtype(network.dtype).name}
-    if network.input_names:
-        table["input_names"] = list(network.input_names)
-    return table | {"layers": [layer_to_table(layer, values) for layer in network.layers]}
-
 
 def model_document(network, name: str = "model", values: bool = True, run: "Run | None" = None) -> dict:
     """A model file's content: format, version, the chainrule that wrote it, name, the network table and,
@@ -137,31 +107,7 @@ def network_from_document(document, source: str, arrays: dict[str, np.ndarray] |
     return from_dict(body, source).build_network()
 
 
-# ---- a run that can go on: training settings, history, optimiser state, epochs run, the shuffling RNG ----
-
-@dataclass
-class Run:
-    """Where a training run stands, beside its network: what ``chainrule train MODEL`` and a resumed
-    checkpoint go on from. ``optimizer`` carries its step count and per-parameter state (momentum,
-    Adam's moments); ``rng`` is the batch-shuffling generator's state (numpy's plain-data form);
-    ``best`` the parameters of the best validation loss so far (early stopping); ``data`` the spec's
-    ``[data]`` table the run trains on (paths absolute), so that ``chainrule train MODEL`` finds it."""
-
-    training: Any                    # TrainingConfig; its epochs: those the run is to have in all
-    history: Any = None              # History: the whole run's
-    optimizer: Any = None            # optim.Optimizer
-    epoch: int = 0                   # epochs run so far
-    rng: Mapping[str, Any] | None = None
-    best: list | None = None         # arrays like the network's parameters()
-    data: dict | None = None
-    name: str = ""                   # the model's name (its file's "name")
-
-    def remaining(self) -> int:
-        """The epochs still to run: those planned but not run by a run that was interrupted or saved at a
-        checkpoint; 0 for one that ended (its epochs run, or a stopping rule)."""
-        going = self.history is None or self.history.stopped_because in ("interrupted", "checkpoint")
-        return max(self.training.epochs - self.epoch, 0) if going else 0
-
+# ---- a run that can go on (training/run.py): its settings, history, optimiser state, epochs run, RNG ----
 
 def run_to_document(run: Run, values: bool = True) -> dict:
     """The ``training``, ``history``, ``optimizer``, ``epoch`` and ``rng`` keys of a model document."""

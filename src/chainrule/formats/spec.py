@@ -24,7 +24,7 @@ from . import examples, files
 from ..training import train
 from ..datasets.tabular import numbers, read_rows, read_text
 from ..core.layers import BIAS_MODES, Dense, check_size
-from ..core.network import WEIGHT_LABELS, Network
+from ..core.network import WEIGHT_LABELS, BaseNetwork, new_network
 from ..core.settings import ConfigError, Described, show
 from ..training.train import TrainingConfig, validation_split
 
@@ -232,7 +232,7 @@ class Spec:
     changed: tuple = ()                           # what overridden() changed: ("learning_rate = 0.1", "w1 = 0.2", …)
     phases: tuple = ()                            # Phase each, run in turn; training is then the first one's
 
-    def build_network(self, dtype=None) -> Network:
+    def build_network(self, dtype=None) -> BaseNetwork:
         """A fresh network, in ``dtype`` or the spec's network.dtype (float64 by default)."""
         dtype = dtype or np.dtype(self.network_table.get("dtype", "float64")).type
         network = _build_network(self.network_table, self._validator, self.training.seed, dtype)
@@ -301,11 +301,6 @@ class Spec:
         return self.inputs, self.targets
 
 
-def activation_params(layer: dict) -> dict:
-    """The activation's own settings written in a layer table (slope, alpha, …)."""
-    return {key: layer[key] for key in activations.ALL_SETTINGS if key in layer}
-
-
 def _layer_key(number: int, name: str = "") -> str:
     return f"network.layers[{number}]" + (f".{name}" if name else "")
 
@@ -337,7 +332,7 @@ def _check_network(table, v: _Validator) -> dict:
         activation = v.choice(layer.get("activation", "sigmoid"), _layer_key(number, "activation"),
                               activations.NAMES)
         try:
-            activations.get_activation(activation, **activation_params(layer))
+            activations.get_activation(activation, **activations.activation_params(layer))
         except ConfigError as exc:
             raise v.config(exc, _layer_key(number)) from None
         if "weights" in layer and "init" in layer:
@@ -382,7 +377,7 @@ def _check_bias(value, key: str, mode: str, units: int, v: _Validator, dtype: st
         raise v.fail(key, "no bias (bias_mode is none)", value)
 
 
-def _build_network(net: dict, v: _Validator, seed: int, dtype) -> Network:
+def _build_network(net: dict, v: _Validator, seed: int, dtype) -> BaseNetwork:
     sources = init.RandomSources(seed)
     column = net.get("weight_labels", "row") == "column"
     layers = []
@@ -396,12 +391,12 @@ def _build_network(net: dict, v: _Validator, seed: int, dtype) -> Network:
         try:
             layers.append(Dense(weights.astype(dtype), layer.get("bias"), activation=layer.get("activation", "sigmoid"),
                                 bias_mode=layer.get("bias_mode", "per_neuron"), dtype=dtype,
-                                names=layer.get("names"), **activation_params(layer)))
+                                names=layer.get("names"), **activations.activation_params(layer)))
         except ConfigError as exc:
             raise v.config(exc, _layer_key(number)) from None
         fan_in = units
     try:
-        return Network(layers, net.get("loss", "half_sse"), net.get("weight_labels", "row"), net.get("input_names"))
+        return new_network(layers, net.get("loss", "half_sse"), net.get("weight_labels", "row"), net.get("input_names"))
     except ConfigError as exc:
         raise v.config(exc, "network") from None
 
@@ -416,7 +411,7 @@ def _check_training(table, v: _Validator) -> TrainingConfig:
         raise v.config(exc, "training") from None
 
 
-def _check_phases(table, base: TrainingConfig, network: Network, v: _Validator) -> tuple:
+def _check_phases(table, base: TrainingConfig, network: BaseNetwork, v: _Validator) -> tuple:
     """[[training.phases]]: each phase the [training] settings with its own changed (learning rate,
     epochs, stopping rule, trainable set: ``frozen``, or ``train_only`` = every other label frozen)."""
     phases = table.get("phases") if isinstance(table, dict) else None

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..formats.io import write_atomically
-from ..core.network import Network
+from ..core.network import BaseNetwork
 from ..core.settings import ConfigError, Described
 
 __all__ = ["OPSET", "save_onnx", "to_onnx"]
@@ -56,7 +56,7 @@ class Graph:
         return self.tensor(value, "c")
 
 
-def to_onnx(network: Network, name: str = "chainrule") -> bytes:
+def to_onnx(network: BaseNetwork, name: str = "chainrule") -> bytes:
     """The serialised ONNX model of ``network`` (checked by onnx.checker)."""
     onnx = _onnx()
     dtype = np.dtype(network.dtype)
@@ -83,7 +83,7 @@ def to_onnx(network: Network, name: str = "chainrule") -> bytes:
     return model.SerializeToString()
 
 
-def save_onnx(network: Network, path: str | Path, name: str = "chainrule") -> None:
+def save_onnx(network: BaseNetwork, path: str | Path, name: str = "chainrule") -> None:
     """``to_onnx`` written to ``path`` (which must end in .onnx), whole or not at all."""
     if Path(path).suffix.lower() != ".onnx":
         raise ConfigError("path", "a file name ending in .onnx", str(path))

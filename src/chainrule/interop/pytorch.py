@@ -26,7 +26,7 @@ import numpy as np
 
 from ..core.activations import _ACTIVATIONS, Activation, get_activation
 from ..core.layers import DTYPES, Dense
-from ..core.network import Network
+from ..core.network import BaseNetwork, new_network
 from ..core.settings import ConfigError, Described
 
 __all__ = ["from_torch", "load_state_dict", "module_indices", "state_dict", "to_torch"]
@@ -40,7 +40,7 @@ def _torch():
     return torch
 
 
-def _expressible(network: Network) -> None:
+def _expressible(network: BaseNetwork) -> None:
     for number, layer in enumerate(network.layers, start=1):
         if layer.bias_mode == "shared":
             raise ConfigError(f"layers[{number}].bias_mode", "per_neuron or none (nn.Linear has one bias per "
@@ -55,7 +55,7 @@ def _needs_module(activation: Activation) -> bool:
     return activation.TORCH != "Identity"
 
 
-def module_indices(network: Network) -> list[int]:
+def module_indices(network: BaseNetwork) -> list[int]:
     """The Sequential index of each layer's nn.Linear: [0, 2] for a 2-2-2 sigmoid network."""
     indices, index = [], 0
     for layer in network.layers:
@@ -64,7 +64,7 @@ def module_indices(network: Network) -> list[int]:
     return indices
 
 
-def state_dict(network: Network) -> dict[str, np.ndarray]:
+def state_dict(network: BaseNetwork) -> dict[str, np.ndarray]:
     """The parameters under PyTorch's names (``0.weight``, ``0.bias``, …), as copies."""
     _expressible(network)
     result = {}
@@ -121,7 +121,7 @@ def _array(value: Any, key: str) -> np.ndarray:
     return array
 
 
-def load_state_dict(network: Network, state: dict) -> None:
+def load_state_dict(network: BaseNetwork, state: dict) -> None:
     """Copy ``state`` (PyTorch's names; tensors or arrays) into the network, every key and shape checked
     first, so that a refused state changes nothing."""
     expected = state_dict(network)
@@ -158,7 +158,7 @@ def _activation_module(torch, activation: Activation):
     return getattr(torch.nn, str(activation.TORCH))(**arguments)
 
 
-def to_torch(network: Network, logits: bool = False):
+def to_torch(network: BaseNetwork, logits: bool = False):
     """A ``torch.nn.Sequential`` computing the same function in the network's dtype, its parameters copied;
     ``logits=True``: without the final softmax or sigmoid, its outputs the net inputs of the output layer
     (what ``nn.CrossEntropyLoss`` and ``nn.BCEWithLogitsLoss`` take)."""
@@ -196,7 +196,7 @@ def _activation_of(torch, module, where: str) -> Activation | None:
     return None
 
 
-def from_torch(module, loss: str = "half_sse", weight_labels: str = "row") -> Network:
+def from_torch(module, loss: str = "half_sse", weight_labels: str = "row") -> BaseNetwork:
     """A Network from a ``torch.nn.Sequential`` of Linear layers, each followed by at most one supported
     activation module (none: identity), or from one Linear; parameters copied."""
     torch = _torch()
@@ -233,4 +233,4 @@ def from_torch(module, loss: str = "half_sse", weight_labels: str = "row") -> Ne
         bias = None if linear.bias is None else _tensor_array(linear.bias, f"layers[{number}].bias")
         layers.append(Dense(weights, bias, activation=activation or get_activation("identity"),
                             bias_mode="none" if bias is None else "per_neuron", dtype=weights.dtype))
-    return Network(layers, loss, weight_labels)
+    return new_network(layers, loss, weight_labels)

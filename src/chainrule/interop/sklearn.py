@@ -62,7 +62,7 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 
 from ..core.layers import Dense, check_size
-from ..core.network import Network
+from ..core.network import new_network
 from ..core.optim import Adam, SGD
 from ..core.settings import ConfigError, Described
 from ..training.train import MAX_EPOCHS
@@ -271,7 +271,7 @@ class _MLP(BaseEstimator):
             bias = random_state.uniform(-bound, bound, units)
             activation = output if number == len(sizes) - 1 else ACTIVATIONS[self.activation]
             layers.append(Dense(weights.T, bias, activation=activation, dtype=dtype))
-        self.network_ = Network(layers, loss)
+        self.network_ = new_network(layers, loss)
         self._best = [p.copy() for p in self.network_.parameters()]
         self.loss_curve_: list[float] = []
         self._no_improvement_count = 0

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.network import Network
+from ..core.network import BaseNetwork
 
 
 def _scipy_gemm(dtype, blas: str = "auto"):
@@ -54,7 +54,7 @@ class _Buffers:
 class ArrayTrainer:
     """Steps of training on batches of at most ``batch_size`` rows, in place on ``network``."""
 
-    def __init__(self, network: Network, optimizer, reduction: str, masks=None, batch_size: int = 1,
+    def __init__(self, network: BaseNetwork, optimizer, reduction: str, masks=None, batch_size: int = 1,
                  targets_sum_to_one: bool = True, blas: str = "auto"):
         self.network, self.optimizer, self.reduction = network, optimizer, reduction
         self.layers = network.layers

@@ -26,7 +26,7 @@ import numpy as np
 
 from . import floats
 from .arrays import ArrayTrainer
-from ..core.network import Network
+from ..core.network import BaseNetwork
 from ..core.settings import ConfigError
 
 ENGINES = ("auto", "reference", "arrays", "arrays-numpy", "floats")
@@ -38,7 +38,7 @@ def check(engine: str) -> str:
     return engine
 
 
-def take_step(network: Network, optimizer, x: np.ndarray, t: np.ndarray, reduction: str, masks):
+def take_step(network: BaseNetwork, optimizer, x: np.ndarray, t: np.ndarray, reduction: str, masks):
     """One gradient step on the batch (x, t); returns (values, deltas, gradients, batch losses)."""
     values, deltas, grads = network.backprop(x, t, reduction)
     losses = network.sample_losses(x, t, values)
@@ -49,7 +49,7 @@ def take_step(network: Network, optimizer, x: np.ndarray, t: np.ndarray, reducti
 class ReferenceTrainer:
     """Steps by ``take_step``: the network's own forward and backward pass and the optimiser's rule."""
 
-    def __init__(self, network: Network, optimizer, reduction: str, masks=None):
+    def __init__(self, network: BaseNetwork, optimizer, reduction: str, masks=None):
         self.network, self.optimizer, self.reduction, self.masks = network, optimizer, reduction, masks
 
     @staticmethod
@@ -66,7 +66,7 @@ class ReferenceTrainer:
         return losses
 
 
-def trainer(engine: str, network: Network, optimizer, reduction: str, masks, batch_size: int,
+def trainer(engine: str, network: BaseNetwork, optimizer, reduction: str, masks, batch_size: int,
             targets_sum_to_one: bool):
     """(the engine's name, a trainer running it); "auto" is resolved to the engine it picks."""
     check(engine)

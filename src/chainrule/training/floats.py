@@ -15,20 +15,20 @@ from typing import Any
 
 import numpy as np
 
-from ..core.network import Network
+from ..core.network import BaseNetwork
 
 MAX_PARAMETERS = 256
 MAX_BATCH = 8
 
 
-def suitable(network: Network, optimizer, batch_size: int) -> bool:
+def suitable(network: BaseNetwork, optimizer, batch_size: int) -> bool:
     """Whether the float engine can run this (plain SGD, float64) and is faster here (tiny network, small
     batches): what ``engine="auto"`` picks it by."""
     return possible(network, optimizer) and batch_size <= MAX_BATCH and (
         sum(p.size for p in network.parameters()) <= MAX_PARAMETERS)
 
 
-def possible(network: Network, optimizer) -> bool:
+def possible(network: BaseNetwork, optimizer) -> bool:
     """The float engine folds η into δ (plain SGD only) and computes in float64."""
     return optimizer.plain and network.dtype == np.float64
 
@@ -36,7 +36,7 @@ def possible(network: Network, optimizer) -> bool:
 class FloatTrainer:
     """Plain SGD steps on Python floats; ``sync()`` writes the parameters back into the network."""
 
-    def __init__(self, network: Network, optimizer, reduction: str, masks=None, targets_sum_to_one: bool = True):
+    def __init__(self, network: BaseNetwork, optimizer, reduction: str, masks=None, targets_sum_to_one: bool = True):
         self.network, self.optimizer, self.reduction = network, optimizer, reduction
         self.layers = network.layers
         self.weights = [layer.weights.tolist() for layer in self.layers]

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core import data
-from ..core.network import Network
+from ..core.network import BaseNetwork
 
 STEP = 1e-4   # h of the stencil
 TOLERANCE = 1e-7    # the largest relative error at which backprop and finite differences agree
 
 
-def numeric_gradient(network: Network, x, t, reduction: str, p: np.ndarray, idx: tuple, h: float = STEP) -> float:
+def numeric_gradient(network: BaseNetwork, x, t, reduction: str, p: np.ndarray, idx: tuple, h: float = STEP) -> float:
     """Finite-difference ∂(dataset loss)/∂p[idx], p being one of ``network.parameters()``."""
     def loss_at(value):
         p[idx] = value
@@ -35,7 +35,7 @@ def numeric_gradient(network: Network, x, t, reduction: str, p: np.ndarray, idx:
     return g
 
 
-def crosses_a_kink(network: Network, x, p: np.ndarray, idx: tuple, h: float = STEP) -> bool:
+def crosses_a_kink(network: BaseNetwork, x, p: np.ndarray, idx: tuple, h: float = STEP) -> bool:
     """Whether moving p[idx] by ±2h moves some neuron's net across a kink of its activation (a ReLU's 0)
     for some sample: there the loss has no derivative, and the stencil's slope is not the gradient's."""
     kinked = [l for l, layer in enumerate(network.layers) if layer.activation.kinks]
@@ -51,7 +51,7 @@ def crosses_a_kink(network: Network, x, p: np.ndarray, idx: tuple, h: float = ST
     return any(np.any(a != b) for a, b in zip(*signs))
 
 
-def numeric_gradients(network: Network, x, t, reduction: str = "sum", h: float = STEP) -> list[np.ndarray]:
+def numeric_gradients(network: BaseNetwork, x, t, reduction: str = "sum", h: float = STEP) -> list[np.ndarray]:
     """Finite-difference ∂(dataset loss)/∂p for every parameter array, in ``parameters()`` order."""
     grads = []
     for p in network.parameters():
@@ -77,7 +77,7 @@ class LayerCheck:
     at_kinks: int = 0          # of those, how many were left out: a ReLU kink within ±2h
 
 
-def check(network: Network, x, t, reduction: str = "sum", max_parameters: int | None = None,
+def check(network: BaseNetwork, x, t, reduction: str = "sum", max_parameters: int | None = None,
           seed: int = 0) -> list[LayerCheck]:
     """Backprop's gradients against finite differences, the worst relative error per layer, in
     float64 whatever the network's dtype (finite differences in float32 resolve only ~1e-3).
@@ -153,7 +153,7 @@ def cost(sizes=(100, 1_000, 10_000, 100_000), batch: int = 16, sample: int = 300
         hidden = max(1, round((size - outputs) / (inputs + 1 + outputs + 1)))
         layers = [Dense(rng.normal(0, 0.3, (hidden, inputs)), rng.normal(0, 0.1, hidden), activation="tanh"),
                   Dense(rng.normal(0, 0.3, (outputs, hidden)), rng.normal(0, 0.1, outputs), activation="identity")]
-        network = Network(layers, "mse")
+        network = BaseNetwork(layers, "mse")
         x, t = rng.normal(size=(batch, inputs)), rng.normal(size=(batch, outputs))
         total = sum(p.size for p in network.parameters())
         backprop = _timed(lambda: network.backprop(x, t, "mean"), 7)
@@ -187,7 +187,7 @@ def report_data(layers: list[LayerCheck]) -> dict:
     return {"layers": [vars(layer) for layer in layers], "tolerance": TOLERANCE, "ok": agrees(layers)}
 
 
-def report_text(name: str, network: Network, reduction: str, layers: list[LayerCheck], samples: int,
+def report_text(name: str, network: BaseNetwork, reduction: str, layers: list[LayerCheck], samples: int,
                 available: int) -> str:
     """The check of ``network`` on the first ``samples`` of the ``available`` samples of spec ``name``."""
     what = f"the {samples} sample{'s' if samples != 1 else ''}" if samples == available else \

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core import data
-from ..core.network import Network
-from ..formats.serialize import network_to_table
-from ..formats.spec import activation_params
+from ..core.network import BaseNetwork
+from ..core.build import network_to_table
+from ..core.activations import activation_params
 from .train import TrainingConfig, schedule, take_step
 
 
@@ -57,20 +57,6 @@ class StepTrace:
         return (f"<StepTrace step {self.step} (epoch {self.epoch}): {n} sample{'s' * (n != 1)}, "
                 f"loss {self.loss_before:.9g} → {self.loss_after:.9g}>")
 
-    def _repr_html_(self) -> str:
-        from ..explain import Explanation
-        return Explanation([self])._repr_html_()
-
-    def _repr_markdown_(self) -> str:
-        from ..explain import Explanation
-        return Explanation([self])._repr_markdown_()
-
-    def render(self, fmt: str = "text", *, param: str | None = None, matrix: bool = False,
-               title: str = "", colour: bool = False) -> str:
-        """This step in ``fmt`` (text, markdown, latex, html, json); see ``explain.Explanation.render``."""
-        from ..explain import Explanation
-        return Explanation([self]).render(fmt, param=param, matrix=matrix, title=title, colour=colour)
-
     def as_dict(self) -> dict:
         out = {"step": self.step, "epoch": self.epoch, "samples": [s.as_dict() for s in self.samples],
                "gradients": self.gradients, "learning_rate": self.learning_rate,
@@ -82,7 +68,7 @@ class StepTrace:
         return out
 
 
-def describe_network(network: Network) -> dict:
+def describe_network(network: BaseNetwork) -> dict:
     """Plain data about the network that renderers need: its spec table (without the numbers),
     each layer's fan-in and activation parameters, and the label of every weight and bias."""
     table = network_to_table(network, values=False)
@@ -99,7 +85,7 @@ def describe_network(network: Network) -> dict:
     return table
 
 
-def _by_layer(network: Network, arrays, as_data=lambda a: a.tolist()) -> list[dict]:
+def _by_layer(network: BaseNetwork, arrays, as_data=lambda a: a.tolist()) -> list[dict]:
     """Arrays in Network.parameters() order (W¹, b¹, W², …) as [{"weights", "bias"}] per layer."""
     out, k = [], 0
     for layer in network.layers:
@@ -113,7 +99,7 @@ def _by_layer(network: Network, arrays, as_data=lambda a: a.tolist()) -> list[di
     return out
 
 
-def _optimizer_states(network: Network, optimizer) -> list[dict]:
+def _optimizer_states(network: BaseNetwork, optimizer) -> list[dict]:
     """Each parameter's optimiser state ({"v": …} or {"m": …, "v": …}, empty before its first step)."""
     count = len(network.parameters())
     return _by_layer(network, [optimizer.state(k) for k in range(count)],
@@ -123,7 +109,7 @@ def _optimizer_states(network: Network, optimizer) -> list[dict]:
 class Tracer:
     """Traced training steps that go on where the last one stopped (the web page steps one at a time)."""
 
-    def __init__(self, network: Network, x, t, config: TrainingConfig, optimizer=None,
+    def __init__(self, network: BaseNetwork, x, t, config: TrainingConfig, optimizer=None,
                  steps_before: int = 0, epochs_before: int = 0):
         """``steps_before``, ``epochs_before``: the steps and epochs run already (by training, or by an earlier
         tracer), so that step and epoch numbers, and the scheduled learning rate, go on from there."""
@@ -166,7 +152,7 @@ class Tracer:
         return trace
 
 
-def trace_steps(network: Network, x, t, config: TrainingConfig, steps: int = 1) -> list[StepTrace]:
+def trace_steps(network: BaseNetwork, x, t, config: TrainingConfig, steps: int = 1) -> list[StepTrace]:
     """Run ``steps`` training steps on ``network`` (in place) and record each one."""
     tracer = Tracer(network, x, t, config)
     return [tracer.next() for _ in range(steps)]

@@ -17,15 +17,16 @@ from __future__ import annotations
 import difflib
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, ClassVar, Iterator, Optional
 
 import numpy as np
 
 from ..core import data
 from . import engines
+from .run import Run
 from ..core import threads as blas_threads
 from .engines import take_step  # noqa: F401  (re-exported: a traced step runs it)
-from ..core.network import REDUCTIONS, Network
+from ..core.network import REDUCTIONS, BaseNetwork
 from ..core.optim import ALL_SETTINGS as ALL_OPTIMIZER_SETTINGS
 from ..core.optim import LEARNING_RATE, OPTIMIZERS, SCHEDULES, Optimizer, get_optimizer, scheduled_rate
 from ..core.settings import ConfigError, Setting, boolean, is_integer, number_in
@@ -224,14 +225,16 @@ class History:
         engine = f", engine {self.engine}" if self.engine else ""
         return f"<History: {self.epochs_run} epoch{'s' * (self.epochs_run != 1)}{loss}, stopped: {self.stopped_because}{engine}>"
 
+    # Its pictures are drawn by the faces above training (explain/display.py, plot.py), which _network.py
+    # names here when the package is imported: "html" and "plot", functions of the history.
+    drawn: ClassVar[dict[str, Callable]] = {}
+
     def _repr_html_(self) -> str:
-        from ..explain.display import history_html
-        return history_html(self)
+        return History.drawn["html"](self)
 
     def plot(self, ax=None, **options):
         """The loss curve with matplotlib (the plot extra): ``chainrule.plot.loss(self, ax, **options)``."""
-        from .. import plot
-        return plot.loss(self, ax, **options)
+        return History.drawn["plot"](self, ax, **options)
 
     def as_dict(self) -> dict:
         result = {"initial_loss": self.initial_loss, "loss_history": list(self.loss_history),
@@ -244,14 +247,14 @@ class History:
         return result
 
 
-def fit(network: Network, x, t, config: TrainingConfig | None = None,
+def fit(network: BaseNetwork, x, t, config: TrainingConfig | None = None,
         callback: Callable[[int, float], None] | None = None, on_step: Callable | None = None,
-        resume=None, engine: str = "auto", checkpoint: Callable[[Network], None] | None = None,
+        resume=None, engine: str = "auto", checkpoint: Callable[[BaseNetwork], None] | None = None,
         checkpoint_every: int = 0, threads: int | None = None, **settings) -> History:
     """Train ``network`` in place on (x, t) as ``config`` says — or as the keyword settings say
     (``fit(net, x, t, epochs=100, learning_rate=0.5)``; given with ``config`` they replace its
     values) — and return the History of this call.  ``network.run`` is then where the run stands
-    (``serialize.Run``: settings, the whole history, optimiser state, epochs run, the shuffling RNG),
+    (``Run``: settings, the whole history, optimiser state, epochs run, the shuffling RNG),
     saved with the network and gone on from by ``resume``.
 
     Stops after ``config.epochs`` epochs, or earlier when the epoch loss falls below
@@ -259,7 +262,7 @@ def fit(network: Network, x, t, config: TrainingConfig | None = None,
     ``callback(epoch, loss)`` is called after every epoch (progress display), and
     ``on_step(epoch, done, total, losses, outputs, targets)`` after every step with the batch's
     losses and outputs before its update (``done`` samples of ``total`` in this epoch).
-    ``resume`` goes on from an earlier run: a ``serialize.Run`` (``network.run``) — its epochs counted
+    ``resume`` goes on from an earlier run: a ``Run`` (``network.run``) — its epochs counted
     on, its shuffling generator, history and best validation parameters carried on, its optimiser's
     state too when the optimiser is of the same kind; ``config.epochs`` more epochs are run, so that
     two calls of k and n − k epochs end exactly where one of n does.  (An optimiser, as
@@ -272,7 +275,6 @@ def fit(network: Network, x, t, config: TrainingConfig | None = None,
     ``threads`` is the number of BLAS threads of this call (None: one for small products, else every core;
     threads.py); the user's own BLAS setting is as it was afterwards.
     """
-    from ..formats.serialize import Run
     engines.check(engine)
     config = training_config(config, settings)
     for name, function in (("callback", callback), ("on_step", on_step), ("checkpoint", checkpoint)):
@@ -301,7 +303,7 @@ def validation_split(n_samples: int, config: TrainingConfig) -> tuple[np.ndarray
 
 
 def _optimizer_going_on(config: TrainingConfig, start) -> Optimizer:
-    """The optimiser of a run going on from ``start`` (a serialize.Run or None): ``config``'s, with the
+    """The optimiser of a run going on from ``start`` (a Run or None): ``config``'s, with the
     step count and state of the run's optimiser when it is of the same kind (a copy: ``start`` is kept)."""
     optimizer = config.build_optimizer()
     earlier = start.optimizer if start is not None else None
@@ -312,7 +314,6 @@ def _optimizer_going_on(config: TrainingConfig, start) -> Optimizer:
 
 
 def _fit(network, x, t, config, callback, on_step, resume, engine, checkpoints, threads=None) -> History:
-    from ..formats.serialize import Run
     start = resume if isinstance(resume, Run) else None
     train, held = validation_split(len(x), config)
     x_val, t_val = x[held], t[held]
@@ -409,7 +410,7 @@ def _epochs(network, x, t, config, optimizer, trainer, callback, on_step, run, c
 
 
 class _Going:
-    """A run going on from ``start`` (a serialize.Run, or None for a fresh one): the epochs before,
+    """A run going on from ``start`` (a Run, or None for a fresh one): the epochs before,
     their history and shuffling generator; ``now(history)`` is the Run as it stands."""
 
     def __init__(self, config: TrainingConfig, optimizer, start, stopping: "_Stopping"):
@@ -423,7 +424,6 @@ class _Going:
         """The run after ``history`` (this call's so far), as a checkpoint holds it: every array copied."""
         import copy
 
-        from ..formats.serialize import Run
         whole = self.prior.then(history) if self.prior is not None else copy.deepcopy(history)
         if status:
             whole.stopped_because = status
@@ -440,7 +440,7 @@ class _Checkpoints:
     once, the history's lengths, the shuffling generator's state — the same work at epoch 10 as at epoch
     10,000.  The Run itself (history and all) is made only when a checkpoint is saved."""
 
-    def __init__(self, network: Network, checkpoint: Callable[[Network], None] | None, every: int):
+    def __init__(self, network: BaseNetwork, checkpoint: Callable[[BaseNetwork], None] | None, every: int):
         self.network, self.checkpoint, self.every = network, checkpoint, every
         self.wanted = checkpoint is not None
         self.kept: _LastEpoch | None = None
@@ -470,7 +470,7 @@ class _LastEpoch:
     """What puts a run back as it was after its last whole epoch, kept in place at each epoch's end:
     O(parameters) copies into arrays allocated once and a few numbers, never the history (its lengths)."""
 
-    def __init__(self, network: Network, run: "_Going", history: History):
+    def __init__(self, network: BaseNetwork, run: "_Going", history: History):
         self.network, self.run, self.history = network, run, history
         self.parameters = [p.copy() for p in network.parameters()]
         self.optimizer_state: dict[int, dict[str, np.ndarray]] = {}
@@ -521,7 +521,7 @@ class _Stopping:
     """The stopping rules read after each epoch: early stopping on a validation split (keeping the best
     parameters seen), a loss below ``stop_below``, a change below ``stop_change_below``."""
 
-    def __init__(self, network: Network, x_val, t_val, config: TrainingConfig, start=None):
+    def __init__(self, network: BaseNetwork, x_val, t_val, config: TrainingConfig, start=None):
         self.network, self.x_val, self.t_val, self.config = network, x_val, t_val, config
         self.best_loss = math.inf
         self.best_epoch: int | None = None            # counted from the run's first epoch
@@ -560,7 +560,7 @@ def _contiguous(indices: np.ndarray) -> bool:
         len(indices) < 3 or bool(np.all(np.diff(indices) == 1)))
 
 
-def _finite_parameters(network: Network, batch_sum) -> bool:
+def _finite_parameters(network: BaseNetwork, batch_sum) -> bool:
     """Cheap check after a step: the batch's summed loss (when computed), else the last layer's weights, finite."""
     if batch_sum is not None:
         return math.isfinite(batch_sum)

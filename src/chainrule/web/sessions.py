@@ -25,7 +25,8 @@ from ..explain.derive import MAX_SAMPLES, chains_as_data, parameter_count
 from ..explain.html import document_html
 from ..check import Checker, ClaimsError, report_json
 from ..check.claims import Claim, kind_of, parse_name
-from ..formats.serialize import Run, network_to_table
+from ..core.build import network_to_table
+from ..training.run import Run
 from ..core.settings import show
 from ..formats.spec import Phase, SpecError, from_dict
 from ..training.trace import Tracer
