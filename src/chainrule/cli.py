@@ -265,9 +265,8 @@ def _overridden(spec: Spec, args, command: str, network_given: bool = False) -> 
         raise UsageError(f"{command} --set: expected LABEL=NUMBER such as w1=0.2, got {show(args.set)}")
     if args.freeze is not None and args.train_only is not None:
         raise UsageError(f"{command}: expected --freeze or --train-only, got both")
-    network = spec.build_network()
     rows = {key: _parse_rows(getattr(args, key), n, f"{command} --{key}")
-            for key, n in (("inputs", network.inputs), ("targets", network.outputs)) if getattr(args, key) is not None}
+            for key, n in zip(("inputs", "targets"), spec.widths) if getattr(args, key) is not None}
     try:
         return spec.overridden(training, parameters, rows.get("inputs"), rows.get("targets"),
                                None if args.train_only is None else _labels(args.train_only), args.dtype)

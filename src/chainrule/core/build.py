@@ -1,4 +1,10 @@
-"""A network from its layer sizes in one line: ``mlp([2, 2, 2], activation="sigmoid", seed=0)``.
+"""The one builder of networks, and the one serialisation of a network: its ``[network]`` table.
+
+``network(table, seed)`` builds a network from the table a spec file, a model file and ``network_to_table``
+share (inputs, loss, weight_labels, input_names; per layer units, activation and its settings, weights or
+init, bias, bias_mode, names): ``Spec.build_network`` calls it with the spec's table, and ``mlp`` with a
+table it writes from layer sizes — a network from its layer sizes in one line:
+``mlp([2, 2, 2], activation="sigmoid", seed=0)``.
 
 Every per-layer argument takes one value for all layers or a list with one per layer
 (``activation=["tanh", "identity"]``); the output layer's activation defaults to the one the loss
@@ -10,12 +16,12 @@ units × fan_in as in ``Dense``.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from . import init as initialisers
-from .activations import ALL_SETTINGS, NAMES, settings_of
+from .activations import ALL_SETTINGS, NAMES, activation_params, settings_of
 from .data import numbers
 from .layers import Dense, check_size, float_dtype
 from .losses import get_loss
@@ -65,24 +71,53 @@ def mlp(sizes: Sequence[int], activation: str | Sequence[str] = "sigmoid", *, lo
     biases = _per_layer(bias, "bias", count) if not (isinstance(bias, (list, tuple)) and count == 1) else [bias]
     modes = _per_layer(bias_mode, "bias_mode", count)
     given = _per_layer(list(weights), "weights", count) if weights is not None else [None] * count
-    sources = initialisers.RandomSources(seed if is_integer(seed) and seed >= 0 else _bad_seed(seed))
-    order = "column" if weight_labels == "column" else "row"
-    layers = []
-    for number, (units, fan_in) in enumerate(zip(sizes[1:], sizes[:-1]), start=1):
-        where = f" of layer {number}" if count > 1 else ""
-        try:
-            drawn = _weights(given[number - 1], inits[number - 1], units, fan_in, sources, order)
-            settings = {key: value for key, value in activation_settings.items() if key in _takes(names[number - 1])}
-            layers.append(Dense(drawn, biases[number - 1], activation=names[number - 1],
-                                bias_mode=modes[number - 1], dtype=dtype, **settings))
-        except ConfigError as exc:
-            raise ConfigError(f"{exc.key}{where}", exc.expected, exc.got, shown=exc.shown) from None
-    taken = {key for layer in layers for key in layer.activation.params}
+    if not (is_integer(seed) and seed >= 0):
+        raise ConfigError("seed", "an integer ≥ 0", seed)
+    tables = [{"units": units, "activation": names[l], "bias": biases[l], "bias_mode": modes[l],
+               **({"init": inits[l]} if given[l] is None else {"weights": given[l]}),
+               **{key: value for key, value in activation_settings.items() if key in _takes(names[l])}}
+              for l, units in enumerate(sizes[1:])]
+
+    def of_layer(number: int, error: ConfigError) -> ConfigError:
+        return ConfigError(f"{error.key} of layer {number}" if count > 1 else error.key, error.expected, error.got,
+                           shown=error.shown)
+
+    built = network({"inputs": sizes[0], "loss": loss, "weight_labels": weight_labels, "layers": tables}, seed, dtype,
+                    of_layer)
+    taken = {key for layer in built.layers for key in layer.activation.params}
     for key in activation_settings:
         if key not in taken:
             raise ConfigError(key, f"a setting of one of this network's activations ({', '.join(dict.fromkeys(names))})",
                               activation_settings[key])
-    return new_network(layers, loss, weight_labels)
+    return built
+
+
+def _in_layers(number: int, error: ConfigError) -> ConfigError:
+    return error.under(f"layers[{number}]")
+
+
+def network(table: dict, seed: int = 0, dtype: Any = None,
+            where: Callable[[int, ConfigError], ConfigError] = _in_layers) -> BaseNetwork:
+    """The network of a ``[network]`` table, in ``dtype`` (default: the table's, else float64): each layer's
+    weights as given (units × fan_in) or drawn by its ``init`` (default xavier) from one generator seeded by
+    ``seed``, layer by layer in label order.  The table's values are checked by the classes they make; a
+    layer's mistake is raised as ``where(number, error)`` (default: the key inside ``layers[number]``)."""
+    dtype = float_dtype(dtype if dtype is not None else table.get("dtype", "float64"))
+    sources = initialisers.RandomSources(seed)
+    order = "column" if table.get("weight_labels", "row") == "column" else "row"
+    layers = []
+    fan_in = table["inputs"]
+    for number, layer in enumerate(table["layers"], start=1):
+        units = layer["units"]
+        try:
+            weights = _weights(layer.get("weights"), layer.get("init", "xavier"), units, fan_in, sources, order)
+            layers.append(Dense(weights, layer.get("bias"), activation=layer.get("activation", "sigmoid"),
+                                bias_mode=layer.get("bias_mode", "per_neuron"), dtype=dtype, names=layer.get("names"),
+                                **activation_params(layer)))
+        except ConfigError as exc:
+            raise where(number, exc) from None
+        fan_in = units
+    return new_network(layers, table.get("loss", "half_sse"), table.get("weight_labels", "row"), table.get("input_names"))
 
 
 def _weights(given, init, units: int, fan_in: int, sources, order: str) -> np.ndarray:
@@ -94,6 +129,8 @@ def _weights(given, init, units: int, fan_in: int, sources, order: str) -> np.nd
             raise exc.under("init") from None
         return sources.draw(table, units, fan_in, order)
     drawn = numbers(given, "weights", np.float64)
+    if drawn.shape == (units,) and fan_in == 1:        # one input: a spec may give the column as a flat list
+        drawn = drawn.reshape(units, 1)
     if drawn.shape != (units, fan_in):
         raise ConfigError("weights", f"a {units} × {fan_in} matrix (units × fan_in)", Described(f"shape {drawn.shape}"))
     return drawn
@@ -104,10 +141,6 @@ def _takes(activation) -> dict:
     if not isinstance(activation, str):
         return getattr(activation, "SETTINGS", {})
     return settings_of(activation) if activation in NAMES else {}
-
-
-def _bad_seed(seed: Any) -> int:
-    raise ConfigError("seed", "an integer ≥ 0", seed)
 
 
 def layer_to_table(layer, values: bool = True) -> dict:

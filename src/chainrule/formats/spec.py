@@ -19,12 +19,12 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..core import activations, init, losses, optim
+from ..core import activations, build, init, losses, optim
 from . import examples, files
 from ..training import train
 from ..datasets.tabular import numbers, read_rows, read_text
-from ..core.layers import BIAS_MODES, Dense, check_size
-from ..core.network import WEIGHT_LABELS, BaseNetwork, new_network
+from ..core.layers import BIAS_MODES, check_size
+from ..core.network import WEIGHT_LABELS, BaseNetwork
 from ..core.settings import ConfigError, Described, show
 from ..training.train import TrainingConfig, validation_split
 
@@ -232,13 +232,36 @@ class Spec:
     changed: tuple = ()                           # what overridden() changed: ("learning_rate = 0.1", "w1 = 0.2", …)
     phases: tuple = ()                            # Phase each, run in turn; training is then the first one's
 
+    _built: Optional[BaseNetwork] = field(default=None, repr=False, compare=False)   # see build_network
+
     def build_network(self, dtype=None) -> BaseNetwork:
-        """A fresh network, in ``dtype`` or the spec's network.dtype (float64 by default)."""
-        dtype = dtype or np.dtype(self.network_table.get("dtype", "float64")).type
-        network = _build_network(self.network_table, self._validator, self.training.seed, dtype)
+        """A fresh network, in ``dtype`` or the spec's network.dtype (float64 by default).  The first call
+        takes the network built when the spec was checked (and passed on by ``overridden``), so that a
+        command builds its network once; later calls build anew."""
+        network, self._built = self._built, None
+        if network is None or (dtype is not None and np.dtype(dtype) != network.dtype):
+            network = self._build(dtype)
+        return network
+
+    @property
+    def widths(self) -> tuple[int, int]:
+        """(inputs, outputs) of its network, as its table says."""
+        return self.network_table["inputs"], self.network_table["layers"][-1]["units"]
+
+    def _build(self, dtype=None) -> BaseNetwork:
+        try:
+            network = build.network(self.network_table, self.training.seed, dtype)
+        except ConfigError as exc:
+            raise self._validator.config(exc, "network") from None
         for label, value in self.parameters.items():
             network.labels[label].set(network, value)
         return network
+
+    def _held(self) -> BaseNetwork:
+        """The network built when the spec was checked (built now if none is held): shapes, labels, loss."""
+        if self._built is None:
+            self._built = self._build()
+        return self._built
 
     def overridden(self, training: dict | None = None, parameters: dict | None = None, inputs=None, targets=None,
                    train_only=None, dtype: str | None = None) -> "Spec":
@@ -254,7 +277,7 @@ class Spec:
                 raise ConfigError("dtype", "float32 or float64", dtype)
             network_table["dtype"] = dtype
             changed.append(f"dtype = {dtype}")
-        network = self.build_network()
+        network = self._held()
         labels = network.labels
         for label, value in parameters.items():
             if label not in labels:
@@ -274,7 +297,11 @@ class Spec:
         network.trainable_masks(config.frozen)          # a label that is not the network's: named here
         phases = tuple(Phase(p.name, p.training.replace(**training)) for p in self.phases)
         spec = replace(self, network_table=network_table, training=config, parameters={**self.parameters,
-                       **parameters}, changed=tuple(changed), phases=phases)
+                       **parameters}, changed=tuple(changed), phases=phases, _built=None)
+        if dtype is None and config.seed == self.training.seed:      # the same weights: the network goes on
+            self._built, spec._built = None, network
+            for label, value in parameters.items():
+                network.labels[label].set(network, value)
         for key, rows, width in (("inputs", inputs, network.inputs), ("targets", targets, network.outputs)):
             if rows is None:
                 continue
@@ -375,30 +402,6 @@ def _check_bias(value, key: str, mode: str, units: int, v: _Validator, dtype: st
         v.number(value, key)
     if mode == "none" and np.any(np.asarray(value, dtype=float) != 0):
         raise v.fail(key, "no bias (bias_mode is none)", value)
-
-
-def _build_network(net: dict, v: _Validator, seed: int, dtype) -> BaseNetwork:
-    sources = init.RandomSources(seed)
-    column = net.get("weight_labels", "row") == "column"
-    layers = []
-    fan_in = net["inputs"]
-    for number, layer in enumerate(net["layers"], start=1):
-        units = layer["units"]
-        if "weights" in layer:
-            weights = np.array(layer["weights"], dtype=np.float64).reshape(units, fan_in)
-        else:
-            weights = sources.draw(layer.get("init", {"kind": "xavier"}), units, fan_in, "column" if column else "row")
-        try:
-            layers.append(Dense(weights.astype(dtype), layer.get("bias"), activation=layer.get("activation", "sigmoid"),
-                                bias_mode=layer.get("bias_mode", "per_neuron"), dtype=dtype,
-                                names=layer.get("names"), **activations.activation_params(layer)))
-        except ConfigError as exc:
-            raise v.config(exc, _layer_key(number)) from None
-        fan_in = units
-    try:
-        return new_network(layers, net.get("loss", "half_sse"), net.get("weight_labels", "row"), net.get("input_names"))
-    except ConfigError as exc:
-        raise v.config(exc, "network") from None
 
 
 def _check_training(table, v: _Validator) -> TrainingConfig:
@@ -552,7 +555,7 @@ def from_dict(document: dict, source_name: str = "<spec>", text: str | None = No
     name = v.title(document.get("name", Path(source_name).stem), "name")
     description = v.string(document.get("description", ""), "description")
     spec = Spec(name, description, net, training, None, None, source_name, v)
-    network = spec.build_network()  # every shape and combination checked here, once
+    network = spec._held()  # every shape and combination checked here, once: the network the spec then holds
     try:
         network.trainable_masks(training.frozen)
     except ConfigError as exc:
