@@ -22,7 +22,8 @@ import numpy as np
 from . import runs
 from ._network import built
 from ._version import __version__
-from .formats import examples, files
+from .core import files
+from .formats import examples
 from .training import gradcheck
 from .core import optim
 from .explain import FORMATS, opening, render, render_documents, too_large

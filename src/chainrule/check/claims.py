@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..formats import files
+from ..core import files
 from ..core.neurons import NEURON_NAME
 from ..formats.spec import SpecError, from_dict, load
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..formats import files
+from ..core import files
 from ..core.settings import memory
 
 _TYPES: dict[int, Any] = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..formats import files
+from ..core import files
 from ..core.data import one_hot
 from ..core.settings import show
 

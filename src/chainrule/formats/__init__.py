@@ -1,2 +1,1 @@
-"""What is read and written: the files a user names, spec files, the network's one serialisation,
-model files and the built-in examples."""
+"""What is read and written: spec files, model files (a network and its run) and the built-in examples."""

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from . import files
+from ..core import files
 from ..core.settings import memory
 from ..core.network import BaseNetwork
 from .serialize import (FORMAT, VERSION, model_document, network_arrays, network_from_document, run_arrays,

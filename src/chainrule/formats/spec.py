@@ -20,7 +20,8 @@ from typing import Any, Optional
 import numpy as np
 
 from ..core import activations, build, init, losses, optim
-from . import examples, files
+from ..core import files
+from . import examples
 from ..training import train
 from ..datasets.tabular import numbers, read_rows, read_text
 from ..core.layers import BIAS_MODES, check_size

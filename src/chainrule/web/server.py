@@ -45,7 +45,7 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..formats import files
+from ..core import files
 from ..explain.json import finite_or_null
 from ..core.settings import show
 from .sessions import BadRequest, Limits, Store

@@ -15,7 +15,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from ..formats import examples, files
+from ..core import files
+from ..formats import examples
 from ..datasets import one_hot
 from ..datasets.tabular import numbers, read_rows
 from ..datasets.toy import FEATURES, GENERATORS, REGRESSIONS, features, planar, regression

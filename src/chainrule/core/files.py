@@ -13,7 +13,7 @@ import re
 import stat
 from pathlib import Path
 
-from ..core.settings import memory
+from .settings import memory
 
 MiB = 1024 * 1024
 MAX_TEXT = 16 * MiB         # a spec or claims file: TOML written by hand (MNIST-sized data lives in CSV/IDX)
