@@ -28,7 +28,9 @@ from ..core import threads as blas_threads
 from .engines import take_step  # noqa: F401  (re-exported: a traced step runs it)
 from ..core.network import REDUCTIONS, BaseNetwork
 from ..core.optim import ALL_SETTINGS as ALL_OPTIMIZER_SETTINGS
-from ..core.optim import LEARNING_RATE, OPTIMIZERS, SCHEDULES, Optimizer, get_optimizer, scheduled_rate
+from ..core.optim import LEARNING_RATE, OPTIMIZERS, Optimizer, get_optimizer
+from ..core.schedules import SCHEDULES, get_schedule
+from ..core.schedules import SETTINGS as SCHEDULE_SETTINGS
 from ..core.settings import ConfigError, Setting, boolean, is_integer, number_in
 
 
@@ -63,9 +65,7 @@ SETTINGS = {s.name: s for s in (
     Setting("stop_change_below", None, _optional(number_in(0)), "a finite number ≥ 0"),
     Setting("optimizer", "sgd", lambda v: v in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}"),
     Setting("schedule", "constant", lambda v: v in SCHEDULES, f"one of {', '.join(SCHEDULES)}"),
-    Setting("step_size", 1, lambda v: is_integer(v) and v >= 1, "an integer ≥ 1"),
-    Setting("gamma", 0.1, number_in(0, 1, low_open=True), "a number in (0, 1]"),
-    Setting("power", 0.5, number_in(0), "a finite number ≥ 0"),
+    *SCHEDULE_SETTINGS.values(),
     Setting("validation_fraction", 0.0, number_in(0, 1, high_open=True), "a number in [0, 1)"),
     Setting("patience", 5, lambda v: is_integer(v) and v >= 1, "an integer ≥ 1"),
     Setting("min_delta", 0.0, number_in(0), "a finite number ≥ 0"),
@@ -148,7 +148,9 @@ class TrainingConfig:
         return get_optimizer(self.optimizer, self.rate(1), **(dict(self.options) if options is None else options))
 
     def rate(self, epoch: int) -> float:
-        return scheduled_rate(self.learning_rate, self.schedule, epoch, self.step_size, self.gamma, self.power)
+        """The learning rate of ``epoch`` (from 1), by the schedule."""
+        return get_schedule(self.schedule, **{key: getattr(self, key) for key in SCHEDULE_SETTINGS}).rate(
+            self.learning_rate, epoch)
 
 
 def training_config(config: "TrainingConfig | None", settings: dict) -> TrainingConfig:
