@@ -11,7 +11,7 @@ import matplotlib.pyplot                                 # noqa: E402
 import chainrule as cr                                   # noqa: E402
 from chainrule import plot                               # noqa: E402
 from chainrule.cli import main                           # noqa: E402
-from chainrule.core.settings import ConfigError               # noqa: E402
+from chainrule.core.settings import ConfigError          # noqa: E402
 from matplotlib.collections import PathCollection        # noqa: E402
 from matplotlib.patches import Circle                    # noqa: E402
 

@@ -20,7 +20,7 @@ from sklearn.preprocessing import StandardScaler            # noqa: E402
 from sklearn.utils.estimator_checks import check_estimator  # noqa: E402
 
 import chainrule.sklearn as crs                             # noqa: E402
-from chainrule.core.optim import SGD, Adam                       # noqa: E402
+from chainrule.core.optim import SGD, Adam                  # noqa: E402
 from chainrule.sklearn import MLPClassifier, MLPRegressor   # noqa: E402
 
 # the checks not run, and why: array-api needs SCIPY_ARRAY_API and array-api-strict (chainrule computes in
