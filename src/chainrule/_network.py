@@ -2,7 +2,9 @@
 backward, labels, predict and score) with what the layers above it do to a network: ``fit`` (training),
 ``explain`` (traced steps, explained), ``save`` (model files), ``plot``, ``to_torch`` and PyTorch's
 ``state_dict``, and its picture in a notebook.  As Keras puts ``Model`` above ``Layer``, this class stands
-above every layer it composes; every builder makes it (``core.network.builds``)."""
+above every layer it composes; every builder makes it (``core.network.builds``).  A training History's
+pictures (its HTML summary and ``History.plot``) are named here the same way (``History.drawn``), so that
+training imports neither the notebook's display nor matplotlib."""
 
 from __future__ import annotations
 
