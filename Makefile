@@ -19,6 +19,7 @@ MNIST_DIR := .cache/mnist
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade "pip>=25.1"   # shows License-Expression and Project-URLs
 
 install: $(PY)
 	$(PIP) install --quiet -e .
@@ -31,7 +32,7 @@ system-test-deps:
 	    chromium texlive-latex-base >/dev/null; }
 
 install-test: $(PY) system-test-deps
-	$(PIP) install --quiet -e ".[dev]"
+	$(PIP) install --quiet -e ".[dev,docs]"
 	$(PIP) install --quiet "torch==2.13.0"
 
 run: install
