@@ -76,8 +76,8 @@ def fetch_mnist(cache: str | Path | None = None, *, url: str | None = None, sha2
         raise OSError(f"MNIST: cannot create the cache directory {root}: {exc.strerror or exc}") from None
     archive = root / MNIST_ARCHIVE
     if not (archive.is_file() and _sha256_of(archive) == sha256):
-        _download(url, archive, sha256, _ProgressBar(sys.stderr) if show else None)
-    _unpack(archive, target)
+        download(url, archive, sha256, "MNIST", progress=show)
+    unpack(archive, target, {f"{MNIST_MEMBERS}/{name}": name for name in MNIST_FILES.values()}, "MNIST")
     return target
 
 
@@ -89,8 +89,10 @@ def _sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _download(url: str, archive: Path, sha256: str, bar: _ProgressBar | None) -> None:
-    """The archive at ``url`` into ``archive``, through a temporary file renamed only when the checksum holds."""
+def download(url: str, archive: Path, sha256: str, what: str, progress: bool = False) -> None:
+    """The file at ``url`` into ``archive``, through a temporary file renamed only when its sha256 is
+    ``sha256``; ``what`` names it in messages and on the progress bar (stderr, when ``progress``)."""
+    bar = _ProgressBar(sys.stderr, what) if progress else None
     handle, temporary = tempfile.mkstemp(prefix=f".{archive.name}.", suffix=".part", dir=archive.parent)
     try:
         digest = hashlib.sha256()
@@ -99,12 +101,12 @@ def _download(url: str, archive: Path, sha256: str, bar: _ProgressBar | None) ->
                 response = urllib.request.urlopen(url, timeout=60)
             except (urllib.error.URLError, ValueError, OSError) as exc:
                 reason = getattr(exc, "reason", exc)
-                raise OSError(f"MNIST: cannot download {url}: {reason}") from None
+                raise OSError(f"{what}: cannot download {url}: {reason}") from None
             with response:
                 length = response.headers.get("Content-Length")
                 total = int(length) if length and length.isdigit() else None
                 done = 0
-                for chunk in iter(lambda: _read(response, url), b""):
+                for chunk in iter(lambda: _read(response, url, what), b""):
                     out.write(chunk)
                     digest.update(chunk)
                     done += len(chunk)
@@ -115,7 +117,7 @@ def _download(url: str, archive: Path, sha256: str, bar: _ProgressBar | None) ->
         if bar:
             bar.finish()
         if digest.hexdigest() != sha256:
-            raise ValueError(f"MNIST: {url}: expected sha256 {sha256}, got {digest.hexdigest()} "
+            raise ValueError(f"{what}: {url}: expected sha256 {sha256}, got {digest.hexdigest()} "
                              f"({done:,} bytes); nothing was kept")
         os.chmod(temporary, 0o644)   # mkstemp's file is the owner's alone
         os.replace(temporary, archive)
@@ -124,44 +126,45 @@ def _download(url: str, archive: Path, sha256: str, bar: _ProgressBar | None) ->
             os.unlink(temporary)
 
 
-def _read(response: IO[bytes], url: str) -> bytes:
+def _read(response: IO[bytes], url: str, what: str) -> bytes:
     try:
         return response.read(CHUNK)
     except (urllib.error.URLError, OSError) as exc:
-        raise OSError(f"MNIST: the download of {url} broke off: {exc}; nothing was kept") from None
+        raise OSError(f"{what}: the download of {url} broke off: {exc}; nothing was kept") from None
 
 
-def _unpack(archive: Path, target: Path) -> None:
-    """The four IDX files of ``archive`` into ``target``, through a temporary directory renamed into place.
-    Only regular files under package/data with MNIST's names are read; a member whose path leaves the
-    archive (absolute, or with ..) or is a link refuses the whole archive."""
-    wanted = {f"{MNIST_MEMBERS}/{name}": name for name in MNIST_FILES.values()}
-    staging = Path(tempfile.mkdtemp(prefix=".mnist.", suffix=".part", dir=target.parent))
+def unpack(archive: Path, target: Path, members: dict[str, str], what: str) -> None:
+    """The ``members`` of the gzipped tar ``archive`` (member name → path under ``target``) into
+    ``target``, through a temporary directory renamed into place when every one of them was there.
+    Only those regular files are read; a member whose path leaves the archive (absolute, or with ..),
+    or a link in place of a wanted file, refuses the whole archive."""
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent))
     try:
         try:
             with tarfile.open(archive, "r:gz") as tar:
                 for member in tar:
                     path = PurePosixPath(member.name)
                     if path.is_absolute() or ".." in path.parts or member.name.startswith(("/", "\\")):
-                        raise ValueError(f"MNIST: {archive}: expected paths inside the archive, got "
+                        raise ValueError(f"{what}: {archive}: expected paths inside the archive, got "
                                          f"{member.name!r}; nothing was unpacked")
-                    if member.name not in wanted:
+                    if member.name not in members:
                         continue
                     if not member.isfile():
-                        raise ValueError(f"MNIST: {archive}: expected {member.name} to be a regular file, "
+                        raise ValueError(f"{what}: {archive}: expected {member.name} to be a regular file, "
                                          f"got a link or device; nothing was unpacked")
                     source = tar.extractfile(member)
                     assert source is not None  # a regular file has contents
-                    with source, open(staging / wanted[member.name], "wb") as out:
+                    destination = staging / members[member.name]
+                    destination.parent.mkdir(parents=True, exist_ok=True)
+                    with source, open(destination, "wb") as out:
                         shutil.copyfileobj(source, out, CHUNK)
         except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            raise ValueError(f"MNIST: {archive}: expected a gzipped tar archive, got one that cannot be "
-                             f"read ({exc}); delete it and run `chainrule data mnist` again") from None
-        missing = [name for name in wanted.values() if not (staging / name).is_file()]
+            raise ValueError(f"{what}: {archive}: expected a gzipped tar archive, got one that cannot be "
+                             f"read ({exc}); delete it and download it again") from None
+        missing = [name for name in members if not (staging / members[name]).is_file()]
         if missing:
-            raise ValueError(f"MNIST: {archive}: expected the four IDX files under {MNIST_MEMBERS}/, "
-                             f"got none of {', '.join(missing)}")
-        os.chmod(staging, 0o755)
+            raise ValueError(f"{what}: {archive}: expected {len(members)} files, got none of {', '.join(missing)}")
+        os.chmod(staging, 0o755)   # mkdtemp's directory is the owner's alone
         if target.exists():   # an earlier, unfinished copy (the rename below never leaves one)
             shutil.rmtree(target)
         os.replace(staging, target)
@@ -173,8 +176,8 @@ def _unpack(archive: Path, target: Path) -> None:
 class _ProgressBar:
     """``MNIST [#######.........]  4.2/11.0 MB`` redrawn in place on a terminal."""
 
-    def __init__(self, stream, width: int = 30):
-        self.stream, self.width, self.shown = stream, width, -1
+    def __init__(self, stream, what: str, width: int = 30):
+        self.stream, self.what, self.width, self.shown = stream, what, width, -1
 
     def __call__(self, done: int, total: int | None) -> None:
         if total:
@@ -183,9 +186,9 @@ class _ProgressBar:
                 return
             self.shown = filled
             bar = "#" * filled + "." * (self.width - filled)
-            self.stream.write(f"\rMNIST [{bar}] {done / 1e6:5.1f}/{total / 1e6:.1f} MB")
+            self.stream.write(f"\r{self.what} [{bar}] {done / 1e6:5.1f}/{total / 1e6:.1f} MB")
         else:
-            self.stream.write(f"\rMNIST {done / 1e6:5.1f} MB")
+            self.stream.write(f"\r{self.what} {done / 1e6:5.1f} MB")
         self.stream.flush()
 
     def finish(self) -> None:
