@@ -24,7 +24,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 
 import chainrule
 from chainrule.cli import main as chainrule_main
-from chainrule.datasets.fetch import download, unpack
+from chainrule.datasets.mnist import download, unpack
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"

