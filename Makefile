@@ -4,13 +4,14 @@
 # make test  — install chainrule with what the tests need (pytest, hypothesis, playwright, torch 2.13.0 CPU,
 #              matplotlib, Jupyter's nbclient, mypy, Debian's chromium and pdflatex), type-check and run them all
 # make fuzz  — the long fuzzing run (tests/test_fuzz.py, 2,000 examples a target; make test runs 40)
+# make docs  — the documentation site into site/ (MkDocs, --strict: warnings are errors)
 # make lint  — mypy on src/chainrule (configured in pyproject.toml; part of make test)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: run test fuzz lint install install-test system-test-deps data bench clean
+.PHONY: run test fuzz lint install install-test system-test-deps data bench docs clean
 
 MNIST_DIR := .cache/mnist
 
@@ -43,6 +44,12 @@ $(MNIST_DIR)/train-images-idx3-ubyte: | $(PY)
 	$(PY) -c "import chainrule" 2>/dev/null || $(PIP) install --quiet -e .
 	$(VENV)/bin/chainrule data mnist --cache .cache
 
+# the documentation site into site/ (git-ignored), warnings as errors; the notebooks executed, KaTeX fetched
+# once from the npm registry into .cache (sha256 checked). make test builds it too (tests/test_docs_site.py).
+docs: $(PY)
+	$(PIP) install --quiet -e ".[docs]"
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
 lint: install-test
 	$(PY) -m mypy
 
@@ -58,4 +65,4 @@ bench: install data
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build site src/*.egg-info .pytest_cache .hypothesis

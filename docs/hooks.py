@@ -52,12 +52,14 @@ def katex_directory() -> Path:
     return target
 
 
-def examples() -> dict[str, tuple[str, str]]:
-    """name → (summary, description) of every built-in example, as `chainrule examples` lists them."""
-    summaries = dict(line.split(None, 1) for line in run_cli("examples").splitlines())
-    entries = (entry.split("\n", 1) for entry in run_cli("examples", "--long").strip().split("\n\n"))
-    descriptions = {name: description for name, description in entries}
-    return {name: (summaries[name], descriptions[name]) for name in summaries}
+def examples() -> dict[str, str]:
+    """name → summary of every built-in example, as `chainrule examples` lists them."""
+    return dict(line.split(None, 1) for line in run_cli("examples").splitlines())   # type: ignore[misc]
+
+
+def lists_apart(text: str) -> str:
+    """A blank line before a list that follows a paragraph line, as Python-Markdown needs (GitHub does not)."""
+    return re.sub(r"^(?![-\s])(.+)\n- ", r"\1\n\n- ", text, flags=re.M)
 
 
 def run_cli(*argv: str) -> str:
@@ -80,17 +82,17 @@ def on_files(files: Files, config) -> Files:
         # a file of the repository outside docs/ (mkdocs-jupyter's wrapper loses a generated file's path)
         files.append(File(f"notebooks/{path.name}", str(ROOT), config["site_dir"], config["use_directory_urls"]))
     gallery = examples()
-    for name, (_, description) in gallery.items():
+    for name in gallery:
         files.append(File.generated(config, f"gallery/{name}.html",
                                     content=run_cli("explain", name, "--format", "html", "--colour", "never")))
-        files.append(File.generated(config, f"gallery/{name}.md", content=gallery_page(name, description),
+        files.append(File.generated(config, f"gallery/{name}.md", content=gallery_page(name, gallery[name]),
                                     inclusion=InclusionLevel.NOT_IN_NAV))   # linked from the gallery's index
     files.append(File.generated(config, "gallery/index.md", content=gallery_index(gallery)))
     return files
 
 
-def gallery_index(gallery: dict[str, tuple[str, str]]) -> str:
-    rows = "\n".join(f"| [{name}]({name}.md) | {summary} |" for name, (summary, _) in gallery.items())
+def gallery_index(gallery: dict[str, str]) -> str:
+    rows = "\n".join(f"| [{name}]({name}.md) | {summary} |" for name, summary in gallery.items())
     return f"""# Explanation gallery
 
 Each built-in example's first step, explained as `chainrule explain NAME --format html` writes it: the
@@ -103,19 +105,11 @@ MathML. The pages are generated from the code when this site is built.
 """
 
 
-def gallery_page(name: str, description: str) -> str:
-    lines: list[str] = []
-    for line in description.splitlines():   # a list needs a blank line before it
-        if line.startswith("- ") and lines and not lines[-1].startswith(("- ", "  ")):
-            lines.append("")
-        lines.append(line)
-    description = "\n".join(f"> {line}".rstrip() for line in lines)
+def gallery_page(name: str, summary: str) -> str:
     return f"""# {name}
 
-{description}
-
-`chainrule explain {name} --format html > {name}.html` writes this page;
-[open it on its own]({name}.html){{: target=_blank }}, or get its spec file with `chainrule spec {name}`.
+{summary} `chainrule explain {name} --format html > {name}.html` writes the page below
+([open it on its own]({name}.html){{: target=_blank }}); `chainrule spec {name}` its spec file.
 
 <iframe class="explanation" src="../{name}.html" title="The explanation of {name}'s first step" loading="lazy"></iframe>
 """
@@ -138,7 +132,7 @@ def expand(kind: str, args: list[str]) -> str:
         names = [name for name in chainrule.__all__ if not name.startswith("_")]
         return "\n\n".join(f"::: chainrule.{name}" for name in names)
     if kind == "explain":
-        text = run_cli("explain", *args, "--format", "markdown")
+        text = lists_apart(run_cli("explain", *args, "--format", "markdown"))
         return re.sub(r"^(#+) ", lambda m: "#" * min(len(m.group(1)) + 2, 6) + " ", text, flags=re.M)
     raise ValueError(f"docs: unknown marker chainrule: {kind}")
 
