@@ -205,3 +205,9 @@ def test_load_mnist_without_the_files_says_to_run_chainrule_data_mnist(tmp_path)
 def test_make_data_runs_chainrule_data_mnist():
     makefile = (Path(__file__).parent.parent / "Makefile").read_text()
     assert "chainrule data mnist --cache .cache" in makefile and "npm pack " not in makefile
+
+
+def test_an_unknown_data_set_is_one_line_with_exit_2(capsys):
+    assert main(["data", "cifar"]) == 2
+    assert capsys.readouterr().err == ("chainrule: error: chainrule data: argument name: invalid choice: 'cifar' "
+                                       "(choose from 'mnist') (see --help)\n")
