@@ -209,5 +209,6 @@ def test_make_data_runs_chainrule_data_mnist():
 
 def test_an_unknown_data_set_is_one_line_with_exit_2(capsys):
     assert main(["data", "cifar"]) == 2
-    assert capsys.readouterr().err == ("chainrule: error: chainrule data: argument name: invalid choice: 'cifar' "
-                                       "(choose from 'mnist') (see --help)\n")
+    err = capsys.readouterr().err     # argparse words the choices its own way, by Python version
+    assert err.startswith("chainrule: error: chainrule data: argument name: invalid choice: 'cifar'")
+    assert "mnist" in err and err.count("\n") == 1
