@@ -343,7 +343,7 @@ class Tanh(Activation):
         return 1.0 - out * out
 
     def formula(self, net):
-        return Call("tanh", net)
+        return Call("tanh", net, math.tanh)
 
     def derivative_formula(self, net, out):
         return Sub(ONE, Pow(out, 2))

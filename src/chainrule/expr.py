@@ -422,20 +422,15 @@ class Pow(Expr):
         return self.base.value(env) ** self.exponent
 
 
-def _sigmoid(v: float) -> float:
-    """σ(v) without overflow: e^(−|v|) only."""
-    e = math.exp(-abs(v))
-    return 1.0 / (1.0 + e) if v >= 0 else e / (1.0 + e)
-
-
-FUNCTIONS: dict[str, Callable[[float], float]] = {"σ": _sigmoid, "ln": math.log, "tanh": math.tanh, "exp": math.exp,
-             "√": math.sqrt}
+# The elementary functions formulas are written with (losses' ln, softplus's exp, Adam's √).  An activation's
+# own function (σ, tanh, …) is not here: its class passes its scalar form to the Call (``fn``).
+ELEMENTARY: dict[str, Callable[[float], float]] = {"ln": math.log, "exp": math.exp, "√": math.sqrt}
 
 
 @dataclass(frozen=True)
 class Call(Expr):
-    """A named function applied: σ(net_h1), ln(out), sigmoid(net_o1).  ``fn`` evaluates it where the
-    name is not one of FUNCTIONS (an activation's own scalar form)."""
+    """A named function applied: σ(net_h1), ln(out), sigmoid(net_o1).  ``fn`` evaluates it: an activation's
+    own scalar form, given by its class; an elementary function (ELEMENTARY) needs none."""
 
     name: str
     arg: Expr
@@ -464,7 +459,10 @@ class Call(Expr):
         return f"<mrow>{_mi(self.name)}<mo>&#x2061;</mo><mo>(</mo>{self.arg.mathml()}<mo>)</mo></mrow>"
 
     def value(self, env):
-        return (self.fn or FUNCTIONS[self.name])(self.arg.value(env))
+        fn = self.fn or ELEMENTARY.get(self.name)
+        if fn is None:
+            raise ValueError(f"{self.name}(…): a formula to evaluate needs the function itself, got only its name")
+        return fn(self.arg.value(env))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ An optimiser sees parameter arrays, gradients and its own state — never the mo
 
 ``mistakes()`` lists the wrong updates students write (wrong.py's ``Wrong``: the equations rewritten),
 named by ``chainrule check`` on any step that uses the optimiser.  Adding an optimiser is adding a class
-here.  Learning-rate schedules (per epoch) are at the end.
+here.  Learning-rate schedules are classes of their own, in schedules.py.
 """
 
 from __future__ import annotations
@@ -544,25 +544,3 @@ def preset(name: str) -> dict:
     """The learning rate and settings the optimiser called ``name`` starts from on a data set."""
     return dict(_OPTIMIZERS[name].PRESET)
 
-
-SCHEDULES = ("constant", "step", "exponential", "inverse_scaling")
-
-
-def scheduled_rate(base: float, schedule: str, epoch: int, step_size: int = 1, gamma: float = 0.1,
-                   power: float = 0.5) -> float:
-    """The learning rate of ``epoch`` (from 1):
-
-    constant          η
-    step              η·γ^⌊(epoch − 1)/step_size⌋     (PyTorch StepLR)
-    exponential       η·γ^(epoch − 1)                 (PyTorch ExponentialLR)
-    inverse_scaling   η / epoch^power                 (scikit-learn's invscaling, by epoch)
-    """
-    if schedule == "constant":
-        return base
-    if schedule == "step":
-        return base * gamma ** ((epoch - 1) // step_size)
-    if schedule == "exponential":
-        return base * gamma ** (epoch - 1)
-    if schedule == "inverse_scaling":
-        return base / epoch ** power
-    raise ConfigError("schedule", f"one of {', '.join(SCHEDULES)}", schedule)

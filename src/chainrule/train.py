@@ -26,7 +26,9 @@ from . import threads as blas_threads
 from .engines import take_step  # noqa: F401  (re-exported: a traced step runs it)
 from .network import REDUCTIONS, Network
 from .optim import ALL_SETTINGS as ALL_OPTIMIZER_SETTINGS
-from .optim import LEARNING_RATE, OPTIMIZERS, SCHEDULES, Optimizer, get_optimizer, scheduled_rate
+from .optim import LEARNING_RATE, OPTIMIZERS, Optimizer, get_optimizer
+from .schedules import SCHEDULES, get_schedule
+from .schedules import SETTINGS as SCHEDULE_SETTINGS
 from .settings import ConfigError, Setting, boolean, is_integer, number_in
 
 
@@ -61,9 +63,7 @@ SETTINGS = {s.name: s for s in (
     Setting("stop_change_below", None, _optional(number_in(0)), "a finite number ≥ 0"),
     Setting("optimizer", "sgd", lambda v: v in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}"),
     Setting("schedule", "constant", lambda v: v in SCHEDULES, f"one of {', '.join(SCHEDULES)}"),
-    Setting("step_size", 1, lambda v: is_integer(v) and v >= 1, "an integer ≥ 1"),
-    Setting("gamma", 0.1, number_in(0, 1, low_open=True), "a number in (0, 1]"),
-    Setting("power", 0.5, number_in(0), "a finite number ≥ 0"),
+    *SCHEDULE_SETTINGS.values(),
     Setting("validation_fraction", 0.0, number_in(0, 1, high_open=True), "a number in [0, 1)"),
     Setting("patience", 5, lambda v: is_integer(v) and v >= 1, "an integer ≥ 1"),
     Setting("min_delta", 0.0, number_in(0), "a finite number ≥ 0"),
@@ -146,7 +146,9 @@ class TrainingConfig:
         return get_optimizer(self.optimizer, self.rate(1), **(dict(self.options) if options is None else options))
 
     def rate(self, epoch: int) -> float:
-        return scheduled_rate(self.learning_rate, self.schedule, epoch, self.step_size, self.gamma, self.power)
+        """The learning rate of ``epoch`` (from 1), by the schedule."""
+        return get_schedule(self.schedule, **{key: getattr(self, key) for key in SCHEDULE_SETTINGS}).rate(
+            self.learning_rate, epoch)
 
 
 def training_config(config: "TrainingConfig | None", settings: dict) -> TrainingConfig:

@@ -16,7 +16,7 @@ from ..optim import Optimizer
 from ..trace import trace_steps
 from .claims import PARAMETER_KINDS, Claim, ClaimsError, kind_of
 from .formulas import Step, evaluate, share_of, symbol_text, updated
-from .mistakes import catalogue, chance_of_slip, cut, digit_slip, mistaken_forms, rewritten
+from .mistakes import COPIED, NOT_THIS_CODE, ROUNDED, catalogue, chance_of_slip, cut, digit_slip, mistaken_forms, rewritten
 
 
 SLIP_CHANCE = 0.05      # a catalogue mistake then a digit slip is named only where chance would seldom give it
@@ -123,9 +123,7 @@ class Checker:
         if len(printed) >= 2:
             first = min(printed, key=lambda v: v.claim.step)
             for v in printed:
-                v.mistake_id = "not_this_code"
-                v.mistake = (f"the output of other code: this spec's run prints {first.correct:.9g} after "
-                             f"step {first.claim.step}")
+                v.mistake_id, v.mistake = NOT_THIS_CODE.id, NOT_THIS_CODE.says(value=first.correct, step=first.claim.step)
 
     # ---- recomputing a claim through the (mistaken) step ---------------------------------------------
 
@@ -141,7 +139,7 @@ class Checker:
             if wrong_used:
                 v.inherited_from = wrong_used
             else:
-                v.mistake, v.mistake_id = "computed from rounded values: " + ", ".join(sorted(base.used)), "rounded"
+                v.mistake, v.mistake_id = ROUNDED.says(names=", ".join(sorted(base.used))), ROUNDED.id
             return
         candidates = list(self.candidates(c))
         matching = (ev for ev in candidates if c.matches(ev.value()))
@@ -153,12 +151,12 @@ class Checker:
             return
         copied = self.copied_from(v)
         if copied:
-            v.mistake, v.mistake_id = f"the value of {copied} copied here", "copied"
+            v.mistake, v.mistake_id = COPIED.says(name=copied), COPIED.id
             return
         reference = recomputed if wrong_used and recomputed is not None else v.correct
         slip = digit_slip(c.literal, reference)
         if slip:
-            v.mistake, v.mistake_id = slip, "cut" if slip.startswith("cut") else "digit_slip"
+            v.mistake_id, v.mistake = slip[0].id, slip[1]
             v.inherited_from = wrong_used or None
             return
         singles = [ev for ev in candidates if len(ev.mistakes) == 1]
@@ -168,7 +166,7 @@ class Checker:
             value = ev.value()
             slip = digit_slip(c.literal, value) if value is not None and math.isfinite(value) else None
             if slip:
-                v.mistake, v.mistake_id = f"{ev.sentence}; then a {slip}", f"{ev.id}+digit_slip"
+                v.mistake, v.mistake_id = f"{ev.sentence}; then a {slip[1]}", f"{ev.id}+{slip[0].id}"
                 v.inherited_from = ev.wrong_used() or None
                 return
 

@@ -4,22 +4,14 @@ objects it applies to and an example sentence — read from the code, so that it
 
 The mistakes of the mathematics come from the classes that declare them (activations.py, losses.py,
 optim.py); the structural ones from the catalogue of two small traced steps that have every structure
-(a batch step with shared biases, an online step with per-neuron biases); the slips from SLIPS."""
+(a batch step with shared biases, an online step with per-neuron biases); the slips from mistakes.SLIPS."""
 
 from __future__ import annotations
 
 from ..activations import NAMES as ACTIVATIONS, get_activation
 from ..losses import NAMES as LOSSES, get_loss
 from ..optim import get_optimizer
-
-# the slips the checker names itself (checker.py), with an example sentence
-SLIPS = [
-    ("copied", "any quantity", "the value of w7_after copied here"),
-    ("digit_slip", "any quantity", "digit slip: written 0.75136079 where 0.75136507 belongs"),
-    ("cut", "any quantity", "cut instead of rounded: 0.2869789 written as 0.2869"),
-    ("rounded", "any quantity", "computed from rounded values: out_h1, out_o1"),
-    ("not_this_code", "printed losses", "the output of other code: this spec's run prints 0.496045683 after step 1"),
-]
+from .mistakes import SLIPS, catalogue
 
 # optimisers with every setting that brings mistakes of its own, at a step t > 1
 OPTIMIZERS = [("sgd", {}), ("sgd", {"weight_decay": 0.01}), ("sgd", {"momentum": 0.9}),
@@ -60,8 +52,8 @@ def entries() -> list[tuple[str, str, str, str]]:
         for m in _structural(*structure):
             if m.id not in declared:
                 add(m.id, "structure", "any network", m.sentence)
-    for id, applies, sentence in SLIPS:
-        add(id, "slip", applies, sentence)
+    for slip in SLIPS:
+        add(slip.id, "slip", slip.applies, slip.says(**slip.example))
     return [(id, kind, ", ".join(objects), sentence) for (id, kind), (objects, sentence) in rows.items()]
 
 
@@ -70,7 +62,6 @@ def _structural(bias_mode: str, batch: str | int, rows: int, step: int) -> list:
     from ..spec import from_dict
     from .claims import Claim
     from .checker import Checker
-    from .mistakes import catalogue
     layers = [{"units": 2, "activation": "sigmoid", "weights": w, "bias_mode": bias_mode,
                "bias": [0.35, 0.3] if bias_mode == "per_neuron" else 0.35}
               for w in ([[0.15, 0.2], [0.25, 0.3]], [[0.4, 0.45], [0.5, 0.55]])]

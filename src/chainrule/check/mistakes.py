@@ -363,17 +363,44 @@ def mistaken_forms(st, label: str, mistakes) -> list[Expr]:
     return forms
 
 
+# ---- slips: named by comparing numbers, not by rewriting the step ----------------------------------------
+
+@dataclass(frozen=True)
+class Slip:
+    """A slip of hand computation (or of copying a printout) that the checker names by comparing the
+    number written with others: a stable id, what it applies to, and its sentence with {fields}."""
+
+    id: str
+    applies: str
+    sentence: str
+    example: dict
+
+    def says(self, **fields) -> str:
+        return self.sentence.format(**fields)
+
+
+COPIED = Slip("copied", "any quantity", "the value of {name} copied here", {"name": "w7_after"})
+DIGIT_SLIP = Slip("digit_slip", "any quantity", "digit slip: written {written} where {right} belongs",
+                  {"written": "0.75136079", "right": "0.75136507"})
+CUT = Slip("cut", "any quantity", "cut instead of rounded: {right} written as {written}",
+           {"right": "0.2869789", "written": "0.2869"})
+ROUNDED = Slip("rounded", "any quantity", "computed from rounded values: {names}", {"names": "out_h1, out_o1"})
+NOT_THIS_CODE = Slip("not_this_code", "printed losses",
+                     "the output of other code: this spec's run prints {value:.9g} after step {step}",
+                     {"value": 0.496045683, "step": 1})
+SLIPS = (COPIED, DIGIT_SLIP, CUT, ROUNDED, NOT_THIS_CODE)
+
+
 def cut(literal: str, reference: float) -> str | None:
-    """'cut instead of rounded: …' where the written number is the reference's digits cut, not rounded."""
+    """CUT's sentence where the written number is the reference's digits cut, not rounded."""
     slip = digit_slip(literal, reference)
-    return slip if slip and slip.startswith("cut") else None
+    return slip[1] if slip and slip[0] is CUT else None
 
 
-# ---- copying slips ----------------------------------------------------------------------------------------
-
-def digit_slip(literal: str, reference: float) -> str | None:
-    """How the written number differs from the reference by a copying slip, if it does: one or two digits
-    changed, two neighbours swapped, or a digit dropped or doubled (two such slips for 4+ digits)."""
+def digit_slip(literal: str, reference: float) -> tuple[Slip, str] | None:
+    """How the written number differs from the reference by a copying slip, if it does, and the sentence
+    naming it: cut instead of rounded (CUT), or one or two digits changed, two neighbours swapped, or a
+    digit dropped or doubled (DIGIT_SLIP; two such slips for 4+ digits)."""
     mantissa = literal.lower().split("e")[0].lstrip("+-")
     decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
     exponent_text = literal.lower().split("e")[1] if "e" in literal.lower() else "0"
@@ -386,11 +413,11 @@ def digit_slip(literal: str, reference: float) -> str | None:
         return None
     truncated = math.trunc(abs(reference) / 10.0 ** exponent * 10 ** decimals) / 10 ** decimals
     if written == f"{truncated:.{decimals}f}".replace(".", "").lstrip("0") and written != expected:
-        return f"cut instead of rounded: {_format(reference, decimals + 3, exponent)} written as {literal}"
+        return CUT, CUT.says(right=_format(reference, decimals + 3, exponent), written=literal)
     distance = _damerau(written, expected)
     allowed = 2 if len(written) >= 4 else 1
     if 0 < distance <= allowed:
-        return f"digit slip: written {literal} where {_format(reference, decimals, exponent)} belongs"
+        return DIGIT_SLIP, DIGIT_SLIP.says(written=literal, right=_format(reference, decimals, exponent))
     return None
 
 
