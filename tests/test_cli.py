@@ -241,7 +241,7 @@ def test_mnist_missing_is_a_clear_error(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("CHAINRULE_MNIST", str(tmp_path))
     code, _ = run("train", "--data", "mnist", "--epochs", "1")
     err = capsys.readouterr().err
-    assert code == 2 and "MNIST: expected the IDX files in" in err and "run `make data`" in err
+    assert code == 2 and "MNIST: expected the IDX files in" in err and "run `chainrule data mnist`" in err
 
 
 def test_predict_reads_npz_models_and_csv_rows_and_names_the_class(tmp_path, capsys):

@@ -1,5 +1,5 @@
 """docs/architecture.md stays true to the tree: every module it names exists, and every module of the
-package is named there (and in README's module map); README's Python snippets run."""
+package is named there; the Python snippets of README.md and of the site's pages (docs/*.md) run."""
 
 import re
 
@@ -25,20 +25,16 @@ def test_every_module_named_in_the_architecture_exists_and_every_module_is_named
     assert every - named == set(), f"docs/architecture.md does not name: {every - named}"
 
 
-def test_the_readme_module_map_names_every_module():
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = text[text.index("src/chainrule/\n"):]
-    block = block[:block.index("```")]
-    named = set(re.findall(r"\b([a-z_]+\.py)\b", block))
-    assert modules() - named == set(), f"README's module map does not name: {modules() - named}"
+def python_snippets() -> list[tuple[str, str]]:
+    """(where, code) of every ```python block of README.md and the site's pages."""
+    snippets = []
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        blocks = re.findall(r"```python\n(.*?)```", path.read_text(encoding="utf-8"), re.S)
+        snippets += [(f"{path.relative_to(ROOT)} python block {number + 1}", code) for number, code in enumerate(blocks)]
+    return snippets
 
 
-def readme_python_snippets() -> list[str]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    return re.findall(r"```python\n(.*?)```", text, re.S)
-
-
-@pytest.mark.parametrize("number", range(len(readme_python_snippets())))
-def test_readme_python_snippets_run(number, tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("where, code", python_snippets(), ids=[where for where, _ in python_snippets()])
+def test_python_snippets_run(where, code, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    exec(compile(readme_python_snippets()[number], f"README.md python block {number + 1}", "exec"), {})
+    exec(compile(code, where, "exec"), {})

