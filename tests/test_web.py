@@ -247,10 +247,28 @@ def shot(page, name):
     page.screenshot(path=str(SHOTS / name), full_page=True)
 
 
+def test_a_phase_chosen_while_a_step_is_on_its_way_waits_for_it_instead_of_taking_another(browser, server):
+    """The step's request held back: Error clicked meanwhile shows that step's E (seed 000: 0.298371109),
+    and one step is taken, not two (a second would show E after one update, 0.285750887)."""
+    page, errors = open_page(browser, server + "/")
+    held: list = []
+    page.route("**/step", lambda route: held.append(route))     # held until both clicks are made
+    page.click("#take-step")
+    page.click("[data-phase=error]")
+    page.wait_for_timeout(300)                  # a second step, if the click took one, is asked for by now
+    while held:
+        held.pop(0).continue_()
+        page.wait_for_timeout(300)
+    page.wait_for_function("window.chainrulePage.current === 0 && window.chainrulePage.phase === 'error'")
+    assert page.evaluate("window.chainrulePage.traces.length") == 1
+    assert page.text_content("#v-E_total") == "0.298371109"
+    assert not errors
+
+
 def test_page_steps_mazur_through_one_step_with_seed_000s_numbers(browser, server):
     page, errors = open_page(browser, server + "/")
     page.click("#take-step")
-    page.wait_for_selector("#v-out_o1")
+    page.wait_for_function("window.chainrulePage.current === 0")   # the step's answer is in (not the 'now' view)
     assert page.text_content("#v-out_o1") == "0.75136507"          # seed 000: out_o1
     page.click("[data-phase=error]")
     assert page.text_content("#v-E_total") == "0.298371109"

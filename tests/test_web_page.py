@@ -221,9 +221,10 @@ def test_keyboard_only_load_step_chain_rule_play_and_pause(browser, server):  # 
     tab_to(page, "#example")
     page.keyboard.press("ArrowDown")          # the next example, xor's seed… then back up to mazur-code
     page.keyboard.press("ArrowUp")
+    before = page.evaluate("window.chainrulePage.id")
     tab_to(page, "#load-example")
     page.keyboard.press("Enter")
-    page.wait_for_function("window.chainrulePage.state.name === 'mazur'")
+    page.wait_for_function(f"window.chainrulePage.id !== {before!r} && window.chainrulePage.state.name === 'mazur'")
     tab_to(page, "#take-step")
     page.keyboard.press("Enter")
     page.wait_for_function("window.chainrulePage.current === 0")
@@ -238,7 +239,8 @@ def test_keyboard_only_load_step_chain_rule_play_and_pause(browser, server):  # 
     page.keyboard.press("Enter")
     page.wait_for_function("!window.chainrulePage.playing")
     assert page.evaluate("document.activeElement.id") == "play"
-    assert "paused at epoch" in page.text_content("#announce")
+    # announced once the frame on its way when Pause was pressed is in (its epochs counted)
+    page.wait_for_function("document.querySelector('#announce').textContent.startsWith('paused at epoch')")
     assert page.get_attribute("#curve", "aria-label").startswith("loss curve")
     assert not errors
 

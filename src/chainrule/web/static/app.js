@@ -780,8 +780,20 @@ async function setParameter(label, value) {
 }
 
 // ---- acting: steps, epochs, play ------------------------------------------------------------------------
-async function takeStep() {
+let stepping = null;      // the step request in flight: a phase chosen meanwhile waits for it, not for another step
+
+function takeStep() {
+  const step = takeStepNow();
+  const settled = step.then(() => {}, () => {});      // whoever called takeStep sees its error, not the waiters
+  stepping = settled;
+  settled.then(() => { if (stepping === settled) stepping = null; });
+  return step;
+}
+
+async function takeStepNow() {
+  const id = page.id;
   const { trace, state } = await api("POST", session("/step"));
+  if (page.id !== id) return;          // another set-up was loaded meanwhile: this step was of the one before
   page.traces.push(trace);
   if (page.traces.length > 500) page.traces.shift();
   page.current = page.traces.length - 1; page.state = state;
@@ -932,6 +944,7 @@ async function main() {
   $("#spec-file").onchange = () => guarded(async () => start({ spec_toml: await $("#spec-file").files[0].text() }));
   $("#take-step").onclick = () => guarded(takeStep);
   document.querySelectorAll("[data-phase]").forEach((b) => b.onclick = () => guarded(async () => {
+    if (stepping) await stepping;
     if (page.current < 0) await takeStep();
     page.phase = b.dataset.phase; render();
   }));
@@ -940,6 +953,7 @@ async function main() {
   $("#sample").onchange = () => { page.sample = +$("#sample").value; render(); };
   $("#worksheet").onchange = () => guarded(async () => {
     page.worksheet = $("#worksheet").checked;
+    if (stepping) await stepping;
     if (page.worksheet && page.current < 0) await takeStep();
     render();
   });
