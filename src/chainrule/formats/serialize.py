@@ -19,6 +19,7 @@ import numpy as np
 
 from .._version import __version__
 from ..core.build import network_to_table
+from ..core.settings import show
 from ..training.run import Run
 
 FORMAT = "chainrule-model"
@@ -151,6 +152,15 @@ def _plain(value):
     return value
 
 
+def _count(value, most: int, key: str, fail, what: str = "") -> int:
+    """A count read from a file: an integer from 0 to ``most`` (a bool is not one)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise fail(key, f"expected an integer ≥ 0{what}, got {show(value)}")
+    if value > most:
+        raise fail(key, f"expected an integer from 0 to {most:,}{what}, got {show(value)}")
+    return value
+
+
 def run_from_document(document: dict, network, source: str, arrays: dict[str, np.ndarray] | None = None) -> Run | None:
     """The run of a version-2 model document (None when it holds a network alone), every part checked
     against the network: the settings by TrainingConfig, the history's numbers, the optimiser's state
@@ -180,11 +190,7 @@ def run_from_document(document: dict, network, source: str, arrays: dict[str, np
         raise fail(f"training.{error.key}", error.message(""))
     except TypeError as error:
         raise fail("training", f"expected training settings, got {error}")
-    epoch = document.get("epoch", 0)
-    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-        raise fail("epoch", f"expected an integer ≥ 0, got {show(epoch)}")
-    if epoch > MAX_EPOCHS:
-        raise fail("epoch", f"expected an integer from 0 to {MAX_EPOCHS:,}, got {show(epoch)}")
+    epoch = _count(document.get("epoch", 0), MAX_EPOCHS, "epoch", fail)
     history = None
     if document.get("history") is not None:
         table = document["history"]
@@ -207,11 +213,7 @@ def run_from_document(document: dict, network, source: str, arrays: dict[str, np
                                          f"{show(table.get('name') if isinstance(table, dict) else table)}")
         if table["name"] != training.optimizer:
             raise fail("optimizer.name", f"expected {training.optimizer!r} (training.optimizer), got {table['name']!r}")
-        t = table.get("t", 0)
-        if isinstance(t, bool) or not isinstance(t, int) or t < 0:
-            raise fail("optimizer.t", f"expected an integer ≥ 0 (steps taken), got {show(t)}")
-        if t > MAX_STEPS_TAKEN:
-            raise fail("optimizer.t", f"expected an integer from 0 to {MAX_STEPS_TAKEN:,} (steps taken), got {show(t)}")
+        t = _count(table.get("t", 0), MAX_STEPS_TAKEN, "optimizer.t", fail, " (steps taken)")
         optimizer = get_optimizer(training.optimizer, training.rate(epoch + 1), **dict(training.options))
         optimizer.t = t
         given = table.get("state", {})
