@@ -432,7 +432,34 @@ def recipe(path: str | None = None, curve: str | None = None) -> None:
     if curve:
         with open(curve, "w") as f:
             json.dump({"spec": spec.name, "seconds": seconds, "loss": history.loss_history, "test_error": errors}, f)
+        draw_curve(curve, os.path.splitext(curve)[0] + ".png")
     assert errors[-1] <= 1.5, f"{spec.name}: expected a test error of at most 1.5%, got {errors[-1]:.2f}%"
+
+
+def draw_curve(curve: str, png: str) -> None:
+    """The recipe's curve (written by --curve) as a PNG: test error and training loss by epoch (extra: plot)."""
+    import json
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    with open(curve) as f:
+        c = json.load(f)
+    epochs = range(1, len(c["test_error"]) + 1)
+    fig, error = plt.subplots(figsize=(6.4, 3.4), dpi=110)
+    error.plot(epochs, c["test_error"], "o-", color="tab:blue", markersize=3, label="test error (%)")
+    error.axhline(1.5, color="tab:blue", linestyle=":", linewidth=1)
+    error.annotate("1.5%", (1, 1.5), xytext=(2, 3), textcoords="offset points", color="tab:blue", fontsize=8)
+    error.set_xlabel("epoch")
+    error.set_ylabel("test error (%)", color="tab:blue")
+    error.set_ylim(0, max(3.5, max(c["test_error"]) * 1.05))
+    loss = error.twinx()
+    loss.semilogy(epochs, c["loss"], color="tab:orange", linewidth=1.2, label="training loss (batches' mean)")
+    loss.set_ylabel("training loss", color="tab:orange")
+    error.set_title(f"{c['spec']}: {c['test_error'][-1]:.2f}% test error after {len(c['test_error'])} epochs, "
+                    f"{c['seconds'] / 60:.1f} min", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(png)
+    plt.close(fig)
 
 
 def main() -> None:
@@ -441,7 +468,7 @@ def main() -> None:
     parser.add_argument("--only", choices=("mnist", "tiny", "small", "threads", "cli", "accuracy", "memory", "recipe"))
     parser.add_argument("--long", action="store_true",
                         help="train specs/mnist-best.toml (minutes) and check its test error is at most 1.5%%")
-    parser.add_argument("--curve", metavar="FILE", help="with --long or --only recipe: write the recipe's per-epoch curve as JSON")
+    parser.add_argument("--curve", metavar="FILE", help="with --long or --only recipe: write the recipe's per-epoch curve as JSON, and drawn beside it as .png")
     args = parser.parse_args()
     print(f"chainrule {cr.__version__}, NumPy {np.__version__}, "
           f"PyTorch {torch.__version__ if torch else 'not installed'}, {os.cpu_count()} CPUs")
