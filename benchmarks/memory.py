@@ -19,7 +19,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 import chainrule as cr                                     # noqa: E402
 from chainrule.datasets import load_mnist, one_hot         # noqa: E402
-from chainrule.train import TrainingConfig                 # noqa: E402
+from chainrule.training.train import TrainingConfig        # noqa: E402
 
 
 def _resident_kib(field: str) -> int:

@@ -409,7 +409,7 @@ def recipe(path: str | None = None, curve: str | None = None) -> None:
     """The long mode (make bench-long): specs/mnist-best.toml trained as written, the test error measured after
     every epoch (its time left out of the training time), asserting the last one is at most 1.5%."""
     import json
-    from chainrule.metrics import network_accuracy
+    from chainrule.core.metrics import network_accuracy
     path = path or os.path.join(os.path.dirname(__file__), "..", "specs", "mnist-best.toml")
     spec = cr.load(path)
     x, t = spec.require_data()

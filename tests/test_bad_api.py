@@ -341,7 +341,7 @@ def test_the_new_surfaces_have_their_share_of_the_corpus():
 
 def test_the_finite_check_of_data_needs_no_flag_array_and_survives_an_overflowing_sum():
     """data.all_finite answers by one sum; a sum that overflows (every entry finite) is checked entry by entry."""
-    from chainrule.data import all_finite
+    from chainrule.core.data import all_finite
     big = np.finfo(np.float32).max
     assert all_finite(np.full((3, 2), big, np.float32))             # the sum is inf, the entries are finite
     assert not all_finite(np.array([[big, np.nan]], np.float32))
