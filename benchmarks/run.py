@@ -1,6 +1,6 @@
 """Head-to-head training speed, every competitor in this one process, in interleaved rounds.
 
-    python benchmarks/run.py [--rounds 5] [--only mnist|tiny|small]
+    python benchmarks/run.py [--rounds 5] [--only mnist|tiny|small|threads|cli|accuracy|memory|recipe] [--long]
 
 1. MNIST MLP 784-256-128-10 (ReLU, softmax cross-entropy, batch 128, plain SGD η = 0.1, one epoch of
    60,000 samples, same initial weights and batch order), float32 and float64: chainrule, PyTorch 2.13
@@ -15,6 +15,10 @@
    process keeping one core busy.
 4. `chainrule train NAME` for every example and MNIST against the same training from Python.
 5. Accuracy: `chainrule train --data mnist --layers 256,128 --epochs 5`, test accuracy (≥ 97% expected).
+6. Memory (benchmarks/memory.py): peak resident memory of an MNIST epoch, chainrule and PyTorch each in a
+   fresh process, and the resident memory after epoch 1 against after the last (no per-epoch growth).
+7. With --long (make bench-long): the MNIST recipe, specs/mnist-best.toml, trained as written; its time, and
+   its test error after each epoch, asserted at most 1.5% at the end.
 
 The machine's speed drifts by tens of percent within seconds, so only ratios within one round are
 compared: each round runs every competitor once (in a rotated order), and the report gives each
@@ -401,10 +405,71 @@ def accuracy() -> None:
           f"{result['seconds']:.1f} s ({result['samples_per_second']:,.0f} samples/s)")
 
 
+def recipe(path: str | None = None, curve: str | None = None) -> None:
+    """The long mode (make bench-long): specs/mnist-best.toml trained as written, the test error measured after
+    every epoch (its time left out of the training time), asserting the last one is at most 1.5%."""
+    import json
+    from chainrule.core.metrics import network_accuracy
+    path = path or os.path.join(os.path.dirname(__file__), "..", "specs", "mnist-best.toml")
+    spec = cr.load(path)
+    x, t = spec.require_data()
+    network = spec.build_network()
+    errors: list = []
+    measuring = [0.0]
+
+    def epoch_ended(epoch: int, loss: float) -> None:
+        start = time.perf_counter()
+        errors.append(100 * (1 - network_accuracy(network, spec.test_inputs, spec.test_targets)))
+        measuring[0] += time.perf_counter() - start
+        print(f"  epoch {epoch:3d}  training loss {loss:.5f}  test error {errors[-1]:.2f}%", flush=True)
+
+    print(f"\n{spec.name}: {network.shape_text()}, {spec.training.epochs} epochs ({path})")
+    start, cpu = time.perf_counter(), time.process_time()
+    history = cr.fit(network, x, t, spec.training, callback=epoch_ended)
+    seconds, cpu = time.perf_counter() - start - measuring[0], time.process_time() - cpu
+    print(f"  {spec.name}: test error {errors[-1]:.2f}% after {history.epochs_run} epochs, training time "
+          f"{seconds:.0f} s ({seconds / 60:.1f} min; the test error's measuring, {measuring[0]:.0f} s, left out), "
+          f"CPU time {cpu:.0f} s on {os.cpu_count()} CPUs")
+    if curve:
+        with open(curve, "w") as f:
+            json.dump({"spec": spec.name, "seconds": seconds, "loss": history.loss_history, "test_error": errors}, f)
+        draw_curve(curve, os.path.splitext(curve)[0] + ".png")
+    assert errors[-1] <= 1.5, f"{spec.name}: expected a test error of at most 1.5%, got {errors[-1]:.2f}%"
+
+
+def draw_curve(curve: str, png: str) -> None:
+    """The recipe's curve (written by --curve) as a PNG: test error and training loss by epoch (extra: plot)."""
+    import json
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    with open(curve) as f:
+        c = json.load(f)
+    epochs = range(1, len(c["test_error"]) + 1)
+    fig, error = plt.subplots(figsize=(6.4, 3.4), dpi=110)
+    error.plot(epochs, c["test_error"], "o-", color="tab:blue", markersize=3, label="test error (%)")
+    error.axhline(1.5, color="tab:blue", linestyle=":", linewidth=1)
+    error.annotate("1.5%", (1, 1.5), xytext=(2, 3), textcoords="offset points", color="tab:blue", fontsize=8)
+    error.set_xlabel("epoch")
+    error.set_ylabel("test error (%)", color="tab:blue")
+    error.set_ylim(0, max(3.5, max(c["test_error"]) * 1.05))
+    loss = error.twinx()
+    loss.semilogy(epochs, c["loss"], color="tab:orange", linewidth=1.2, label="training loss (batches' mean)")
+    loss.set_ylabel("training loss", color="tab:orange")
+    error.set_title(f"{c['spec']}: {c['test_error'][-1]:.2f}% test error after {len(c['test_error'])} epochs, "
+                    f"{c['seconds'] / 60:.1f} min", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(png)
+    plt.close(fig)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--only", choices=("mnist", "tiny", "small", "threads", "cli", "accuracy"))
+    parser.add_argument("--only", choices=("mnist", "tiny", "small", "threads", "cli", "accuracy", "memory", "recipe"))
+    parser.add_argument("--long", action="store_true",
+                        help="train specs/mnist-best.toml (minutes) and check its test error is at most 1.5%%")
+    parser.add_argument("--curve", metavar="FILE", help="with --long or --only recipe: write the recipe's per-epoch curve as JSON, and drawn beside it as .png")
     args = parser.parse_args()
     print(f"chainrule {cr.__version__}, NumPy {np.__version__}, "
           f"PyTorch {torch.__version__ if torch else 'not installed'}, {os.cpu_count()} CPUs")
@@ -418,8 +483,13 @@ def main() -> None:
         command_line(args.rounds)
     if args.only in (None, "mnist"):
         mnist(args.rounds)
+    if args.only in (None, "memory"):
+        from memory import memory
+        memory()
     if args.only in (None, "accuracy"):
         accuracy()
+    if args.long or args.only == "recipe":
+        recipe(curve=args.curve)
 
 
 if __name__ == "__main__":

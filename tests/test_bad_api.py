@@ -337,3 +337,16 @@ def test_the_new_surfaces_have_their_share_of_the_corpus():
     new_cli = [name for name in CLI if name.split()[0] in ("set", "inputs", "freeze", "train-only", "epochs", "answers",
                                                            "plot", "predict", "serve", "targets", "gradcheck")]
     assert len(CASES) + len(new_cli) >= 150 + 10       # issue 29: ≥ 150 over the new surfaces
+
+
+def test_the_finite_check_of_data_needs_no_flag_array_and_survives_an_overflowing_sum():
+    """data.all_finite answers by one sum; a sum that overflows (every entry finite) is checked entry by entry."""
+    from chainrule.core.data import all_finite
+    big = np.finfo(np.float32).max
+    assert all_finite(np.full((3, 2), big, np.float32))             # the sum is inf, the entries are finite
+    assert not all_finite(np.array([[big, np.nan]], np.float32))
+    assert not all_finite(np.array([[np.inf, -np.inf]]))            # the sum is NaN
+    x = np.full((4, 2), big, np.float32)
+    x[2, 1] = np.inf
+    with pytest.raises(ConfigError, match=r"x: expected finite numbers, got inf in row 2"):
+        cr.fit(cr.mlp([2, 1], "identity"), x.astype(np.float64), np.zeros((4, 1)))

@@ -89,3 +89,32 @@ def test_early_stopping_restores_the_best_validation_parameters():
     from chainrule.training.train import validation_split
     _, held = validation_split(60, config)
     assert network.dataset_loss(x[held], t[held], "mean") == pytest.approx(best, rel=1e-12)
+
+
+def test_the_mnist_recipes_rule_matches_pytorch_to_1e_10(torch):
+    """specs/mnist-best.toml's rule as written there — SGD with momentum and L2 weight decay, the rate decaying
+    exponentially by epoch, the mean over batches — on a small ReLU network, against torch.optim.SGD with
+    ExponentialLR (its epochs, batch size and shuffling are the recipe's size, not its rule: set here)."""
+    import tomllib
+    from pathlib import Path
+    training = tomllib.loads((Path(__file__).parent.parent / "specs" / "mnist-best.toml").read_text())["training"]
+    rule = {k: v for k, v in training.items() if k not in ("epochs", "batch", "shuffle", "seed", "epoch_loss")}
+    assert rule["optimizer"] == "sgd" and rule["schedule"] == "exponential" and rule["reduction"] == "mean"
+    rng = np.random.default_rng(5)
+    network = random_network(rng, [6, 9, 7, 3], "relu", "softmax", "cross_entropy")
+    x, labels = rng.normal(size=(32, 6)), rng.integers(0, 3, 32)
+    model = torch_twin(network)
+    optimizer = torch.optim.SGD(model.parameters(), lr=rule["learning_rate"], momentum=rule["momentum"],
+                                weight_decay=rule["weight_decay"])
+    schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=rule["gamma"])
+    epochs, batch = 4, 8
+    cr.fit(network, x, np.eye(3)[labels], TrainingConfig(**rule, epochs=epochs, batch=batch))
+    xt, yt = torch.from_numpy(x), torch.from_numpy(labels)
+    for _ in range(epochs):
+        for start in range(0, 32, batch):
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(xt[start:start + batch]), yt[start:start + batch]).backward()
+            optimizer.step()
+        schedule.step()
+    for a, b in zip(network.parameters(), (p.detach().numpy() for p in model.parameters())):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

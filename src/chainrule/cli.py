@@ -52,16 +52,36 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message} (see --help)")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; given a command's name, only that command's part is built (building every
+    command's arguments costs more than training a small example), else every command's."""
     p = _Parser(prog="chainrule", description="Backpropagation you can see, check and explain.")
     p.add_argument("--version", action="version", version=f"chainrule {__version__}")
     p.add_argument("--traceback", action="store_true", help="print the full traceback on errors")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    for name, add in _COMMAND_PARSERS.items():
+        if command in (None, name):
+            add(sub)
+    return p
+
+
+def _command_named(argv: list[str]) -> str | None:
+    """The command argv names (its first word not starting with "-"), if it is one; None otherwise."""
+    word = next((a for a in argv if not a.startswith("-")), None)
+    return word if word in _COMMAND_PARSERS else None
+
+
+def _add_examples(sub) -> None:
     ex = sub.add_parser("examples", help="list the built-in examples")
     ex.add_argument("--long", action="store_true", help="each example's whole description: where it departs from its seed")
+
+
+def _add_spec(sub) -> None:
     sp = sub.add_parser("spec", help="print a built-in example's spec file, to save and edit")
     sp.add_argument("name", help="the example's name (chainrule examples lists them)")
 
+
+def _add_explain(sub) -> None:
     e = sub.add_parser("explain", help="explain training steps number by number")
     e.add_argument("spec", nargs="?", default="mazur", help="built-in example name or spec file (default: mazur)")
     e.add_argument("--steps", type=int, default=1, help="how many steps to explain, from the first (default 1)")
@@ -74,8 +94,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--width", type=int, metavar="COLUMNS",
                    help="break text lines at this many columns (default 100; text format only)")
     _add_overrides(e)
-    _add_train(sub)
 
+
+def _add_gradcheck(sub) -> None:
     g = sub.add_parser("gradcheck", help="compare every backprop gradient with finite differences")
     g.add_argument("spec", nargs="?", help="built-in example name or spec file (not needed with --cost)")
     g.add_argument("--json", action="store_true")
@@ -93,6 +114,8 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("--reduction", choices=("sum", "mean"), help="the loss over the samples: summed or averaged")
     o.add_argument("--dtype", choices=("float32", "float64"), help="the network's numbers")
 
+
+def _add_serve(sub) -> None:
     w = sub.add_parser("serve", help="serve the web page (extra: web) until Ctrl-C")
     w.add_argument("spec", nargs="?", help="built-in example name or spec file the page opens with (default: mazur)")
     w.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
@@ -104,6 +127,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="a session untouched this long is dropped (default 1800)")
     _add_overrides(w)
 
+
+def _add_check(sub) -> None:
     c = sub.add_parser("check", help="check hand-computed numbers (a claims file, or seed:000 … seed:004)")
     c.add_argument("claims", nargs="?", help="claims TOML file, or seed:NNN for a seed's own printed numbers "
                                              "(with --names: a spec file or example name)")
@@ -117,12 +142,16 @@ def _parser() -> argparse.ArgumentParser:
                    help="list every mistake check can name: id, what it applies to, an example sentence (Markdown)")
     _add_overrides(c)
 
+
+def _add_worksheet(sub) -> None:
     ws = sub.add_parser("worksheet", help="a step as a fill-in sheet: each quantity's formula, a blank, its claim name")
     ws.add_argument("spec", nargs="?", default="mazur", help="built-in example name or spec file (default: mazur)")
     ws.add_argument("--step", type=int, default=1, metavar="K", help="the step of the run to work (default 1)")
     ws.add_argument("--format", choices=("text", "markdown", "latex", "html", "toml"), default="text",
                     help="toml: a claims file whose blanks are \"?\", for chainrule check")
 
+
+def _add_plot(sub) -> None:
     d = sub.add_parser("plot", help="draw a loss curve, decision regions, a fitted curve, the network or a "
                                     "confusion matrix to a file (extra: plot)")
     d.add_argument("kind", choices=PLOTS, help="what to draw")
@@ -131,11 +160,15 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--model", metavar="FILE", help="draw this saved model (train --save) instead of training")
     d.add_argument("--epochs", type=int, help="override the spec's number of epochs")
 
+
+def _add_export(sub) -> None:
     x = sub.add_parser("export", help="write a saved model (or a spec's network) for another runtime (extra: onnx)")
     x.add_argument("format", choices=EXPORTS, help="the format: onnx (ONNX Runtime and others)")
     x.add_argument("model", help="model file saved by train --save, a spec file or an example name")
     x.add_argument("out", metavar="OUT", help="the file to write: .onnx")
 
+
+def _add_predict(sub) -> None:
     r = sub.add_parser("predict", help="run a saved model (or a spec's network) forward")
     r.add_argument("model", help="model .json or .npz file saved by train --save, a spec file or an example name")
     source = r.add_mutually_exclusive_group(required=True)
@@ -143,8 +176,6 @@ def _parser() -> argparse.ArgumentParser:
                         help="input rows: numbers separated by commas, rows by semicolons, e.g. '0.05,0.1;1,0'")
     source.add_argument("--csv", metavar="FILE", help="input rows from a CSV file (a header row is skipped)")
     r.add_argument("--json", action="store_true")
-    _add_data(sub)
-    return p
 
 
 def _add_data(sub) -> None:
@@ -181,6 +212,13 @@ def _add_train(sub) -> None:
     t.add_argument("--activation", help="--data: hidden activation (default relu)")
     t.add_argument("--limit", type=int, help="--data: train on the first N samples only")
     _add_overrides(t, data=True)
+
+
+# each command's arguments, in the order --help lists them
+_COMMAND_PARSERS = {
+    "examples": _add_examples, "spec": _add_spec, "explain": _add_explain, "train": _add_train,
+    "gradcheck": _add_gradcheck, "serve": _add_serve, "check": _add_check, "worksheet": _add_worksheet,
+    "plot": _add_plot, "export": _add_export, "predict": _add_predict, "data": _add_data}
 
 
 # --data's own defaults (a spec says its own; these are what the flags mean without one)
@@ -798,7 +836,7 @@ def main(argv=None, out=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     show_trace = "--traceback" in argv
     try:
-        args = _parser().parse_args(argv)
+        args = _parser(_command_named(argv)).parse_args(argv)
         if args.command is None:
             args = _parser().parse_args(["explain", *argv])
         return COMMANDS[args.command](args, out)

@@ -270,6 +270,9 @@ class Spec:
         (checked as TrainingConfig checks them), ``parameters`` by label ({"w1": 0.2}), the data's
         ``inputs``/``targets`` (rows as the network takes them), ``train_only`` (labels: every other
         parameter frozen) and the network's ``dtype``. Each mistake is a ConfigError naming its key."""
+        if not (training or parameters or train_only is not None or dtype is not None or inputs is not None
+                or targets is not None):
+            return replace(self)        # nothing changed: no network to build to check a change against
         training, parameters = dict(training or {}), dict(parameters or {})
         changed = [*self.changed, *(f"{key} = {show(value)}" for key, value in training.items())]
         network_table = dict(self.network_table)
