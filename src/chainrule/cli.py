@@ -59,7 +59,7 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"chainrule {__version__}")
     p.add_argument("--traceback", action="store_true", help="print the full traceback on errors")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
-    for name, add in _COMMAND_PARSERS.items():
+    for name, (add, _) in COMMANDS.items():
         if command in (None, name):
             add(sub)
     return p
@@ -68,7 +68,7 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
 def _command_named(argv: list[str]) -> str | None:
     """The command argv names (its first word not starting with "-"), if it is one; None otherwise."""
     word = next((a for a in argv if not a.startswith("-")), None)
-    return word if word in _COMMAND_PARSERS else None
+    return word if word in COMMANDS else None
 
 
 def _add_examples(sub) -> None:
@@ -215,12 +215,6 @@ def _add_train(sub) -> None:
 
 
 # each command's arguments, in the order --help lists them
-_COMMAND_PARSERS = {
-    "examples": _add_examples, "spec": _add_spec, "explain": _add_explain, "train": _add_train,
-    "gradcheck": _add_gradcheck, "serve": _add_serve, "check": _add_check, "worksheet": _add_worksheet,
-    "plot": _add_plot, "export": _add_export, "predict": _add_predict, "data": _add_data}
-
-
 # --data's own defaults (a spec says its own; these are what the flags mean without one)
 DATA_DEFAULTS = {"layers": "256,128", "activation": "relu", "batch": 128, "optimizer": "sgd", "patience": 3,
                  "validation_fraction": 0.0, "seed": 0, "dtype": "float32"}
@@ -826,9 +820,12 @@ def cmd_data(args, out) -> int:
     return 0
 
 
-COMMANDS = {"data": cmd_data, "worksheet": cmd_worksheet, "examples": cmd_examples, "spec": cmd_spec, "explain": cmd_explain, "train": cmd_train, "predict": cmd_predict,
-            "gradcheck": cmd_gradcheck, "check": cmd_check, "serve": cmd_serve, "plot": cmd_plot,
-            "export": cmd_export}
+# every command: its parser's arguments and what it runs, in the order --help lists them
+COMMANDS = {
+    "examples": (_add_examples, cmd_examples), "spec": (_add_spec, cmd_spec), "explain": (_add_explain, cmd_explain),
+    "train": (_add_train, cmd_train), "gradcheck": (_add_gradcheck, cmd_gradcheck), "serve": (_add_serve, cmd_serve),
+    "check": (_add_check, cmd_check), "worksheet": (_add_worksheet, cmd_worksheet), "plot": (_add_plot, cmd_plot),
+    "export": (_add_export, cmd_export), "predict": (_add_predict, cmd_predict), "data": (_add_data, cmd_data)}
 
 
 def main(argv=None, out=None) -> int:
@@ -839,7 +836,7 @@ def main(argv=None, out=None) -> int:
         args = _parser(_command_named(argv)).parse_args(argv)
         if args.command is None:
             args = _parser().parse_args(["explain", *argv])
-        return COMMANDS[args.command](args, out)
+        return COMMANDS[args.command][1](args, out)
     except SystemExit as exc:  # --help, --version
         return int(exc.code or 0)
     except KeyboardInterrupt:
