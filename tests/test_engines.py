@@ -55,7 +55,7 @@ def test_the_engine_is_an_argument_and_reported():
 def test_scipy_gemm_is_used_when_installed():
     pytest.importorskip("scipy")
     from chainrule.training import arrays
-    assert arrays._scipy_gemm(np.float32) is not None and arrays._scipy_gemm(np.float64) is not None
+    assert all(f is not None for dtype in (np.float32, np.float64) for f in arrays._scipy_blas(dtype))
 
 
 def check_fast_against_traced(seed, hidden, loss, bias_mode, reduction, batch, optimizer, frozen, engine):
@@ -80,6 +80,24 @@ def check_fast_against_traced(seed, hidden, loss, bias_mode, reduction, batch, o
         assert fast.labels["w1"].get(fast) == random_network(np.random.default_rng(seed), sizes, hidden,
                                                              OUTPUT.get(loss, "sigmoid"), loss,
                                                              bias_mode=bias_mode).labels["w1"].get(fast)
+
+
+@pytest.mark.parametrize("engine", ["arrays", "arrays-numpy"])
+def test_parameters_not_c_ordered_are_updated_where_they_are(engine):
+    """SciPy's in-place update (W ← W − δᵀx inside the gemm, b ← b − δᵀ1 by gemv) writes into a copy of an
+    array not C-ordered; such a network still trains as the traced step does, in its own arrays."""
+    rng = np.random.default_rng(3)
+    x, t = rng.normal(size=(9, 3)), np.eye(2)[rng.integers(0, 2, 9)]
+    config = TrainingConfig(learning_rate=0.2, batch=4, reduction="mean", epochs=3)
+    fast, traced = (random_network(np.random.default_rng(3), [3, 5, 2], "relu", "softmax", "cross_entropy")
+                    for _ in range(2))
+    fast.layers[0].weights = np.asfortranarray(fast.layers[0].weights)
+    kept = fast.layers[0].weights
+    cr.fit(fast, x, t, config, engine=engine)
+    cr.trace_steps(traced, x, t, config, 3 * 3)
+    assert fast.layers[0].weights is kept
+    for a, b in zip(fast.parameters(), traced.parameters()):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-13)
 
 
 def test_fast_path_in_float32_stays_float32_and_close_to_float64():

@@ -12,7 +12,9 @@ With SciPy installed (the ``fast`` extra), every matrix product goes through Sci
 ``gemm`` instead of NumPy's, and plain SGD updates the weights inside the product itself:
 W ← W − δᵀx as one gemm call with β = 1, saving a pass over every weight matrix per step.
 All products go through the one library: two OpenBLAS thread pools taking turns on the same
-cores fight and were measured several times slower.
+cores fight and were measured several times slower. With SciPy the bias costs no pass of its own:
+net is first filled with the bias row, then x·Wᵀ is added onto it by the gemm (β = 1), and plain
+SGD's bias update b ← b − Σ_samples δ is one gemv with β = 1 (δᵀ·1, onto b).
 
 The reference engine (``engines.take_step``, which traced steps run) and this one give the same parameters up to float
 rounding (tests/test_engines.py).
@@ -25,20 +27,23 @@ import numpy as np
 from ..core.network import BaseNetwork
 
 
-def _scipy_gemm(dtype, blas: str = "auto"):
-    """SciPy's sgemm/dgemm for this dtype, if SciPy is installed and writes into C in place; None with
-    ``blas = "numpy"`` (the engine "arrays-numpy": NumPy's matmul for every product)."""
+def _scipy_blas(dtype, blas: str = "auto"):
+    """SciPy's (gemm, gemv) for this dtype, if SciPy is installed and both write into their output in
+    place; (None, None) with ``blas = "numpy"`` (the engine "arrays-numpy": NumPy's matmul for every product)."""
     if blas == "numpy" or dtype not in (np.float32, np.float64):
-        return None
+        return None, None
     try:
         from scipy.linalg import blas as scipy_blas
     except ImportError:
-        return None
-    gemm = scipy_blas.sgemm if dtype == np.float32 else scipy_blas.dgemm
+        return None, None
+    gemm, gemv = (scipy_blas.sgemm, scipy_blas.sgemv) if dtype == np.float32 else (scipy_blas.dgemm, scipy_blas.dgemv)
     a, b = np.ones((2, 3), dtype), np.ones((3, 2), dtype)
-    c = np.empty((2, 2), dtype)
+    c, y = np.empty((2, 2), dtype), np.ones(3, dtype)
     out = gemm(1.0, b.T, a.T, c=c.T, overwrite_c=1)          # c = a·b, row-major, in place
-    return gemm if np.shares_memory(out, c) and np.all(c == 3) else None
+    sums = gemv(-1.0, b, np.ones(2, dtype), beta=1.0, y=y, overwrite_y=1)     # y ← y − b·1, in place
+    if np.shares_memory(out, c) and np.all(c == 3) and np.shares_memory(sums, y) and np.all(y == -1):
+        return gemm, gemv
+    return None, None
 
 
 class _Buffers:
@@ -64,7 +69,12 @@ class ArrayTrainer:
         self.fold = optimizer.plain     # η folded into δ; frozen entries then get a zero gradient
         self.loss = network.loss
         self.targets_sum_to_one = targets_sum_to_one
-        self.gemm = _scipy_gemm(np.dtype(dtype).type, blas)
+        self.gemm, self.gemv = _scipy_blas(np.dtype(dtype).type, blas)
+        self.ones = np.ones(batch_size, dtype)          # δᵀ·1 = Σ_samples δ, by gemv
+        # plain SGD's update inside the products, writing into the network's own arrays (SciPy would
+        # silently write into a copy of an array not C-ordered or not of the network's dtype)
+        self.update_in_place = self.gemm is not None and self.fold and self.masks is None and all(
+            p.flags.c_contiguous and p.dtype == dtype for p in network.parameters())
         # where each layer's parameters sit in Network.parameters()
         self.index, k = [], 0
         for layer in self.layers:
@@ -78,8 +88,14 @@ class ArrayTrainer:
         n = x.shape[0]
         values = []
         for layer, buf in zip(self.layers, self.buffers):
-            net = self._product(x, layer.weights, buf.net[:n], transpose_b=True)
-            if layer.bias is not None:
+            net = buf.net[:n]
+            if layer.bias is None:
+                self._product(x, layer.weights, net, transpose_b=True)
+            elif self.gemm is not None:         # net = bias, then net += x·Wᵀ inside the product
+                np.copyto(net, layer.bias)
+                self._product(x, layer.weights, net, transpose_b=True, accumulate=True)
+            else:
+                self._product(x, layer.weights, net, transpose_b=True)
                 net += layer.bias
             x = layer.activation.value_into(net, buf.out[:n])
             values.append((net, x))
@@ -124,7 +140,7 @@ class ArrayTrainer:
                 d_below = self._product(d, layer.weights, lower.delta[:n])
                 net_b, out_b = values[l - 1]
                 self.layers[l - 1].activation.derivative_times(net_b, out_b, d_below, lower.spare[:n], lower.mask[:n])
-            if self.gemm is not None and self.fold and self.masks is None:
+            if self.update_in_place:
                 # W ← W − δᵀ·x in one product (row-major: Wᵀ ← Wᵀ − xᵀ·δ)
                 self.gemm(-1.0, below.T, d.T, beta=1.0, c=layer.weights.T, trans_b=1, overwrite_c=1)
                 self._apply_bias(layer, l, d)
@@ -135,12 +151,15 @@ class ArrayTrainer:
                 d = d_below
         return losses
 
-    def _product(self, a: np.ndarray, b: np.ndarray, out: np.ndarray, transpose_a=False, transpose_b=False):
-        """out = op(a)·op(b) in row-major arrays, through one BLAS (SciPy's when present)."""
+    def _product(self, a: np.ndarray, b: np.ndarray, out: np.ndarray, transpose_a=False, transpose_b=False,
+                 accumulate=False):
+        """out = op(a)·op(b) (out += op(a)·op(b) with ``accumulate``, SciPy's gemm only) in row-major
+        arrays, through one BLAS (SciPy's when present)."""
         if self.gemm is None:
             return np.matmul(a.T if transpose_a else a, b.T if transpose_b else b, out=out)
         # row-major C = A·B is column-major Cᵀ = Bᵀ·Aᵀ; .T of a C-ordered array is F-ordered, no copy
-        self.gemm(1.0, b.T, a.T, c=out.T, trans_a=int(transpose_b), trans_b=int(transpose_a), overwrite_c=1)
+        self.gemm(1.0, b.T, a.T, beta=float(accumulate), c=out.T, trans_a=int(transpose_b), trans_b=int(transpose_a),
+                  overwrite_c=1)
         return out
 
     def _apply_bias(self, layer, l: int, d: np.ndarray) -> None:
@@ -148,8 +167,8 @@ class ArrayTrainer:
             return
         if layer.bias_mode == "shared":
             layer.bias -= d.sum()
-        else:
-            layer.bias -= d[0] if d.shape[0] == 1 else d.sum(axis=0)
+        else:                       # b ← b − δᵀ·1
+            self.gemv(-1.0, d.T, self.ones[:d.shape[0]], beta=1.0, y=layer.bias, overwrite_y=1)
 
     def _apply(self, layer, l: int, grad_w: np.ndarray, d: np.ndarray) -> None:
         iw, ib = self.index[l]

@@ -300,7 +300,9 @@ def validation_split(n_samples: int, config: TrainingConfig) -> tuple[np.ndarray
     if config.validation_fraction and not 1 <= n_validation < n_samples:
         raise ConfigError("validation_fraction", "a fraction leaving at least one sample on each side of "
                           f"{n_samples} sample{'s' * (n_samples != 1)}", config.validation_fraction)
-    order = np.random.default_rng((config.seed, 2)).permutation(n_samples) if n_validation else np.arange(n_samples)
+    if not n_validation:
+        return np.arange(n_samples), np.arange(0)
+    order = np.random.default_rng((config.seed, 2)).permutation(n_samples)
     return np.sort(order[n_validation:]), np.sort(order[:n_validation])
 
 
