@@ -62,7 +62,7 @@ class Loss:
     def check_targets(self, t: Array, key: str = "t") -> None:
         """Refuse targets outside the loss's domain — a probability loss given 2 or −1 would report a
         negative loss and train towards nothing: ConfigError naming the first such target."""
-        if not self.probabilities:
+        if not self.probabilities or (t.size and 0 <= t.min() and t.max() <= 1):     # two passes, no temporaries
             return
         outside = np.argwhere((t < 0) | (t > 1))
         if len(outside):
