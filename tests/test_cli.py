@@ -460,6 +460,49 @@ idx = "fashion"
     assert "train --data: expected mnist or a directory of IDX files, got" in capsys.readouterr().err
 
 
+def test_large_data_reports_the_last_epochs_accuracy_as_trained_not_a_pass_again(tmp_path):
+    """With a progress bar (large data, --data), the training rows' accuracy is the bar's count over the last
+    epoch's batches, as Keras reports it. Oracle: with one full batch an epoch, that is the accuracy, by a
+    forward pass written here in NumPy, of the parameters after one epoch fewer. Early stopping that goes
+    back to an earlier epoch's parameters gets a pass over the training rows instead."""
+    from chainrule import runs
+    fashion_like_directory(tmp_path / "fashion", np.random.default_rng(4))
+    text = """[network]
+inputs = 36
+loss = "cross_entropy"
+[[network.layers]]
+units = 6
+activation = "relu"
+init = { kind = "he", seed = 0 }
+[[network.layers]]
+units = 4
+activation = "softmax"
+init = { kind = "he", seed = 1 }
+[training]
+learning_rate = 0.3
+batch = "full"
+epochs = 3
+reduction = "mean"
+[data]
+idx = "fashion"
+"""
+    (tmp_path / "f.toml").write_text(text)
+    spec = cr.load(tmp_path / "f.toml")
+    trained = runs.train(spec, show=False, bar=True)
+    assert set(trained.accuracy) == {"last_epoch_accuracy", "test_accuracy"}
+    before = runs.train(spec, spec.training.replace(epochs=2), show=False).network
+    (w1, b1), (w2, b2) = ((layer.weights, layer.bias) for layer in before.layers)
+    x, t = spec.require_data()
+    predicted = (np.maximum(x @ w1.T + b1, 0) @ w2.T + b2).argmax(axis=1)
+    assert trained.accuracy["last_epoch_accuracy"] == pytest.approx(np.mean(predicted == t.argmax(axis=1)))
+    assert "train (last epoch's batches, as trained)" in runs.spec_text(trained)
+    held = cr.load(tmp_path / "f.toml")
+    held = runs.train(held, held.training.replace(epochs=40, learning_rate=5.0, validation_fraction=0.25, patience=1),
+                      show=False, bar=True)
+    assert held.history.best_epoch < held.history.epochs_run, held.history
+    assert "train_accuracy" in held.accuracy and "last_epoch_accuracy" not in held.accuracy
+
+
 def test_train_data_mnist_command_on_a_subset(tmp_path):
     out = io.StringIO()
     code = main(["train", "--data", "mnist", "--limit", "3000", "--epochs", "2", "--json", "--save",

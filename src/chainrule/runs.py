@@ -66,6 +66,10 @@ class StepBar:
         self.start = time.monotonic()
         self.loss_sum, self.correct, self.seen = 0.0, 0, 0
 
+    def epoch_accuracy(self) -> float | None:
+        """The accuracy over the batches of the epoch running (or last run), as they were trained."""
+        return self.correct / self.seen if self.seen else None
+
     def __call__(self, epoch, done, total, losses, outputs, targets):
         if done == len(targets) and self.seen:
             self.reset()
@@ -133,9 +137,10 @@ def train(spec: Spec, config: TrainingConfig | None = None, *, show: bool = True
         if path:
             save_model(trained, path, name)
 
+    steps = StepBar(first + config.epochs, show) if bar else None
     start = time.perf_counter()
     try:
-        history = fit(network, x, t, config, callback=lines, on_step=StepBar(first + config.epochs, show) if bar else None,
+        history = fit(network, x, t, config, callback=lines, on_step=steps,
                       resume=network.run, checkpoint=keep if checkpoint or interrupted_to else None,
                       checkpoint_every=checkpoint_every, threads=threads)
     finally:
@@ -144,8 +149,12 @@ def train(spec: Spec, config: TrainingConfig | None = None, *, show: bool = True
     seconds = time.perf_counter() - start
     assert network.run is not None
     network.run.data, network.run.name = spec.data, name
+    # large data: the training rows' accuracy as the bar counted it over the last epoch (Keras's figure), not
+    # a forward pass over them all again — unless early stopping went back to an earlier epoch's parameters
+    ended_with = history.start_epoch + history.epochs_run
+    counted = steps.epoch_accuracy() if steps and history.best_epoch in (None, ended_with) else None
     accuracy = {} if spec.test_inputs is None else split_accuracies(network, x, t, config, spec.test_inputs,
-                                                                    spec.test_targets)
+                                                                    spec.test_targets, counted)
     if save:
         save_model(network, save, name)
     return Trained(spec, network, config, history, seconds, held, accuracy)
@@ -165,11 +174,17 @@ def _in_phases(spec: Spec, *, save: str | None, **options) -> Trained:
     return replace(done, seconds=seconds, phases=phases)
 
 
-def split_accuracies(network, x, t, config, x_test=None, t_test=None) -> dict:
+def split_accuracies(network, x, t, config, x_test=None, t_test=None, counted: float | None = None) -> dict:
     """{train_accuracy, validation_accuracy (when ``config`` holds rows out), test_accuracy (when given)}:
-    train on the rows trained on, validation on the rows held out, as ``fit`` split them."""
+    train on the rows trained on, validation on the rows held out, as ``fit`` split them.  With ``counted``
+    (the accuracy over the last epoch's batches, as they were trained), that is given as
+    last_epoch_accuracy in place of a pass over the training rows."""
     trained, validated = validation_split(len(x), config)
-    result = {"train_accuracy": network_accuracy(network, x[trained], t[trained])}
+    if counted is not None:
+        result = {"last_epoch_accuracy": counted}
+    else:
+        rows = slice(None) if len(trained) == len(x) else trained        # all rows: no copy of the data
+        result = {"train_accuracy": network_accuracy(network, x[rows], t[rows])}
     if len(validated):
         result["validation_accuracy"] = network_accuracy(network, x[validated], t[validated])
     if x_test is not None:
@@ -195,8 +210,12 @@ def going_on(path: str) -> tuple[Spec, BaseNetwork]:
     return from_dict(document, str(path)), network
 
 
+ACCURACY_NAMES = {"train_accuracy": "train", "last_epoch_accuracy": "train (last epoch's batches, as trained)",
+                  "validation_accuracy": "validation", "test_accuracy": "test"}
+
+
 def accuracy_text(accuracy: dict) -> str:
-    return "accuracy: " + ", ".join(f"{k.split('_')[0]} {100 * v:.2f}%" for k, v in accuracy.items())
+    return "accuracy: " + ", ".join(f"{ACCURACY_NAMES[k]} {100 * v:.2f}%" for k, v in accuracy.items())
 
 
 def spec_data(run: Trained) -> dict:
