@@ -6,6 +6,7 @@ main(argv) -> exit code: 0 success, 2 bad input (one line on stderr; --traceback
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import json
 import math
@@ -52,9 +53,12 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message} (see --help)")
 
 
+@functools.lru_cache(maxsize=None)
 def _parser(command: str | None = None) -> argparse.ArgumentParser:
     """The command line's parser; given a command's name, only that command's part is built (building every
-    command's arguments costs more than training a small example), else every command's."""
+    command's arguments costs more than training a small example), else every command's. Built once per
+    process (parse_args leaves a parser as it was), so ``main`` called again — from tests, a notebook or a
+    benchmark — does not build it again."""
     p = _Parser(prog="chainrule", description="Backpropagation you can see, check and explain.")
     p.add_argument("--version", action="version", version=f"chainrule {__version__}")
     p.add_argument("--traceback", action="store_true", help="print the full traceback on errors")
