@@ -144,3 +144,24 @@ def test_the_written_out_online_step_is_the_loop_form_bit_for_bit(activation, bi
     monkeypatch.setattr(floats, "written_out_online_step", lambda trainer: None)
     loops = trained()
     assert all(np.array_equal(a, b) for a, b in zip(written_out[0], loops[0])) and written_out[1] == loops[1]
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), hidden=st.sampled_from(HIDDEN), loss=st.sampled_from(losses.NAMES),
+       bias_mode=st.sampled_from(["per_neuron", "shared", "none"]), reduction=st.sampled_from(["sum", "mean"]),
+       rows=st.sampled_from([1, 5, 70]))
+def test_the_float_engines_dataset_loss_is_the_networks(seed, hidden, loss, bias_mode, reduction, rows):
+    """The float engine gives the per-epoch loss by its own forward pass on floats (up to MAX_LOSS_ROWS rows; the
+    network's beyond): the network's dataset loss, to float rounding, without writing the parameters back."""
+    from chainrule.training import floats
+    rng = np.random.default_rng(seed)
+    x, t = rng.normal(size=(rows, 3)), targets(rng, loss, rows, 2)
+    network = random_network(rng, [3, 4, 2], hidden, OUTPUT.get(loss, "sigmoid"), loss, bias_mode=bias_mode)
+    trainer = floats.FloatTrainer(network, cr.TrainingConfig(learning_rate=0.1).build_optimizer(), reduction)
+    trainer.step(trainer.prepare(x[:1], t[:1]))          # the trainer's floats move on; the network's arrays stay
+    before = [p.copy() for p in network.parameters()]
+    ours = trainer.dataset_loss(x, t, reduction)
+    if rows <= floats.MAX_LOSS_ROWS:
+        assert all(np.array_equal(a, b) for a, b in zip(before, network.parameters()))
+    trainer.sync()
+    np.testing.assert_allclose(ours, network.dataset_loss(x, t, reduction), rtol=1e-12, atol=1e-300)

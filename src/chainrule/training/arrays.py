@@ -84,6 +84,9 @@ class ArrayTrainer:
     def sync(self) -> None:
         """The network's arrays are updated in place: nothing to write back."""
 
+    def dataset_loss(self, x: np.ndarray, t: np.ndarray, reduction: str) -> float:
+        return self.network.dataset_loss(x, t, reduction)
+
     def forward(self, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         n = x.shape[0]
         values = []

@@ -59,6 +59,9 @@ class ReferenceTrainer:
     def sync(self) -> None:
         """The network's arrays are updated in place: nothing to write back."""
 
+    def dataset_loss(self, x: np.ndarray, t: np.ndarray, reduction: str) -> float:
+        return self.network.dataset_loss(x, t, reduction)
+
     def step(self, batch, want_losses: bool = False):
         x, t = batch
         values, _, _, losses = take_step(self.network, self.optimizer, x, t, self.reduction, self.masks)

@@ -15,10 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from ..core.losses import reduce
 from ..core.network import BaseNetwork
 
 MAX_PARAMETERS = 256
 MAX_BATCH = 8
+MAX_LOSS_ROWS = 64          # the dataset loss on floats up to this many rows, through NumPy beyond
 
 
 def suitable(network: BaseNetwork, optimizer, batch_size: int) -> bool:
@@ -63,6 +65,7 @@ class FloatTrainer:
                     k += 1
                 self.masks.append((w_mask, b_mask))
         self._outputs: list = []
+        self._rows: tuple | None = None           # the data dataset_loss last read, and its rows as lists
         self._written_out = None if None in self.f or sum(p.size for p in network.parameters()) > \
             MAX_PARAMETERS else written_out_online_step(self)
 
@@ -71,6 +74,21 @@ class FloatTrainer:
             layer.weights[...] = w
             if layer.bias is not None:
                 layer.bias[...] = b
+
+    def dataset_loss(self, x: np.ndarray, t: np.ndarray, reduction: str) -> float:
+        """E over the data with the parameters as they stand: on a few rows, by this engine's own forward pass
+        on floats (no write-back to the network, no NumPy call per row); else the network's, after ``sync``."""
+        if len(x) > MAX_LOSS_ROWS:
+            self.sync()
+            return self.network.dataset_loss(x, t, reduction)
+        if self._rows is None or self._rows[0] is not x or self._rows[1] is not t:
+            self._rows = (x, t, x.tolist(), t.tolist())
+        per_sample = []
+        for xr, tr in zip(self._rows[2], self._rows[3]):
+            nets, outs = self._forward(xr)[-1]
+            per_sample.append(self._loss(nets, outs, tr))
+        with np.errstate(over="ignore", invalid="ignore"):
+            return reduce(np.array(per_sample), reduction)
 
     def _forward(self, x: list) -> list:
         values = []

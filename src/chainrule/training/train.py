@@ -387,12 +387,12 @@ def _epochs(network, x, t, config, optimizer, trainer, callback, on_step, run, c
             raise TrainingDiverged(diverged_message(f"epoch {epoch}, step {step}", loss, config.learning_rate))
         if not ends_epoch:
             continue
-        if not by_batches or len(stopping.x_val) or callback or checkpoints.wanted:
+        if len(stopping.x_val) or callback or checkpoints.wanted:
             trainer.sync()
         if by_batches:
             loss = epoch_sum / (1 if config.reduction == "sum" else epoch_count)
-        else:
-            loss = network.dataset_loss(x, t, config.reduction)
+        else:               # by the engine, as it holds the parameters (the float engine: on floats, small data)
+            loss = trainer.dataset_loss(x, t, config.reduction)
         epoch_sum, epoch_count = 0.0, 0
         if not math.isfinite(loss):
             raise TrainingDiverged(diverged_message(f"epoch {epoch} (after step {step})", loss, config.learning_rate))
