@@ -412,6 +412,28 @@ target_columns = ["y"]
 
 # ---- train on real data: --data DIRECTORY, --data mnist, and spec files with [data] idx or dataset ----------------
 
+def fashion_spec(units: int, training: str) -> str:
+    """A spec of one ReLU layer of ``units`` and a softmax over fashion_like_directory's 4 classes, trained as
+    ``training`` says (mean reduction), on the IDX directory "fashion" beside it."""
+    return f"""[network]
+inputs = 36
+loss = "cross_entropy"
+[[network.layers]]
+units = {units}
+activation = "relu"
+init = {{ kind = "he", seed = 0 }}
+[[network.layers]]
+units = 4
+activation = "softmax"
+init = {{ kind = "he", seed = 1 }}
+[training]
+{training}
+reduction = "mean"
+[data]
+idx = "fashion"
+"""
+
+
 def test_train_data_directory_and_spec_idx_train_a_classifier_of_its_classes(tmp_path, capsys):
     fashion_like_directory(tmp_path / "fashion", np.random.default_rng(1))
     out = io.StringIO()
@@ -420,26 +442,7 @@ def test_train_data_directory_and_spec_idx_train_a_classifier_of_its_classes(tmp
     result = json.loads(out.getvalue())
     assert code == 0 and result["data"] == "fashion" and result["network"] == "36-16-4"
     assert result["test_accuracy"] == 1.0     # the lit quadrant decides the class
-    spec = """[network]
-inputs = 36
-loss = "cross_entropy"
-[[network.layers]]
-units = 16
-activation = "relu"
-init = { kind = "he", seed = 0 }
-[[network.layers]]
-units = 4
-activation = "softmax"
-init = { kind = "he", seed = 1 }
-[training]
-learning_rate = 0.05
-momentum = 0.9
-batch = 20
-epochs = 20
-reduction = "mean"
-[data]
-idx = "fashion"
-"""
+    spec = fashion_spec(16, "learning_rate = 0.05\nmomentum = 0.9\nbatch = 20\nepochs = 20")
     (tmp_path / "fashion.toml").write_text(spec)
     out = io.StringIO()
     assert main(["train", str(tmp_path / "fashion.toml"), "--json", "--quiet"], out=out) == 0
@@ -467,26 +470,7 @@ def test_large_data_reports_the_last_epochs_accuracy_as_trained_not_a_pass_again
     back to an earlier epoch's parameters gets a pass over the training rows instead."""
     from chainrule import runs
     fashion_like_directory(tmp_path / "fashion", np.random.default_rng(4))
-    text = """[network]
-inputs = 36
-loss = "cross_entropy"
-[[network.layers]]
-units = 6
-activation = "relu"
-init = { kind = "he", seed = 0 }
-[[network.layers]]
-units = 4
-activation = "softmax"
-init = { kind = "he", seed = 1 }
-[training]
-learning_rate = 0.3
-batch = "full"
-epochs = 3
-reduction = "mean"
-[data]
-idx = "fashion"
-"""
-    (tmp_path / "f.toml").write_text(text)
+    (tmp_path / "f.toml").write_text(fashion_spec(6, 'learning_rate = 0.3\nbatch = "full"\nepochs = 3'))
     spec = cr.load(tmp_path / "f.toml")
     trained = runs.train(spec, show=False, bar=True)
     assert set(trained.accuracy) == {"last_epoch_accuracy", "test_accuracy"}
