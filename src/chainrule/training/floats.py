@@ -84,9 +84,13 @@ class FloatTrainer:
         if self._rows is None or self._rows[0] is not x or self._rows[1] is not t:
             self._rows = (x, t, x.tolist(), t.tolist())
         per_sample = []
-        for xr, tr in zip(self._rows[2], self._rows[3]):
-            nets, outs = self._forward(xr)[-1]
-            per_sample.append(self._loss(nets, outs, tr))
+        try:
+            for xr, tr in zip(self._rows[2], self._rows[3]):
+                nets, outs = self._forward(xr)[-1]
+                per_sample.append(self._loss(nets, outs, tr))
+        except (OverflowError, ValueError, ZeroDivisionError):    # a diverging run: NumPy's inf or nan, reported
+            self.sync()
+            return self.network.dataset_loss(x, t, reduction)
         with np.errstate(over="ignore", invalid="ignore"):
             return reduce(np.array(per_sample), reduction)
 
