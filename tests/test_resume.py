@@ -84,6 +84,36 @@ def test_an_interrupted_run_keeps_its_last_whole_epoch_and_resumes_to_the_same_e
     assert same(kept, whole) and kept.run.epoch == 6
 
 
+@pytest.mark.parametrize("batch", [1, 4])
+def test_the_float_engine_interrupted_mid_epoch_keeps_its_last_whole_epoch(tmp_path, batch, monkeypatch):
+    """The float engine keeps a copy of its own lists after each epoch (not the network's arrays, which it
+    writes only when asked); a Ctrl-C in the middle of epoch 4 — its rows already changed in place by the
+    steps before — saves the run after epoch 3, which resumes to the uninterrupted run's end, bit for bit."""
+    settings = dict(batch=batch, shuffle=True, seed=7, learning_rate=0.1, engine="floats")
+    whole = network()
+    whole.fit(X, LABELS, epochs=6, **settings)
+
+    from chainrule.training import floats
+    steps, per_epoch = [], -(-len(X) // batch)
+    step = floats.FloatTrainer.step
+
+    def interrupt(self, *args, **kwargs):       # Ctrl-C half-way through epoch 4, its first steps taken
+        steps.append(1)
+        if len(steps) > 3 * per_epoch + per_epoch // 2:
+            raise KeyboardInterrupt
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(floats.FloatTrainer, "step", interrupt)
+    interrupted = network()
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.fit(X, LABELS, epochs=6, checkpoint=lambda net: net.save(tmp_path / "ck.json"), **settings)
+    monkeypatch.undo()
+    kept = cr.load_model(tmp_path / "ck.json")
+    assert kept.run.epoch == 3 and kept.run.history.stopped_because == "interrupted" and kept.run.remaining() == 3
+    assert kept.fit(X, LABELS, engine="floats").engine == "floats"
+    assert same(kept, whole) and kept.run.epoch == 6
+
+
 def test_periodic_checkpoints_hold_the_run_after_each_nth_epoch(tmp_path):
     settings = dict(batch=4, shuffle=True, seed=2, **OPTIMIZERS["adam"])
     epochs_seen = []

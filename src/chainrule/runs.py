@@ -35,6 +35,8 @@ def vec(values) -> str:
 class EpochLines:
     """Progress on stderr for long runs: at most a few lines a second, only after 1 s."""
 
+    reads_network = False       # fit need not write the parameters back into the network for it each epoch
+
     def __init__(self, total: int, enabled: bool):
         self.total, self.enabled = total, enabled
         self.start = self.last = time.monotonic()

@@ -70,7 +70,16 @@ class FloatTrainer:
             MAX_PARAMETERS else written_out_online_step(self)
 
     def sync(self) -> None:
-        for layer, w, b in zip(self.layers, self.weights, self.biases):
+        self.write_parameters((self.weights, self.biases))
+
+    def copy_parameters(self) -> tuple[list, list]:
+        """The parameters as this trainer holds them, copied — a few lists, cheaper than writing them back
+        into the network and copying its arrays (what a Ctrl-C puts back, kept after every epoch)."""
+        return [[row[:] for row in w] for w in self.weights], [b[:] if isinstance(b, list) else b for b in self.biases]
+
+    def write_parameters(self, parameters: tuple[list, list]) -> None:
+        """Parameters in this trainer's form (its own, or a copy) written into the network's arrays."""
+        for layer, w, b in zip(self.layers, *parameters):
             layer.weights[...] = w
             if layer.bias is not None:
                 layer.bias[...] = b

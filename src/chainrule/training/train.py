@@ -261,7 +261,9 @@ def fit(network: BaseNetwork, x, t, config: TrainingConfig | None = None,
 
     Stops after ``config.epochs`` epochs, or earlier when the epoch loss falls below
     ``stop_below`` or changes by less than ``stop_change_below`` from the epoch before.
-    ``callback(epoch, loss)`` is called after every epoch (progress display), and
+    ``callback(epoch, loss)`` is called after every epoch (progress display), with the network's
+    parameters as they stand then (a callback with ``reads_network = False`` is not given them: the
+    float engine then skips writing its parameters back each epoch), and
     ``on_step(epoch, done, total, losses, outputs, targets)`` after every step with the batch's
     losses and outputs before its update (``done`` samples of ``total`` in this epoch).
     ``resume`` goes on from an earlier run: a ``Run`` (``network.run``) — its epochs counted
@@ -354,7 +356,7 @@ def _epochs(network, x, t, config, optimizer, trainer, callback, on_step, run, c
         raise TrainingDiverged(diverged_message("before training", initial, config.learning_rate))
     history = History(initial_loss=None if by_batches else initial, start_epoch=run.first)
     previous = run.prior.loss_history[-1] if run.prior and run.prior.loss_history else initial
-    checkpoints.begin(run, history)
+    checkpoints.begin(run, history, trainer)
     if config.epochs == 0:
         return history
     want_losses = by_batches or on_step is not None
@@ -387,7 +389,7 @@ def _epochs(network, x, t, config, optimizer, trainer, callback, on_step, run, c
             raise TrainingDiverged(diverged_message(f"epoch {epoch}, step {step}", loss, config.learning_rate))
         if not ends_epoch:
             continue
-        if len(stopping.x_val) or callback or checkpoints.wanted:
+        if len(stopping.x_val) or (callback and getattr(callback, "reads_network", True)):
             trainer.sync()
         if by_batches:
             loss = epoch_sum / (1 if config.reduction == "sum" else epoch_count)
@@ -449,15 +451,17 @@ class _Checkpoints:
         self.wanted = checkpoint is not None
         self.kept: _LastEpoch | None = None
 
-    def begin(self, run: "_Going", history: History) -> None:
-        """Training of ``history`` (this call's, appended to in place) is about to start."""
+    def begin(self, run: "_Going", history: History, trainer) -> None:
+        """Training of ``history`` (this call's, appended to in place) by ``trainer`` is about to start."""
+        self.trainer = trainer
         if self.wanted:
-            self.kept = _LastEpoch(self.network, run, history)
+            self.kept = _LastEpoch(self.network, run, history, trainer)
 
     def epoch_ended(self, epochs: int, history: History) -> None:
         assert self.kept is not None
         self.kept.keep()
         if self.every and epochs % self.every == 0:
+            self.trainer.sync()             # the network saved as the trainer holds it
             self.save(self.kept.run.now(history, "checkpoint"))
 
     def save(self, run) -> None:
@@ -474,15 +478,20 @@ class _LastEpoch:
     """What puts a run back as it was after its last whole epoch, kept in place at each epoch's end:
     O(parameters) copies into arrays allocated once and a few numbers, never the history (its lengths)."""
 
-    def __init__(self, network: BaseNetwork, run: "_Going", history: History):
+    def __init__(self, network: BaseNetwork, run: "_Going", history: History, trainer=None):
         self.network, self.run, self.history = network, run, history
+        # a trainer holding the parameters in its own form (the float engine's lists) copies them itself
+        self.trainer = trainer if hasattr(trainer, "copy_parameters") else None
         self.parameters = [p.copy() for p in network.parameters()]
         self.optimizer_state: dict[int, dict[str, np.ndarray]] = {}
         self.keep()
 
     def keep(self) -> None:
-        for kept, p in zip(self.parameters, self.network.parameters()):
-            np.copyto(kept, p)
+        if self.trainer is not None:
+            self.copied = self.trainer.copy_parameters()
+        else:
+            for kept, p in zip(self.parameters, self.network.parameters()):
+                np.copyto(kept, p)
         states = self.run.optimizer.states
         if states.keys() != self.optimizer_state.keys():         # state made at the first step (momentum, Adam)
             self.optimizer_state = {i: {k: v.copy() for k, v in state.items()} for i, state in states.items()}
@@ -500,8 +509,11 @@ class _LastEpoch:
 
     def restore(self):
         """The network, optimiser, history and generator put back as kept; the Run as it then stands."""
-        for p, kept in zip(self.network.parameters(), self.parameters):
-            p[...] = kept
+        if self.trainer is not None:
+            self.trainer.write_parameters(self.copied)
+        else:
+            for p, kept in zip(self.network.parameters(), self.parameters):
+                p[...] = kept
         optimizer, history = self.run.optimizer, self.history
         optimizer.t = self.t
         optimizer.states = {i: {k: v.copy() for k, v in state.items()} for i, state in self.optimizer_state.items()}
