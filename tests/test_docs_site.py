@@ -121,9 +121,16 @@ MEASURE = """() => ({katex: document.querySelectorAll('.katex').length,
     ("gallery/mazur/", {}),
 ])
 def test_pages_in_chromium_render_math_and_outputs_offline(browser, served, path, expect, width):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     requests: list[str] = []
     context, page = open_page(browser, served, path, width, requests)
     try:
+        # KaTeX typesets after the load, by script: wait (up to 15 s, a loaded machine) for what should come
+        wanted = " && ".join(f"m.{key} >= {least}" for key, least in expect.items()) or "true"
+        try:
+            page.wait_for_function(f"(() => {{ const m = ({MEASURE})(); return {wanted}; }})", timeout=15_000)
+        except PlaywrightTimeout:
+            pass                                # the assertions below say what is missing
         seen = page.evaluate(MEASURE)
         for key, least in expect.items():
             assert seen[key] >= least, f"{path} at {width} px: {key} = {seen[key]}, expected at least {least}"
