@@ -527,10 +527,11 @@ class _LastEpoch:
 
 
 def _fixed_batches(x, t, config: TrainingConfig, trainer) -> list:
-    """Unshuffled batches are the same every epoch: (x, t, prepared) each, views of the data where they can be."""
-    return [(xb, tb, trainer.prepare(xb, tb)) for xb, tb in (
-        (x[b[0]:b[-1] + 1], t[b[0]:b[-1] + 1]) if _contiguous(b) else (x[b], t[b])
-        for b in epoch_batches(len(x), config, np.random.default_rng(0)))]
+    """Unshuffled batches are the same every epoch: (x, t, prepared) each, views of the data — runs of
+    consecutive rows, as ``epoch_batches`` cuts them without shuffling."""
+    size = config.batch_size(len(x))
+    return [(x[start:start + size], t[start:start + size], trainer.prepare(x[start:start + size], t[start:start + size]))
+            for start in range(0, len(x), size)]
 
 
 class _Stopping:
@@ -568,12 +569,6 @@ class _Stopping:
         if self.best_parameters is not None:
             for p, saved in zip(self.network.parameters(), self.best_parameters):
                 p[...] = saved
-
-
-def _contiguous(indices: np.ndarray) -> bool:
-    """Whether a batch is a run of consecutive rows (then a view, not a copy, of the data)."""
-    return len(indices) > 0 and indices[-1] - indices[0] == len(indices) - 1 and (
-        len(indices) < 3 or bool(np.all(np.diff(indices) == 1)))
 
 
 def _finite_parameters(network: BaseNetwork, batch_sum) -> bool:
