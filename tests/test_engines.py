@@ -165,3 +165,25 @@ def test_the_float_engines_dataset_loss_is_the_networks(seed, hidden, loss, bias
         assert all(np.array_equal(a, b) for a, b in zip(before, network.parameters()))
     trainer.sync()
     np.testing.assert_allclose(ours, network.dataset_loss(x, t, reduction), rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("scale", [1.0, 300.0])
+def test_batch_losses_of_one_hot_targets_read_at_the_class_are_the_log_softmax_ones(dtype, scale):
+    """With one-hot targets the arrays engine reads each sample's cross-entropy off the softmax output at its
+    class, −ln out_c; oracle: the reference engine's −Σ_k t_k·ln softmax_k(net), from net. Weights ×300 make
+    target outputs underflow to 0: then the engine computes it from net too — a large loss, not inf."""
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(30, 4)).astype(dtype)
+    t = np.eye(3, dtype=dtype)[rng.integers(0, 3, 30)]
+    histories, outputs = [], None
+    for engine in ("arrays", "reference"):
+        network = random_network(np.random.default_rng(11), [4, 6, 3], "relu", "softmax", "cross_entropy", dtype=dtype)
+        for layer in network.layers:
+            layer.weights *= scale
+        outputs = network.predict(x)
+        config = TrainingConfig(learning_rate=1e-9, batch=10, epochs=2, epoch_loss="batches", reduction="mean")
+        histories.append(cr.fit(network, x, t, config, engine=engine).loss_history)
+    assert (np.sum(outputs * t, axis=1) == 0).any() == (scale > 1)
+    assert np.all(np.isfinite(histories[0]))
+    np.testing.assert_allclose(histories[0], histories[1], rtol=1e-12 if dtype == np.float64 else 1e-5)

@@ -312,6 +312,13 @@ class CrossEntropy(Loss):
         # ∂/∂z_j of −Σ_k t_k ln softmax_k(z) = softmax_j(z)·Σ_k t_k − t_j
         return out * np.sum(t, axis=-1, keepdims=True) - t
 
+    def value_at_classes(self, out: Array, rows: Array, classes: Array) -> Array | None:
+        """The per-sample values for one-hot targets of ``classes``: of −Σ_k t_k·ln out_k only −ln out_c is
+        left, read off the softmax outputs the forward pass made (no second log-softmax pass); None where an
+        output of a target class underflowed to 0 (then ``value``, from net, gives the large finite loss)."""
+        picked = out[rows, classes]
+        return -np.log(picked) if picked.min() > 0 else None
+
     def fused_delta_into(self, net, out, t, d, targets_sum_to_one):
         if targets_sum_to_one:
             return np.subtract(out, t, out=d)

@@ -60,7 +60,7 @@ class ArrayTrainer:
     """Steps of training on batches of at most ``batch_size`` rows, in place on ``network``."""
 
     def __init__(self, network: BaseNetwork, optimizer, reduction: str, masks=None, batch_size: int = 1,
-                 targets_sum_to_one: bool = True, blas: str = "auto"):
+                 targets_sum_to_one: bool = True, blas: str = "auto", one_hot: bool = False):
         self.network, self.optimizer, self.reduction = network, optimizer, reduction
         self.layers = network.layers
         dtype = network.dtype
@@ -69,6 +69,9 @@ class ArrayTrainer:
         self.fold = optimizer.plain     # η folded into δ; frozen entries then get a zero gradient
         self.loss = network.loss
         self.targets_sum_to_one = targets_sum_to_one
+        # one-hot targets and a loss that reads its value off the outputs at the target classes (cross-entropy)
+        self.at_classes = getattr(self.loss, "value_at_classes", None) if one_hot else None
+        self.rows = np.arange(batch_size)
         self.gemm, self.gemv = _scipy_blas(np.dtype(dtype).type, blas)
         self.ones = np.ones(batch_size, dtype)          # δᵀ·1 = Σ_samples δ, by gemv
         # plain SGD's update inside the products, writing into the network's own arrays (SciPy would
@@ -124,7 +127,7 @@ class ArrayTrainer:
         values = self.forward(x)
         net_last, out_last = values[-1]
         self.last_output = out_last         # this batch's outputs before the update (for accuracy)
-        losses = self.loss.value(net_last, out_last, t) if want_losses else None
+        losses = self._losses(net_last, out_last, t) if want_losses else None
         scale = 1.0 if self.reduction == "sum" else 1.0 / n
         optimizer = self.optimizer
         if self.fold:
@@ -153,6 +156,14 @@ class ArrayTrainer:
             if d_below is not None:
                 d = d_below
         return losses
+
+    def _losses(self, net: np.ndarray, out: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """The batch's per-sample losses, before the update."""
+        if self.at_classes is not None:
+            losses = self.at_classes(out, self.rows[:len(t)], t.argmax(axis=1))
+            if losses is not None:
+                return losses
+        return self.loss.value(net, out, t)
 
     def _product(self, a: np.ndarray, b: np.ndarray, out: np.ndarray, transpose_a=False, transpose_b=False,
                  accumulate=False):

@@ -70,7 +70,7 @@ class ReferenceTrainer:
 
 
 def trainer(engine: str, network: BaseNetwork, optimizer, reduction: str, masks, batch_size: int,
-            targets_sum_to_one: bool):
+            targets_sum_to_one: bool, one_hot: bool = False):
     """(the engine's name, a trainer running it); "auto" is resolved to the engine it picks."""
     check(engine)
     if engine == "auto":
@@ -83,4 +83,4 @@ def trainer(engine: str, network: BaseNetwork, optimizer, reduction: str, masks,
                               "on a float64 network", f"{optimizer.name} on {np.dtype(network.dtype).name}",)
         return engine, floats.FloatTrainer(network, optimizer, reduction, masks, targets_sum_to_one)
     blas = "numpy" if engine == "arrays-numpy" else "auto"
-    return engine, ArrayTrainer(network, optimizer, reduction, masks, batch_size, targets_sum_to_one, blas)
+    return engine, ArrayTrainer(network, optimizer, reduction, masks, batch_size, targets_sum_to_one, blas, one_hot)

@@ -328,8 +328,10 @@ def _fit(network, x, t, config, callback, on_step, resume, engine, checkpoints, 
     optimizer = resume if isinstance(resume, Optimizer) else _optimizer_going_on(config, start)
     masks = network.trainable_masks(config.frozen) if config.frozen else None
     sums_to_one = bool(np.allclose(t.sum(axis=1), 1.0))
+    # one 1 in each row, the rest 0 (targets in [0, 1] checked): class targets, as one_hot makes them
+    one_hot = network.loss.probabilities and np.count_nonzero(t) == len(t) and bool(np.all(t.max(axis=1) == 1))
     chosen, trainer = engines.trainer(engine, network, optimizer, config.reduction, masks,
-                                      config.batch_size(len(x)), sums_to_one)
+                                      config.batch_size(len(x)), sums_to_one, one_hot)
     run = _Going(config, optimizer, start, _Stopping(network, x_val, t_val, config, start))
     if threads is None and chosen != "floats":      # (the float engine makes no matrix products)
         threads = blas_threads.by_work(network, config.batch_size(len(x)))
