@@ -22,6 +22,8 @@ rounding (tests/test_engines.py).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..core.network import BaseNetwork
@@ -46,6 +48,23 @@ def _scipy_blas(dtype, blas: str = "auto"):
     return None, None
 
 
+class InPlaceTrainer:
+    """A trainer that updates the network's own arrays: nothing to write back, and the dataset loss and the
+    parameters' finiteness are read from the network (the float engine holds its own floats instead)."""
+
+    network: BaseNetwork
+
+    def sync(self) -> None:
+        """The network's arrays are updated in place: nothing to write back."""
+
+    def dataset_loss(self, x: np.ndarray, t: np.ndarray, reduction: str) -> float:
+        return self.network.dataset_loss(x, t, reduction)
+
+    def finite(self) -> bool:
+        """A cheap check after a step that computed no loss: the last layer's weights are finite."""
+        return math.isfinite(self.network.layers[-1].weights.sum())
+
+
 class _Buffers:
     def __init__(self, units: int, fan_in: int, rows: int, dtype):
         self.net = np.empty((rows, units), dtype)
@@ -56,7 +75,7 @@ class _Buffers:
         self.grad_w = np.empty((units, fan_in), dtype)
 
 
-class ArrayTrainer:
+class ArrayTrainer(InPlaceTrainer):
     """Steps of training on batches of at most ``batch_size`` rows, in place on ``network``."""
 
     def __init__(self, network: BaseNetwork, optimizer, reduction: str, masks=None, batch_size: int = 1,
@@ -83,12 +102,6 @@ class ArrayTrainer:
         for layer in self.layers:
             self.index.append((k, k + 1 if layer.bias is not None else None))
             k += 1 + (layer.bias is not None)
-
-    def sync(self) -> None:
-        """The network's arrays are updated in place: nothing to write back."""
-
-    def dataset_loss(self, x: np.ndarray, t: np.ndarray, reduction: str) -> float:
-        return self.network.dataset_loss(x, t, reduction)
 
     def forward(self, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         n = x.shape[0]

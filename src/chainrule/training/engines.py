@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import floats
-from .arrays import ArrayTrainer
+from .arrays import ArrayTrainer, InPlaceTrainer
 from ..core.network import BaseNetwork
 from ..core.settings import ConfigError
 
@@ -46,7 +46,7 @@ def take_step(network: BaseNetwork, optimizer, x: np.ndarray, t: np.ndarray, red
     return values, deltas, grads, losses
 
 
-class ReferenceTrainer:
+class ReferenceTrainer(InPlaceTrainer):
     """Steps by ``take_step``: the network's own forward and backward pass and the optimiser's rule."""
 
     def __init__(self, network: BaseNetwork, optimizer, reduction: str, masks=None):
@@ -56,11 +56,6 @@ class ReferenceTrainer:
     def prepare(x: np.ndarray, t: np.ndarray):
         return x, t
 
-    def sync(self) -> None:
-        """The network's arrays are updated in place: nothing to write back."""
-
-    def dataset_loss(self, x: np.ndarray, t: np.ndarray, reduction: str) -> float:
-        return self.network.dataset_loss(x, t, reduction)
 
     def step(self, batch, want_losses: bool = False):
         x, t = batch

@@ -10,6 +10,7 @@ results equal the reference engine's to float rounding (tests/test_engines.py ru
 
 from __future__ import annotations
 
+import math
 from operator import mul
 from typing import Any
 
@@ -71,6 +72,10 @@ class FloatTrainer:
 
     def sync(self) -> None:
         self.write_parameters((self.weights, self.biases))
+
+    def finite(self) -> bool:
+        """A cheap check after a step that computed no loss: the last layer's weights are finite."""
+        return math.isfinite(sum(map(sum, self.weights[-1])))
 
     def copy_parameters(self) -> tuple[list, list]:
         """The parameters as this trainer holds them, copied — a few lists, cheaper than writing them back

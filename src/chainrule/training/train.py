@@ -384,9 +384,9 @@ def _epochs(network, x, t, config, optimizer, trainer, callback, on_step, run, c
             batch_sum = float(losses.sum()) if isinstance(losses, np.ndarray) else math.fsum(losses)
             epoch_sum += batch_sum
             epoch_count += len(losses)
-        if losses is None and (ends_epoch or step % 64 == 0):
+        if (losses is not None or ends_epoch or step % 64 == 0) and not (
+                math.isfinite(batch_sum) if batch_sum is not None else trainer.finite()):
             trainer.sync()
-        if (losses is not None or ends_epoch or step % 64 == 0) and not _finite_parameters(network, batch_sum):
             loss = network.dataset_loss(x[indices], t[indices], config.reduction)
             raise TrainingDiverged(diverged_message(f"epoch {epoch}, step {step}", loss, config.learning_rate))
         if not ends_epoch:
@@ -571,10 +571,3 @@ class _Stopping:
         if self.best_parameters is not None:
             for p, saved in zip(self.network.parameters(), self.best_parameters):
                 p[...] = saved
-
-
-def _finite_parameters(network: BaseNetwork, batch_sum) -> bool:
-    """Cheap check after a step: the batch's summed loss (when computed), else the last layer's weights, finite."""
-    if batch_sum is not None:
-        return math.isfinite(batch_sum)
-    return math.isfinite(network.layers[-1].weights.sum())
