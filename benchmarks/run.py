@@ -347,9 +347,9 @@ def threads(n_rounds: int) -> None:
     for busy in (False, True):
         spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
         try:
-            times = rounds(competitors, n_rounds, pause=0.05)
-        finally:
-            if spinner is not None:
+            times = rounds(competitors, n_rounds)      # the default pause: OpenBLAS's threads of a threads=2
+        finally:                                    # run spin on after it, and with a core busy a short pause
+            if spinner is not None:                 # made whichever ran next (mostly "chosen") pay for them
                 spinner.kill()
                 spinner.wait()
         report(f"digits 64-100-10, batch 200, Adam, 10 epochs, {'one core busy' if busy else 'idle'} "
