@@ -187,3 +187,21 @@ def test_batch_losses_of_one_hot_targets_read_at_the_class_are_the_log_softmax_o
     assert (np.sum(outputs * t, axis=1) == 0).any() == (scale > 1)
     assert np.all(np.isfinite(histories[0]))
     np.testing.assert_allclose(histories[0], histories[1], rtol=1e-12 if dtype == np.float64 else 1e-5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), hidden=st.sampled_from(HIDDEN), loss=st.sampled_from(losses.NAMES),
+       bias_mode=st.sampled_from(["per_neuron", "shared", "none"]), reduction=st.sampled_from(["sum", "mean"]),
+       rows=st.sampled_from([1, 7, 1024, 2500]), batch=st.sampled_from([1, 16, 3000]), blas=st.sampled_from(["auto", "numpy"]))
+def test_the_arrays_engines_dataset_loss_is_the_networks(seed, hidden, loss, bias_mode, reduction, rows, batch, blas):
+    """The arrays engine takes the per-epoch loss by its own forward pass, a block of rows at a time in buffers
+    of its own (one-hot targets read at their class); oracle: the network's dataset loss on the whole data."""
+    from chainrule.training import arrays
+    rng = np.random.default_rng(seed)
+    x, t = rng.normal(size=(rows, 3)), targets(rng, loss, rows, 2)
+    network = random_network(rng, [3, 4, 2], hidden, OUTPUT.get(loss, "sigmoid"), loss, bias_mode=bias_mode)
+    one_hot = loss == "cross_entropy"
+    trainer = arrays.ArrayTrainer(network, cr.TrainingConfig(learning_rate=0.1).build_optimizer(), reduction,
+                                  batch_size=min(batch, rows), blas=blas, one_hot=one_hot)
+    np.testing.assert_allclose(trainer.dataset_loss(x, t, reduction), network.dataset_loss(x, t, reduction),
+                               rtol=1e-12, atol=1e-300)

@@ -353,7 +353,7 @@ def _fit(network, x, t, config, callback, on_step, resume, engine, checkpoints, 
 def _epochs(network, x, t, config, optimizer, trainer, callback, on_step, run, checkpoints) -> History:
     by_batches = config.epoch_loss == "batches"
     # with batch losses (large data), no extra pass over the data: the initial loss is not computed
-    initial = math.nan if by_batches else network.dataset_loss(x, t, config.reduction)
+    initial = math.nan if by_batches else trainer.dataset_loss(x, t, config.reduction)
     if not (by_batches or math.isfinite(initial)):
         raise TrainingDiverged(diverged_message("before training", initial, config.learning_rate))
     history = History(initial_loss=None if by_batches else initial, start_epoch=run.first)
