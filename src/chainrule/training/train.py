@@ -484,45 +484,48 @@ class _LastEpoch:
         self.network, self.run, self.history = network, run, history
         # a trainer holding the parameters in its own form (the float engine's lists) copies them itself
         self.trainer = trainer if hasattr(trainer, "copy_parameters") else None
-        self.parameters = [p.copy() for p in network.parameters()]
+        self.live = network.parameters()                    # the arrays training updates in place
+        self.parameters = [p.copy() for p in self.live]
         self.optimizer_state: dict[int, dict[str, np.ndarray]] = {}
+        self.shuffled = run.config.shuffle
         self.keep()
 
     def keep(self) -> None:
+        """At an epoch's end (its cost is paid every epoch: a few copies and one tuple)."""
         if self.trainer is not None:
             self.copied = self.trainer.copy_parameters()
         else:
-            for kept, p in zip(self.parameters, self.network.parameters()):
+            for kept, p in zip(self.parameters, self.live):
                 np.copyto(kept, p)
-        states = self.run.optimizer.states
-        if states.keys() != self.optimizer_state.keys():         # state made at the first step (momentum, Adam)
-            self.optimizer_state = {i: {k: v.copy() for k, v in state.items()} for i, state in states.items()}
-        else:
-            for i, state in states.items():
-                for k, v in state.items():
-                    np.copyto(self.optimizer_state[i][k], v)
+        optimizer = self.run.optimizer
+        states = optimizer.states
+        if states or self.optimizer_state:                 # plain SGD keeps none
+            if states.keys() != self.optimizer_state.keys():     # state made at the first step (momentum, Adam)
+                self.optimizer_state = {i: {k: v.copy() for k, v in state.items()} for i, state in states.items()}
+            else:
+                for i, state in states.items():
+                    for k, v in state.items():
+                        np.copyto(self.optimizer_state[i][k], v)
         history, stopping = self.history, self.run.stopping
-        self.t = self.run.optimizer.t
-        self.lengths = len(history.loss_history), len(history.validation_loss_history)
-        self.counts = history.epochs_run, history.steps_run, history.best_epoch
-        self.best = stopping.best_loss, stopping.best_epoch, stopping.best_parameters   # replaced, never changed in place
+        # best_parameters is replaced, never changed in place: keeping the reference is enough
+        self.marks = (optimizer.t, len(history.loss_history), len(history.validation_loss_history), history.epochs_run,
+                      history.steps_run, history.best_epoch, stopping.best_loss, stopping.best_epoch,
+                      stopping.best_parameters)
         # without shuffling the generator is never drawn from: its state stays where the run began
-        self.rng = self.run.rng.bit_generator.state if self.run.config.shuffle else None
+        self.rng = self.run.rng.bit_generator.state if self.shuffled else None
 
     def restore(self):
         """The network, optimiser, history and generator put back as kept; the Run as it then stands."""
         if self.trainer is not None:
             self.trainer.write_parameters(self.copied)
         else:
-            for p, kept in zip(self.network.parameters(), self.parameters):
+            for p, kept in zip(self.live, self.parameters):
                 p[...] = kept
-        optimizer, history = self.run.optimizer, self.history
-        optimizer.t = self.t
+        optimizer, history, stopping = self.run.optimizer, self.history, self.run.stopping
+        (optimizer.t, losses, validation_losses, history.epochs_run, history.steps_run, history.best_epoch,
+         stopping.best_loss, stopping.best_epoch, stopping.best_parameters) = self.marks
         optimizer.states = {i: {k: v.copy() for k, v in state.items()} for i, state in self.optimizer_state.items()}
-        del history.loss_history[self.lengths[0]:], history.validation_loss_history[self.lengths[1]:]
-        history.epochs_run, history.steps_run, history.best_epoch = self.counts
-        stopping = self.run.stopping
-        stopping.best_loss, stopping.best_epoch, stopping.best_parameters = self.best
+        del history.loss_history[losses:], history.validation_loss_history[validation_losses:]
         if self.rng is not None:
             self.run.rng.bit_generator.state = self.rng
         return self.run.now(history, "interrupted")
