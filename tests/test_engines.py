@@ -205,3 +205,20 @@ def test_the_arrays_engines_dataset_loss_is_the_networks(seed, hidden, loss, bia
                                   batch_size=min(batch, rows), blas=blas, one_hot=one_hot)
     np.testing.assert_allclose(trainer.dataset_loss(x, t, reduction), network.dataset_loss(x, t, reduction),
                                rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+def test_the_networks_dataset_loss_on_large_data_runs_in_blocks_and_is_the_whole_datas(reduction):
+    """Beyond metrics.CHUNK rows the network runs forward a block at a time; oracle: the loss of all 9,000 rows
+    written out here in NumPy (tanh hidden layer, softmax, cross-entropy)."""
+    from chainrule.core import metrics
+    rng = np.random.default_rng(8)
+    x, t = rng.normal(size=(9000, 3)), np.eye(3)[rng.integers(0, 3, 9000)]
+    assert len(x) > 2 * metrics.CHUNK
+    network = random_network(rng, [3, 5, 3], "tanh", "softmax", "cross_entropy")
+    (w1, b1), (w2, b2) = ((layer.weights, layer.bias) for layer in network.layers)
+    z = np.tanh(x @ w1.T + b1) @ w2.T + b2
+    per_sample = -np.sum(t * (z - z.max(axis=1, keepdims=True)
+                              - np.log(np.exp(z - z.max(axis=1, keepdims=True)).sum(axis=1, keepdims=True))), axis=1)
+    expected = per_sample.sum() if reduction == "sum" else per_sample.mean()
+    np.testing.assert_allclose(network.dataset_loss(x, t, reduction), expected, rtol=1e-12)

@@ -227,9 +227,14 @@ class BaseNetwork:
         return self.loss.value(out.net, out.out, t)
 
     def dataset_loss(self, x: Array, t: Array, reduction: str = "sum") -> float:
-        """E over the data; inf when it overflows (what the caller reports), without numpy's warnings."""
+        """E over the data; inf when it overflows (what the caller reports), without numpy's warnings.  Large
+        data runs forward ``metrics.CHUNK`` rows at a time (the per-sample losses the same, reduced together)."""
+        chunk = metrics.CHUNK
         with np.errstate(over="ignore", invalid="ignore"):
-            return reduce(self.sample_losses(x, t), reduction)
+            if len(x) <= chunk:
+                return reduce(self.sample_losses(x, t), reduction)
+            return reduce(np.concatenate([self.sample_losses(x[k:k + chunk], t[k:k + chunk])
+                                          for k in range(0, len(x), chunk)]), reduction)
 
     def deltas(self, t: Array, values: list[LayerValues], sample_weights: Array | None = None) -> list[Array]:
         """δ = ∂E/∂net of every layer, per sample: a list of (n, units) arrays; ``sample_weights`` (n,)
