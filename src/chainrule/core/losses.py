@@ -80,6 +80,11 @@ class Loss:
     def gradient(self, out: Array, t: Array) -> Array:
         raise NotImplementedError
 
+    def value_at_classes(self, out: Array, rows: Array, classes: Array) -> Array | None:
+        """The per-sample values for one-hot targets of ``classes``, read off the outputs where that is cheaper
+        than ``value``; None when not (the default)."""
+        return None
+
     @property
     def fused(self) -> bool:
         """Whether ∂E/∂net is differentiated through the output activation in one stable step."""

@@ -26,6 +26,7 @@ import math
 
 import numpy as np
 
+from ..core.metrics import CHUNK
 from ..core.network import BaseNetwork
 
 
@@ -64,6 +65,21 @@ class InPlaceTrainer:
         """A cheap check after a step that computed no loss: the last layer's weights are finite."""
         return math.isfinite(self.network.layers[-1].weights.sum())
 
+    def copy_parameters(self, kept: list | None = None) -> list:
+        """The parameters copied (what a Ctrl-C puts back, kept after every epoch): into ``kept``, the arrays
+        of the copy before, when given — no allocation per epoch."""
+        live = self.network.parameters()
+        if kept is None:
+            return [p.copy() for p in live]
+        for into, p in zip(kept, live):
+            np.copyto(into, p)
+        return kept
+
+    def write_parameters(self, kept: list) -> None:
+        """A copy of the parameters written back into the network's arrays."""
+        for p, value in zip(self.network.parameters(), kept):
+            p[...] = value
+
 
 class _Values:
     """A layer's net and out for up to ``rows`` samples: what a forward pass writes."""
@@ -84,7 +100,6 @@ class _Buffers(_Values):
         self.grad_w = np.empty((units, fan_in), dtype)
 
 
-EVALUATION_ROWS = 1024      # the dataset loss is taken this many rows at a time (or a batch's, if more)
 
 
 class ArrayTrainer(InPlaceTrainer):
@@ -100,9 +115,9 @@ class ArrayTrainer(InPlaceTrainer):
         self.fold = optimizer.plain     # η folded into δ; frozen entries then get a zero gradient
         self.loss = network.loss
         self.targets_sum_to_one = targets_sum_to_one
-        # one-hot targets and a loss that reads its value off the outputs at the target classes (cross-entropy)
-        self.at_classes = getattr(self.loss, "value_at_classes", None) if one_hot else None
-        self.rows = np.arange(max(batch_size, EVALUATION_ROWS))
+        self.one_hot = one_hot           # then a loss may read its value off the outputs at the target classes
+        self.batch_size = batch_size
+        self.rows = np.arange(max(batch_size, CHUNK))
         self.evaluation: list[_Values] | None = None        # made by the first dataset_loss
         self.gemm, self.gemv = _scipy_blas(np.dtype(dtype).type, blas)
         self.ones = np.ones(batch_size, dtype)          # δᵀ·1 = Σ_samples δ, by gemv
@@ -120,7 +135,7 @@ class ArrayTrainer(InPlaceTrainer):
         """E over the data with the parameters as they stand, by this engine's forward pass a block of rows at
         a time in buffers allocated once — not the network's, which makes arrays the size of the data (on
         MNIST it took as long as a training epoch)."""
-        rows = max(EVALUATION_ROWS, len(self.ones))
+        rows = max(CHUNK, self.batch_size)
         if self.evaluation is None or self.evaluation[0].net.shape[0] < min(rows, len(x)):
             self.evaluation = [_Values(layer.units, min(rows, len(x)), self.network.dtype) for layer in self.layers]
         size = self.evaluation[0].net.shape[0]
@@ -200,11 +215,8 @@ class ArrayTrainer(InPlaceTrainer):
 
     def _losses(self, net: np.ndarray, out: np.ndarray, t: np.ndarray) -> np.ndarray:
         """The batch's per-sample losses, before the update."""
-        if self.at_classes is not None:
-            losses = self.at_classes(out, self.rows[:len(t)], t.argmax(axis=1))
-            if losses is not None:
-                return losses
-        return self.loss.value(net, out, t)
+        losses = self.loss.value_at_classes(out, self.rows[:len(t)], t.argmax(axis=1)) if self.one_hot else None
+        return self.loss.value(net, out, t) if losses is None else losses
 
     def _product(self, a: np.ndarray, b: np.ndarray, out: np.ndarray, transpose_a=False, transpose_b=False,
                  accumulate=False):

@@ -77,9 +77,10 @@ class FloatTrainer:
         """A cheap check after a step that computed no loss: the last layer's weights are finite."""
         return math.isfinite(sum(map(sum, self.weights[-1])))
 
-    def copy_parameters(self) -> tuple[list, list]:
+    def copy_parameters(self, kept: tuple | None = None) -> tuple[list, list]:
         """The parameters as this trainer holds them, copied — a few lists, cheaper than writing them back
-        into the network and copying its arrays (what a Ctrl-C puts back, kept after every epoch)."""
+        into the network and copying its arrays (what a Ctrl-C puts back, kept after every epoch; the copy
+        before, ``kept``, is not reused: fresh lists cost what copying into old ones would)."""
         return [[row[:] for row in w] for w in self.weights], [b[:] if isinstance(b, list) else b for b in self.biases]
 
     def write_parameters(self, parameters: tuple[list, list]) -> None:

@@ -480,23 +480,17 @@ class _LastEpoch:
     """What puts a run back as it was after its last whole epoch, kept in place at each epoch's end:
     O(parameters) copies into arrays allocated once and a few numbers, never the history (its lengths)."""
 
-    def __init__(self, network: BaseNetwork, run: "_Going", history: History, trainer=None):
+    def __init__(self, network: BaseNetwork, run: "_Going", history: History, trainer):
         self.network, self.run, self.history = network, run, history
-        # a trainer holding the parameters in its own form (the float engine's lists) copies them itself
-        self.trainer = trainer if hasattr(trainer, "copy_parameters") else None
-        self.live = network.parameters()                    # the arrays training updates in place
-        self.parameters = [p.copy() for p in self.live]
+        # the trainer copies the parameters in the form it holds them (arrays; the float engine's lists)
+        self.trainer, self.copied = trainer, None
         self.optimizer_state: dict[int, dict[str, np.ndarray]] = {}
         self.shuffled = run.config.shuffle
         self.keep()
 
     def keep(self) -> None:
         """At an epoch's end (its cost is paid every epoch: a few copies and one tuple)."""
-        if self.trainer is not None:
-            self.copied = self.trainer.copy_parameters()
-        else:
-            for kept, p in zip(self.parameters, self.live):
-                np.copyto(kept, p)
+        self.copied = self.trainer.copy_parameters(self.copied)
         optimizer = self.run.optimizer
         states = optimizer.states
         if states or self.optimizer_state:                 # plain SGD keeps none
@@ -516,11 +510,7 @@ class _LastEpoch:
 
     def restore(self):
         """The network, optimiser, history and generator put back as kept; the Run as it then stands."""
-        if self.trainer is not None:
-            self.trainer.write_parameters(self.copied)
-        else:
-            for p, kept in zip(self.live, self.parameters):
-                p[...] = kept
+        self.trainer.write_parameters(self.copied)
         optimizer, history, stopping = self.run.optimizer, self.history, self.run.stopping
         (optimizer.t, losses, validation_losses, history.epochs_run, history.steps_run, history.best_epoch,
          stopping.best_loss, stopping.best_epoch, stopping.best_parameters) = self.marks
