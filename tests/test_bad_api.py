@@ -248,6 +248,8 @@ CASES = {
     "api learning rate np bool":     (lambda tmp: NET.copy().fit(X, T, learning_rate=np.bool_(True)), "learning_rate: expected"),
     "api float32 x 1e300":           (lambda tmp: F32.predict([[1e300, 0.0]]), "x: expected numbers within float32's range"),
     "api float32 fit x 1e300":       (lambda tmp: F32.copy().fit(np.full((8, 2), -1e300), T), "within float32's range"),
+    "api float32 fit t 1e300":       (lambda tmp: F32.copy().fit(X, np.full((8, 1), 1e300)), "t: expected numbers within float32's range (±3.403e+38), got 1e+300"),
+    "api float32 fit t list 1e300":  (lambda tmp: F32.copy().fit(X, [[1e300]] * 8), "t: expected numbers within float32's range (±3.403e+38), got 1e+300"),
     "api save multi-line name":      (lambda tmp: NET.save(tmp / "m.json", name="a\nb"), "name: expected one line of at most 200"),
     "api save long name":            (lambda tmp: NET.save(tmp / "m.json", name="x" * 500), "name: expected one line"),
     "api save name not text":        (lambda tmp: NET.save(tmp / "m.json", name=3), "name: expected one line"),

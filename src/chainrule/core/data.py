@@ -86,8 +86,9 @@ def inputs(x: Any, n_inputs: int, dtype=np.float64, name: str = "x") -> Array:
 
 
 def targets(t: Any, n_outputs: int, n_samples: int, dtype=np.float64, name: str = "t") -> Array:
-    """Targets as an (n_samples, n_outputs) array of ``dtype``; class labels are one-hot encoded."""
-    raw = numbers(t, name, np.float64)
+    """Targets as an (n_samples, n_outputs) array of ``dtype``; class labels are one-hot encoded (read in
+    float64, so that a label is whole in the precision it was given)."""
+    raw = numbers(t, name, dtype if isinstance(t, np.ndarray) and t.ndim == 2 else np.float64)
     wanted = f"{n_samples} target row{'s' * (n_samples != 1)} of the network's {n_outputs} output" + \
         "s" * (n_outputs != 1)
     if raw.ndim == 1:
@@ -101,7 +102,7 @@ def targets(t: Any, n_outputs: int, n_samples: int, dtype=np.float64, name: str 
             raise ConfigError(name, f"{wanted}, or {n_samples} class labels", Described(f"{len(raw)} numbers"))
     if raw.ndim != 2 or raw.shape != (n_samples, n_outputs):
         raise ConfigError(name, f"{wanted}: shape ({n_samples}, {n_outputs})", _shape(raw))
-    return np.asarray(raw, dtype=dtype)
+    return raw if raw.dtype == dtype else numbers(raw, name, dtype)
 
 
 def one_hot(labels: Any, classes: int | None = None, dtype=np.float64, name: str = "labels") -> Array:

@@ -141,9 +141,9 @@ class ArrayTrainer(InPlaceTrainer):
         size = self.evaluation[0].net.shape[0]
         total = 0.0
         for start in range(0, len(x), size):
-            tb = t[start:start + size]
-            net, out = self.forward(x[start:start + size], self.evaluation)[-1]
-            total += float(np.sum(self._losses(net, out, tb)))
+            xb, tb, classes = self.prepare(x[start:start + size], t[start:start + size])
+            net, out = self.forward(xb, self.evaluation)[-1]
+            total += float(np.sum(self._losses(net, out, tb, classes)))
         return total if reduction == "sum" else total / len(x)
 
     def forward(self, x: np.ndarray, buffers: list | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -172,18 +172,19 @@ class ArrayTrainer(InPlaceTrainer):
         d[...] = self.loss.gradient(out, t)
         return self.layers[-1].activation.derivative_times(net, out, d, buf.spare[:n], buf.mask[:n])
 
-    @staticmethod
-    def prepare(x: np.ndarray, t: np.ndarray):
-        return x, t
+    def prepare(self, x: np.ndarray, t: np.ndarray):
+        """A batch as ``step`` takes it: (x, t, one-hot t's classes — None for other targets), made once for
+        batches that are the same every epoch."""
+        return x, t, t.argmax(axis=1) if self.one_hot else None
 
     def step(self, batch, want_losses: bool = False):
         """One step on the batch (x, t); returns the batch's per-sample losses when asked (before the update)."""
-        x, t = batch
+        x, t, classes = batch
         n = x.shape[0]
         values = self.forward(x)
         net_last, out_last = values[-1]
         self.last_output = out_last         # this batch's outputs before the update (for accuracy)
-        losses = self._losses(net_last, out_last, t) if want_losses else None
+        losses = self._losses(net_last, out_last, t, classes) if want_losses else None
         scale = 1.0 if self.reduction == "sum" else 1.0 / n
         optimizer = self.optimizer
         if self.fold:
@@ -213,9 +214,9 @@ class ArrayTrainer(InPlaceTrainer):
                 d = d_below
         return losses
 
-    def _losses(self, net: np.ndarray, out: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """The batch's per-sample losses, before the update."""
-        losses = self.loss.value_at_classes(out, self.rows[:len(t)], t.argmax(axis=1)) if self.one_hot else None
+    def _losses(self, net: np.ndarray, out: np.ndarray, t: np.ndarray, classes: np.ndarray | None) -> np.ndarray:
+        """The batch's per-sample losses, before the update (``classes``: one-hot t's)."""
+        losses = None if classes is None else self.loss.value_at_classes(out, self.rows[:len(t)], classes)
         return self.loss.value(net, out, t) if losses is None else losses
 
     def _product(self, a: np.ndarray, b: np.ndarray, out: np.ndarray, transpose_a=False, transpose_b=False,
