@@ -146,6 +146,50 @@ def test_the_written_out_online_step_is_the_loop_form_bit_for_bit(activation, bi
     assert all(np.array_equal(a, b) for a, b in zip(written_out[0], loops[0])) and written_out[1] == loops[1]
 
 
+@pytest.mark.parametrize("rows, output, loss, batch", [(1, "sigmoid", "mse", "full"), (4, "sigmoid", "bce", "full"),
+                                                      (1, "softmax", "cross_entropy", "online"), (5, "sigmoid", "mse", 2)])
+def test_full_batch_float_training_makes_one_forward_pass_an_epoch(rows, output, loss, batch, monkeypatch):
+    """With the whole data as every epoch's one batch, the forward pass that gives an epoch's loss is the next
+    step's: the float engine's step starts from it (written-out online step, online loop form, batch loop form) —
+    one pass an epoch, not two — and trains as the reference engine does.  Mini-batches (5 rows in batches of 2)
+    make their own."""
+    from chainrule.training import floats
+    rng = np.random.default_rng(rows)
+    x = rng.normal(size=(rows, 3))
+    t = np.eye(2)[rng.integers(0, 2, rows)] if loss == "cross_entropy" else rng.uniform(size=(rows, 2))
+    passes = {"rows": 0, "steps forward": 0}
+    loop_forward, write_out = floats.FloatTrainer._forward, floats.written_out_online_step
+
+    def counted_forward(self, row):
+        passes["rows"] += 1
+        return loop_forward(self, row)
+
+    def counted_write_out(trainer):
+        step = write_out(trainer)
+
+        def counted(*args):
+            passes["steps forward"] += args[-1] is None
+            return step(*args)
+        return counted if step is not None else None
+
+    monkeypatch.setattr(floats.FloatTrainer, "_forward", counted_forward)
+    monkeypatch.setattr(floats, "written_out_online_step", counted_write_out)
+    config = TrainingConfig(learning_rate=0.5, batch=batch, reduction="mean", epochs=6)
+    networks = [cr.mlp([3, 4, 2], activation="tanh", output_activation=output, loss=loss, seed=3) for _ in range(2)]
+    ours = cr.fit(networks[0], x, t, config, engine="floats")
+    counted = dict(passes)
+    theirs = cr.fit(networks[1], x, t, config, engine="reference")
+    for a, b in zip(*(n.parameters() for n in networks)):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose([ours.initial_loss, *ours.loss_history], [theirs.initial_loss, *theirs.loss_history],
+                               rtol=1e-11)
+    steps_a_epoch = len(range(0, rows, config.batch_size(rows)))
+    if steps_a_epoch == 1:          # the loss before training and after each epoch; no step makes its own
+        assert counted == {"rows": rows * 7, "steps forward": 0}
+    else:       # each epoch's batches of 2, 2 and 1 rows make their own: by the loop form, then written out
+        assert counted == {"rows": rows * 7 + 4 * 6, "steps forward": 6}
+
+
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 10_000), hidden=st.sampled_from(HIDDEN), loss=st.sampled_from(losses.NAMES),
        bias_mode=st.sampled_from(["per_neuron", "shared", "none"]), reduction=st.sampled_from(["sum", "mean"]),

@@ -67,6 +67,9 @@ class FloatTrainer:
                 self.masks.append((w_mask, b_mask))
         self._outputs: list = []
         self._rows: tuple | None = None           # the data dataset_loss last read, and its rows as lists
+        # (rows, each row's forward values) of dataset_loss's pass since the last step: a step on the same rows
+        # (full-batch training) starts from them instead of running the same forward pass again
+        self._ahead: tuple[list, list] | None = None
         self._written_out = None if None in self.f or sum(p.size for p in network.parameters()) > \
             MAX_PARAMETERS else written_out_online_step(self)
 
@@ -98,14 +101,16 @@ class FloatTrainer:
             return self.network.dataset_loss(x, t, reduction)
         if self._rows is None or self._rows[0] is not x or self._rows[1] is not t:
             self._rows = (x, t, x.tolist(), t.tolist())
-        per_sample = []
+        rows, targets = self._rows[2:]
         try:
-            for xr, tr in zip(self._rows[2], self._rows[3]):
-                nets, outs = self._forward(xr)[-1]
-                per_sample.append(self._loss(nets, outs, tr))
+            values = [self._forward(xr) for xr in rows]
+            per_sample = [self._loss(*v[-1], tr) for v, tr in zip(values, targets)]
         except (OverflowError, ValueError, ZeroDivisionError):    # a diverging run: NumPy's inf or nan, reported
             self.sync()
             return self.network.dataset_loss(x, t, reduction)
+        self._ahead = (rows, values)
+        if len(per_sample) == 1:        # its sum and its mean (NumPy's, bit for bit)
+            return per_sample[0]
         with np.errstate(over="ignore", invalid="ignore"):
             return reduce(np.array(per_sample), reduction)
 
@@ -148,17 +153,21 @@ class FloatTrainer:
         rows, targets = batch
         n = len(rows)
         scale = self.optimizer.learning_rate * (1.0 if self.reduction == "sum" else 1.0 / n)
+        ahead, self._ahead = self._ahead, None
+        # the forward values of these rows, when dataset_loss has just made them on the parameters as they stand
+        given = ahead[1] if ahead is not None and ahead[0] == rows else None
         if n == 1:
             if self._written_out is not None:
-                return self._written_out(self.weights, self.biases, rows[0], targets[0], scale, want_losses, self)
-            return self._online_step(rows[0], targets[0], scale, want_losses)
+                return self._written_out(self.weights, self.biases, rows[0], targets[0], scale, want_losses, self,
+                                         None if given is None else given[0])
+            return self._online_step(rows[0], targets[0], scale, want_losses, None if given is None else given[0])
         L = len(self.layers)
         grad_w = [[[0.0] * len(wj) for wj in w] for w in self.weights]
         grad_b: list[Any] = [0.0 if mode == "shared" else (None if mode == "none" else [0.0] * len(w))
                   for mode, w in zip(self.modes, self.weights)]
         losses, outputs = [], []
-        for xr, tr in zip(rows, targets):
-            values = self._forward(xr)
+        for k, (xr, tr) in enumerate(zip(rows, targets)):
+            values = self._forward(xr) if given is None else given[k]
             nets, outs = values[-1]
             outputs.append(outs)
             if want_losses:
@@ -186,9 +195,10 @@ class FloatTrainer:
         self._outputs = outputs
         return losses if want_losses else None
 
-    def _online_step(self, xr: list, tr: list, scale: float, want_losses: bool):
-        """One sample: each layer is updated as soon as the δ below it is known (W_l read before it changes)."""
-        values = self._forward(xr)
+    def _online_step(self, xr: list, tr: list, scale: float, want_losses: bool, given: list | None = None):
+        """One sample: each layer is updated as soon as the δ below it is known (W_l read before it changes);
+        ``given``: the row's forward values, already made."""
+        values = self._forward(xr) if given is None else given
         nets, outs = values[-1]
         self._outputs = [outs]
         losses = [self._loss(nets, outs, tr)] if want_losses else None
@@ -240,28 +250,31 @@ def written_out_online_step(trainer: FloatTrainer):
     costs its arithmetic, not the loops and lists around it.  The same operations in the same order as the loop
     form: the same numbers, bit for bit (a frozen parameter, mask 0, is left as it is, not decreased by 0).  For
     element-wise activations (else the loop form runs)."""
-    lines = ["def step(W, B, x, t, scale, want_losses, trainer):"]
+    lines = ["def step(W, B, x, t, scale, want_losses, trainer, given):"]
     add = lines.append
     sizes = [trainer.layers[0].fan_in] + [len(w) for w in trainer.weights]
     below = [f"x{i}" for i in range(sizes[0])]
     add(f"    {', '.join(below)}, = x")
     outs: list[list[str]] = [below]
     nets: list[list[str]] = [[]]
-    for l, mode in enumerate(trainer.modes):
+    for l, mode in enumerate(trainer.modes):        # each weight row, as it is before the update
         add(f"    w{l} = W[{l}]")
         if mode == "per_neuron":
             add(f"    b{l} = B[{l}]")
-        net, out = [], []
         for j in range(sizes[l + 1]):
             add(f"    r{l}_{j} = w{l}[{j}]")
+        nets.append([f"n{l}_{j}" for j in range(sizes[l + 1])])
+        outs.append([f"o{l}_{j}" for j in range(sizes[l + 1])])
+    add("    if given is None:")
+    for l, mode in enumerate(trainer.modes):
+        for j in range(sizes[l + 1]):
             total = " + ".join(f"r{l}_{j}[{i}] * {a}" for i, a in enumerate(outs[l]))
             bias = {"per_neuron": f" + b{l}[{j}]", "shared": f" + B[{l}]", "none": ""}[mode]
-            add(f"    n{l}_{j} = {total}{bias}")
-            add(f"    o{l}_{j} = f{l}(n{l}_{j})")
-            net.append(f"n{l}_{j}")
-            out.append(f"o{l}_{j}")
-        nets.append(net)
-        outs.append(out)
+            add(f"        n{l}_{j} = {total}{bias}")
+            add(f"        o{l}_{j} = f{l}(n{l}_{j})")
+    add("    else:       # the forward values dataset_loss made on these parameters")
+    for l in range(len(trainer.modes)):
+        add(f"        ({', '.join(nets[l + 1])},), ({', '.join(outs[l + 1])},) = given[{l}]")
     last = len(trainer.modes)
     add(f"    nets, outs = [{', '.join(nets[last])}], [{', '.join(outs[last])}]")
     add("    trainer._outputs = [outs]")
