@@ -104,7 +104,7 @@ class FloatTrainer:
         rows, targets = self._rows[2:]
         try:
             values = [self._forward(xr) for xr in rows]
-            per_sample = [self._loss(*v[-1], tr) for v, tr in zip(values, targets)]
+            per_sample = [self._loss(v[-1][0], v[-1][1], tr) for v, tr in zip(values, targets)]
         except (OverflowError, ValueError, ZeroDivisionError):    # a diverging run: NumPy's inf or nan, reported
             self.sync()
             return self.network.dataset_loss(x, t, reduction)
