@@ -72,6 +72,8 @@ class FloatTrainer:
         self._ahead: tuple[list, list] | None = None
         self._written_out = None if None in self.f or sum(p.size for p in network.parameters()) > \
             MAX_PARAMETERS else written_out_online_step(self)
+        # one row's forward pass: written out with the online step where it is, else the loop form
+        self.forward = self._forward if self._written_out is None else self._written_out.forward
 
     def sync(self) -> None:
         self.write_parameters((self.weights, self.biases))
@@ -103,7 +105,7 @@ class FloatTrainer:
             self._rows = (x, t, x.tolist(), t.tolist())
         rows, targets = self._rows[2:]
         try:
-            values = [self._forward(xr) for xr in rows]
+            values = [self.forward(xr) for xr in rows]
             per_sample = [self._loss(v[-1][0], v[-1][1], tr) for v, tr in zip(values, targets)]
         except (OverflowError, ValueError, ZeroDivisionError):    # a diverging run: NumPy's inf or nan, reported
             self.sync()
@@ -167,7 +169,7 @@ class FloatTrainer:
                   for mode, w in zip(self.modes, self.weights)]
         losses, outputs = [], []
         for k, (xr, tr) in enumerate(zip(rows, targets)):
-            values = self._forward(xr) if given is None else given[k]
+            values = self.forward(xr) if given is None else given[k]
             nets, outs = values[-1]
             outputs.append(outs)
             if want_losses:
@@ -198,7 +200,7 @@ class FloatTrainer:
     def _online_step(self, xr: list, tr: list, scale: float, want_losses: bool, given: list | None = None):
         """One sample: each layer is updated as soon as the δ below it is known (W_l read before it changes);
         ``given``: the row's forward values, already made."""
-        values = self._forward(xr) if given is None else given
+        values = self.forward(xr) if given is None else given
         nets, outs = values[-1]
         self._outputs = [outs]
         losses = [self._loss(nets, outs, tr)] if want_losses else None
@@ -247,32 +249,34 @@ class FloatTrainer:
 def written_out_online_step(trainer: FloatTrainer):
     """``FloatTrainer._online_step`` written out for this network's shape as straight-line Python — one line per
     net, out, δ and update, the loops unrolled (``.source`` holds the text) — so that a step of the 2-2-2 example
-    costs its arithmetic, not the loops and lists around it.  The same operations in the same order as the loop
-    form: the same numbers, bit for bit (a frozen parameter, mask 0, is left as it is, not decreased by 0).  For
-    element-wise activations (else the loop form runs)."""
-    lines = ["def step(W, B, x, t, scale, want_losses, trainer, given):"]
-    add = lines.append
+    costs its arithmetic, not the loops and lists around it; ``.forward`` is a row's forward pass written out the
+    same way (what the step starts from, and the dataset loss reads).  The same operations in the same order as the
+    loop form: the same numbers, bit for bit (a frozen parameter, mask 0, is left as it is, not decreased by 0).
+    For element-wise activations (else the loop form runs)."""
     sizes = [trainer.layers[0].fan_in] + [len(w) for w in trainer.weights]
     below = [f"x{i}" for i in range(sizes[0])]
-    add(f"    {', '.join(below)}, = x")
-    outs: list[list[str]] = [below]
-    nets: list[list[str]] = [[]]
-    for l, mode in enumerate(trainer.modes):        # each weight row, as it is before the update
-        add(f"    w{l} = W[{l}]")
+    outs: list[list[str]] = [below] + [[f"o{l}_{j}" for j in range(n)] for l, n in enumerate(sizes[1:])]
+    nets: list[list[str]] = [[]] + [[f"n{l}_{j}" for j in range(n)] for l, n in enumerate(sizes[1:])]
+    rows = [f"    {', '.join(below)}, = x"]       # each weight row, as it is before the update
+    for l, mode in enumerate(trainer.modes):
+        rows.append(f"    w{l} = W[{l}]")
         if mode == "per_neuron":
-            add(f"    b{l} = B[{l}]")
-        for j in range(sizes[l + 1]):
-            add(f"    r{l}_{j} = w{l}[{j}]")
-        nets.append([f"n{l}_{j}" for j in range(sizes[l + 1])])
-        outs.append([f"o{l}_{j}" for j in range(sizes[l + 1])])
-    add("    if given is None:")
+            rows.append(f"    b{l} = B[{l}]")
+        rows += [f"    r{l}_{j} = w{l}[{j}]" for j in range(sizes[l + 1])]
+    passes = []         # the row's forward pass
     for l, mode in enumerate(trainer.modes):
         for j in range(sizes[l + 1]):
             total = " + ".join(f"r{l}_{j}[{i}] * {a}" for i, a in enumerate(outs[l]))
             bias = {"per_neuron": f" + b{l}[{j}]", "shared": f" + B[{l}]", "none": ""}[mode]
-            add(f"        n{l}_{j} = {total}{bias}")
-            add(f"        o{l}_{j} = f{l}(n{l}_{j})")
-    add("    else:       # the forward values dataset_loss made on these parameters")
+            passes += [f"    n{l}_{j} = {total}{bias}", f"    o{l}_{j} = f{l}(n{l}_{j})"]
+    layers = [f"([{', '.join(nets[l])}], [{', '.join(outs[l])}])" for l in range(1, len(sizes))]
+    # forward(x): the row's forward values, W and B the trainer's own lists
+    lines = ["def forward(x):", *rows, *passes, f"    return [{', '.join(layers)}]", ""]
+    # step(…, given): from the row's forward values when given, else making them
+    lines += ["def step(W, B, x, t, scale, want_losses, trainer, given):", *rows, "    if given is None:"]
+    lines += ["    " + line for line in passes]
+    lines.append("    else:")
+    add = lines.append
     for l in range(len(trainer.modes)):
         add(f"        ({', '.join(nets[l + 1])},), ({', '.join(outs[l + 1])},) = given[{l}]")
     last = len(trainer.modes)
@@ -302,8 +306,9 @@ def written_out_online_step(trainer: FloatTrainer):
             add(f"    {', '.join(deltas)}, = {', '.join(below_deltas)},")
     add("    return losses")
     source = "\n".join(lines) + "\n"
-    namespace: dict[str, Any] = {**{f"f{l}": f for l, f in enumerate(trainer.f)}, **{f"df{l}": df for l, df in enumerate(trainer.df)}}
+    namespace: dict[str, Any] = {**{f"f{l}": f for l, f in enumerate(trainer.f)}, **{f"df{l}": df for l, df in enumerate(trainer.df)},
+                                 "W": trainer.weights, "B": trainer.biases}
     exec(compile(source, f"<chainrule online step {trainer.network.shape_text()}>", "exec"), namespace)
     step = namespace["step"]
-    step.source = source
+    step.source, step.forward = source, namespace["forward"]
     return step
