@@ -83,9 +83,10 @@ def per_round(times: dict, a: str, b: str) -> str:
 
 def report(title: str, times: dict, reference: str) -> None:
     print(f"\n{title}")
-    print(f"  {'':28} {'median':>10} {'min–max':>19}   ratio to {reference} (median of rounds, min–max)")
+    width = max(28, *map(len, times))
+    print(f"  {'':{width}} {'median':>10} {'min–max':>19}   ratio to {reference} (median of rounds, min–max)")
     for name, ts in times.items():
-        print(f"  {name:28} {statistics.median(ts):9.3f}s {min(ts):8.3f}s–{max(ts):7.3f}s   "
+        print(f"  {name:{width}} {statistics.median(ts):9.3f}s {min(ts):8.3f}s–{max(ts):7.3f}s   "
               f"{per_round(times, name, reference)}")
 
 
@@ -229,7 +230,9 @@ def tiny(n_rounds: int, iterations: int = 10_000) -> None:
     x, t = spec.require_data()
     from dataclasses import replace
     config = replace(spec.training, epochs=iterations, epoch_loss="batches")
-    competitors = {"chainrule": (spec.build_network, lambda net: cr.fit(net, x, t, config))}
+    after = replace(config, epoch_loss="dataset")      # the default: E over the data after each epoch
+    competitors = {"chainrule": (spec.build_network, lambda net: cr.fit(net, x, t, config)),
+                   "chainrule, loss after each epoch": (spec.build_network, lambda net: cr.fit(net, x, t, after))}
 
     if torch is not None:
         def torch_prepare():
@@ -285,6 +288,8 @@ def tiny(n_rounds: int, iterations: int = 10_000) -> None:
     print(f"  chainrule / {reference} {per_round(times, 'chainrule', reference)}, "
           f"chainrule / NumPy loop {per_round(times, 'chainrule', 'straightforward NumPy loop')}, "
           f"chainrule / pure Python {per_round(times, 'chainrule', 'pure-Python loops')}")
+    print(f"  chainrule with the loss after each epoch (the default) / pure Python "
+          f"{per_round(times, 'chainrule, loss after each epoch', 'pure-Python loops')}")
 
 
 # ---- 3. a small net ---------------------------------------------------------------------------------------------

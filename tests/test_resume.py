@@ -84,12 +84,18 @@ def test_an_interrupted_run_keeps_its_last_whole_epoch_and_resumes_to_the_same_e
     assert same(kept, whole) and kept.run.epoch == 6
 
 
-@pytest.mark.parametrize("batch", [1, 4])
-def test_the_float_engine_interrupted_mid_epoch_keeps_its_last_whole_epoch(tmp_path, batch, monkeypatch):
+@pytest.mark.parametrize("batch, output", [(1, "softmax"), (4, "softmax"), (1, "sigmoid"), (4, "sigmoid")])
+def test_the_float_engine_interrupted_mid_epoch_keeps_its_last_whole_epoch(tmp_path, batch, output, monkeypatch):
     """The float engine keeps a copy of its own lists after each epoch (not the network's arrays, which it
-    writes only when asked); a Ctrl-C in the middle of epoch 4 — its rows already changed in place by the
-    steps before — saves the run after epoch 3, which resumes to the uninterrupted run's end, bit for bit."""
+    writes only when asked): the outer lists, since its steps replace rows and bias lists, never change one in
+    place — the loop forms (a batch of 4; one row through softmax) and the written-out online step (one row
+    through sigmoid).  A Ctrl-C in the middle of epoch 4 saves the run after epoch 3, which resumes to the
+    uninterrupted run's end, bit for bit."""
     settings = dict(batch=batch, shuffle=True, seed=7, learning_rate=0.1, engine="floats")
+
+    def network():
+        return cr.mlp([2, 4, 3], activation="tanh", output_activation=output,
+                      loss="cross_entropy" if output == "softmax" else "mse", seed=1)
     whole = network()
     whole.fit(X, LABELS, epochs=6, **settings)
 

@@ -83,10 +83,10 @@ class FloatTrainer:
         return math.isfinite(sum(map(sum, self.weights[-1])))
 
     def copy_parameters(self, kept: tuple | None = None) -> tuple[list, list]:
-        """The parameters as this trainer holds them, copied — a few lists, cheaper than writing them back
-        into the network and copying its arrays (what a Ctrl-C puts back, kept after every epoch; the copy
-        before, ``kept``, is not reused: fresh lists cost what copying into old ones would)."""
-        return [[row[:] for row in w] for w in self.weights], [b[:] if isinstance(b, list) else b for b in self.biases]
+        """The parameters as this trainer holds them, copied (what a Ctrl-C puts back, kept after every epoch): a
+        step replaces rows and bias lists, never changes one in place, so copying the outer lists keeps them all —
+        a few references, not the floats (``kept``, the copy before, is not reused)."""
+        return [w[:] for w in self.weights], self.biases[:]
 
     def write_parameters(self, parameters: tuple[list, list]) -> None:
         """Parameters in this trainer's form (its own, or a copy) written into the network's arrays."""
@@ -223,27 +223,27 @@ class FloatTrainer:
                 self.biases[l] -= sum(d) * (masks[1] if masks else 1.0)
             elif mode == "per_neuron":
                 biases: list = self.biases[l]
-                for j, dj in enumerate(d):
-                    biases[j] -= dj if masks is None else dj * masks[1][j]
+                self.biases[l] = [bj - dj for bj, dj in zip(biases, d)] if masks is None else \
+                    [bj - dj * mj for bj, dj, mj in zip(biases, d, masks[1])]
             if d_below is not None:
                 d = d_below
         return losses
 
     def _update(self, grad_w, grad_b) -> None:
+        """Each parameter less its gradient (times its mask): every row and bias list replaced, not changed."""
         for l, (w, b) in enumerate(zip(self.weights, self.biases)):
             masks: Any = self.masks[l] if self.masks else None
             for j, (wj, gj) in enumerate(zip(w, grad_w[l])):
-                mj = masks[0][j] if masks else None
-                for i in range(len(wj)):
-                    wj[i] -= gj[i] if mj is None else gj[i] * mj[i]
+                w[j] = [wi - gi for wi, gi in zip(wj, gj)] if not masks else \
+                    [wi - gi * mi for wi, gi, mi in zip(wj, gj, masks[0][j])]
             if b is None:
                 continue
             if self.modes[l] == "shared":
                 m = masks[1] if masks else 1.0
                 self.biases[l] = b - grad_b[l] * m
             else:
-                for j in range(len(b)):
-                    b[j] -= grad_b[l][j] if not masks else grad_b[l][j] * masks[1][j]
+                self.biases[l] = [bj - gj for bj, gj in zip(b, grad_b[l])] if not masks else \
+                    [bj - gj * mj for bj, gj, mj in zip(b, grad_b[l], masks[1])]
 
 
 def written_out_online_step(trainer: FloatTrainer):
@@ -298,9 +298,8 @@ def written_out_online_step(trainer: FloatTrainer):
         if trainer.modes[l] == "shared" and (b_mask is None or b_mask):
             add(f"    B[{l}] -= {' + '.join(deltas)}")
         elif trainer.modes[l] == "per_neuron":
-            for j, d in enumerate(deltas):
-                if b_mask is None or b_mask[j]:
-                    add(f"    b{l}[{j}] -= {d}")
+            biases = [f"b{l}[{j}] - {d}" if b_mask is None or b_mask[j] else f"b{l}[{j}]" for j, d in enumerate(deltas)]
+            add(f"    B[{l}] = [{', '.join(biases)}]")
         if l:
             deltas = [f"d{i}" for i in range(sizes[l])]
             add(f"    {', '.join(deltas)}, = {', '.join(below_deltas)},")
