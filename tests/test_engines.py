@@ -130,6 +130,7 @@ def test_the_written_out_online_step_is_the_loop_form_bit_for_bit(activation, bi
     the loop form's operations in its order: the same parameters and batch losses exactly (the reference engine
     is the oracle of both, above)."""
     from chainrule.training import floats
+    monkeypatch.setattr(floats, "WRITE_OUT_AFTER", 0)       # written out from the first step
     rng = np.random.default_rng(5)
     x, t = rng.normal(size=(6, 3)), rng.uniform(size=(6, 2))
 
@@ -181,6 +182,7 @@ def test_full_batch_float_training_makes_one_forward_pass_an_epoch(rows, output,
 
     monkeypatch.setattr(floats.FloatTrainer, "_forward", counted_forward)
     monkeypatch.setattr(floats, "written_out_online_step", counted_write_out)
+    monkeypatch.setattr(floats, "WRITE_OUT_AFTER", 2)       # two steps in the loop form, then written out
     config = TrainingConfig(learning_rate=0.5, batch=batch, reduction="mean", epochs=6)
     networks = [cr.mlp([3, 4, 2], activation="tanh", output_activation=output, loss=loss, seed=3) for _ in range(2)]
     ours = cr.fit(networks[0], x, t, config, engine="floats")

@@ -92,6 +92,8 @@ def test_the_float_engine_interrupted_mid_epoch_keeps_its_last_whole_epoch(tmp_p
     through sigmoid).  A Ctrl-C in the middle of epoch 4 saves the run after epoch 3, which resumes to the
     uninterrupted run's end, bit for bit."""
     settings = dict(batch=batch, shuffle=True, seed=7, learning_rate=0.1, engine="floats")
+    from chainrule.training import floats
+    monkeypatch.setattr(floats, "WRITE_OUT_AFTER", 20)       # the loop form for 20 steps, then written out
 
     def network():
         return cr.mlp([2, 4, 3], activation="tanh", output_activation=output,
@@ -99,7 +101,6 @@ def test_the_float_engine_interrupted_mid_epoch_keeps_its_last_whole_epoch(tmp_p
     whole = network()
     whole.fit(X, LABELS, epochs=6, **settings)
 
-    from chainrule.training import floats
     steps, per_epoch = [], -(-len(X) // batch)
     step = floats.FloatTrainer.step
 

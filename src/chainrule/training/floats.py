@@ -10,6 +10,7 @@ results equal the reference engine's to float rounding (tests/test_engines.py ru
 
 from __future__ import annotations
 
+import functools
 import math
 from operator import mul
 from typing import Any
@@ -22,6 +23,9 @@ from ..core.network import BaseNetwork
 MAX_PARAMETERS = 256
 MAX_BATCH = 8
 MAX_LOSS_ROWS = 64          # the dataset loss on floats up to this many rows, through NumPy beyond
+# online steps in the loop form before the step is written out: writing it out (compiling) costs 0.3–0.5 ms, what
+# about a hundred steps save — a one-epoch run of a worked example never pays it; compiled once a shape
+WRITE_OUT_AFTER = 64
 
 
 def suitable(network: BaseNetwork, optimizer, batch_size: int) -> bool:
@@ -70,10 +74,12 @@ class FloatTrainer:
         # (rows, each row's forward values) of dataset_loss's pass since the last step: a step on the same rows
         # (full-batch training) starts from them instead of running the same forward pass again
         self._ahead: tuple[list, list] | None = None
-        self._written_out = None if None in self.f or sum(p.size for p in network.parameters()) > \
-            MAX_PARAMETERS else written_out_online_step(self)
-        # one row's forward pass: written out with the online step where it is, else the loop form
-        self.forward = self._forward if self._written_out is None else self._written_out.forward
+        # the online step written out once WRITE_OUT_AFTER steps have run in the loop form (None: not, or not yet)
+        self._written_out: Any = None
+        self._online_steps = 0 if None not in self.f and sum(p.size for p in network.parameters()) <= \
+            MAX_PARAMETERS else None
+        # one row's forward pass: the loop form, or written out with the online step
+        self.forward = self._forward
 
     def sync(self) -> None:
         self.write_parameters((self.weights, self.biases))
@@ -115,6 +121,13 @@ class FloatTrainer:
             return per_sample[0]
         with np.errstate(over="ignore", invalid="ignore"):
             return reduce(np.array(per_sample), reduction)
+
+    def _write_out(self) -> None:
+        """The online step and the forward pass from now on written out (the same numbers, bit for bit)."""
+        self._online_steps = None
+        self._written_out = written_out_online_step(self)
+        if self._written_out is not None:
+            self.forward = self._written_out.forward
 
     def _forward(self, x: list) -> list:
         values = []
@@ -159,6 +172,10 @@ class FloatTrainer:
         # the forward values of these rows, when dataset_loss has just made them on the parameters as they stand
         given = ahead[1] if ahead is not None and ahead[0] == rows else None
         if n == 1:
+            if self._online_steps is not None:
+                self._online_steps += 1
+                if self._online_steps > WRITE_OUT_AFTER:
+                    self._write_out()
             if self._written_out is not None:
                 return self._written_out(self.weights, self.biases, rows[0], targets[0], scale, want_losses, self,
                                          None if given is None else given[0])
@@ -307,7 +324,13 @@ def written_out_online_step(trainer: FloatTrainer):
     source = "\n".join(lines) + "\n"
     namespace: dict[str, Any] = {**{f"f{l}": f for l, f in enumerate(trainer.f)}, **{f"df{l}": df for l, df in enumerate(trainer.df)},
                                  "W": trainer.weights, "B": trainer.biases}
-    exec(compile(source, f"<chainrule online step {trainer.network.shape_text()}>", "exec"), namespace)
+    exec(_compiled(source, f"<chainrule online step {trainer.network.shape_text()}>"), namespace)
     step = namespace["step"]
     step.source, step.forward = source, namespace["forward"]
     return step
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(source: str, name: str):
+    """The written-out step's code, compiled once for each text (each shape, bias mode and frozen set)."""
+    return compile(source, name, "exec")
