@@ -173,6 +173,7 @@ def test_labels_number_weights_layer_by_layer_then_biases(order):
         label = net.weight_label(l, *index) if kind == "weights" else net.bias_label(l, index[0] if index else 0)
         assert label == name
     assert net.bias_label(2, 0) is None
+    assert [(name, (ref.layer, ref.kind, ref.index)) for name, ref in net.labels.items()] == list(zip(names, expected))
     for wrong in ("w0", "w15", "w01", "b5", "x1", "w", 3):
         assert wrong not in net.labels
     with pytest.raises(ValueError, match=r"frozen: expected labels of this network's parameters \(w1 … w14, b1 … b4\), got 'w15'"):

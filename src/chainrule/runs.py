@@ -41,12 +41,16 @@ class EpochLines:
         self.total, self.enabled = total, enabled
         self.start = self.last = time.monotonic()
         self.tty = sys.stderr.isatty()
+        self.every = 0.2 if self.tty else 2.0      # seconds between lines
+        self.next = self.start + max(1.0, self.every)     # the first line's earliest time
 
     def __call__(self, epoch: int, loss: float) -> None:
-        now = time.monotonic()
-        if not self.enabled or now - self.last < (0.2 if self.tty else 2.0) or now - self.start < 1.0:
+        if not self.enabled:
             return
-        self.last = now
+        now = time.monotonic()
+        if now < self.next:         # (called after every epoch: one clock reading and one comparison)
+            return
+        self.last, self.next = now, now + self.every
         line = f"epoch {epoch}/{self.total} ({100 * epoch / self.total:.0f}%)  loss {fmt(loss)}"
         print(("\r" + line) if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
 

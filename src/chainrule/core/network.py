@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import re
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import ItemsView, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
@@ -55,6 +55,17 @@ class ParameterRef:
 
     def set(self, network: "BaseNetwork", value: float) -> None:
         self.array(network)[self.index] = value
+
+
+class _Items(ItemsView):
+    """A ParameterLabels' items, iterated by its walk through the layers."""
+
+    def __init__(self, labels: "ParameterLabels"):
+        super().__init__(labels)
+        self.labels = labels
+
+    def __iter__(self):
+        return self.labels.walk()
 
 
 class ParameterLabels(Mapping):
@@ -94,6 +105,26 @@ class ParameterLabels(Mapping):
         units, fan_in = layer.weights.shape
         j, i = divmod(r, fan_in) if self.order == "row" else divmod(r, units)[::-1]
         return ParameterRef(label, l, "weights", (j, i))
+
+    def items(self) -> "_Items":
+        return _Items(self)
+
+    def walk(self) -> Iterator[tuple[str, ParameterRef]]:
+        """(label, ref) of every parameter in label order, worked out layer by layer (no label read back)."""
+        for l, layer in enumerate(self.layers):
+            units, fan_in = layer.weights.shape
+            pairs = ((j, i) for j in range(units) for i in range(fan_in)) if self.order == "row" else \
+                ((j, i) for i in range(fan_in) for j in range(units))
+            for number, index in enumerate(pairs, self.starts["w"][l] + 1):
+                yield f"w{number}", ParameterRef(f"w{number}", l, "weights", index)
+        for l, layer in enumerate(self.layers):
+            if layer.bias_mode == "shared":
+                number = self.starts["b"][l] + 1
+                yield f"b{number}", ParameterRef(f"b{number}", l, "bias", ())
+            elif layer.bias_mode == "per_neuron":
+                for j in range(layer.units):
+                    number = self.starts["b"][l] + j + 1
+                    yield f"b{number}", ParameterRef(f"b{number}", l, "bias", (j,))
 
     def weight(self, l: int, j: int, i: int) -> str:
         units, fan_in = self.layers[l].weights.shape

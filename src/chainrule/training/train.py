@@ -368,6 +368,8 @@ def _epochs(network, x, t, config, optimizer, trainer, callback, on_step, run, c
     stopping = run.stopping
     views = None if config.shuffle else _fixed_batches(x, t, config, trainer)
     scheduled = config.schedule != "constant"
+    # the network given the parameters after each epoch: for validation, and for a callback that reads it
+    sync_each_epoch = bool(len(stopping.x_val)) or bool(callback and getattr(callback, "reads_network", True))
     for epoch, step, indices, ends_epoch in schedule(len(x), config, run.rng, run.first, run.first + config.epochs):
         if scheduled:
             optimizer.learning_rate = config.rate(epoch)
@@ -393,7 +395,7 @@ def _epochs(network, x, t, config, optimizer, trainer, callback, on_step, run, c
             raise TrainingDiverged(diverged_message(f"epoch {epoch}, step {step}", loss, config.learning_rate))
         if not ends_epoch:
             continue
-        if len(stopping.x_val) or (callback and getattr(callback, "reads_network", True)):
+        if sync_each_epoch:
             trainer.sync()
         if by_batches:
             loss = epoch_sum / (1 if config.reduction == "sum" else epoch_count)
@@ -462,11 +464,12 @@ class _Checkpoints:
             self.kept = _LastEpoch(self.network, run, history, trainer)
 
     def epoch_ended(self, epochs: int, history: History) -> None:
-        assert self.kept is not None
-        self.kept.keep()
+        kept = self.kept
+        assert kept is not None         # (made by begin when wanted)
+        kept.keep()
         if self.every and epochs % self.every == 0:
             self.trainer.sync()             # the network saved as the trainer holds it
-            self.save(self.kept.run.now(history, "checkpoint"))
+            self.save(kept.run.now(history, "checkpoint"))
 
     def save(self, run) -> None:
         if self.wanted:
@@ -486,14 +489,16 @@ class _LastEpoch:
         self.network, self.run, self.history = network, run, history
         # the trainer copies the parameters in the form it holds them (arrays; the float engine's lists)
         self.trainer, self.copied = trainer, None
+        self.optimizer, self.stopping = run.optimizer, run.stopping       # the run's own, all along
         self.optimizer_state: dict[int, dict[str, np.ndarray]] = {}
         self.shuffled = run.config.shuffle
+        self.rng: Any = None
         self.keep()
 
     def keep(self) -> None:
         """At an epoch's end (its cost is paid every epoch: a few copies and one tuple)."""
         self.copied = self.trainer.copy_parameters(self.copied)
-        optimizer = self.run.optimizer
+        optimizer, history, stopping = self.optimizer, self.history, self.stopping
         states = optimizer.states
         if states or self.optimizer_state:                 # plain SGD keeps none
             if states.keys() != self.optimizer_state.keys():     # state made at the first step (momentum, Adam)
@@ -502,13 +507,12 @@ class _LastEpoch:
                 for i, state in states.items():
                     for k, v in state.items():
                         np.copyto(self.optimizer_state[i][k], v)
-        history, stopping = self.history, self.run.stopping
         # best_parameters is replaced, never changed in place: keeping the reference is enough
         self.marks = (optimizer.t, len(history.loss_history), len(history.validation_loss_history), history.epochs_run,
                       history.steps_run, history.best_epoch, stopping.best_loss, stopping.best_epoch,
                       stopping.best_parameters)
-        # without shuffling the generator is never drawn from: its state stays where the run began
-        self.rng = self.run.rng.bit_generator.state if self.shuffled else None
+        if self.shuffled:   # without shuffling the generator is never drawn from: its state stays where the run began
+            self.rng = self.run.rng.bit_generator.state
 
     def restore(self):
         """The network, optimiser, history and generator put back as kept; the Run as it then stands."""
