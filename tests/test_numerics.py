@@ -24,6 +24,23 @@ def test_activations_are_finite_and_silent_at_1000(name):
     assert np.all(np.isfinite(out)) and np.all(np.isfinite(grad))
 
 
+@pytest.mark.parametrize("width", [1, 3, 10, 32, 33, 200])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_softmax_in_place_is_the_formula_row_by_row(width, dtype):
+    """The arrays engine's softmax (reductions over a transposed copy for rows of up to 32 entries, along the
+    rows beyond) against e^(z − max z) / Σ e^(z − max z) written out row by row, at large magnitudes."""
+    net = np.random.default_rng(width).normal(scale=300, size=(9, width)).astype(dtype)
+    out = np.empty_like(net)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        get_activation("softmax").value_into(net, out)
+    for row, got in zip(net.astype(np.float64), out):
+        e = [np.exp(z - max(row)) for z in row]
+        np.testing.assert_allclose(got, [v / sum(e) for v in e], rtol=1e-12 if dtype == np.float64 else 1e-5,
+                                   atol=1e-300 if dtype == np.float64 else 1e-38)
+    assert out.dtype == dtype
+
+
 def test_stable_forms_give_the_limits():
     sig = get_activation("sigmoid").value(BIG)[0]
     assert sig[0] == 0.0 and sig[-1] == 1.0 and sig[2] == 0.5
