@@ -27,8 +27,8 @@ def test_activations_are_finite_and_silent_at_1000(name):
 @pytest.mark.parametrize("width", [1, 3, 10, 32, 33, 200])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_softmax_in_place_is_the_formula_row_by_row(width, dtype):
-    """The arrays engine's softmax (reductions over a transposed copy for rows of up to 32 entries, along the
-    rows beyond) against e^(z − max z) / Σ e^(z − max z) written out row by row, at large magnitudes."""
+    """The arrays engine's softmax, in place, against e^(z − max z) / Σ e^(z − max z) written out row by row, at
+    large magnitudes."""
     net = np.random.default_rng(width).normal(scale=300, size=(9, width)).astype(dtype)
     out = np.empty_like(net)
     with warnings.catch_warnings():
