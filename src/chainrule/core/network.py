@@ -110,21 +110,20 @@ class ParameterLabels(Mapping):
         return _Items(self)
 
     def walk(self) -> Iterator[tuple[str, ParameterRef]]:
-        """(label, ref) of every parameter in label order, worked out layer by layer (no label read back)."""
+        """(label, ref) of every parameter in label order, layer by layer, each named by ``weight`` and ``bias``
+        (no label read back)."""
         for l, layer in enumerate(self.layers):
             units, fan_in = layer.weights.shape
-            pairs = ((j, i) for j in range(units) for i in range(fan_in)) if self.order == "row" else \
+            cells = ((j, i) for j in range(units) for i in range(fan_in)) if self.order == "row" else \
                 ((j, i) for i in range(fan_in) for j in range(units))
-            for number, index in enumerate(pairs, self.starts["w"][l] + 1):
-                yield f"w{number}", ParameterRef(f"w{number}", l, "weights", index)
+            for j, i in cells:
+                label = self.weight(l, j, i)
+                yield label, ParameterRef(label, l, "weights", (j, i))
         for l, layer in enumerate(self.layers):
-            if layer.bias_mode == "shared":
-                number = self.starts["b"][l] + 1
-                yield f"b{number}", ParameterRef(f"b{number}", l, "bias", ())
-            elif layer.bias_mode == "per_neuron":
-                for j in range(layer.units):
-                    number = self.starts["b"][l] + j + 1
-                    yield f"b{number}", ParameterRef(f"b{number}", l, "bias", (j,))
+            for j in range({"shared": 1, "per_neuron": layer.units}.get(layer.bias_mode, 0)):
+                name = self.bias(l, j)
+                assert name is not None         # (a layer with a bias)
+                yield name, ParameterRef(name, l, "bias", () if layer.bias_mode == "shared" else (j,))
 
     def weight(self, l: int, j: int, i: int) -> str:
         units, fan_in = self.layers[l].weights.shape

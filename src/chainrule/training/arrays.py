@@ -100,8 +100,6 @@ class _Buffers(_Values):
         self.grad_w = np.empty((units, fan_in), dtype)
 
 
-
-
 class ArrayTrainer(InPlaceTrainer):
     """Steps of training on batches of at most ``batch_size`` rows, in place on ``network``."""
 

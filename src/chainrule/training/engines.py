@@ -56,7 +56,6 @@ class ReferenceTrainer(InPlaceTrainer):
     def prepare(x: np.ndarray, t: np.ndarray):
         return x, t
 
-
     def step(self, batch, want_losses: bool = False):
         x, t = batch
         values, _, _, losses = take_step(self.network, self.optimizer, x, t, self.reduction, self.masks)

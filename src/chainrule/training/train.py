@@ -517,7 +517,7 @@ class _LastEpoch:
     def restore(self):
         """The network, optimiser, history and generator put back as kept; the Run as it then stands."""
         self.trainer.write_parameters(self.copied)
-        optimizer, history, stopping = self.run.optimizer, self.history, self.run.stopping
+        optimizer, history, stopping = self.optimizer, self.history, self.stopping
         (optimizer.t, losses, validation_losses, history.epochs_run, history.steps_run, history.best_epoch,
          stopping.best_loss, stopping.best_epoch, stopping.best_parameters) = self.marks
         optimizer.states = {i: {k: v.copy() for k, v in state.items()} for i, state in self.optimizer_state.items()}
@@ -531,8 +531,8 @@ def _fixed_batches(x, t, config: TrainingConfig, trainer) -> list:
     """Unshuffled batches are the same every epoch: (x, t, prepared) each, views of the data — runs of
     consecutive rows, as ``epoch_batches`` cuts them without shuffling."""
     size = config.batch_size(len(x))
-    return [(x[start:start + size], t[start:start + size], trainer.prepare(x[start:start + size], t[start:start + size]))
-            for start in range(0, len(x), size)]
+    batches = ((x[start:start + size], t[start:start + size]) for start in range(0, len(x), size))
+    return [(xb, tb, trainer.prepare(xb, tb)) for xb, tb in batches]
 
 
 class _Stopping:
