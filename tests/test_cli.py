@@ -13,6 +13,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.training import gradcheck
+from chainrule import cli
 from chainrule.cli import main
 from conftest import fashion_like_directory, printed
 
@@ -48,6 +49,22 @@ def test_explain_without_argument_walks_the_mazur_step_like_seed_000():
     assert "∂E/∂out_h1 = δ_o1·w5 + δ_o2·w7 = 0.138498562·0.4 + (−0.0380982365)·0.5" in text
     assert "E_total = E_o1 + E_o2 = 0.274811083 + 0.0235600256 = 0.298371109" in text
     assert "after it" in text
+
+
+@pytest.mark.parametrize("argv", [[c, w] for c in cli.COMMANDS for w in ("mazur", "x.toml", "", "a b", "7")]
+                         + [["train", "mazur", "--quiet"], ["train", "--epochs", "3", "visual"], ["check", "seed:000"],
+                            ["explain", "xor", "--steps", "2"], ["predict", "m.json", "--inputs", "1,2"]])
+def test_arguments_are_what_argparse_makes_of_them(argv):
+    """The command line's parsing shortcuts (a command's own parser; a command and one word) against argparse
+    through the top-level parser, every command: the same arguments, or the same error."""
+    try:
+        expected = cli._parser().parse_args(argv)
+    except cli.UsageError as error:
+        with pytest.raises(cli.UsageError) as got:
+            cli._parsed(argv)
+        assert str(got.value).split(": ", 1)[1] == str(error).split(": ", 1)[1]
+        return
+    assert cli._parsed(argv) == expected
 
 
 def test_python_dash_m_works():

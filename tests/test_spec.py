@@ -174,6 +174,13 @@ def test_labels_number_weights_layer_by_layer_then_biases(order):
         assert label == name
     assert net.bias_label(2, 0) is None
     assert [(name, (ref.layer, ref.kind, ref.index)) for name, ref in net.labels.items()] == list(zip(names, expected))
+    rng = np.random.default_rng(3)      # every value distinct: numbers() reads each at its own label's place
+    for layer in net.layers:
+        layer.weights[...] = rng.random(layer.weights.shape)
+        if layer.bias is not None:
+            layer.bias[...] = rng.random(layer.bias.shape)
+    at = {"weights": lambda l, index: net.layers[l].weights[index], "bias": lambda l, index: net.layers[l].bias[index]}
+    assert list(net.labels.numbers()) == [(name, float(at[kind](l, index))) for name, (l, kind, index) in zip(names, expected)]
     for wrong in ("w0", "w15", "w01", "b5", "x1", "w", 3):
         assert wrong not in net.labels
     with pytest.raises(ValueError, match=r"frozen: expected labels of this network's parameters \(w1 … w14, b1 … b4\), got 'w15'"):

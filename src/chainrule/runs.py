@@ -256,13 +256,13 @@ def spec_text(run: Trained) -> str:
     if run.accuracy:
         lines.append(accuracy_text(run.accuracy))
     if len(network.labels) <= MAX_LISTED:
-        lines += ["parameters:", *(f"  {label} = {fmt(ref.get(network))}" for label, ref in network.labels.items())]
+        lines += ["parameters:", *(f"  {label} = {fmt(value)}" for label, value in network.labels.numbers())]
     else:
         lines.append(f"parameters: {len(network.labels):,} (save them with --save)")
     if len(x) <= MAX_LISTED:
         lines.append("outputs on the training data:")
         lines += [f"  input {vec(xi)} → output {vec(oi)}  (target {vec(ti)})"
-                  for xi, ti, oi in zip(x, t, network.predict(x))]
+                  for xi, ti, oi in zip(x.tolist(), t.tolist(), network.forward(x.astype(network.dtype, copy=False))[-1].out.tolist())]
     return "\n".join(lines) + "\n"
 
 

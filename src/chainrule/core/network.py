@@ -125,6 +125,13 @@ class ParameterLabels(Mapping):
                 assert name is not None         # (a layer with a bias)
                 yield name, ParameterRef(name, l, "bias", () if layer.bias_mode == "shared" else (j,))
 
+    def numbers(self) -> Iterator[tuple[str, float]]:
+        """(label, value) of every parameter in label order, each array read in one pass (a report lists
+        them all: one ParameterRef read per element took longer than training a worked example)."""
+        values = [v for layer in self.layers for v in layer.weights.ravel("C" if self.order == "row" else "F").tolist()]
+        values += [v for layer in self.layers if layer.bias is not None for v in layer.bias.ravel().tolist()]
+        return zip(self, values)
+
     def weight(self, l: int, j: int, i: int) -> str:
         units, fan_in = self.layers[l].weights.shape
         return f"w{self.starts['w'][l] + (j * fan_in + i if self.order == 'row' else i * units + j) + 1}"

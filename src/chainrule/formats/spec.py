@@ -9,6 +9,7 @@ Layers are counted from 1 in keys: ``network.layers[2].weights``.
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import re
@@ -272,7 +273,9 @@ class Spec:
         parameter frozen) and the network's ``dtype``. Each mistake is a ConfigError naming its key."""
         if not (training or parameters or train_only is not None or dtype is not None or inputs is not None
                 or targets is not None):
-            return replace(self)        # nothing changed: no network to build to check a change against
+            # nothing changed: no network to build to check a change against; a network held moves to the copy
+            spec, self._built = copy.copy(self), None
+            return spec
         training, parameters = dict(training or {}), dict(parameters or {})
         changed = [*self.changed, *(f"{key} = {show(value)}" for key, value in training.items())]
         network_table = dict(self.network_table)

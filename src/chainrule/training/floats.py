@@ -90,9 +90,9 @@ class FloatTrainer:
 
     def copy_parameters(self, kept: tuple | None = None) -> tuple[list, list]:
         """The parameters as this trainer holds them, copied (what a Ctrl-C puts back, kept after every epoch): a
-        step replaces rows and bias lists, never changes one in place, so copying the outer lists keeps them all —
-        a few references, not the floats (``kept``, the copy before, is not reused)."""
-        return [w[:] for w in self.weights], self.biases[:]
+        step replaces each layer's list of rows and bias list, never changes one in place, so copying the two outer
+        lists keeps them all — a few references, not the floats (``kept``, the copy before, is not reused)."""
+        return self.weights[:], self.biases[:]
 
     def write_parameters(self, parameters: tuple[list, list]) -> None:
         """Parameters in this trainer's form (its own, or a copy) written into the network's arrays."""
@@ -232,9 +232,10 @@ class FloatTrainer:
                 d_below = [sum(map(mul, d, column)) * df(z, o) for column, z, o in zip(zip(*w), net_b, out_b)]
             masks = self.masks[l] if self.masks else None
             if masks is None:
-                w[:] = [[wi - dj * a for wi, a in zip(wj, below)] for wj, dj in zip(w, d)]
+                self.weights[l] = [[wi - dj * a for wi, a in zip(wj, below)] for wj, dj in zip(w, d)]
             else:
-                w[:] = [[wi - dj * a * m for wi, a, m in zip(wj, below, mj)] for wj, dj, mj in zip(w, d, masks[0])]
+                self.weights[l] = [[wi - dj * a * m for wi, a, m in zip(wj, below, mj)]
+                                   for wj, dj, mj in zip(w, d, masks[0])]
             mode = self.modes[l]
             if mode == "shared":
                 self.biases[l] -= sum(d) * (masks[1] if masks else 1.0)
@@ -247,12 +248,12 @@ class FloatTrainer:
         return losses
 
     def _update(self, grad_w, grad_b) -> None:
-        """Each parameter less its gradient (times its mask): every row and bias list replaced, not changed."""
+        """Each parameter less its gradient (times its mask): every layer's rows and bias list replaced, not
+        changed."""
         for l, (w, b) in enumerate(zip(self.weights, self.biases)):
             masks: Any = self.masks[l] if self.masks else None
-            for j, (wj, gj) in enumerate(zip(w, grad_w[l])):
-                w[j] = [wi - gi for wi, gi in zip(wj, gj)] if not masks else \
-                    [wi - gi * mi for wi, gi, mi in zip(wj, gj, masks[0][j])]
+            self.weights[l] = [[wi - gi for wi, gi in zip(wj, gj)] for wj, gj in zip(w, grad_w[l])] if not masks else \
+                [[wi - gi * mi for wi, gi, mi in zip(wj, gj, mj)] for wj, gj, mj in zip(w, grad_w[l], masks[0])]
             if b is None:
                 continue
             if self.modes[l] == "shared":
@@ -310,8 +311,9 @@ def written_out_online_step(trainer: FloatTrainer):
                 add(f"    e{i} = ({total}) * df{l - 1}(n{l - 1}_{i}, o{l - 1}_{i})")
                 below_deltas.append(f"e{i}")
         w_mask, b_mask = trainer.masks[l] if trainer.masks else (None, None)
-        for j, d in enumerate(deltas):
-            add(f"    w{l}[{j}] = [{', '.join(f'r{l}_{j}[{i}] - {d} * {a}' if w_mask is None or w_mask[j][i] else f'r{l}_{j}[{i}]' for i, a in enumerate(outs[l]))}]")
+        updated = [f"[{', '.join(f'r{l}_{j}[{i}] - {d} * {a}' if w_mask is None or w_mask[j][i] else f'r{l}_{j}[{i}]' for i, a in enumerate(outs[l]))}]"
+                   for j, d in enumerate(deltas)]
+        add(f"    W[{l}] = [{', '.join(updated)}]")
         if trainer.modes[l] == "shared" and (b_mask is None or b_mask):
             add(f"    B[{l}] -= {' + '.join(deltas)}")
         elif trainer.modes[l] == "per_neuron":

@@ -489,6 +489,7 @@ class _LastEpoch:
         self.network, self.run, self.history = network, run, history
         # the trainer copies the parameters in the form it holds them (arrays; the float engine's lists)
         self.trainer, self.copied = trainer, None
+        self.copy_parameters = trainer.copy_parameters
         self.optimizer, self.stopping = run.optimizer, run.stopping       # the run's own, all along
         self.optimizer_state: dict[int, dict[str, np.ndarray]] = {}
         self.shuffled = run.config.shuffle
@@ -497,7 +498,7 @@ class _LastEpoch:
 
     def keep(self) -> None:
         """At an epoch's end (its cost is paid every epoch: a few copies and one tuple)."""
-        self.copied = self.trainer.copy_parameters(self.copied)
+        self.copied = self.copy_parameters(self.copied)
         optimizer, history, stopping = self.optimizer, self.history, self.stopping
         states = optimizer.states
         if states or self.optimizer_state:                 # plain SGD keeps none

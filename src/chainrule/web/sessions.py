@@ -281,7 +281,7 @@ class Session:
             "network": network_to_table(net),
             "labels": {label: {"layer": ref.layer, "kind": ref.kind, "index": list(ref.index)}
                        for label, ref in net.labels.items()},
-            "parameters": {label: ref.get(net) for label, ref in net.labels.items()},
+            "parameters": dict(net.labels.numbers()),
             "training": {"learning_rate": config.learning_rate, "batch": config.batch,
                          "reduction": config.reduction, "optimizer": config.optimizer,
                          "epochs": config.epochs, "steps_per_epoch": self.steps_per_epoch()},
