@@ -386,7 +386,7 @@ def command_line(n_rounds: int) -> None:
                 cli(["train", *args], out=io.StringIO())
         return lambda: None, run
 
-    print(f"\nchainrule train NAME against the same training from Python ({n_rounds} rounds, {5 * n_rounds} for runs under "
+    print(f"\nchainrule train NAME against the same training from Python ({n_rounds} rounds, {10 * n_rounds} for runs under "
           f"10 ms; ratio: command / Python)")
     mnist_spec = os.path.join(os.path.dirname(__file__), "..", "specs", "mnist.toml")
     cases = [(name, name, n_rounds) for name in names()] + [("MNIST, 1 epoch (specs/mnist.toml)", mnist_spec, 2)]
@@ -397,7 +397,7 @@ def command_line(n_rounds: int) -> None:
         start = time.perf_counter()
         competitors["python"][1](None)
         if time.perf_counter() - start < 0.01:      # a run of a few milliseconds: its ratio varies from round to
-            n *= 5                                  # round by ±10% (the machine's noise), so five times the rounds
+            n *= 10                                 # round by ±30% (the machine's noise), so ten times the rounds
         times = rounds(competitors, n, pause=0.05)
         print(f"  {label:36} Python {statistics.median(times['python']):8.4f}s   command "
               f"{statistics.median(times['command']):8.4f}s   {per_round(times, 'command', 'python')}")

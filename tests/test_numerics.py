@@ -7,7 +7,7 @@ import pytest
 
 import chainrule as cr
 from conftest import DIVERGES
-from chainrule.core.activations import NAMES, get_activation
+from chainrule.core.activations import NAMES, get_activation, row_max
 from chainrule.core.losses import NAMES as LOSSES, get_loss
 
 BIG = np.array([[-1000.0, -50.0, 0.0, 50.0, 1000.0]])
@@ -39,6 +39,20 @@ def test_softmax_in_place_is_the_formula_row_by_row(width, dtype):
         np.testing.assert_allclose(got, [v / sum(e) for v in e], rtol=1e-12 if dtype == np.float64 else 1e-5,
                                    atol=1e-300 if dtype == np.float64 else 1e-38)
     assert out.dtype == dtype
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (128, 10), (7, 32), (5, 33), (0, 10), (3, 200), (10, 1, 4), (6,)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_row_max_is_numpys_max_along_the_rows_bit_for_bit(shape, dtype):
+    """Each row's max, however it is reduced, against NumPy's max along the last axis: the same numbers, NaN
+    and ±inf rows included."""
+    z = np.random.default_rng(len(shape)).normal(scale=1e3, size=shape).astype(dtype)
+    if z.ndim == 2 and z.shape[0] > 3:
+        z[1, 0], z[2, -1], z[3, :] = np.nan, np.inf, -np.inf
+    expected = np.max(z, axis=-1, keepdims=True)
+    got = row_max(z)
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
 
 
 def test_stable_forms_give_the_limits():

@@ -65,15 +65,27 @@ def _zeros(shape: tuple, dtype) -> Array:
     return zeros
 
 
+SHORT_ROWS = 32         # rows of up to this many entries have their max taken down the columns of a copy
+
+
+def row_max(z: Array) -> Array:
+    """max z of each row (the last axis), kept as a column.  Rows of a few entries (a batch's class scores) are
+    reduced down the columns of a transposed copy: NumPy's reduction along short rows runs 3× (128 rows of 10)
+    to 8× (10,000 rows) slower, and a max is the same number in any order."""
+    if z.ndim == 2 and 0 < z.shape[1] <= SHORT_ROWS:
+        return z.T.copy().max(axis=0)[:, None]
+    return np.max(z, axis=-1, keepdims=True)
+
+
 def softmax(z: Array) -> Array:
     """softmax_j(z) = e^(z_j − max z) / Σ_k e^(z_k − max z), row by row."""
-    shifted = np.exp(z - np.max(z, axis=-1, keepdims=True))
+    shifted = np.exp(z - row_max(z))
     return shifted / np.sum(shifted, axis=-1, keepdims=True)
 
 
 def log_softmax(z: Array) -> Array:
     """ln softmax_j(z) = z_j − max z − ln Σ_k e^(z_k − max z), row by row."""
-    shifted = z - np.max(z, axis=-1, keepdims=True)
+    shifted = z - row_max(z)
     return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
 
 
@@ -576,7 +588,7 @@ class Softmax(Activation):
         return out * (grad_out - inner)
 
     def value_into(self, net, out):
-        np.subtract(net, net.max(axis=1, keepdims=True), out=out)
+        np.subtract(net, row_max(net), out=out)
         np.exp(out, out=out)
         out /= out.sum(axis=1, keepdims=True)
         return out
