@@ -6,6 +6,7 @@ import hashlib
 import io
 import sys
 import tarfile
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -142,7 +143,7 @@ def test_a_download_that_breaks_off_leaves_nothing(tmp_path, monkeypatch):
         def __exit__(self, *exc):
             return False
 
-    monkeypatch.setattr(fetch.urllib.request, "urlopen", lambda url, timeout: Broken())
+    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: Broken())
     with pytest.raises(OSError, match="the download of https://example.invalid/m.tgz broke off: .*nothing was kept"):
         fetch_mnist(tmp_path / "cache", url="https://example.invalid/m.tgz", progress=False)
     assert everything_in(tmp_path / "cache") == []

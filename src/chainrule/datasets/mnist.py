@@ -19,10 +19,7 @@ import hashlib
 import os
 import shutil
 import sys
-import tarfile
 import tempfile
-import urllib.error
-import urllib.request
 import zlib
 from pathlib import Path, PurePosixPath
 from typing import IO
@@ -174,6 +171,8 @@ def _sha256_of(path: Path) -> str:
 def download(url: str, archive: Path, sha256: str, what: str, progress: bool = False) -> None:
     """The file at ``url`` into ``archive``, through a temporary file renamed only when its sha256 is
     ``sha256``; ``what`` names it in messages and on the progress bar (stderr, when ``progress``)."""
+    import urllib.error         # here, not at import: the web client costs every command 15 ms to load
+    import urllib.request
     bar = _ProgressBar(sys.stderr, what) if progress else None
     handle, temporary = tempfile.mkstemp(prefix=f".{archive.name}.", suffix=".part", dir=archive.parent)
     try:
@@ -209,6 +208,7 @@ def download(url: str, archive: Path, sha256: str, what: str, progress: bool = F
 
 
 def _read(response: IO[bytes], url: str, what: str) -> bytes:
+    import urllib.error
     try:
         return response.read(CHUNK)
     except (urllib.error.URLError, OSError) as exc:
@@ -220,6 +220,7 @@ def unpack(archive: Path, target: Path, members: dict[str, str], what: str) -> N
     ``target``, through a temporary directory renamed into place when every one of them was there.
     Only those regular files are read; a member whose path leaves the archive (absolute, or with ..),
     or a link in place of a wanted file, refuses the whole archive."""
+    import tarfile
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent))
     try:
         try:
