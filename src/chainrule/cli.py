@@ -49,7 +49,7 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    commands: dict[str, _Parser] = {}     # the top-level parser's: each command's own parser
+    commands: dict[str, _Parser]     # (the top-level parser's, set by _parser) each command's own parser
 
     def error(self, message):  # one line, not argparse's usage block
         raise UsageError(f"{self.prog}: {message} (see --help)")

@@ -260,9 +260,11 @@ def spec_text(run: Trained) -> str:
     else:
         lines.append(f"parameters: {len(network.labels):,} (save them with --save)")
     if len(x) <= MAX_LISTED:
+        # the spec has checked its data: the outputs by the forward pass, without predict's checks again
+        outputs = network.forward(x.astype(network.dtype, copy=False))[-1].out
         lines.append("outputs on the training data:")
         lines += [f"  input {vec(xi)} → output {vec(oi)}  (target {vec(ti)})"
-                  for xi, ti, oi in zip(x.tolist(), t.tolist(), network.forward(x.astype(network.dtype, copy=False))[-1].out.tolist())]
+                  for xi, ti, oi in zip(x.tolist(), t.tolist(), outputs.tolist())]
     return "\n".join(lines) + "\n"
 
 
